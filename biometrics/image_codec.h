@@ -1,0 +1,45 @@
+// Decoding untrusted JPEG/PNG bytes into an Image, and encoding evidence JPEGs.
+//
+// Every input is treated as hostile: dimensions are checked against ImageLimits from the header
+// before any pixel buffer is allocated, and a truncated or corrupt stream is an error rather
+// than a half-grey picture. All functions are thread-safe.
+#ifndef PROCTOR_BIOMETRICS_IMAGE_CODEC_H_
+#define PROCTOR_BIOMETRICS_IMAGE_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "biometrics/image.h"
+
+namespace proctor::biometrics {
+
+struct ImageLimits {
+  // Largest accepted file, bytes; default 64 MiB.
+  size_t max_bytes = size_t{64} << 20;
+  // Largest accepted width or height, pixels; default 16384.
+  int max_side = 16384;
+  // Largest accepted width * height, pixels; default 40 megapixels (120 MB decoded).
+  int64_t max_pixels = 40'000'000;
+};
+
+enum class ImageFormat { kUnknown, kJpeg, kPng };
+
+// Recognises the format from the first bytes (magic numbers), not from a file name.
+ImageFormat SniffImageFormat(const uint8_t* data, size_t size);
+
+// Decodes JPEG or PNG bytes to RGB. INVALID_ARGUMENT for an empty, unrecognised, truncated or
+// corrupt stream; RESOURCE_EXHAUSTED when the header claims more pixels than `limits` allow.
+absl::StatusOr<Image> DecodeImage(const uint8_t* data, size_t size, const ImageLimits& limits);
+
+// Reads and decodes a file; errors name the path.
+absl::StatusOr<Image> ReadImageFile(const std::string& path, const ImageLimits& limits);
+
+// Encodes `image` as a baseline JPEG; quality 1-100.
+absl::StatusOr<std::vector<uint8_t>> EncodeJpeg(const Image& image, int quality);
+
+}  // namespace proctor::biometrics
+
+#endif  // PROCTOR_BIOMETRICS_IMAGE_CODEC_H_

@@ -1,0 +1,37 @@
+# Finds every system dependency from Debian 12 packages. Each failure names the package to install;
+# scripts/setup.sh installs all of them.
+
+macro(proctor_require_package name debian_package)
+  find_package(${name} ${ARGN} QUIET)
+  if(NOT ${name}_FOUND)
+    message(FATAL_ERROR
+      "proctor: ${name} was not found. Install it with:\n"
+      "    sudo apt-get install ${debian_package}\n"
+      "(or run scripts/setup.sh, which installs every dependency).")
+  endif()
+endmacro()
+
+find_package(Threads REQUIRED)
+proctor_require_package(dlib libdlib-dev)
+proctor_require_package(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs calib3d videoio)
+proctor_require_package(absl libabsl-dev)
+proctor_require_package(nlohmann_json nlohmann-json3-dev)
+proctor_require_package(CLI11 libcli11-dev)
+proctor_require_package(JPEG libjpeg-dev)
+proctor_require_package(PNG libpng-dev)
+proctor_require_package(ZLIB zlib1g-dev)
+
+if(PROCTOR_BUILD_TESTS)
+  proctor_require_package(GTest "libgtest-dev libgmock-dev")
+endif()
+if(PROCTOR_BUILD_BENCHMARKS)
+  proctor_require_package(benchmark libbenchmark-dev)
+endif()
+
+# dlib's Debian build links the generic libblas.so.3; OpenBLAS makes the descriptor ~10x faster.
+if(NOT EXISTS "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
+   AND NOT EXISTS "/usr/lib/aarch64-linux-gnu/openblas-pthread/libblas.so.3")
+  message(WARNING
+    "proctor: OpenBLAS is not installed; face descriptors will be ~10x slower. "
+    "Install it with: sudo apt-get install libopenblas0-pthread")
+endif()
