@@ -18,6 +18,11 @@ struct HeadPose {
   double roll_deg = 0;
 };
 
+// Accuracy: a generic 6-point face model is used, so absolute angles carry a per-person bias
+// (pitch reads about -10 to -15 degrees on frontal portrait photos); callers that judge
+// "looking away" should compare against the learner's own neutral pose at session start.
+// Yaw is mirror-symmetric within a few degrees while |roll| < 20 degrees.
+//
 // Estimates the pose of the face with `landmarks` in an image of the given size, assuming a
 // camera with a focal length of about the image width and no lens distortion (a webcam).
 // INVALID_ARGUMENT for a non-positive image size; INTERNAL when the solver fails (degenerate

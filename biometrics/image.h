@@ -42,6 +42,10 @@ struct Image {
 // Returns `image` flipped left to right.
 Image MirrorHorizontally(const Image& image);
 
+// Returns `image` scaled to width x height (area averaging when shrinking, bilinear when
+// growing). Both must be > 0.
+Image ResizeImage(const Image& image, int width, int height);
+
 // Returns the part of `rect` that lies inside a `width` x `height` image (possibly empty).
 Rect ClipToImage(const Rect& rect, int width, int height);
 

@@ -40,3 +40,25 @@ TEST(ImageTest, ClipToImageTrimsBoxesPastTheBorder) {
 
 }  // namespace
 }  // namespace proctor::biometrics
+
+namespace proctor::biometrics {
+namespace {
+
+TEST(ResizeImageTest, ShrinksAndKeepsFlatColour) {
+  Image image = Image::Blank(40, 20);
+  for (size_t i = 0; i < image.rgb.size(); i += 3) {
+    image.rgb[i] = 200;
+    image.rgb[i + 1] = 100;
+    image.rgb[i + 2] = 50;
+  }
+  const Image small = ResizeImage(image, 10, 5);
+  ASSERT_EQ(small.width, 10);
+  ASSERT_EQ(small.height, 5);
+  ASSERT_TRUE(small.IsConsistent());
+  EXPECT_EQ(small.rgb[0], 200);
+  EXPECT_EQ(small.rgb[1], 100);
+  EXPECT_EQ(small.rgb[2], 50);
+}
+
+}  // namespace
+}  // namespace proctor::biometrics
