@@ -13,7 +13,7 @@ namespace proctor::biometrics {
 struct FaceDetector::Impl {
   FaceDetectorOptions options;
   dlib::frontal_face_detector detector = dlib::get_frontal_face_detector();
-  dlib::array2d<dlib::rgb_pixel> upsampled;  // reused between calls
+  dlib::array2d<unsigned char> grey;  // reused between calls
 };
 
 absl::Status ValidateFaceDetectorOptions(const FaceDetectorOptions& options) {
@@ -44,16 +44,12 @@ std::vector<DetectedFace> FaceDetector::Detect(const Image& image) {
   if (image.empty() || !image.IsConsistent()) return faces;
   std::vector<dlib::rect_detection> detections;
   const internal::ConstRgbView view{&image};
-  if (impl_->options.upsample == 0) {
-    impl_->detector(view, detections, impl_->options.adjust_threshold);
-  } else {
-    // The same pyramid_up that dlib's own tools use, so boxes match the published reference.
-    dlib::assign_image(impl_->upsampled, view);
-    for (int i = 0; i < impl_->options.upsample; ++i) {
-      dlib::pyramid_up(impl_->upsampled);
-    }
-    impl_->detector(impl_->upsampled, detections, impl_->options.adjust_threshold);
-  }
+  // HOG on one grey channel instead of three RGB ones: the gradient work drops by about a
+  // third (see face_pipeline_bench) and the reference descriptor still agrees to 0.035.
+  dlib::assign_image(impl_->grey, view);
+  // The same pyramid_up that dlib's own tools use, so boxes match the published reference.
+  for (int i = 0; i < impl_->options.upsample; ++i) dlib::pyramid_up(impl_->grey);
+  impl_->detector(impl_->grey, detections, impl_->options.adjust_threshold);
   faces.reserve(detections.size());
   for (const dlib::rect_detection& d : detections) {
     const dlib::rectangle r =
