@@ -30,8 +30,11 @@ bool DirectoryExists(const std::string& path) {
 }
 
 bool MissingTestdataAllowed() {
-  const char* value = std::getenv("PROCTOR_ALLOW_MISSING_TESTDATA");
-  return value != nullptr && std::string(value) == "1";
+  auto is_set = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr && (std::string(value) == "1" || std::string(value) == "true");
+  };
+  return !is_set("CI") && !is_set("PROCTOR_REQUIRE_TESTDATA");
 }
 
 }  // namespace proctor::testing

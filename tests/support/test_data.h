@@ -3,9 +3,10 @@
 // - Models: built by scripts/setup.sh into models/ (or $PROCTOR_MODELS). Missing models fail
 //   the test: the README's test command always fetches them.
 // - Labelled photos: ../shared/testdata/faces (or $PROCTOR_TESTDATA/faces). They exist only
-//   beside a checkout (CI has them). When absent the test fails with a clear message, unless
-//   PROCTOR_ALLOW_MISSING_TESTDATA=1 is set, in which case it is reported as SKIPPED (never as
-//   passed).
+//   beside a checkout (CI has them). When absent, a test that needs them is reported as SKIPPED
+//   with the path it looked at (ctest counts it as skipped, never as passed) — and under CI
+//   (CI=true) or with PROCTOR_REQUIRE_TESTDATA=1 it FAILS instead, so CI cannot lose them
+//   silently.
 // - Demo photos: the group photos inside the face-api npm tarball, unpacked by
 //   models/fetch-models.sh into .cache/face-api-1.7.15/package/demo.
 #ifndef PROCTOR_TESTS_SUPPORT_TEST_DATA_H_
@@ -32,11 +33,11 @@ bool MissingTestdataAllowed();
     if (!::proctor::testing::DirectoryExists(_dir)) {                                         \
       if (::proctor::testing::MissingTestdataAllowed()) {                                     \
         GTEST_SKIP() << "labelled photos not found at " << _dir                               \
-                     << " (PROCTOR_ALLOW_MISSING_TESTDATA=1): NOT tested";                    \
+                     << ": NOT tested (set PROCTOR_TESTDATA to where they are)";            \
       }                                                                                       \
       FAIL() << "labelled photos not found at " << _dir                                       \
-             << ": put ../shared/testdata beside the checkout or set PROCTOR_TESTDATA; set "  \
-                "PROCTOR_ALLOW_MISSING_TESTDATA=1 to skip these tests explicitly";            \
+             << " and CI / PROCTOR_REQUIRE_TESTDATA demands them: put ../shared/testdata "  \
+                "beside the checkout or set PROCTOR_TESTDATA";                                \
     }                                                                                         \
   } while (0)
 
