@@ -23,7 +23,9 @@ if [[ -d "$labelled" ]]; then
     "$face" compare "$labelled/$1" "$labelled/$2"
   done
 else
-  printf '\n==> Main job: comparing a demo photo with itself and with another\n'
+  # Without labelled photos there is no second photo of one person: compare a face with itself
+  # and with a group photo of other people.
+  printf '\n==> Main job: comparing a demo face with itself and with a photo of other people\n'
   "$face" compare --upsample 0 "$demo/sample2.jpg" "$demo/sample2.jpg"
-  "$face" compare --upsample 0 "$demo/sample2.jpg" "$demo/sample1.jpg"
+  "$face" compare --upsample 0 "$demo/sample2.jpg" "$demo/sample4.jpg"
 fi
