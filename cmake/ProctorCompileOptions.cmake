@@ -14,3 +14,16 @@ if(PROCTOR_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(proctor_compile_options INTERFACE -fsanitize=address,undefined)
 endif()
+
+# proctor_uninstrumented_sources(<files...>)
+# dlib's DNN is one template type 132 layers deep. Compiled with ASan/UBSan instrumentation and
+# debug info, a single such translation unit needs more than 23 GB of compiler memory (measured:
+# cc1plus OOM-killed on a 24 GB machine). These files therefore build without instrumentation and
+# without debug info in the sanitizer preset; the rest of the program, including every buffer that
+# crosses into or out of them, stays instrumented. In other builds this does nothing.
+function(proctor_uninstrumented_sources)
+  if(PROCTOR_SANITIZE)
+    set_source_files_properties(${ARGN} DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
+      PROPERTIES COMPILE_OPTIONS "-fno-sanitize=all;-g0")
+  endif()
+endfunction()
