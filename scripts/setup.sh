@@ -14,7 +14,9 @@ packages=(
   ca-certificates cmake ninja-build g++ pkg-config
   libdlib-dev libdlib-data libblas-dev liblapack-dev libopenblas0-pthread
   libopencv-dev libabsl-dev libjpeg-dev libpng-dev zlib1g-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libsqlite3-dev libsodium-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # npm fetches the face-api weights; a machine may already have Node.js from elsewhere.

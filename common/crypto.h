@@ -1,0 +1,88 @@
+// Cryptography for proctor, all of it libsodium: event hashing (BLAKE2b-256), the per-session
+// hash chain, Ed25519 signatures, authenticated encryption at rest, and random tokens.
+// Every function is thread-safe; libsodium is initialised on first use.
+#ifndef PROCTOR_COMMON_CRYPTO_H_
+#define PROCTOR_COMMON_CRYPTO_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/event.h"
+
+namespace proctor {
+
+using PublicKey = std::array<uint8_t, 32>;
+using Signature = std::array<uint8_t, 64>;
+
+// The hash of one event: BLAKE2b-256 over a fixed, length-prefixed little-endian encoding of
+// every field (see crypto.cc, EncodeForDigest), including prev_hash — so the hash of the last
+// event commits to the whole session so far. Identical on every platform.
+Hash32 EventDigest(const Event& event);
+
+// An Ed25519 key pair. The secret key never leaves the process that made it.
+class SigningKey {
+ public:
+  static SigningKey Generate();
+  // From a 64-byte libsodium secret key (seed + public key). INVALID_ARGUMENT otherwise.
+  static absl::StatusOr<SigningKey> FromBytes(const std::vector<uint8_t>& secret);
+  ~SigningKey();
+  SigningKey(SigningKey&& other) noexcept;
+  SigningKey& operator=(SigningKey&& other) noexcept;
+  SigningKey(const SigningKey&) = delete;
+  SigningKey& operator=(const SigningKey&) = delete;
+
+  const PublicKey& public_key() const { return public_key_; }
+  Signature Sign(const uint8_t* message, size_t size) const;
+  std::vector<uint8_t> SecretBytes() const;
+
+ private:
+  SigningKey() = default;
+  std::array<uint8_t, 64> secret_{};
+  PublicKey public_key_{};
+};
+
+// True when `signature` is `key`'s Ed25519 signature of the message.
+bool VerifySignature(const PublicKey& key, const uint8_t* message, size_t size,
+                     const Signature& signature);
+
+// Authenticated encryption at rest (XChaCha20-Poly1305, libsodium's secretbox family with
+// associated data). The associated data binds a ciphertext to its row (for instance
+// "template:learner-7"), so a blob copied to another row does not decrypt.
+class SealedBox {
+ public:
+  // Reads the 32-byte key file, or creates it (mode 0600) when it does not exist. The key file
+  // lives outside the database: a copied database alone reveals nothing.
+  static absl::StatusOr<SealedBox> OpenKeyFile(const std::string& path);
+  static SealedBox FromKeyForTest(const std::array<uint8_t, 32>& key);
+  ~SealedBox();
+  SealedBox(SealedBox&& other) noexcept;
+  SealedBox& operator=(SealedBox&& other) noexcept;
+  SealedBox(const SealedBox&) = delete;
+  SealedBox& operator=(const SealedBox&) = delete;
+
+  // nonce (24 bytes) || ciphertext || tag (16 bytes).
+  std::vector<uint8_t> Seal(const std::vector<uint8_t>& plaintext, std::string_view ad) const;
+  // DATA_LOSS when the blob was altered, belongs to another row or another key.
+  absl::StatusOr<std::vector<uint8_t>> Open(const std::vector<uint8_t>& sealed,
+                                            std::string_view ad) const;
+
+ private:
+  SealedBox() = default;
+  std::array<uint8_t, 32> key_{};
+};
+
+// `bytes` random bytes as lowercase base32 (no padding): tokens and passes a person can type.
+std::string RandomToken(size_t bytes);
+// SHA-256 of a secret as hex: what the server stores instead of a token or pass.
+std::string SecretHash(std::string_view secret);
+// Lowercase hex of bytes.
+std::string ToHex(const uint8_t* data, size_t size);
+
+}  // namespace proctor
+
+#endif  // PROCTOR_COMMON_CRYPTO_H_

@@ -1,0 +1,143 @@
+// The server's domain records, as the core and every Storage implementation see them.
+// Plain values; no proto, SQL or biometric types.
+#ifndef PROCTOR_SERVER_CORE_DOMAIN_H_
+#define PROCTOR_SERVER_CORE_DOMAIN_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/event.h"
+
+namespace proctor::server {
+
+enum class AssessmentKind : int { kIntermediate = 1, kFinal = 2 };
+enum class Role : int { kAdministrator = 1, kExaminer = 2, kLmsConnector = 3, kLearner = 4 };
+enum class SessionState : int { kOpen = 1, kClosed = 2 };
+// Values equal proctor.v1.Verdict.
+enum class Verdict : int {
+  kNone = 1,
+  kAutoAccepted = 2,
+  kPendingReview = 3,
+  kAccepted = 4,
+  kRejected = 5,
+};
+// Values equal proctor.v1.ResultStatus.
+enum class ResultStatus : int { kOfficial = 1, kPendingReview = 2, kRejected = 3 };
+
+std::string_view AssessmentKindName(AssessmentKind kind);  // "INTERMEDIATE" | "FINAL"
+std::string_view RoleName(Role role);                      // "ADMINISTRATOR", ...
+std::string_view SessionStateName(SessionState state);     // "OPEN" | "CLOSED"
+std::string_view VerdictName(Verdict verdict);             // "AUTO_ACCEPTED", ...
+std::string_view ResultStatusName(ResultStatus status);    // "OFFICIAL", ...
+
+// A result counts only when the session's verdict allows it.
+ResultStatus ResultStatusFor(SessionState state, Verdict verdict);
+
+struct Assessment {
+  std::string id;
+  std::string course;
+  std::string title;
+  AssessmentKind kind = AssessmentKind::kIntermediate;
+  int64_t created_at_unix_ms = 0;
+};
+
+struct Learner {
+  std::string id;
+  std::string name;
+  int template_count = 0;
+};
+
+// A bearer credential. Only the SHA-256 of the secret is stored.
+struct TokenRecord {
+  std::string token_hash;
+  Role role = Role::kAdministrator;
+  std::string label;       // who holds it, for the audit log
+  std::string session_id;  // Role::kLearner only: the one session it opens
+  int64_t created_at_unix_ms = 0;
+};
+
+// A one-time exam pass. Only the SHA-256 of the pass is stored.
+struct PassRecord {
+  std::string pass_hash;
+  std::string learner_id;
+  std::string assessment_id;
+  int64_t expires_at_unix_ms = 0;
+  bool used = false;
+};
+
+struct SessionRecord {
+  std::string id;
+  std::string learner_id;
+  std::string assessment_id;
+  std::vector<uint8_t> client_public_key;  // Ed25519, 32 bytes
+  SessionState state = SessionState::kOpen;
+  int64_t opened_at_unix_ms = 0;
+  int64_t closed_at_unix_ms = 0;  // 0 while open
+  int64_t ended_at_ms = 0;        // media time of the end, set on close
+  double risk_score = 0.0;        // 0-1
+  Verdict verdict = Verdict::kNone;
+  std::string decision_note;
+  std::string decided_by;
+  uint64_t last_seq = 0;  // highest stored seq; events 1..last_seq are all stored
+  Hash32 head_hash{};     // hash of event last_seq; zeros when none
+};
+
+// An event as stored: the client's fields, its hash, what the server computed, and the sealed
+// evidence (never the plain JPEG).
+struct StoredEvent {
+  Event event;  // event.evidence_jpeg is left empty in storage; see sealed_evidence
+  Hash32 hash{};
+  float server_distance = -1.0f;  // identity events: the server's distance to the template
+  std::vector<uint8_t> sealed_evidence;  // SealedBox output; empty when none or purged
+  bool has_evidence = false;             // stays true after a purge: evidence existed
+  int64_t received_at_unix_ms = 0;
+};
+
+// One session's contiguous events to append atomically. Applied only if the session's stored
+// last_seq still equals expected_last_seq (ABORTED otherwise: another writer got there first).
+struct AppendBatch {
+  std::string session_id;
+  uint64_t expected_last_seq = 0;
+  std::vector<StoredEvent> events;  // seqs expected_last_seq+1 ... in order
+};
+
+// Something the server found itself (EVIDENCE_MISMATCH).
+struct Finding {
+  std::string session_id;
+  EventKind kind = EventKind::kEvidenceMismatch;
+  int64_t at_ms = 0;
+  uint64_t event_seq = 0;  // the client event it concerns
+  float distance = -1.0f;
+  std::string detail;
+};
+
+struct ResultRecord {
+  std::string session_id;
+  std::string learner_id;     // filled from the session when listing
+  std::string assessment_id;  // filled from the session when listing
+  double score = 0;
+  double max_score = 0;
+  int64_t submitted_at_unix_ms = 0;
+  std::string submitted_by;
+};
+
+// Append-only record of examiner decisions and administrator actions.
+struct AuditEntry {
+  int64_t at_unix_ms = 0;
+  std::string actor;   // token label
+  std::string action;  // "assessment.create", "review.decide", "learner.purge", ...
+  std::string subject; // the id acted on
+  std::string detail;  // never biometric data
+};
+
+struct PurgeCounts {
+  int templates_removed = 0;
+  int evidence_removed = 0;
+};
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_CORE_DOMAIN_H_

@@ -1,0 +1,87 @@
+// Storage: everything the server keeps, behind one interface (SQLite, PostgreSQL, in-memory).
+// Implementations are thread-safe. Every method either applies completely or not at all.
+// Errors: NOT_FOUND (no such row), ALREADY_EXISTS (duplicate key), ABORTED (a condition such as
+// AppendBatch::expected_last_seq no longer holds), UNAVAILABLE (the database cannot be reached or
+// refuses writes; retrying later may succeed), INTERNAL (anything else), each with context.
+// Templates and evidence arrive already sealed (encrypted): storage never sees plain biometrics.
+#ifndef PROCTOR_SERVER_CORE_STORAGE_H_
+#define PROCTOR_SERVER_CORE_STORAGE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/core/domain.h"
+
+namespace proctor::server {
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  virtual absl::Status CreateAssessment(const Assessment& assessment) = 0;
+  virtual absl::StatusOr<Assessment> GetAssessment(const std::string& id) = 0;
+
+  // Creates the learner or renames an existing one.
+  virtual absl::Status UpsertLearner(const std::string& id, const std::string& name) = 0;
+  virtual absl::StatusOr<Learner> GetLearner(const std::string& id) = 0;
+  // Replaces every template of the learner (NOT_FOUND if the learner does not exist).
+  virtual absl::Status ReplaceTemplates(const std::string& learner_id,
+                                        const std::vector<std::vector<uint8_t>>& sealed) = 0;
+  virtual absl::StatusOr<std::vector<std::vector<uint8_t>>> GetTemplates(
+      const std::string& learner_id) = 0;
+  // Deletes the learner's templates and the evidence of all their sessions (events stay, with
+  // has_evidence still true). NOT_FOUND if the learner does not exist.
+  virtual absl::StatusOr<PurgeCounts> PurgeBiometrics(const std::string& learner_id) = 0;
+
+  virtual absl::Status PutToken(const TokenRecord& token) = 0;
+  virtual absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) = 0;
+
+  virtual absl::Status PutPass(const PassRecord& pass) = 0;
+  // In one transaction: the pass must exist (NOT_FOUND), be unused (FAILED_PRECONDITION
+  // "already used") and unexpired at now_unix_ms (FAILED_PRECONDITION "expired"); it is marked
+  // used, `session` is created (learner and assessment taken from the pass) and `session_token`
+  // is stored. Returns the created session.
+  virtual absl::StatusOr<SessionRecord> RedeemPass(const std::string& pass_hash,
+                                                   int64_t now_unix_ms, SessionRecord session,
+                                                   const TokenRecord& session_token) = 0;
+
+  virtual absl::StatusOr<SessionRecord> GetSession(const std::string& id) = 0;
+  // Highest risk first, then newest first.
+  virtual absl::StatusOr<std::vector<SessionRecord>> ListSessions(bool pending_review_only) = 0;
+  // Writes state, ended_at_ms, closed_at_unix_ms, risk_score, verdict, decision_note and
+  // decided_by of `session` (the event columns last_seq/head_hash are not touched).
+  virtual absl::Status UpdateSessionOutcome(const SessionRecord& session) = 0;
+
+  // Appends several sessions' batches in one durable transaction (group commit). Returns one
+  // status per batch: OK, or ABORTED when that session's last_seq moved (that batch is skipped,
+  // the others still commit). A non-OK overall status means nothing was written.
+  virtual absl::StatusOr<std::vector<absl::Status>> AppendBatches(
+      const std::vector<AppendBatch>& batches) = 0;
+  // Events of a session in seq order, without evidence bytes (has_evidence says if any).
+  virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(const std::string& session_id) = 0;
+  // Hashes of events from_seq..to_seq inclusive, in order (for idempotent resends).
+  virtual absl::StatusOr<std::vector<Hash32>> EventHashes(const std::string& session_id,
+                                                          uint64_t from_seq, uint64_t to_seq) = 0;
+  // The sealed evidence of one event (NOT_FOUND when none, or purged).
+  virtual absl::StatusOr<std::vector<uint8_t>> GetEvidence(const std::string& session_id,
+                                                           uint64_t seq) = 0;
+
+  virtual absl::Status AddFinding(const Finding& finding) = 0;
+  virtual absl::StatusOr<std::vector<Finding>> ListFindings(const std::string& session_id) = 0;
+
+  // Records or replaces the result of a session (NOT_FOUND if the session does not exist).
+  virtual absl::Status PutResult(const ResultRecord& result) = 0;
+  // All results, or those of one assessment; learner_id and assessment_id filled in; oldest first.
+  virtual absl::StatusOr<std::vector<ResultRecord>> ListResults(
+      const std::string& assessment_id) = 0;
+
+  virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
+  virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit() = 0;
+};
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_CORE_STORAGE_H_
