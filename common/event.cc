@@ -14,10 +14,10 @@ constexpr std::array<std::string_view, kMaxEventKind + 1> kKindNames = {
 
 }  // namespace
 
-std::string_view EventKindName(EventKind kind) {
+std::string EventKindName(EventKind kind) {
   const int index = static_cast<int>(kind);
-  if (index < 0 || index > kMaxEventKind) return kKindNames[0];
-  return kKindNames[index];
+  if (index < 0 || index > kMaxEventKind) return std::string(kKindNames[0]);
+  return std::string(kKindNames[index]);
 }
 
 std::optional<EventKind> EventKindFromName(std::string_view name) {
@@ -27,7 +27,7 @@ std::optional<EventKind> EventKindFromName(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view EventPhaseName(EventPhase phase) {
+std::string EventPhaseName(EventPhase phase) {
   switch (phase) {
     case EventPhase::kBegin:
       return "BEGIN";

@@ -33,9 +33,9 @@ inline constexpr int kMaxEventKind = 12;
 enum class EventPhase : int { kInstant = 0, kBegin = 1, kEnd = 2 };
 
 // "IDENTITY_VERIFIED" etc.; "EVENT_KIND_UNSPECIFIED" for anything unknown.
-std::string_view EventKindName(EventKind kind);
+std::string EventKindName(EventKind kind);
 std::optional<EventKind> EventKindFromName(std::string_view name);
-std::string_view EventPhaseName(EventPhase phase);
+std::string EventPhaseName(EventPhase phase);
 
 using Hash32 = std::array<uint8_t, 32>;
 

@@ -2,11 +2,11 @@
 
 namespace proctor::server {
 
-std::string_view AssessmentKindName(AssessmentKind kind) {
+std::string AssessmentKindName(AssessmentKind kind) {
   return kind == AssessmentKind::kFinal ? "FINAL" : "INTERMEDIATE";
 }
 
-std::string_view RoleName(Role role) {
+std::string RoleName(Role role) {
   switch (role) {
     case Role::kAdministrator:
       return "ADMINISTRATOR";
@@ -20,11 +20,11 @@ std::string_view RoleName(Role role) {
   return "UNKNOWN";
 }
 
-std::string_view SessionStateName(SessionState state) {
+std::string SessionStateName(SessionState state) {
   return state == SessionState::kClosed ? "CLOSED" : "OPEN";
 }
 
-std::string_view VerdictName(Verdict verdict) {
+std::string VerdictName(Verdict verdict) {
   switch (verdict) {
     case Verdict::kNone:
       return "NONE";
@@ -40,7 +40,7 @@ std::string_view VerdictName(Verdict verdict) {
   return "NONE";
 }
 
-std::string_view ResultStatusName(ResultStatus status) {
+std::string ResultStatusName(ResultStatus status) {
   switch (status) {
     case ResultStatus::kOfficial:
       return "OFFICIAL";

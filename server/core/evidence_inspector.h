@@ -1,0 +1,32 @@
+// The biometric checks the server runs on what clients and administrators upload. An interface
+// so the core can be tested without the face models; BiometricInspector is the real one.
+#ifndef PROCTOR_SERVER_CORE_EVIDENCE_INSPECTOR_H_
+#define PROCTOR_SERVER_CORE_EVIDENCE_INSPECTOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace proctor::server {
+
+// Implementations are thread-safe.
+class EvidenceInspector {
+ public:
+  virtual ~EvidenceInspector() = default;
+  // OK when `jpeg` decodes completely as a JPEG within the evidence limits; INVALID_ARGUMENT
+  // with the decoder's reason otherwise.
+  virtual absl::Status CheckJpeg(const std::vector<uint8_t>& jpeg) = 0;
+  // The 128-d descriptor of an evidence chip (a 150x150 aligned face, JPEG). INVALID_ARGUMENT
+  // when it is not one.
+  virtual absl::StatusOr<std::vector<float>> EmbedChip(const std::vector<uint8_t>& jpeg) = 0;
+  // The descriptor of the one face in an enrollment photo (JPEG or PNG). INVALID_ARGUMENT when
+  // the photo is unreadable or holds no face or several.
+  virtual absl::StatusOr<std::vector<float>> EmbedEnrollmentPhoto(
+      const std::vector<uint8_t>& photo) = 0;
+};
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_CORE_EVIDENCE_INSPECTOR_H_

@@ -1,0 +1,152 @@
+#include "server/core/policy.h"
+
+#include "gtest/gtest.h"
+
+namespace proctor::server {
+namespace {
+
+StoredEvent Make(uint64_t seq, EventKind kind, int64_t at_ms,
+                 EventPhase phase = EventPhase::kInstant, float server_distance = -1) {
+  StoredEvent s;
+  s.event.session_id = "s";
+  s.event.seq = seq;
+  s.event.kind = kind;
+  s.event.phase = phase;
+  s.event.at_ms = at_ms;
+  s.server_distance = server_distance;
+  if (kind == EventKind::kIdentityVerified || kind == EventKind::kIdentityMismatch) {
+    s.event.client_distance = server_distance;
+  }
+  return s;
+}
+
+// A clean 2-minute session: identity every 30 s, liveness passed.
+std::vector<StoredEvent> CleanSession() {
+  std::vector<StoredEvent> v;
+  v.push_back(Make(1, EventKind::kSessionStarted, 0));
+  v.push_back(Make(2, EventKind::kLivenessPassed, 2000));
+  for (int i = 0; i < 5; ++i) {
+    v.push_back(Make(3 + i, EventKind::kIdentityVerified, i * 30000, EventPhase::kInstant, 0.35f));
+  }
+  return v;
+}
+
+TEST(PolicyTest, FinalIsStricterOnEveryAxis) {
+  const Policy i = PolicyFor(AssessmentKind::kIntermediate);
+  const Policy f = PolicyFor(AssessmentKind::kFinal);
+  EXPECT_LT(f.match_threshold, i.match_threshold);
+  EXPECT_LT(f.identity_interval_ms, i.identity_interval_ms);
+  EXPECT_LT(f.absence_tolerance_ms, i.absence_tolerance_ms);
+  EXPECT_LT(f.looking_away_tolerance_ms, i.looking_away_tolerance_ms);
+  EXPECT_LT(f.review_risk, i.review_risk);
+  EXPECT_LE(f.evidence_recheck_every, i.evidence_recheck_every);
+  EXPECT_TRUE(f.liveness_required);
+}
+
+TEST(ScoreSessionTest, CleanSessionIsAutoAccepted) {
+  const auto card = ScoreSession(CleanSession(), {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
+  EXPECT_DOUBLE_EQ(card.risk_score, 0.0);
+  EXPECT_TRUE(card.flags.empty());
+}
+
+TEST(ScoreSessionTest, ShortAbsenceIsFlaggedButTolerated) {
+  auto events = CleanSession();
+  events.push_back(Make(8, EventKind::kFaceAbsent, 40000, EventPhase::kBegin));
+  events.push_back(Make(9, EventKind::kFaceAbsent, 43000, EventPhase::kEnd));
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  ASSERT_EQ(card.flags.size(), 1u);
+  EXPECT_EQ(card.flags[0].kind, EventKind::kFaceAbsent);
+  EXPECT_EQ(card.flags[0].from_ms, 40000);
+  EXPECT_EQ(card.flags[0].to_ms, 43000);
+  EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
+}
+
+TEST(ScoreSessionTest, LongAbsenceRaisesRiskMoreForFinal) {
+  auto events = CleanSession();
+  events.push_back(Make(8, EventKind::kFaceAbsent, 40000, EventPhase::kBegin));
+  events.push_back(Make(9, EventKind::kFaceAbsent, 48000, EventPhase::kEnd));
+  const auto intermediate =
+      ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  const auto final_card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  EXPECT_DOUBLE_EQ(intermediate.risk_score, 0.0);  // 8 s < 10 s tolerance
+  EXPECT_GT(final_card.risk_score, 0.0);           // 8 s > 5 s tolerance
+}
+
+TEST(ScoreSessionTest, OpenStateIsClosedAtTheEnd) {
+  auto events = CleanSession();
+  events.push_back(Make(8, EventKind::kMultipleFaces, 100000, EventPhase::kBegin));
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  ASSERT_EQ(card.flags.size(), 1u);
+  EXPECT_EQ(card.flags[0].to_ms, 120000);
+  EXPECT_TRUE(card.forces_review);
+  EXPECT_EQ(card.verdict, Verdict::kPendingReview);
+}
+
+TEST(ScoreSessionTest, ServerDistanceOverridesClientClaim) {
+  auto events = CleanSession();
+  // The client says VERIFIED but the server's own distance is over the threshold.
+  events.push_back(Make(8, EventKind::kIdentityVerified, 60000, EventPhase::kInstant, 0.9f));
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  EXPECT_EQ(card.verdict, Verdict::kPendingReview);
+  bool mismatch = false, evidence = false;
+  for (const auto& f : card.flags) {
+    mismatch |= f.kind == EventKind::kIdentityMismatch;
+    evidence |= f.kind == EventKind::kEvidenceMismatch;
+  }
+  EXPECT_TRUE(mismatch);
+  EXPECT_TRUE(evidence);
+}
+
+TEST(ScoreSessionTest, ClientDistanceDisagreeingWithServerIsEvidenceMismatch) {
+  auto events = CleanSession();
+  StoredEvent lying = Make(8, EventKind::kIdentityVerified, 60000, EventPhase::kInstant, 0.40f);
+  lying.event.client_distance = 0.20f;
+  events.push_back(lying);
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  ASSERT_FALSE(card.flags.empty());
+  EXPECT_EQ(card.flags.back().kind, EventKind::kEvidenceMismatch);
+  EXPECT_EQ(card.verdict, Verdict::kPendingReview);
+}
+
+TEST(ScoreSessionTest, NeverVerifiedForcesReview) {
+  std::vector<StoredEvent> events = {Make(1, EventKind::kSessionStarted, 0),
+                                     Make(2, EventKind::kHeartbeat, 1000)};
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 5000);
+  EXPECT_EQ(card.verdict, Verdict::kPendingReview);
+  EXPECT_FALSE(card.reasons.empty());
+}
+
+TEST(ScoreSessionTest, ServerFindingsForceReviewAndRiskIsCapped) {
+  std::vector<Finding> findings(5);
+  for (auto& f : findings) f.kind = EventKind::kEvidenceMismatch;
+  const auto card =
+      ScoreSession(CleanSession(), findings, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  EXPECT_EQ(card.verdict, Verdict::kPendingReview);
+  EXPECT_DOUBLE_EQ(card.risk_score, 1.0);
+  EXPECT_EQ(card.flags.size(), 5u);
+}
+
+TEST(ScoreSessionTest, IdentityCoverageGapCounts) {
+  std::vector<StoredEvent> events = {
+      Make(1, EventKind::kLivenessPassed, 0),
+      Make(2, EventKind::kIdentityVerified, 1000, EventPhase::kInstant, 0.3f),
+      Make(3, EventKind::kIdentityVerified, 200000, EventPhase::kInstant, 0.3f)};
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 210000);
+  EXPECT_GT(card.risk_score, 0.0);
+  EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);  // 0.15 < 0.3: flagged in reasons only
+  ASSERT_EQ(card.reasons.size(), 1u);
+  EXPECT_NE(card.reasons[0].find("without an identity check"), std::string::npos);
+}
+
+TEST(ResultStatusTest, FollowsTheVerdict) {
+  EXPECT_EQ(ResultStatusFor(SessionState::kOpen, Verdict::kNone), ResultStatus::kPendingReview);
+  EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kAutoAccepted), ResultStatus::kOfficial);
+  EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kAccepted), ResultStatus::kOfficial);
+  EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kPendingReview),
+            ResultStatus::kPendingReview);
+  EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kRejected), ResultStatus::kRejected);
+}
+
+}  // namespace
+}  // namespace proctor::server

@@ -1,0 +1,279 @@
+#include "server/core/proctor_core.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+
+namespace proctor::server {
+namespace {
+
+constexpr int64_t kDefaultPassSeconds = 86'400;
+constexpr size_t kMaxPhotos = 10;
+constexpr size_t kMaxTextBytes = 200;
+
+absl::Status ValidateText(const std::string& text, const std::string& what, size_t max) {
+  if (text.empty() || text.size() > max) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " must be 1-", max, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateId(const std::string& id, const std::string& what) {
+  if (id.empty() || id.size() > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " must be 1-64 characters"));
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " '", id, "' may only hold letters, digits, '.', '_' and '-'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+ProctorCore::ProctorCore(Storage* storage, SessionLedger* ledger, const SealedBox* box,
+                         EvidenceInspector* inspector, Clock clock)
+    : storage_(storage), ledger_(ledger), box_(box), inspector_(inspector), clock_(clock) {}
+
+absl::StatusOr<Principal> ProctorCore::Authenticate(const std::string& bearer_token) {
+  if (bearer_token.empty()) {
+    return absl::UnauthenticatedError(
+        "no token: send 'authorization: Bearer <token>' (proctorctl --token or PROCTOR_TOKEN)");
+  }
+  const std::string hash = SecretHash(bearer_token);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = token_cache_.find(hash);
+    if (it != token_cache_.end()) return it->second;
+  }
+  auto record = storage_->FindToken(hash);
+  if (absl::IsNotFound(record.status())) return absl::UnauthenticatedError("unknown token");
+  if (!record.ok()) return record.status();
+  Principal who{record->role, record->label, record->session_id};
+  std::lock_guard<std::mutex> lock(mu_);
+  token_cache_.emplace(hash, who);
+  return who;
+}
+
+absl::Status ProctorCore::Require(const Principal& who, std::initializer_list<Role> roles) {
+  for (Role r : roles) {
+    if (who.role == r) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("a ", RoleName(who.role), " token may not do this"));
+}
+
+absl::StatusOr<std::string> ProctorCore::BootstrapAdminToken(const std::string& label) {
+  const std::string token = RandomToken(20);
+  RETURN_IF_ERROR(storage_->PutToken({SecretHash(token), Role::kAdministrator, label, "", clock_()}));
+  return token;
+}
+
+absl::Status ProctorCore::Audit(const Principal& who, std::string action, std::string subject,
+                                std::string detail) {
+  return storage_->AppendAudit(
+      {clock_(), who.label, std::move(action), std::move(subject), std::move(detail)});
+}
+
+absl::StatusOr<Policy> ProctorCore::CreateAssessment(const Principal& who, Assessment a) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateId(a.id, "assessment id"));
+  RETURN_IF_ERROR(ValidateText(a.course, "course", kMaxTextBytes));
+  RETURN_IF_ERROR(ValidateText(a.title, "title", kMaxTextBytes));
+  a.created_at_unix_ms = clock_();
+  RETURN_IF_ERROR(storage_->CreateAssessment(a));
+  RETURN_IF_ERROR(Audit(who, "assessment.create", a.id, std::string(AssessmentKindName(a.kind))));
+  return PolicyFor(a.kind);
+}
+
+absl::StatusOr<int> ProctorCore::EnrollLearner(const Principal& who, const std::string& learner_id,
+                                               const std::string& name,
+                                               const std::vector<std::vector<uint8_t>>& photos) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateId(learner_id, "learner id"));
+  RETURN_IF_ERROR(ValidateText(name, "name", kMaxTextBytes));
+  if (photos.size() > kMaxPhotos) {
+    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxPhotos, " photos"));
+  }
+  std::vector<std::vector<uint8_t>> sealed;
+  for (size_t i = 0; i < photos.size(); ++i) {
+    auto descriptor = inspector_->EmbedEnrollmentPhoto(photos[i]);
+    if (!descriptor.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("photo ", i + 1, ": ", descriptor.status().message()));
+    }
+    sealed.push_back(box_->Seal(DescriptorBytes(*descriptor), TemplateAd(learner_id)));
+  }
+  RETURN_IF_ERROR(storage_->UpsertLearner(learner_id, name));
+  if (!sealed.empty()) RETURN_IF_ERROR(storage_->ReplaceTemplates(learner_id, sealed));
+  RETURN_IF_ERROR(Audit(who, "learner.enroll", learner_id,
+                        absl::StrCat(photos.size(), " photo(s)")));
+  ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(learner_id));
+  return learner.template_count;
+}
+
+absl::StatusOr<IssuedPass> ProctorCore::IssuePass(const Principal& who,
+                                                  const std::string& learner_id,
+                                                  const std::string& assessment_id,
+                                                  int64_t valid_seconds) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  if (valid_seconds == 0) valid_seconds = kDefaultPassSeconds;
+  if (valid_seconds < 60 || valid_seconds > 7 * kDefaultPassSeconds) {
+    return absl::InvalidArgumentError("valid_seconds must be within 60-604800");
+  }
+  RETURN_IF_ERROR(storage_->GetLearner(learner_id).status());
+  RETURN_IF_ERROR(storage_->GetAssessment(assessment_id).status());
+  IssuedPass out{absl::StrCat("pass-", RandomToken(20)), clock_() + valid_seconds * 1000};
+  RETURN_IF_ERROR(storage_->PutPass(
+      {SecretHash(out.pass), learner_id, assessment_id, out.expires_at_unix_ms, false}));
+  RETURN_IF_ERROR(Audit(who, "pass.issue", learner_id, assessment_id));
+  return out;
+}
+
+absl::StatusOr<std::string> ProctorCore::IssueToken(const Principal& who, Role role,
+                                                    const std::string& label) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  if (role == Role::kLearner) {
+    return absl::InvalidArgumentError("learners get exam passes, not tokens");
+  }
+  RETURN_IF_ERROR(ValidateText(label, "label", kMaxTextBytes));
+  const std::string token = RandomToken(20);
+  RETURN_IF_ERROR(storage_->PutToken({SecretHash(token), role, label, "", clock_()}));
+  RETURN_IF_ERROR(Audit(who, "token.issue", label, std::string(RoleName(role))));
+  return token;
+}
+
+absl::StatusOr<PurgeCounts> ProctorCore::PurgeLearner(const Principal& who,
+                                                      const std::string& learner_id) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  ASSIGN_OR_RETURN(PurgeCounts counts, storage_->PurgeBiometrics(learner_id));
+  RETURN_IF_ERROR(Audit(who, "learner.purge", learner_id,
+                        absl::StrCat(counts.templates_removed, " template(s), ",
+                                     counts.evidence_removed, " evidence image(s)")));
+  return counts;
+}
+
+absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
+                                                       const std::vector<uint8_t>& key) {
+  if (key.size() != 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("client_public_key must be a 32-byte Ed25519 key, got ", key.size()));
+  }
+  OpenedSession out;
+  out.session_token = RandomToken(20);
+  SessionRecord session;
+  session.id = absl::StrCat("s-", RandomToken(10));
+  session.client_public_key = key;
+  session.opened_at_unix_ms = clock_();
+  TokenRecord token{SecretHash(out.session_token), Role::kLearner, "learner", session.id,
+                    clock_()};
+  auto opened = storage_->RedeemPass(SecretHash(pass), clock_(), session, token);
+  if (absl::IsNotFound(opened.status())) return absl::UnauthenticatedError("unknown exam pass");
+  if (absl::IsFailedPrecondition(opened.status())) {
+    return absl::UnauthenticatedError(absl::StrCat("exam pass refused: ", opened.status().message()));
+  }
+  if (!opened.ok()) return opened.status();
+  out.session = *opened;
+  ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(out.session.assessment_id));
+  out.policy = PolicyFor(assessment.kind);
+  ASSIGN_OR_RETURN(auto templates, storage_->GetTemplates(out.session.learner_id));
+  if (!templates.empty()) {
+    ASSIGN_OR_RETURN(auto plain, box_->Open(templates.front(), TemplateAd(out.session.learner_id)));
+    ASSIGN_OR_RETURN(out.reference, DescriptorFromBytes(plain));
+  }
+  return out;
+}
+
+absl::StatusOr<Scorecard> ProctorCore::CloseSession(const Principal& who, int64_t ended_at_ms) {
+  RETURN_IF_ERROR(Require(who, {Role::kLearner}));
+  if (ended_at_ms < 0) return absl::InvalidArgumentError("ended_at_ms must be >= 0");
+  return ledger_->Close(who.session_id, ended_at_ms);
+}
+
+absl::StatusOr<std::vector<SessionRecord>> ProctorCore::ListSessions(const Principal& who,
+                                                                     bool flagged_only) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator, Role::kExaminer}));
+  return storage_->ListSessions(flagged_only);
+}
+
+absl::StatusOr<SessionView> ProctorCore::GetSession(const Principal& who,
+                                                    const std::string& session_id) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator, Role::kExaminer}));
+  SessionView view;
+  ASSIGN_OR_RETURN(view.session, storage_->GetSession(session_id));
+  ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(view.session.assessment_id));
+  view.policy = PolicyFor(assessment.kind);
+  ASSIGN_OR_RETURN(view.events, storage_->ListEvents(session_id));
+  ASSIGN_OR_RETURN(view.findings, storage_->ListFindings(session_id));
+  int64_t end = view.session.ended_at_ms;
+  if (view.session.state == SessionState::kOpen && !view.events.empty()) {
+    end = view.events.back().event.at_ms;
+  }
+  view.scorecard = ScoreSession(view.events, view.findings, view.policy, end);
+  if (view.session.state == SessionState::kClosed) {
+    view.scorecard.verdict = view.session.verdict;
+    view.scorecard.risk_score = view.session.risk_score;
+  }
+  return view;
+}
+
+absl::StatusOr<Verdict> ProctorCore::Decide(const Principal& who, const std::string& session_id,
+                                            Verdict verdict, const std::string& note) {
+  RETURN_IF_ERROR(Require(who, {Role::kExaminer, Role::kAdministrator}));
+  if (verdict != Verdict::kAccepted && verdict != Verdict::kRejected) {
+    return absl::InvalidArgumentError("an examiner's verdict is ACCEPTED or REJECTED");
+  }
+  RETURN_IF_ERROR(ValidateText(note, "note", 2000));
+  ASSIGN_OR_RETURN(SessionRecord session, storage_->GetSession(session_id));
+  if (session.state != SessionState::kClosed) {
+    return absl::FailedPreconditionError("the session is still open; decide after it closes");
+  }
+  session.verdict = verdict;
+  session.decision_note = note;
+  session.decided_by = who.label;
+  RETURN_IF_ERROR(storage_->UpdateSessionOutcome(session));
+  RETURN_IF_ERROR(Audit(who, "review.decide", session_id,
+                        absl::StrCat(VerdictName(verdict), ": ", note)));
+  return verdict;
+}
+
+absl::StatusOr<ResultStatus> ProctorCore::SubmitResult(const Principal& who,
+                                                       const std::string& session_id,
+                                                       double score, double max_score) {
+  RETURN_IF_ERROR(Require(who, {Role::kLmsConnector, Role::kAdministrator}));
+  if (!std::isfinite(score) || !std::isfinite(max_score) || max_score <= 0 || max_score > 1e6 ||
+      score < 0 || score > max_score) {
+    return absl::InvalidArgumentError("need 0 <= score <= max_score, 0 < max_score <= 1e6");
+  }
+  ASSIGN_OR_RETURN(SessionRecord session, storage_->GetSession(session_id));
+  RETURN_IF_ERROR(storage_->PutResult(
+      {session_id, session.learner_id, session.assessment_id, score, max_score, clock_(),
+       who.label}));
+  RETURN_IF_ERROR(Audit(who, "result.submit", session_id,
+                        absl::StrFormat("%g / %g", score, max_score)));
+  return ResultStatusFor(session.state, session.verdict);
+}
+
+absl::StatusOr<std::vector<ResultView>> ProctorCore::ListResults(
+    const Principal& who, const std::string& assessment_id) {
+  RETURN_IF_ERROR(
+      Require(who, {Role::kLmsConnector, Role::kAdministrator, Role::kExaminer}));
+  ASSIGN_OR_RETURN(auto results, storage_->ListResults(assessment_id));
+  std::vector<ResultView> out;
+  for (ResultRecord& r : results) {
+    ASSIGN_OR_RETURN(SessionRecord session, storage_->GetSession(r.session_id));
+    ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(session.assessment_id));
+    ResultView view{std::move(r), assessment.kind, session.verdict,
+                    ResultStatusFor(session.state, session.verdict)};
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
+}  // namespace proctor::server

@@ -1,0 +1,116 @@
+// ProctorCore: the server's use cases behind the gRPC services — authentication and roles,
+// assessments, enrollment, exam passes, sessions, review, results, purge and the audit log.
+// Speaks domain types only. Thread-safe.
+#ifndef PROCTOR_SERVER_CORE_PROCTOR_CORE_H_
+#define PROCTOR_SERVER_CORE_PROCTOR_CORE_H_
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/crypto.h"
+#include "server/core/domain.h"
+#include "server/core/evidence_inspector.h"
+#include "server/core/policy.h"
+#include "server/core/session_ledger.h"
+#include "server/core/storage.h"
+
+namespace proctor::server {
+
+struct Principal {
+  Role role = Role::kAdministrator;
+  std::string label;
+  std::string session_id;  // learners only
+};
+
+struct OpenedSession {
+  SessionRecord session;
+  std::string session_token;
+  std::vector<float> reference;  // first template, or empty
+  Policy policy;
+};
+
+struct IssuedPass {
+  std::string pass;
+  int64_t expires_at_unix_ms = 0;
+};
+
+struct SessionView {
+  SessionRecord session;
+  std::vector<StoredEvent> events;
+  std::vector<Finding> findings;
+  Scorecard scorecard;  // live score while open; flags and reasons always
+  Policy policy;
+};
+
+struct ResultView {
+  ResultRecord result;
+  AssessmentKind kind = AssessmentKind::kIntermediate;
+  Verdict verdict = Verdict::kNone;
+  ResultStatus status = ResultStatus::kPendingReview;
+};
+
+class ProctorCore {
+ public:
+  using Clock = std::function<int64_t()>;
+  ProctorCore(Storage* storage, SessionLedger* ledger, const SealedBox* box,
+              EvidenceInspector* inspector, Clock clock);
+
+  // UNAUTHENTICATED for a missing or unknown token.
+  absl::StatusOr<Principal> Authenticate(const std::string& bearer_token);
+  // PERMISSION_DENIED unless the principal has one of `roles`.
+  static absl::Status Require(const Principal& who, std::initializer_list<Role> roles);
+  // Creates an administrator token and returns it (first start).
+  absl::StatusOr<std::string> BootstrapAdminToken(const std::string& label);
+
+  absl::StatusOr<Policy> CreateAssessment(const Principal& who, Assessment assessment);
+  // Computes one template per photo; nothing is stored unless every photo holds one face.
+  absl::StatusOr<int> EnrollLearner(const Principal& who, const std::string& learner_id,
+                                    const std::string& name,
+                                    const std::vector<std::vector<uint8_t>>& photos);
+  absl::StatusOr<IssuedPass> IssuePass(const Principal& who, const std::string& learner_id,
+                                       const std::string& assessment_id, int64_t valid_seconds);
+  absl::StatusOr<std::string> IssueToken(const Principal& who, Role role,
+                                         const std::string& label);
+  absl::StatusOr<PurgeCounts> PurgeLearner(const Principal& who, const std::string& learner_id);
+
+  // The pass is the credential: UNAUTHENTICATED when unknown, used or expired.
+  absl::StatusOr<OpenedSession> OpenSession(const std::string& pass,
+                                            const std::vector<uint8_t>& client_public_key);
+  absl::StatusOr<Scorecard> CloseSession(const Principal& who, int64_t ended_at_ms);
+
+  absl::StatusOr<std::vector<SessionRecord>> ListSessions(const Principal& who,
+                                                          bool flagged_only);
+  absl::StatusOr<SessionView> GetSession(const Principal& who, const std::string& session_id);
+  absl::StatusOr<Verdict> Decide(const Principal& who, const std::string& session_id,
+                                 Verdict verdict, const std::string& note);
+
+  absl::StatusOr<ResultStatus> SubmitResult(const Principal& who, const std::string& session_id,
+                                            double score, double max_score);
+  absl::StatusOr<std::vector<ResultView>> ListResults(const Principal& who,
+                                                      const std::string& assessment_id);
+
+ private:
+  absl::Status Audit(const Principal& who, std::string action, std::string subject,
+                     std::string detail);
+
+  Storage* const storage_;
+  SessionLedger* const ledger_;
+  const SealedBox* const box_;
+  EvidenceInspector* const inspector_;
+  const Clock clock_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Principal> token_cache_;  // hash -> principal, guarded by mu_
+};
+
+// Ids are 1-64 characters from [A-Za-z0-9._-]; INVALID_ARGUMENT naming `what` otherwise.
+absl::Status ValidateId(const std::string& id, const std::string& what);
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_CORE_PROCTOR_CORE_H_

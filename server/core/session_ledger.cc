@@ -1,0 +1,438 @@
+#include "server/core/session_ledger.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/core/event_validation.h"
+
+namespace proctor::server {
+namespace {
+
+constexpr size_t kMaxQueuedRechecks = 512;
+
+double Distance(const std::vector<float>& a, const std::vector<float>& b) {
+  double sum = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    const double d = double{a[i]} - double{b[i]};
+    sum += d * d;
+  }
+  return std::sqrt(sum);
+}
+
+// Smallest distance to any template; -1 when there is none.
+float NearestTemplate(const std::vector<float>& d, const std::vector<std::vector<float>>& templates) {
+  double best = -1;
+  for (const auto& t : templates) {
+    const double dist = Distance(d, t);
+    if (best < 0 || dist < best) best = dist;
+  }
+  return static_cast<float>(best);
+}
+
+}  // namespace
+
+std::vector<uint8_t> DescriptorBytes(const std::vector<float>& descriptor) {
+  std::vector<uint8_t> out(descriptor.size() * 4);
+  for (size_t i = 0; i < descriptor.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &descriptor[i], 4);
+    for (int k = 0; k < 4; ++k) out[i * 4 + k] = static_cast<uint8_t>(bits >> (8 * k));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<float>> DescriptorFromBytes(const std::vector<uint8_t>& bytes) {
+  if (bytes.size() != kDescriptorSize * 4) {
+    return absl::DataLossError(absl::StrCat("stored descriptor has ", bytes.size(),
+                                            " bytes, expected ", kDescriptorSize * 4));
+  }
+  std::vector<float> out(kDescriptorSize);
+  for (size_t i = 0; i < out.size(); ++i) {
+    uint32_t bits = 0;
+    for (int k = 0; k < 4; ++k) bits |= uint32_t{bytes[i * 4 + k]} << (8 * k);
+    std::memcpy(&out[i], &bits, 4);
+  }
+  return out;
+}
+
+std::string TemplateAd(const std::string& learner_id) {
+  return absl::StrCat("template:", learner_id);
+}
+std::string EvidenceAd(const std::string& session_id, uint64_t seq) {
+  return absl::StrCat("evidence:", session_id, ":", seq);
+}
+
+struct SessionLedger::LiveSession {
+  std::mutex mu;
+  std::string id;
+  std::string learner_id;
+  PublicKey key{};
+  Policy policy;
+  std::vector<std::vector<float>> templates;
+  uint64_t last_seq = 0;   // guarded by mu
+  Hash32 head{};           // guarded by mu
+  bool in_flight = false;  // guarded by mu
+  bool closed = false;     // guarded by mu
+  uint64_t identity_chips = 0;  // guarded by mu
+};
+
+struct SessionLedger::Recheck {
+  std::string session_id;
+  uint64_t seq = 0;
+  int64_t at_ms = 0;
+  EventKind claimed_kind = EventKind::kUnspecified;
+  std::vector<float> claimed;
+  std::vector<uint8_t> jpeg;
+  std::vector<std::vector<float>> templates;
+  Policy policy;
+};
+
+struct SessionLedger::Prepared {
+  AppendBatch batch;
+  uint64_t new_last_seq = 0;
+  Hash32 new_head{};
+  uint32_t duplicates = 0;
+  std::vector<Recheck> rechecks;
+};
+
+SessionLedger::SessionLedger(Storage* storage, GroupCommitter* committer, const SealedBox* box,
+                             EvidenceInspector* inspector, Clock clock)
+    : storage_(storage),
+      committer_(committer),
+      box_(box),
+      inspector_(inspector),
+      clock_(std::move(clock)),
+      recheck_thread_([this] { RecheckLoop(); }) {}
+
+SessionLedger::~SessionLedger() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  recheck_cv_.notify_all();
+  recheck_thread_.join();
+}
+
+LedgerStats SessionLedger::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+absl::StatusOr<std::shared_ptr<SessionLedger::LiveSession>> SessionLedger::Load(
+    const std::string& session_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sessions_.find(session_id);
+    if (it != sessions_.end()) return it->second;
+  }
+  auto record = storage_->GetSession(session_id);
+  if (!record.ok()) return record.status();
+  auto assessment = storage_->GetAssessment(record->assessment_id);
+  if (!assessment.ok()) return assessment.status();
+  auto sealed = storage_->GetTemplates(record->learner_id);
+  if (!sealed.ok()) return sealed.status();
+  auto live = std::make_shared<LiveSession>();
+  live->id = record->id;
+  live->learner_id = record->learner_id;
+  if (record->client_public_key.size() != live->key.size()) {
+    return absl::DataLossError("stored session key is not 32 bytes");
+  }
+  std::copy(record->client_public_key.begin(), record->client_public_key.end(), live->key.begin());
+  live->policy = PolicyFor(assessment->kind);
+  for (const auto& blob : *sealed) {
+    auto plain = box_->Open(blob, TemplateAd(record->learner_id));
+    if (!plain.ok()) return plain.status();
+    auto descriptor = DescriptorFromBytes(*plain);
+    if (!descriptor.ok()) return descriptor.status();
+    live->templates.push_back(std::move(*descriptor));
+  }
+  live->last_seq = record->last_seq;
+  live->head = record->head_hash;
+  live->closed = record->state == SessionState::kClosed;
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.emplace(session_id, std::move(live)).first->second;
+}
+
+void SessionLedger::Evict(const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sessions_.erase(session_id);
+}
+
+void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Event> events,
+                           const Signature& head_signature, IngestDone done) {
+  auto reject = [&](absl::Status status) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.batches_rejected;
+    }
+    done(std::move(status));
+  };
+  for (const Event& e : events) {
+    if (e.session_id != caller_session_id) {
+      return reject(absl::PermissionDeniedError(absl::StrCat(
+          "event seq ", e.seq, " names session '", e.session_id,
+          "', but this stream belongs to session '", caller_session_id, "'")));
+    }
+  }
+  if (auto s = ValidateBatch(events); !s.ok()) return reject(s);
+  auto live = Load(caller_session_id);
+  if (!live.ok()) return reject(live.status());
+  std::unique_lock<std::mutex> lock((*live)->mu);
+  if ((*live)->closed) {
+    return reject(absl::FailedPreconditionError("the session is closed; no more events"));
+  }
+  if ((*live)->in_flight) {
+    return reject(absl::UnavailableError(
+        "another batch of this session is being stored; resend after its acknowledgement"));
+  }
+  auto prepared = Prepare(**live, events, head_signature);
+  if (!prepared.ok()) return reject(prepared.status());
+  if (prepared->batch.events.empty()) {
+    const IngestAck ack{(*live)->last_seq, prepared->duplicates};
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> stats_lock(mu_);
+      stats_.events_duplicate += ack.duplicates;
+    }
+    return done(ack);
+  }
+  (*live)->in_flight = true;
+  lock.unlock();
+  AppendBatch batch = std::move(prepared->batch);
+  auto shared = std::make_shared<Prepared>(std::move(*prepared));
+  committer_->Submit(std::move(batch), [this, live = *live, shared, done](absl::Status status) {
+    OnCommitted(live, std::move(*shared), std::move(status), done);
+  });
+}
+
+absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live,
+                                                               std::vector<Event>& events,
+                                                               const Signature& signature) {
+  std::vector<Hash32> hashes(events.size());
+  for (size_t i = 0; i < events.size(); ++i) hashes[i] = EventDigest(events[i]);
+  if (!VerifySignature(live.key, hashes.back().data(), hashes.back().size(), signature)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the signature over the batch head (seq ", events.back().seq,
+        ") does not verify with this session's key"));
+  }
+  size_t resent = 0;
+  while (resent < events.size() && events[resent].seq <= live.last_seq) ++resent;
+  if (auto s = CheckResends(live, events, hashes, resent); !s.ok()) return s;
+  if (auto s = CheckNewEvents(live, events, hashes, resent); !s.ok()) return s;
+  Prepared out;
+  out.duplicates = static_cast<uint32_t>(resent);
+  out.batch.session_id = live.id;
+  out.batch.expected_last_seq = live.last_seq;
+  out.new_last_seq = live.last_seq;
+  out.new_head = live.head;
+  const int64_t now = clock_();
+  for (size_t i = resent; i < events.size(); ++i) {
+    Event& e = events[i];
+    StoredEvent stored;
+    stored.hash = hashes[i];
+    stored.received_at_unix_ms = now;
+    if (IsIdentityKind(e.kind)) stored.server_distance = NearestTemplate(e.descriptor, live.templates);
+    if (!e.evidence_jpeg.empty()) {
+      stored.has_evidence = true;
+      stored.sealed_evidence = box_->Seal(e.evidence_jpeg, EvidenceAd(live.id, e.seq));
+      if (IsIdentityKind(e.kind) &&
+          ++live.identity_chips % static_cast<uint64_t>(live.policy.evidence_recheck_every) == 0) {
+        out.rechecks.push_back({live.id, e.seq, e.at_ms, e.kind, e.descriptor,
+                                std::move(e.evidence_jpeg), live.templates, live.policy});
+      }
+      e.evidence_jpeg.clear();
+    }
+    stored.event = std::move(e);
+    out.batch.events.push_back(std::move(stored));
+  }
+  if (!out.batch.events.empty()) {
+    out.new_last_seq = events.back().seq;
+    out.new_head = hashes.back();
+  }
+  return out;
+}
+
+absl::Status SessionLedger::CheckResends(LiveSession& live, const std::vector<Event>& events,
+                                         const std::vector<Hash32>& hashes, size_t resent) {
+  if (resent == 0) return absl::OkStatus();
+  auto stored = storage_->EventHashes(live.id, events.front().seq, events[resent - 1].seq);
+  if (!stored.ok()) return stored.status();
+  if (stored->size() != resent) {
+    return absl::DataLossError(absl::StrCat("session ", live.id, ": stored events ",
+                                            events.front().seq, "..", events[resent - 1].seq,
+                                            " are incomplete"));
+  }
+  for (size_t i = 0; i < resent; ++i) {
+    if ((*stored)[i] != hashes[i]) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "seq ", events[i].seq, " was already recorded with different content (a fork of the "
+          "session's hash chain); it cannot be replaced"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SessionLedger::CheckNewEvents(LiveSession& live, std::vector<Event>& events,
+                                           const std::vector<Hash32>& hashes, size_t first_new) {
+  if (first_new == events.size()) return absl::OkStatus();
+  if (events[first_new].seq != live.last_seq + 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "gap in the session: expected seq ", live.last_seq + 1, ", got seq ",
+        events[first_new].seq, "; resend from seq ", live.last_seq + 1));
+  }
+  Hash32 expected = first_new == 0 ? live.head : hashes[first_new - 1];
+  for (size_t i = first_new; i < events.size(); ++i) {
+    if (events[i].prev_hash != expected) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "broken hash chain at seq ", events[i].seq,
+          ": prev_hash is not the hash of the event before it"));
+    }
+    expected = hashes[i];
+  }
+  for (size_t i = first_new; i < events.size(); ++i) {
+    if (events[i].evidence_jpeg.empty()) continue;
+    if (auto s = inspector_->CheckJpeg(events[i].evidence_jpeg); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("event seq ", events[i].seq, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SessionLedger::OnCommitted(const std::shared_ptr<LiveSession>& live, Prepared prepared,
+                                absl::Status status, const IngestDone& done) {
+  std::unique_lock<std::mutex> lock(live->mu);
+  live->in_flight = false;
+  if (!status.ok()) {
+    lock.unlock();
+    if (absl::IsAborted(status)) Evict(live->id);  // another writer moved on: reload
+    {
+      std::lock_guard<std::mutex> stats_lock(mu_);
+      ++stats_.batches_rejected;
+    }
+    return done(status);
+  }
+  live->last_seq = prepared.new_last_seq;
+  live->head = prepared.new_head;
+  const IngestAck ack{live->last_seq, prepared.duplicates};
+  const uint64_t stored = prepared.batch.events.size();
+  lock.unlock();
+  {
+    std::lock_guard<std::mutex> stats_lock(mu_);
+    ++stats_.batches_accepted;
+    stats_.events_stored += stored;
+    stats_.events_duplicate += prepared.duplicates;
+  }
+  QueueRechecks(*live, std::move(prepared.rechecks));
+  done(ack);
+}
+
+void SessionLedger::QueueRechecks(LiveSession& live, std::vector<Recheck> rechecks) {
+  if (rechecks.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Recheck& r : rechecks) {
+      if (rechecks_.size() >= kMaxQueuedRechecks) {
+        ++stats_.chips_skipped;
+        continue;
+      }
+      ++pending_rechecks_[live.id];
+      rechecks_.push_back(std::move(r));
+    }
+  }
+  recheck_cv_.notify_one();
+}
+
+void SessionLedger::RecheckLoop() {
+  for (;;) {
+    Recheck recheck;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      recheck_cv_.wait(lock, [this] { return stopping_ || !rechecks_.empty(); });
+      if (stopping_) return;
+      recheck = std::move(rechecks_.front());
+      rechecks_.pop_front();
+    }
+    RunRecheck(recheck);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.chips_rechecked;
+      if (--pending_rechecks_[recheck.session_id] <= 0) {
+        pending_rechecks_.erase(recheck.session_id);
+      }
+    }
+    recheck_done_cv_.notify_all();
+  }
+}
+
+void SessionLedger::RunRecheck(const Recheck& r) {
+  Finding finding;
+  finding.session_id = r.session_id;
+  finding.kind = EventKind::kEvidenceMismatch;
+  finding.at_ms = r.at_ms;
+  finding.event_seq = r.seq;
+  auto chip = inspector_->EmbedChip(r.jpeg);
+  if (!chip.ok()) {
+    finding.detail = absl::StrCat("evidence chip of seq ", r.seq,
+                                  " could not be re-checked: ", chip.status().message());
+  } else {
+    const double drift = Distance(*chip, r.claimed);
+    const float nearest = NearestTemplate(*chip, r.templates);
+    if (drift > r.policy.chip_tolerance) {
+      finding.distance = static_cast<float>(drift);
+      finding.detail = absl::StrFormat(
+          "evidence chip of seq %d re-embeds %.3f away from the descriptor the client sent "
+          "(tolerance %.2f)", r.seq, drift, r.policy.chip_tolerance);
+    } else if (r.claimed_kind == EventKind::kIdentityVerified && nearest >= 0 &&
+               nearest > r.policy.match_threshold) {
+      finding.distance = nearest;
+      finding.detail = absl::StrFormat(
+          "evidence chip of seq %d is %.3f from the enrolled template (threshold %.2f)", r.seq,
+          nearest, r.policy.match_threshold);
+    } else {
+      return;
+    }
+  }
+  // Best effort: a lost finding is re-derivable from the stored evidence by a later re-check.
+  (void)storage_->AddFinding(finding);
+}
+
+absl::StatusOr<Scorecard> SessionLedger::Close(const std::string& session_id,
+                                               int64_t ended_at_ms, int64_t wait_ms) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    recheck_done_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
+      return pending_rechecks_.find(session_id) == pending_rechecks_.end();
+    });
+  }
+  auto record = storage_->GetSession(session_id);
+  if (!record.ok()) return record.status();
+  auto assessment = storage_->GetAssessment(record->assessment_id);
+  if (!assessment.ok()) return assessment.status();
+  auto events = storage_->ListEvents(session_id);
+  if (!events.ok()) return events.status();
+  auto findings = storage_->ListFindings(session_id);
+  if (!findings.ok()) return findings.status();
+  const int64_t end = record->state == SessionState::kClosed ? record->ended_at_ms
+                                                             : std::max<int64_t>(ended_at_ms, 0);
+  Scorecard card = ScoreSession(*events, *findings, PolicyFor(assessment->kind), end);
+  if (record->state == SessionState::kClosed) {
+    card.verdict = record->verdict;
+    card.risk_score = record->risk_score;
+    return card;
+  }
+  record->state = SessionState::kClosed;
+  record->ended_at_ms = end;
+  record->closed_at_unix_ms = clock_();
+  record->risk_score = card.risk_score;
+  record->verdict = card.verdict;
+  if (auto s = storage_->UpdateSessionOutcome(*record); !s.ok()) return s;
+  Evict(session_id);
+  return card;
+}
+
+}  // namespace proctor::server

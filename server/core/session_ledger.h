@@ -1,0 +1,121 @@
+// SessionLedger: ingest of signed, chained event batches into durable storage, exactly once.
+//
+// For each batch it checks, in order: the events belong to the caller's session
+// (PERMISSION_DENIED), the session is open (FAILED_PRECONDITION), every event's shape
+// (INVALID_ARGUMENT), the Ed25519 signature over the hash of the batch's last event
+// (UNAUTHENTICATED), resent events against the stored hashes (identical: acknowledged again and
+// not stored; different: ALREADY_EXISTS, a fork), the next seq (FAILED_PRECONDITION naming the
+// expected seq on a gap), the hash chain (FAILED_PRECONDITION), and every evidence JPEG
+// (INVALID_ARGUMENT). Only then does it seal the evidence, compute the server's own identity
+// distances and hand the batch to the GroupCommitter; the caller hears back after the commit.
+// Nothing of a rejected batch is stored.
+//
+// Thread-safe. Each session admits one batch in flight; a second concurrent batch for the same
+// session gets UNAVAILABLE (retry). The in-memory session cache is only a cache: a reload from
+// storage rebuilds it, and Storage::AppendBatches re-checks last_seq, so several ledgers (server
+// replicas) on one database stay correct.
+#ifndef PROCTOR_SERVER_CORE_SESSION_LEDGER_H_
+#define PROCTOR_SERVER_CORE_SESSION_LEDGER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/crypto.h"
+#include "common/event.h"
+#include "server/core/evidence_inspector.h"
+#include "server/core/group_committer.h"
+#include "server/core/policy.h"
+#include "server/core/storage.h"
+
+namespace proctor::server {
+
+struct IngestAck {
+  uint64_t acked_seq = 0;   // every event up to this seq is durable
+  uint32_t duplicates = 0;  // resent events in the batch that were already stored
+};
+
+struct LedgerStats {
+  uint64_t batches_accepted = 0;
+  uint64_t events_stored = 0;
+  uint64_t events_duplicate = 0;
+  uint64_t batches_rejected = 0;
+  uint64_t chips_rechecked = 0;
+  uint64_t chips_skipped = 0;  // recheck queue full: stored but not re-embedded
+};
+
+// Sealed-template helpers (descriptor <-> little-endian float32 bytes).
+std::vector<uint8_t> DescriptorBytes(const std::vector<float>& descriptor);
+absl::StatusOr<std::vector<float>> DescriptorFromBytes(const std::vector<uint8_t>& bytes);
+std::string TemplateAd(const std::string& learner_id);
+std::string EvidenceAd(const std::string& session_id, uint64_t seq);
+
+class SessionLedger {
+ public:
+  using Clock = std::function<int64_t()>;  // Unix time in milliseconds
+  using IngestDone = std::function<void(absl::StatusOr<IngestAck>)>;
+
+  // All pointers must outlive the ledger.
+  SessionLedger(Storage* storage, GroupCommitter* committer, const SealedBox* box,
+                EvidenceInspector* inspector, Clock clock);
+  ~SessionLedger();
+
+  // `done` runs exactly once, on this thread (rejections) or the commit thread (after commit).
+  void Ingest(const std::string& caller_session_id, std::vector<Event> events,
+              const Signature& head_signature, IngestDone done);
+
+  // Waits for the session's pending evidence re-checks (at most `wait_ms`), scores it, stores
+  // the outcome (CLOSED, verdict, risk) and returns the scorecard. Closing a closed session
+  // returns its stored outcome again.
+  absl::StatusOr<Scorecard> Close(const std::string& session_id, int64_t ended_at_ms,
+                                  int64_t wait_ms = 30'000);
+
+  LedgerStats stats() const;
+
+ private:
+  struct LiveSession;
+  struct Recheck;
+  struct Prepared;
+
+  absl::StatusOr<std::shared_ptr<LiveSession>> Load(const std::string& session_id);
+  void Evict(const std::string& session_id);
+  absl::StatusOr<Prepared> Prepare(LiveSession& live, std::vector<Event>& events,
+                                   const Signature& signature);
+  absl::Status CheckResends(LiveSession& live, const std::vector<Event>& events,
+                            const std::vector<Hash32>& hashes, size_t resent);
+  absl::Status CheckNewEvents(LiveSession& live, std::vector<Event>& events,
+                              const std::vector<Hash32>& hashes, size_t first_new);
+  void OnCommitted(const std::shared_ptr<LiveSession>& live, Prepared prepared,
+                   absl::Status status, const IngestDone& done);
+  void QueueRechecks(LiveSession& live, std::vector<Recheck> rechecks);
+  void RecheckLoop();
+  void RunRecheck(const Recheck& recheck);
+
+  Storage* const storage_;
+  GroupCommitter* const committer_;
+  const SealedBox* const box_;
+  EvidenceInspector* const inspector_;
+  const Clock clock_;
+
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<LiveSession>> sessions_;  // guarded by mu_
+  LedgerStats stats_;                                              // guarded by mu_
+  std::condition_variable recheck_cv_;
+  std::condition_variable recheck_done_cv_;
+  std::deque<Recheck> rechecks_;                       // guarded by mu_
+  std::map<std::string, int> pending_rechecks_;        // session -> count, guarded by mu_
+  bool stopping_ = false;                              // guarded by mu_
+  std::thread recheck_thread_;
+};
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_CORE_SESSION_LEDGER_H_

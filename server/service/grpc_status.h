@@ -1,0 +1,21 @@
+// The one place where proctor's status codes become gRPC status codes, and bearer tokens are
+// read from call metadata.
+#ifndef PROCTOR_SERVER_SERVICE_GRPC_STATUS_H_
+#define PROCTOR_SERVER_SERVICE_GRPC_STATUS_H_
+
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+
+namespace proctor::server {
+
+// absl and gRPC share the canonical code numbers; the message is kept as is.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+// The token of an "authorization: Bearer <token>" metadata entry, or "" when absent.
+std::string BearerToken(const grpc::ServerContextBase& context);
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_SERVICE_GRPC_STATUS_H_

@@ -1,0 +1,217 @@
+#include "server/service/proctor_server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "biometrics/model_files.h"
+#include "common/crypto.h"
+#include "common/file_io.h"
+#include "server/core/biometric_inspector.h"
+#include "server/core/group_committer.h"
+#include "server/core/proctor_core.h"
+#include "server/core/session_ledger.h"
+#include "server/service/admin_service.h"
+#include "server/service/session_service.h"
+#include "server/storage/memory_storage.h"
+#include "server/storage/sqlite_storage.h"
+
+namespace proctor::server {
+namespace {
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerOptions& options) {
+  std::string db = options.db.empty()
+                       ? absl::StrCat("sqlite:", options.data_dir, "/proctor.db")
+                       : options.db;
+  if (db == "memory:") return std::unique_ptr<Storage>(new MemoryStorage());
+  if (absl::StartsWith(db, "sqlite:")) {
+    auto storage = SqliteStorage::Open(db.substr(7));
+    if (!storage.ok()) return storage.status();
+    return std::unique_ptr<Storage>(std::move(*storage));
+  }
+  if (absl::StartsWith(db, "postgresql://") || absl::StartsWith(db, "postgres://")) {
+    return absl::UnimplementedError(
+        "PostgreSQL storage is not in this release yet; use --db sqlite:PATH");
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--db '", db, "' is neither sqlite:PATH nor postgresql://..."));
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  auto bytes = ReadFileBytes(path, 1 << 20);
+  if (!bytes.ok()) return bytes.status();
+  return std::string(bytes->begin(), bytes->end());
+}
+
+// Writes the administrator token on first start; an existing token file is kept.
+absl::Status EnsureAdminToken(ProctorCore& core, const std::string& data_dir) {
+  const std::string path = data_dir + "/admin.token";
+  if (std::filesystem::exists(path)) return absl::OkStatus();
+  auto token = core.BootstrapAdminToken("administrator (admin.token)");
+  if (!token.ok()) return token.status();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(absl::StrCat("creating ", path, ": ", strerror(errno)));
+  const std::string line = *token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return absl::InternalError(absl::StrCat("writing ", path));
+  spdlog::info("wrote the administrator token to {} (mode 0600)", path);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct ProctorServer::Parts {
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<SealedBox> box;
+  std::unique_ptr<EvidenceInspector> inspector;
+  std::unique_ptr<GroupCommitter> committer;
+  std::unique_ptr<SessionLedger> ledger;
+  std::unique_ptr<ProctorCore> core;
+  std::unique_ptr<AdminServiceImpl> admin;
+  std::unique_ptr<ReviewServiceImpl> review;
+  std::unique_ptr<ResultServiceImpl> results;
+  std::unique_ptr<SessionServiceImpl> sessions;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int port = 0;
+  std::once_flag shutdown_once;
+};
+
+absl::Status ValidateServerOptions(const ServerOptions& o) {
+  if (o.listen.empty()) return absl::InvalidArgumentError("--listen must be host:port");
+  if (o.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (o.max_message_bytes < (64 << 10) || o.max_message_bytes > (64 << 20)) {
+    return absl::InvalidArgumentError("max message size must be within 64 KiB-64 MiB");
+  }
+  if (o.analyzers < 1 || o.analyzers > 16) {
+    return absl::InvalidArgumentError("analyzers must be within 1-16");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const ServerOptions& options) {
+  if (auto s = ValidateServerOptions(options); !s.ok()) return s;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("creating data dir ", options.data_dir, ": ", ec.message()));
+  }
+  auto parts = std::make_unique<Parts>();
+  auto storage = OpenStorage(options);
+  if (!storage.ok()) return storage.status();
+  parts->storage = std::move(*storage);
+  auto box = SealedBox::OpenKeyFile(options.data_dir + "/storage.key");
+  if (!box.ok()) return box.status();
+  parts->box = std::make_unique<SealedBox>(std::move(*box));
+  auto inspector = BiometricInspector::Create(
+      biometrics::ResolveModelsDir(options.models_dir), options.analyzers);
+  if (!inspector.ok()) return inspector.status();
+  parts->inspector = std::move(*inspector);
+  parts->committer = std::make_unique<GroupCommitter>(parts->storage.get(), GroupCommitterOptions{});
+  parts->ledger = std::make_unique<SessionLedger>(parts->storage.get(), parts->committer.get(),
+                                                  parts->box.get(), parts->inspector.get(),
+                                                  NowUnixMs);
+  parts->core = std::make_unique<ProctorCore>(parts->storage.get(), parts->ledger.get(),
+                                              parts->box.get(), parts->inspector.get(), NowUnixMs);
+  if (auto s = EnsureAdminToken(*parts->core, options.data_dir); !s.ok()) return s;
+  parts->admin = std::make_unique<AdminServiceImpl>(parts->core.get());
+  parts->review = std::make_unique<ReviewServiceImpl>(parts->core.get());
+  parts->results = std::make_unique<ResultServiceImpl>(parts->core.get());
+  parts->sessions = std::make_unique<SessionServiceImpl>(parts->core.get(), parts->ledger.get());
+
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls_cert.empty()) {
+    auto cert = ReadPem(options.tls_cert);
+    if (!cert.ok()) return cert.status();
+    auto key = ReadPem(options.tls_key);
+    if (!key.ok()) return key.status();
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &parts->port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.RegisterService(parts->admin.get());
+  builder.RegisterService(parts->review.get());
+  builder.RegisterService(parts->results.get());
+  builder.RegisterService(parts->sessions.get());
+  parts->grpc_server = builder.BuildAndStart();
+  if (!parts->grpc_server || parts->port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen, " (address in use or not allowed?)"));
+  }
+  spdlog::info("proctor-server listening on {} (gRPC{}), data in {}", options.listen,
+               options.tls_cert.empty() ? ", plaintext" : ", TLS", options.data_dir);
+  return std::unique_ptr<ProctorServer>(new ProctorServer(std::move(parts)));
+}
+
+ProctorServer::ProctorServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+ProctorServer::~ProctorServer() {
+  Shutdown();
+  parts_->grpc_server->Wait();
+}
+
+int ProctorServer::port() const { return parts_->port; }
+
+void ProctorServer::Wait() { parts_->grpc_server->Wait(); }
+
+void ProctorServer::Shutdown() {
+  std::call_once(parts_->shutdown_once, [this] {
+    parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  });
+}
+
+int RunServer(const ServerOptions& options) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // threads started below inherit the mask
+  auto server = ProctorServer::Start(options);
+  if (!server.ok()) {
+    spdlog::error("proctor-server: {}", server.status().ToString());
+    return 1;
+  }
+  spdlog::info("serving on port {}; Ctrl-C or SIGTERM stops", (*server)->port());
+  std::thread watcher([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    spdlog::info("signal {}: shutting down", signal);
+    (*server)->Shutdown();
+  });
+  (*server)->Wait();
+  watcher.detach();
+  server->reset();
+  spdlog::info("proctor-server stopped");
+  return 0;
+}
+
+}  // namespace proctor::server

@@ -1,0 +1,63 @@
+// proctor-server assembled: storage, encryption key, biometric inspector, ledger, group commit
+// and the gRPC services on one listener.
+#ifndef PROCTOR_SERVER_SERVICE_PROCTOR_SERVER_H_
+#define PROCTOR_SERVER_SERVICE_PROCTOR_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace proctor::server {
+
+struct ServerOptions {
+  // gRPC listener, host:port; port 0 picks a free one (see ProctorServer::port). Default
+  // 127.0.0.1:50051.
+  std::string listen = "127.0.0.1:50051";
+  // HTTP console listener (review console and /metrics, a later release). Default
+  // 127.0.0.1:8080.
+  std::string http = "127.0.0.1:8080";
+  // "sqlite:PATH"; empty means sqlite:DATA_DIR/proctor.db. "memory:" keeps everything in memory
+  // (tests only; lost on exit).
+  std::string db;
+  // Holds admin.token (mode 0600), storage.key (mode 0600) and the default database. Default
+  // "proctor-data", created if missing.
+  std::string data_dir = "proctor-data";
+  // Face models; empty means PROCTOR_MODELS, else the repository's models/ folder.
+  std::string models_dir;
+  // PEM certificate chain and private key; both or neither (plaintext).
+  std::string tls_cert;
+  std::string tls_key;
+  // Largest accepted gRPC message, bytes, 64 KiB-64 MiB; default 4 MiB.
+  int max_message_bytes = 4 << 20;
+  // Face analyzers for enrollment and evidence re-checks, 1-16; default 2.
+  int analyzers = 2;
+};
+
+absl::Status ValidateServerOptions(const ServerOptions& options);
+
+// Thread-safe: Shutdown may be called from any thread (and from a signal-watching thread).
+class ProctorServer {
+ public:
+  // Opens everything and starts listening; errors say which part failed and how to fix it.
+  static absl::StatusOr<std::unique_ptr<ProctorServer>> Start(const ServerOptions& options);
+  ~ProctorServer();
+  int port() const;
+  // Blocks until Shutdown.
+  void Wait();
+  // Stops accepting calls, lets running calls finish (up to 5 s), commits what is queued.
+  void Shutdown();
+
+ private:
+  struct Parts;
+  explicit ProctorServer(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+// Starts the server and serves until SIGINT or SIGTERM. Returns the process exit code.
+int RunServer(const ServerOptions& options);
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_SERVICE_PROCTOR_SERVER_H_

@@ -1,0 +1,39 @@
+// proctor-server: the proctoring service. Flags per DESIGN.md; see RunServer.
+#include <cstdio>
+#include <exception>
+
+#include "CLI/CLI.hpp"
+#include "server/service/proctor_server.h"
+
+int main(int argc, char** argv) {
+  try {
+    proctor::server::ServerOptions options;
+    CLI::App app{"proctor-server: enrolls learners, records signed proctoring events, scores "
+                 "sessions and records assessment results."};
+    app.add_option("--listen", options.listen, "gRPC address host:port")->capture_default_str();
+    app.add_option("--http", options.http, "HTTP console address (later release)")
+        ->capture_default_str();
+    app.add_option("--db", options.db,
+                   "sqlite:PATH (default sqlite:DATA_DIR/proctor.db) or memory:");
+    app.add_option("--data-dir", options.data_dir,
+                   "admin.token, storage.key and the default database")
+        ->capture_default_str();
+    app.add_option("--models", options.models_dir,
+                   "face model directory (default: $PROCTOR_MODELS, else the repo's models/)");
+    app.add_option("--tls-cert", options.tls_cert, "PEM certificate chain (enables TLS)");
+    app.add_option("--tls-key", options.tls_key, "PEM private key");
+    app.add_option("--max-message-bytes", options.max_message_bytes, "largest gRPC message")
+        ->capture_default_str();
+    app.add_option("--analyzers", options.analyzers, "parallel face analyzers")
+        ->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+    if (auto s = proctor::server::ValidateServerOptions(options); !s.ok()) {
+      std::fprintf(stderr, "proctor-server: %s\n", std::string(s.message()).c_str());
+      return 2;
+    }
+    return proctor::server::RunServer(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "proctor-server: fatal: %s\n", e.what());
+    return 1;
+  }
+}
