@@ -1,0 +1,283 @@
+#include "server/storage/memory_storage.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/storage/storage_rules.h"
+
+namespace proctor::server {
+
+absl::Status MemoryStorage::CreateAssessment(const Assessment& assessment) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!assessments_.emplace(assessment.id, assessment).second) {
+    return absl::AlreadyExistsError(absl::StrCat("assessment ", assessment.id, " already exists"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Assessment> MemoryStorage::GetAssessment(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = assessments_.find(id);
+  if (it == assessments_.end()) return storage_rules::NoSuch("assessment", id);
+  return it->second;
+}
+
+absl::Status MemoryStorage::UpsertLearner(const std::string& id, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  learners_[id].name = name;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Learner> MemoryStorage::GetLearner(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = learners_.find(id);
+  if (it == learners_.end()) return storage_rules::NoSuch("learner", id);
+  return Learner{id, it->second.name, static_cast<int>(it->second.templates.size())};
+}
+
+absl::Status MemoryStorage::ReplaceTemplates(const std::string& learner_id,
+                                             const std::vector<std::vector<uint8_t>>& sealed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = learners_.find(learner_id);
+  if (it == learners_.end()) return storage_rules::NoSuch("learner", learner_id);
+  it->second.templates = sealed;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::vector<uint8_t>>> MemoryStorage::GetTemplates(
+    const std::string& learner_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = learners_.find(learner_id);
+  if (it == learners_.end()) return storage_rules::NoSuch("learner", learner_id);
+  return it->second.templates;
+}
+
+absl::StatusOr<PurgeCounts> MemoryStorage::PurgeBiometrics(const std::string& learner_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = learners_.find(learner_id);
+  if (it == learners_.end()) return storage_rules::NoSuch("learner", learner_id);
+  PurgeCounts counts;
+  counts.templates_removed = static_cast<int>(it->second.templates.size());
+  it->second.templates.clear();
+  for (auto& [id, row] : sessions_) {
+    if (row.record.learner_id != learner_id) continue;
+    for (StoredEvent& stored : row.events) {
+      if (stored.sealed_evidence.empty()) continue;
+      std::vector<uint8_t>().swap(stored.sealed_evidence);  // release the memory too
+      ++counts.evidence_removed;
+    }
+  }
+  return counts;
+}
+
+absl::Status MemoryStorage::PutToken(const TokenRecord& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!token.session_id.empty() && sessions_.count(token.session_id) == 0) {
+    return storage_rules::NoSuch("session", token.session_id);
+  }
+  if (!tokens_.emplace(token.token_hash, token).second) {
+    return absl::AlreadyExistsError("a token with this hash already exists");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TokenRecord> MemoryStorage::FindToken(const std::string& token_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tokens_.find(token_hash);
+  if (it == tokens_.end()) return absl::NotFoundError("unknown token");
+  return it->second;
+}
+
+absl::Status MemoryStorage::PutPass(const PassRecord& pass) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (learners_.count(pass.learner_id) == 0)
+    return storage_rules::NoSuch("learner", pass.learner_id);
+  if (assessments_.count(pass.assessment_id) == 0) {
+    return storage_rules::NoSuch("assessment", pass.assessment_id);
+  }
+  if (!passes_.emplace(pass.pass_hash, pass).second) {
+    return absl::AlreadyExistsError("a pass with this hash already exists");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SessionRecord> MemoryStorage::RedeemPass(const std::string& pass_hash,
+                                                        int64_t now_unix_ms, SessionRecord session,
+                                                        const TokenRecord& session_token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto pass = passes_.find(pass_hash);
+  if (pass == passes_.end()) return storage_rules::UnknownPass();
+  RETURN_IF_ERROR(storage_rules::CheckPassUsable(pass->second.used, pass->second.expires_at_unix_ms,
+                                                 now_unix_ms));
+  storage_rules::PrepareNewSession(pass->second.learner_id, pass->second.assessment_id, session);
+  // Check every insert before changing anything: all or nothing.
+  if (sessions_.count(session.id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("session ", session.id, " already exists"));
+  }
+  if (tokens_.count(session_token.token_hash) != 0) {
+    return absl::AlreadyExistsError("a token with this hash already exists");
+  }
+  if (!session_token.session_id.empty() && session_token.session_id != session.id &&
+      sessions_.count(session_token.session_id) == 0) {
+    return storage_rules::NoSuch("session", session_token.session_id);
+  }
+  pass->second.used = true;
+  sessions_[session.id].record = session;
+  tokens_.emplace(session_token.token_hash, session_token);
+  return session;
+}
+
+absl::StatusOr<MemoryStorage::SessionRow*> MemoryStorage::FindSession(const std::string& id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return storage_rules::NoSuch("session", id);
+  return &it->second;
+}
+
+absl::StatusOr<SessionRecord> MemoryStorage::GetSession(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(id));
+  return row->record;
+}
+
+absl::StatusOr<std::vector<SessionRecord>> MemoryStorage::ListSessions(bool pending_review_only) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<SessionRecord> out;
+  for (const auto& [id, row] : sessions_) {
+    if (pending_review_only && row.record.verdict != Verdict::kPendingReview) continue;
+    out.push_back(row.record);
+  }
+  std::sort(out.begin(), out.end(), [](const SessionRecord& a, const SessionRecord& b) {
+    return std::tie(b.risk_score, b.opened_at_unix_ms, a.id) <
+           std::tie(a.risk_score, a.opened_at_unix_ms, b.id);
+  });
+  return out;
+}
+
+absl::Status MemoryStorage::UpdateSessionOutcome(const SessionRecord& session) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session.id));
+  SessionRecord& r = row->record;
+  r.state = session.state;
+  r.ended_at_ms = session.ended_at_ms;
+  r.closed_at_unix_ms = session.closed_at_unix_ms;
+  r.risk_score = session.risk_score;
+  r.verdict = session.verdict;
+  r.decision_note = session.decision_note;
+  r.decided_by = session.decided_by;
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStorage::AppendOne(const AppendBatch& batch) {
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(batch.session_id));
+  RETURN_IF_ERROR(storage_rules::CheckBatch(batch, row->record.last_seq));
+  if (batch.events.empty()) return absl::OkStatus();
+  for (const StoredEvent& stored : batch.events) {
+    StoredEvent& copy = row->events.emplace_back(stored);
+    copy.event.session_id = batch.session_id;
+    copy.event.evidence_jpeg.clear();  // storage keeps sealed evidence only
+  }
+  row->record.last_seq = batch.events.back().event.seq;
+  row->record.head_hash = batch.events.back().hash;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<absl::Status>> MemoryStorage::AppendBatches(
+    const std::vector<AppendBatch>& batches) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<absl::Status> statuses;
+  statuses.reserve(batches.size());
+  for (const AppendBatch& batch : batches) statuses.push_back(AppendOne(batch));
+  return statuses;
+}
+
+absl::StatusOr<std::vector<StoredEvent>> MemoryStorage::ListEvents(const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  std::vector<StoredEvent> out;
+  out.reserve(row->events.size());
+  for (const StoredEvent& stored : row->events) {
+    StoredEvent copy;
+    copy.event = stored.event;
+    copy.hash = stored.hash;
+    copy.server_distance = stored.server_distance;
+    copy.has_evidence = stored.has_evidence;
+    copy.received_at_unix_ms = stored.received_at_unix_ms;
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Hash32>> MemoryStorage::EventHashes(const std::string& session_id,
+                                                               uint64_t from_seq, uint64_t to_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  std::vector<Hash32> out;
+  const uint64_t first = std::max<uint64_t>(from_seq, 1);
+  const uint64_t last = std::min<uint64_t>(to_seq, row->events.size());
+  for (uint64_t seq = first; seq <= last; ++seq) out.push_back(row->events[seq - 1].hash);
+  return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> MemoryStorage::GetEvidence(const std::string& session_id,
+                                                                uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  if (seq == 0 || seq > row->events.size() || row->events[seq - 1].sealed_evidence.empty()) {
+    return storage_rules::NoEvidence(session_id, seq);
+  }
+  return row->events[seq - 1].sealed_evidence;
+}
+
+absl::Status MemoryStorage::AddFinding(const Finding& finding) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(finding.session_id));
+  row->findings.push_back(finding);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Finding>> MemoryStorage::ListFindings(const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  return row->findings;
+}
+
+absl::Status MemoryStorage::PutResult(const ResultRecord& result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(result.session_id));
+  row->result = result;
+  row->result->learner_id = row->record.learner_id;
+  row->result->assessment_id = row->record.assessment_id;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ResultRecord>> MemoryStorage::ListResults(
+    const std::string& assessment_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ResultRecord> out;
+  for (const auto& [id, row] : sessions_) {
+    if (!row.result.has_value()) continue;
+    if (!assessment_id.empty() && row.record.assessment_id != assessment_id) continue;
+    out.push_back(*row.result);
+  }
+  std::sort(out.begin(), out.end(), [](const ResultRecord& a, const ResultRecord& b) {
+    return std::tie(a.submitted_at_unix_ms, a.session_id) <
+           std::tie(b.submitted_at_unix_ms, b.session_id);
+  });
+  return out;
+}
+
+absl::Status MemoryStorage::AppendAudit(const AuditEntry& entry) {
+  std::lock_guard<std::mutex> lock(mu_);
+  audit_.push_back(entry);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<AuditEntry>> MemoryStorage::ListAudit() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return audit_;
+}
+
+}  // namespace proctor::server

@@ -1,0 +1,93 @@
+// MemoryStorage: the Storage interface in process memory, for unit tests and `--db memory:`.
+// Same observable semantics as SqliteStorage (the typed suite in storage_test.cc runs both):
+// the same status codes, orderings and referential checks. Nothing survives the object.
+#ifndef PROCTOR_SERVER_STORAGE_MEMORY_STORAGE_H_
+#define PROCTOR_SERVER_STORAGE_MEMORY_STORAGE_H_
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/core/storage.h"
+
+namespace proctor::server {
+
+// Thread-safe: one mutex guards everything, so every method is trivially atomic.
+class MemoryStorage : public Storage {
+ public:
+  MemoryStorage() = default;
+  MemoryStorage(const MemoryStorage&) = delete;
+  MemoryStorage& operator=(const MemoryStorage&) = delete;
+
+  absl::Status CreateAssessment(const Assessment& assessment) override;
+  absl::StatusOr<Assessment> GetAssessment(const std::string& id) override;
+
+  absl::Status UpsertLearner(const std::string& id, const std::string& name) override;
+  absl::StatusOr<Learner> GetLearner(const std::string& id) override;
+  absl::Status ReplaceTemplates(const std::string& learner_id,
+                                const std::vector<std::vector<uint8_t>>& sealed) override;
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> GetTemplates(
+      const std::string& learner_id) override;
+  absl::StatusOr<PurgeCounts> PurgeBiometrics(const std::string& learner_id) override;
+
+  absl::Status PutToken(const TokenRecord& token) override;
+  absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) override;
+
+  absl::Status PutPass(const PassRecord& pass) override;
+  absl::StatusOr<SessionRecord> RedeemPass(const std::string& pass_hash, int64_t now_unix_ms,
+                                           SessionRecord session,
+                                           const TokenRecord& session_token) override;
+
+  absl::StatusOr<SessionRecord> GetSession(const std::string& id) override;
+  absl::StatusOr<std::vector<SessionRecord>> ListSessions(bool pending_review_only) override;
+  absl::Status UpdateSessionOutcome(const SessionRecord& session) override;
+
+  absl::StatusOr<std::vector<absl::Status>> AppendBatches(
+      const std::vector<AppendBatch>& batches) override;
+  absl::StatusOr<std::vector<StoredEvent>> ListEvents(const std::string& session_id) override;
+  absl::StatusOr<std::vector<Hash32>> EventHashes(const std::string& session_id, uint64_t from_seq,
+                                                  uint64_t to_seq) override;
+  absl::StatusOr<std::vector<uint8_t>> GetEvidence(const std::string& session_id,
+                                                   uint64_t seq) override;
+
+  absl::Status AddFinding(const Finding& finding) override;
+  absl::StatusOr<std::vector<Finding>> ListFindings(const std::string& session_id) override;
+
+  absl::Status PutResult(const ResultRecord& result) override;
+  absl::StatusOr<std::vector<ResultRecord>> ListResults(const std::string& assessment_id) override;
+
+  absl::Status AppendAudit(const AuditEntry& entry) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
+
+ private:
+  struct LearnerRow {
+    std::string name;
+    std::vector<std::vector<uint8_t>> templates;
+  };
+  struct SessionRow {
+    SessionRecord record;
+    std::vector<StoredEvent> events;  // events[i].event.seq == i + 1
+    std::vector<Finding> findings;
+    std::optional<ResultRecord> result;
+  };
+
+  // Requires mu_. NOT_FOUND unless the session exists.
+  absl::StatusOr<SessionRow*> FindSession(const std::string& id);
+  // Requires mu_. The status of appending `batch` now; applies it when OK.
+  absl::Status AppendOne(const AppendBatch& batch);
+
+  std::mutex mu_;
+  std::map<std::string, Assessment> assessments_;  // guarded by mu_
+  std::map<std::string, LearnerRow> learners_;     // guarded by mu_
+  std::map<std::string, TokenRecord> tokens_;      // guarded by mu_
+  std::map<std::string, PassRecord> passes_;       // guarded by mu_
+  std::map<std::string, SessionRow> sessions_;     // guarded by mu_
+  std::vector<AuditEntry> audit_;                  // guarded by mu_
+};
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_STORAGE_MEMORY_STORAGE_H_

@@ -1,0 +1,884 @@
+#include "server/storage/sqlite_storage.h"
+
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/storage/sqlite_connection.h"
+#include "server/storage/sqlite_migrations.h"
+#include "server/storage/storage_rules.h"
+
+namespace proctor::server {
+namespace {
+
+// ---- Statements. Each is prepared once per connection and cached by its text. ----
+
+constexpr char kInsertAssessment[] =
+    "INSERT INTO assessments (id, course, title, kind, created_at_unix_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kSelectAssessment[] =
+    "SELECT course, title, kind, created_at_unix_ms FROM assessments WHERE id = ?1";
+
+constexpr char kUpsertLearner[] =
+    "INSERT INTO learners (id, name) VALUES (?1, ?2) "
+    "ON CONFLICT (id) DO UPDATE SET name = excluded.name";
+constexpr char kSelectLearner[] =
+    "SELECT name, (SELECT count(*) FROM templates WHERE learner_id = ?1) "
+    "FROM learners WHERE id = ?1";
+constexpr char kLearnerExists[] = "SELECT 1 FROM learners WHERE id = ?1";
+constexpr char kDeleteTemplates[] = "DELETE FROM templates WHERE learner_id = ?1";
+constexpr char kInsertTemplate[] =
+    "INSERT INTO templates (learner_id, position, sealed) VALUES (?1, ?2, ?3)";
+constexpr char kSelectTemplates[] =
+    "SELECT sealed FROM templates WHERE learner_id = ?1 ORDER BY position";
+constexpr char kPurgeEvidence[] =
+    "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid IN "
+    "(SELECT sid FROM sessions WHERE learner_id = ?1)";
+
+constexpr char kInsertToken[] =
+    "INSERT INTO tokens (token_hash, role, label, session_id, created_at_unix_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kSelectToken[] =
+    "SELECT role, label, session_id, created_at_unix_ms FROM tokens WHERE token_hash = ?1";
+
+constexpr char kInsertPass[] =
+    "INSERT INTO passes (pass_hash, learner_id, assessment_id, expires_at_unix_ms, used) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kSelectPass[] =
+    "SELECT learner_id, assessment_id, expires_at_unix_ms, used FROM passes "
+    "WHERE pass_hash = ?1";
+constexpr char kMarkPassUsed[] = "UPDATE passes SET used = 1 WHERE pass_hash = ?1";
+
+constexpr char kInsertSession[] =
+    "INSERT INTO sessions (id, learner_id, assessment_id, client_public_key, state, "
+    "opened_at_unix_ms, closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, "
+    "decided_by, last_seq, head_hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+// The columns ReadSession() expects, in order.
+constexpr char kSelectSession[] =
+    "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
+    "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
+    "head_hash FROM sessions WHERE id = ?1";
+constexpr char kListSessions[] =
+    "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
+    "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
+    "head_hash FROM sessions ORDER BY risk_score DESC, opened_at_unix_ms DESC, id";
+constexpr char kListSessionsWithVerdict[] =
+    "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
+    "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
+    "head_hash FROM sessions WHERE verdict = ?1 "
+    "ORDER BY risk_score DESC, opened_at_unix_ms DESC, id";
+constexpr char kUpdateOutcome[] =
+    "UPDATE sessions SET state = ?2, ended_at_ms = ?3, closed_at_unix_ms = ?4, risk_score = ?5, "
+    "verdict = ?6, decision_note = ?7, decided_by = ?8 WHERE id = ?1";
+constexpr char kSessionSid[] = "SELECT sid FROM sessions WHERE id = ?1";
+constexpr char kSessionForAppend[] = "SELECT sid, last_seq FROM sessions WHERE id = ?1";
+constexpr char kAdvanceSession[] =
+    "UPDATE sessions SET last_seq = ?2, head_hash = ?3 WHERE sid = ?1";
+
+constexpr char kInsertEvent[] =
+    "INSERT INTO events (session_sid, seq, kind, phase, at_ms, duration_ms, descriptor, "
+    "client_distance, face_count, detail, prev_hash, hash, server_distance, "
+    "received_at_unix_ms, has_evidence, evidence) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+// The columns ReadEvent() expects, in order; never the evidence bytes.
+constexpr char kListEvents[] =
+    "SELECT seq, kind, phase, at_ms, duration_ms, descriptor, client_distance, face_count, "
+    "detail, prev_hash, hash, server_distance, received_at_unix_ms, has_evidence "
+    "FROM events WHERE session_sid = ?1 ORDER BY seq";
+constexpr char kEventHashes[] =
+    "SELECT hash FROM events WHERE session_sid = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq";
+constexpr char kSelectEvidence[] =
+    "SELECT evidence FROM events WHERE session_sid = ?1 AND seq = ?2";
+
+constexpr char kInsertFinding[] =
+    "INSERT INTO findings (session_sid, kind, at_ms, event_seq, distance, detail) "
+    "SELECT sid, ?2, ?3, ?4, ?5, ?6 FROM sessions WHERE id = ?1";
+constexpr char kListFindings[] =
+    "SELECT kind, at_ms, event_seq, distance, detail FROM findings WHERE session_sid = ?1 "
+    "ORDER BY id";
+
+constexpr char kUpsertResult[] =
+    "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
+    "SELECT sid, ?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 "
+    "ON CONFLICT (session_sid) DO UPDATE SET score = excluded.score, "
+    "max_score = excluded.max_score, submitted_at_unix_ms = excluded.submitted_at_unix_ms, "
+    "submitted_by = excluded.submitted_by";
+constexpr char kListResults[] =
+    "SELECT s.id, s.learner_id, s.assessment_id, r.score, r.max_score, "
+    "r.submitted_at_unix_ms, r.submitted_by FROM results r JOIN sessions s ON s.sid = "
+    "r.session_sid WHERE ?1 = '' OR s.assessment_id = ?1 "
+    "ORDER BY r.submitted_at_unix_ms, s.id";
+
+constexpr char kInsertAudit[] =
+    "INSERT INTO audit (at_unix_ms, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kListAudit[] =
+    "SELECT at_unix_ms, actor, action, subject, detail FROM audit ORDER BY id";
+
+constexpr char kCreateMigrationsTable[] =
+    "CREATE TABLE schema_migrations ("
+    "version INTEGER PRIMARY KEY, "
+    "applied_at INTEGER NOT NULL)";  // unix milliseconds
+constexpr char kAppliedVersions[] = "SELECT version FROM schema_migrations";
+constexpr char kRecordMigration[] =
+    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
+
+// ---- Value conversions. ----
+
+int64_t ToInt64(uint64_t value) {
+  return static_cast<int64_t>(
+      std::min<uint64_t>(value, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+}
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Descriptors are stored as little-endian float32, whatever the host's byte order.
+void EncodeFloats(const std::vector<float>& values, std::vector<uint8_t>& out) {
+  out.resize(values.size() * 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &values[i], 4);
+    for (int b = 0; b < 4; ++b) out[i * 4 + b] = static_cast<uint8_t>(bits >> (8 * b));
+  }
+}
+
+std::vector<float> DecodeFloats(const std::vector<uint8_t>& bytes) {
+  std::vector<float> values(bytes.size() / 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t bits = 0;
+    for (int b = 0; b < 4; ++b) bits |= static_cast<uint32_t>(bytes[i * 4 + b]) << (8 * b);
+    std::memcpy(&values[i], &bits, 4);
+  }
+  return values;
+}
+
+void BindBytes(SqliteStatement& s, int index, const std::vector<uint8_t>& bytes) {
+  s.BindBlob(index, bytes.data(), bytes.size());
+}
+
+void BindBytes(SqliteStatement& s, int index, const std::string& bytes) {
+  s.BindBlob(index, bytes.data(), bytes.size());
+}
+
+void BindBytesOrNull(SqliteStatement& s, int index, const std::vector<uint8_t>& bytes) {
+  if (bytes.empty()) {
+    s.BindNull(index);
+  } else {
+    BindBytes(s, index, bytes);
+  }
+}
+
+Hash32 ReadHash(const SqliteStatement& s, int column) {
+  Hash32 hash{};
+  // The schema's CHECK constraints keep every stored hash exactly 32 bytes.
+  (void)s.BlobInto(column, hash.data(), hash.size());
+  return hash;
+}
+
+// A row of kSelectSession / kListSessions*.
+SessionRecord ReadSession(const SqliteStatement& s) {
+  SessionRecord r;
+  r.id = s.Text(0);
+  r.learner_id = s.Text(1);
+  r.assessment_id = s.Text(2);
+  r.client_public_key = s.Blob(3);
+  r.state = static_cast<SessionState>(s.Int64(4));
+  r.opened_at_unix_ms = s.Int64(5);
+  r.closed_at_unix_ms = s.Int64(6);
+  r.ended_at_ms = s.Int64(7);
+  r.risk_score = s.Double(8);
+  r.verdict = static_cast<Verdict>(s.Int64(9));
+  r.decision_note = s.Text(10);
+  r.decided_by = s.Text(11);
+  r.last_seq = static_cast<uint64_t>(s.Int64(12));
+  r.head_hash = ReadHash(s, 13);
+  return r;
+}
+
+// A row of kListEvents.
+StoredEvent ReadEvent(const SqliteStatement& s, const std::string& session_id) {
+  StoredEvent stored;
+  Event& e = stored.event;
+  e.session_id = session_id;
+  e.seq = static_cast<uint64_t>(s.Int64(0));
+  e.kind = static_cast<EventKind>(s.Int64(1));
+  e.phase = static_cast<EventPhase>(s.Int64(2));
+  e.at_ms = s.Int64(3);
+  e.duration_ms = s.Int64(4);
+  e.descriptor = DecodeFloats(s.Blob(5));
+  e.client_distance = static_cast<float>(s.Double(6));
+  e.face_count = static_cast<int32_t>(s.Int64(7));
+  e.detail = s.Text(8);
+  e.prev_hash = ReadHash(s, 9);
+  stored.hash = ReadHash(s, 10);
+  stored.server_distance = static_cast<float>(s.Double(11));
+  stored.received_at_unix_ms = s.Int64(12);
+  stored.has_evidence = s.Int64(13) != 0;
+  return stored;
+}
+
+// Binds one event to kInsertEvent. `scratch` holds the encoded descriptor until the step.
+void BindEvent(SqliteStatement& s, int64_t sid, const StoredEvent& stored,
+               std::vector<uint8_t>& scratch) {
+  const Event& e = stored.event;
+  s.BindInt64(1, sid);
+  s.BindInt64(2, ToInt64(e.seq));
+  s.BindInt64(3, static_cast<int64_t>(e.kind));
+  s.BindInt64(4, static_cast<int64_t>(e.phase));
+  s.BindInt64(5, e.at_ms);
+  s.BindInt64(6, e.duration_ms);
+  if (e.descriptor.empty()) {
+    s.BindNull(7);
+  } else {
+    EncodeFloats(e.descriptor, scratch);
+    BindBytes(s, 7, scratch);
+  }
+  s.BindDouble(8, e.client_distance);
+  s.BindInt64(9, e.face_count);
+  s.BindText(10, e.detail);
+  s.BindBlob(11, e.prev_hash.data(), e.prev_hash.size());
+  s.BindBlob(12, stored.hash.data(), stored.hash.size());
+  s.BindDouble(13, stored.server_distance);
+  s.BindInt64(14, stored.received_at_unix_ms);
+  s.BindInt64(15, stored.has_evidence ? 1 : 0);
+  BindBytesOrNull(s, 16, stored.sealed_evidence);
+}
+
+// Runs a statement that returns no rows.
+absl::Status StepDone(SqliteConnection& c, SqliteStatement& s, absl::string_view context) {
+  const int rc = s.Step();
+  if (rc != SQLITE_DONE) return c.Error(rc, context);
+  return absl::OkStatus();
+}
+
+// ---- Queries shared by several methods. ----
+
+// The session's row id, NOT_FOUND when there is no such session.
+absl::StatusOr<int64_t> SessionSid(SqliteConnection& c, const std::string& id) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSessionSid));
+  s.BindText(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return storage_rules::NoSuch("session", id);
+  if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("looking up session ", id));
+  return s.Int64(0);
+}
+
+// OK when the learner exists, NOT_FOUND when not.
+absl::Status LearnerExists(SqliteConnection& c, const std::string& id) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kLearnerExists));
+  s.BindText(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return storage_rules::NoSuch("learner", id);
+  if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("looking up learner ", id));
+  return absl::OkStatus();
+}
+
+absl::Status InsertToken(SqliteConnection& c, const TokenRecord& token) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertToken));
+  BindBytes(s, 1, token.token_hash);
+  s.BindInt64(2, static_cast<int64_t>(token.role));
+  s.BindText(3, token.label);
+  if (token.session_id.empty()) {
+    s.BindNull(4);
+  } else {
+    s.BindText(4, token.session_id);
+  }
+  s.BindInt64(5, token.created_at_unix_ms);
+  return StepDone(c, s, absl::StrCat("storing a token for ", token.label));
+}
+
+absl::Status InsertSession(SqliteConnection& c, const SessionRecord& r) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertSession));
+  s.BindText(1, r.id);
+  s.BindText(2, r.learner_id);
+  s.BindText(3, r.assessment_id);
+  BindBytes(s, 4, r.client_public_key);
+  s.BindInt64(5, static_cast<int64_t>(r.state));
+  s.BindInt64(6, r.opened_at_unix_ms);
+  s.BindInt64(7, r.closed_at_unix_ms);
+  s.BindInt64(8, r.ended_at_ms);
+  s.BindDouble(9, r.risk_score);
+  s.BindInt64(10, static_cast<int64_t>(r.verdict));
+  s.BindText(11, r.decision_note);
+  s.BindText(12, r.decided_by);
+  s.BindInt64(13, ToInt64(r.last_seq));
+  s.BindBlob(14, r.head_hash.data(), r.head_hash.size());
+  return StepDone(c, s, absl::StrCat("creating session ", r.id));
+}
+
+absl::StatusOr<std::vector<SessionRecord>> QuerySessions(SqliteConnection& c,
+                                                         bool pending_review_only) {
+  ASSIGN_OR_RETURN(SqliteStatement s,
+                   c.Prepare(pending_review_only ? kListSessionsWithVerdict : kListSessions));
+  if (pending_review_only) s.BindInt64(1, static_cast<int64_t>(Verdict::kPendingReview));
+  std::vector<SessionRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadSession(s));
+  if (rc != SQLITE_DONE) return c.Error(rc, "listing sessions");
+  return out;
+}
+
+// Appends one batch inside the caller's transaction. The returned status is a database failure
+// (the whole transaction must be abandoned); `outcome` is the batch's own result (OK, or why it
+// was skipped without writing anything).
+absl::Status AppendOne(SqliteConnection& c, const AppendBatch& batch, SqliteStatement& find,
+                       SqliteStatement& insert, SqliteStatement& advance,
+                       std::vector<uint8_t>& scratch, absl::Status& outcome) {
+  find.Reset();
+  find.BindText(1, batch.session_id);
+  int rc = find.Step();
+  if (rc == SQLITE_DONE) {
+    outcome = storage_rules::NoSuch("session", batch.session_id);
+    return absl::OkStatus();
+  }
+  if (rc != SQLITE_ROW) {
+    return c.Error(rc, absl::StrCat("looking up session ", batch.session_id));
+  }
+  const int64_t sid = find.Int64(0);
+  const auto stored_last_seq = static_cast<uint64_t>(find.Int64(1));
+  find.Reset();
+  outcome = storage_rules::CheckBatch(batch, stored_last_seq);
+  if (!outcome.ok() || batch.events.empty()) return absl::OkStatus();
+  for (const StoredEvent& stored : batch.events) {
+    insert.Reset();
+    BindEvent(insert, sid, stored, scratch);
+    rc = insert.Step();
+    if (rc != SQLITE_DONE) {
+      return c.Error(rc, absl::StrCat("inserting events for session ", batch.session_id));
+    }
+  }
+  const StoredEvent& last = batch.events.back();
+  advance.Reset();
+  advance.BindInt64(1, sid);
+  advance.BindInt64(2, ToInt64(last.event.seq));
+  advance.BindBlob(3, last.hash.data(), last.hash.size());
+  rc = advance.Step();
+  if (rc != SQLITE_DONE) {
+    return c.Error(rc, absl::StrCat("advancing session ", batch.session_id));
+  }
+  return absl::OkStatus();
+}
+
+// ---- Opening and migrating. ----
+
+absl::Status ConfigureWriter(SqliteConnection& c) {
+  const std::string context = absl::StrCat("opening ", c.path());
+  ASSIGN_OR_RETURN(std::string mode, c.QueryText("PRAGMA journal_mode = WAL", context));
+  if (mode != "wal") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sqlite: ", context, ": cannot use write-ahead logging (journal mode stays '",
+                     mode, "'); put the database on a local file system"));
+  }
+  // synchronous=FULL: a commit returns only after the WAL is fsynced, so acknowledged events
+  // survive a power cut. secure_delete: purged evidence and replaced templates are overwritten
+  // in the file, not left in free pages (they are sealed, but a purge should really remove
+  // them); it costs nothing on the append path, which deletes nothing. journal_size_limit:
+  // the WAL shrinks back to 64 MiB after a checkpoint that followed a large burst.
+  return c.Exec(
+      "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; "
+      "PRAGMA journal_size_limit = 67108864",
+      context);
+}
+
+absl::Status ConfigureReader(SqliteConnection& c) {
+  return c.Exec("PRAGMA query_only = ON", absl::StrCat("opening ", c.path(), " for reading"));
+}
+
+absl::StatusOr<std::set<int64_t>> AppliedVersions(SqliteConnection& c, const std::string& context) {
+  ASSIGN_OR_RETURN(std::string has_table,
+                   c.QueryText("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                               "name = 'schema_migrations'",
+                               context));
+  if (has_table == "0") {
+    ASSIGN_OR_RETURN(std::string objects,
+                     c.QueryText("SELECT count(*) FROM sqlite_schema", context));
+    if (objects != "0") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("sqlite: ", context,
+                       ": the file is a SQLite database, but not proctor's (it has "
+                       "tables and no schema_migrations table); refusing to change it"));
+    }
+    RETURN_IF_ERROR(c.Exec(kCreateMigrationsTable, context));
+  }
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kAppliedVersions));
+  std::set<int64_t> versions;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) versions.insert(s.Int64(0));
+  if (rc != SQLITE_DONE) return c.Error(rc, context);
+  return versions;
+}
+
+absl::Status ApplyMigration(SqliteConnection& c, const SqlMigration& migration) {
+  const std::string context =
+      absl::StrCat("applying schema migration ", migration.name, " to ", c.path());
+  RETURN_IF_ERROR(c.Exec(migration.sql, context));
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kRecordMigration));
+  s.BindInt64(1, migration.version);
+  s.BindInt64(2, NowUnixMs());
+  return StepDone(c, s, context);
+}
+
+// Brings the schema up to date in one transaction: all missing migrations or none.
+absl::Status Migrate(SqliteConnection& c) {
+  const std::string context = absl::StrCat("checking the schema version of ", c.path());
+  SqliteTransaction transaction(&c);
+  RETURN_IF_ERROR(transaction.Begin(context));
+  ASSIGN_OR_RETURN(std::set<int64_t> applied, AppliedVersions(c, context));
+  const int latest = SqliteStorage::LatestSchemaVersion();
+  if (!applied.empty() && *applied.rbegin() > latest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite: ", c.path(), " has schema version ", *applied.rbegin(),
+        ", but this build of proctor knows versions up to ", latest,
+        ": the database was written by a newer proctor-server; run that version (or a newer "
+        "one), or restore a backup made for this version"));
+  }
+  for (const SqlMigration& migration : SqliteMigrations()) {
+    if (applied.count(migration.version) != 0) continue;
+    RETURN_IF_ERROR(ApplyMigration(c, migration));
+  }
+  return transaction.Commit(context);
+}
+
+}  // namespace
+
+// ---- Connection handling. ----
+
+absl::Status ValidateSqliteStorageOptions(const SqliteStorageOptions& options) {
+  if (options.read_connections < 1 || options.read_connections > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SqliteStorageOptions.read_connections must be 1-64, got ", options.read_connections));
+  }
+  if (options.busy_timeout_ms < 0 || options.busy_timeout_ms > 600000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SqliteStorageOptions.busy_timeout_ms must be 0-600000, got ", options.busy_timeout_ms));
+  }
+  return absl::OkStatus();
+}
+
+int SqliteStorage::LatestSchemaVersion() { return SqliteMigrations().back().version; }
+
+SqliteStorage::SqliteStorage(std::unique_ptr<SqliteConnection> writer)
+    : writer_(std::move(writer)) {}
+
+SqliteStorage::~SqliteStorage() = default;
+
+absl::StatusOr<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(
+    const std::string& path, const SqliteStorageOptions& options) {
+  RETURN_IF_ERROR(ValidateSqliteStorageOptions(options));
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sqlite: '", path,
+                     "' is not a database file path (for a database in memory use "
+                     "MemoryStorage, --db memory:)"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> writer,
+                   SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                          options.busy_timeout_ms));
+  RETURN_IF_ERROR(ConfigureWriter(*writer));
+  RETURN_IF_ERROR(Migrate(*writer));
+  std::unique_ptr<SqliteStorage> storage(new SqliteStorage(std::move(writer)));
+  for (int i = 0; i < options.read_connections; ++i) {
+    auto reader = std::make_unique<Reader>();
+    ASSIGN_OR_RETURN(reader->connection,
+                     SqliteConnection::Open(path, SQLITE_OPEN_READWRITE, options.busy_timeout_ms));
+    RETURN_IF_ERROR(ConfigureReader(*reader->connection));
+    storage->readers_.push_back(std::move(reader));
+  }
+  return storage;
+}
+
+template <typename Fn>
+auto SqliteStorage::WithWriter(Fn&& fn) {
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  return fn(*writer_);
+}
+
+template <typename Fn>
+auto SqliteStorage::InTransaction(const char* context, Fn&& fn) {
+  using Result = decltype(fn(*writer_));
+  std::lock_guard<std::mutex> lock(writer_mu_);
+  SqliteTransaction transaction(writer_.get());
+  if (absl::Status begun = transaction.Begin(context); !begun.ok()) return Result(begun);
+  Result result = fn(*writer_);
+  if (!result.ok()) return result;
+  if (absl::Status committed = transaction.Commit(context); !committed.ok()) {
+    return Result(committed);
+  }
+  return result;
+}
+
+template <typename Fn>
+auto SqliteStorage::WithReader(Fn&& fn) {
+  // Prefer an idle connection; block on one only when every connection is busy.
+  const size_t n = readers_.size();
+  const size_t start = next_reader_.fetch_add(1, std::memory_order_relaxed) % n;
+  for (size_t i = 0; i < n; ++i) {
+    Reader& reader = *readers_[(start + i) % n];
+    std::unique_lock<std::mutex> lock(reader.mu, std::try_to_lock);
+    if (lock.owns_lock()) return fn(*reader.connection);
+  }
+  Reader& reader = *readers_[start];
+  std::lock_guard<std::mutex> lock(reader.mu);
+  return fn(*reader.connection);
+}
+
+// ---- Assessments and learners. ----
+
+absl::Status SqliteStorage::CreateAssessment(const Assessment& a) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertAssessment));
+    s.BindText(1, a.id);
+    s.BindText(2, a.course);
+    s.BindText(3, a.title);
+    s.BindInt64(4, static_cast<int64_t>(a.kind));
+    s.BindInt64(5, a.created_at_unix_ms);
+    return StepDone(c, s, absl::StrCat("creating assessment ", a.id));
+  });
+}
+
+absl::StatusOr<Assessment> SqliteStorage::GetAssessment(const std::string& id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<Assessment> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectAssessment));
+    s.BindText(1, id);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoSuch("assessment", id);
+    if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("reading assessment ", id));
+    return Assessment{id, s.Text(0), s.Text(1), static_cast<AssessmentKind>(s.Int64(2)),
+                      s.Int64(3)};
+  });
+}
+
+absl::Status SqliteStorage::UpsertLearner(const std::string& id, const std::string& name) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kUpsertLearner));
+    s.BindText(1, id);
+    s.BindText(2, name);
+    return StepDone(c, s, absl::StrCat("storing learner ", id));
+  });
+}
+
+absl::StatusOr<Learner> SqliteStorage::GetLearner(const std::string& id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<Learner> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectLearner));
+    s.BindText(1, id);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoSuch("learner", id);
+    if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("reading learner ", id));
+    return Learner{id, s.Text(0), static_cast<int>(s.Int64(1))};
+  });
+}
+
+absl::Status SqliteStorage::ReplaceTemplates(const std::string& learner_id,
+                                             const std::vector<std::vector<uint8_t>>& sealed) {
+  return InTransaction("replacing templates", [&](SqliteConnection& c) -> absl::Status {
+    RETURN_IF_ERROR(LearnerExists(c, learner_id));
+    const std::string context = absl::StrCat("replacing the templates of learner ", learner_id);
+    ASSIGN_OR_RETURN(SqliteStatement remove, c.Prepare(kDeleteTemplates));
+    remove.BindText(1, learner_id);
+    RETURN_IF_ERROR(StepDone(c, remove, context));
+    ASSIGN_OR_RETURN(SqliteStatement insert, c.Prepare(kInsertTemplate));
+    for (size_t i = 0; i < sealed.size(); ++i) {
+      insert.Reset();
+      insert.BindText(1, learner_id);
+      insert.BindInt64(2, static_cast<int64_t>(i));
+      BindBytes(insert, 3, sealed[i]);
+      RETURN_IF_ERROR(StepDone(c, insert, context));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<std::vector<uint8_t>>> SqliteStorage::GetTemplates(
+    const std::string& learner_id) {
+  using Templates = std::vector<std::vector<uint8_t>>;
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<Templates> {
+    RETURN_IF_ERROR(LearnerExists(c, learner_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectTemplates));
+    s.BindText(1, learner_id);
+    Templates out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(s.Blob(0));
+    if (rc != SQLITE_DONE) {
+      return c.Error(rc, absl::StrCat("reading the templates of learner ", learner_id));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<PurgeCounts> SqliteStorage::PurgeBiometrics(const std::string& learner_id) {
+  return InTransaction(
+      "purging biometrics", [&](SqliteConnection& c) -> absl::StatusOr<PurgeCounts> {
+        RETURN_IF_ERROR(LearnerExists(c, learner_id));
+        const std::string context = absl::StrCat("purging the biometrics of learner ", learner_id);
+        PurgeCounts counts;
+        ASSIGN_OR_RETURN(SqliteStatement templates, c.Prepare(kDeleteTemplates));
+        templates.BindText(1, learner_id);
+        RETURN_IF_ERROR(StepDone(c, templates, context));
+        counts.templates_removed = static_cast<int>(c.Changes());
+        ASSIGN_OR_RETURN(SqliteStatement evidence, c.Prepare(kPurgeEvidence));
+        evidence.BindText(1, learner_id);
+        RETURN_IF_ERROR(StepDone(c, evidence, context));
+        counts.evidence_removed = static_cast<int>(c.Changes());
+        return counts;
+      });
+}
+
+// ---- Tokens and passes. ----
+
+absl::Status SqliteStorage::PutToken(const TokenRecord& token) {
+  return WithWriter([&](SqliteConnection& c) { return InsertToken(c, token); });
+}
+
+absl::StatusOr<TokenRecord> SqliteStorage::FindToken(const std::string& token_hash) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<TokenRecord> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectToken));
+    BindBytes(s, 1, token_hash);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return absl::NotFoundError("unknown token");
+    if (rc != SQLITE_ROW) return c.Error(rc, "looking up a token");
+    return TokenRecord{token_hash, static_cast<Role>(s.Int64(0)), s.Text(1), s.Text(2), s.Int64(3)};
+  });
+}
+
+absl::Status SqliteStorage::PutPass(const PassRecord& pass) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertPass));
+    BindBytes(s, 1, pass.pass_hash);
+    s.BindText(2, pass.learner_id);
+    s.BindText(3, pass.assessment_id);
+    s.BindInt64(4, pass.expires_at_unix_ms);
+    s.BindInt64(5, pass.used ? 1 : 0);
+    return StepDone(c, s,
+                    absl::StrCat("storing a pass for learner ", pass.learner_id, " and assessment ",
+                                 pass.assessment_id));
+  });
+}
+
+absl::StatusOr<SessionRecord> SqliteStorage::RedeemPass(const std::string& pass_hash,
+                                                        int64_t now_unix_ms, SessionRecord session,
+                                                        const TokenRecord& session_token) {
+  return InTransaction(
+      "redeeming a pass", [&](SqliteConnection& c) -> absl::StatusOr<SessionRecord> {
+        {
+          ASSIGN_OR_RETURN(SqliteStatement pass, c.Prepare(kSelectPass));
+          BindBytes(pass, 1, pass_hash);
+          const int rc = pass.Step();
+          if (rc == SQLITE_DONE) return storage_rules::UnknownPass();
+          if (rc != SQLITE_ROW) return c.Error(rc, "looking up an exam pass");
+          RETURN_IF_ERROR(
+              storage_rules::CheckPassUsable(pass.Int64(3) != 0, pass.Int64(2), now_unix_ms));
+          storage_rules::PrepareNewSession(pass.Text(0), pass.Text(1), session);
+        }
+        ASSIGN_OR_RETURN(SqliteStatement mark, c.Prepare(kMarkPassUsed));
+        BindBytes(mark, 1, pass_hash);
+        RETURN_IF_ERROR(StepDone(c, mark, "marking an exam pass used"));
+        RETURN_IF_ERROR(InsertSession(c, session));
+        RETURN_IF_ERROR(InsertToken(c, session_token));
+        return session;
+      });
+}
+
+// ---- Sessions. ----
+
+absl::StatusOr<SessionRecord> SqliteStorage::GetSession(const std::string& id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<SessionRecord> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectSession));
+    s.BindText(1, id);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoSuch("session", id);
+    if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("reading session ", id));
+    return ReadSession(s);
+  });
+}
+
+absl::StatusOr<std::vector<SessionRecord>> SqliteStorage::ListSessions(bool pending_review_only) {
+  return WithReader([&](SqliteConnection& c) { return QuerySessions(c, pending_review_only); });
+}
+
+absl::Status SqliteStorage::UpdateSessionOutcome(const SessionRecord& r) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kUpdateOutcome));
+    s.BindText(1, r.id);
+    s.BindInt64(2, static_cast<int64_t>(r.state));
+    s.BindInt64(3, r.ended_at_ms);
+    s.BindInt64(4, r.closed_at_unix_ms);
+    s.BindDouble(5, r.risk_score);
+    s.BindInt64(6, static_cast<int64_t>(r.verdict));
+    s.BindText(7, r.decision_note);
+    s.BindText(8, r.decided_by);
+    RETURN_IF_ERROR(StepDone(c, s, absl::StrCat("updating the outcome of session ", r.id)));
+    if (c.Changes() == 0) return storage_rules::NoSuch("session", r.id);
+    return absl::OkStatus();
+  });
+}
+
+// ---- Events. ----
+
+absl::StatusOr<std::vector<absl::Status>> SqliteStorage::AppendBatches(
+    const std::vector<AppendBatch>& batches) {
+  using Statuses = std::vector<absl::Status>;
+  return InTransaction("appending events", [&](SqliteConnection& c) -> absl::StatusOr<Statuses> {
+    ASSIGN_OR_RETURN(SqliteStatement find, c.Prepare(kSessionForAppend));
+    ASSIGN_OR_RETURN(SqliteStatement insert, c.Prepare(kInsertEvent));
+    ASSIGN_OR_RETURN(SqliteStatement advance, c.Prepare(kAdvanceSession));
+    std::vector<uint8_t> scratch;
+    Statuses statuses(batches.size());
+    for (size_t i = 0; i < batches.size(); ++i) {
+      RETURN_IF_ERROR(AppendOne(c, batches[i], find, insert, advance, scratch, statuses[i]));
+    }
+    return statuses;
+  });
+}
+
+absl::StatusOr<std::vector<StoredEvent>> SqliteStorage::ListEvents(const std::string& session_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<StoredEvent>> {
+    ASSIGN_OR_RETURN(int64_t sid, SessionSid(c, session_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListEvents));
+    s.BindInt64(1, sid);
+    std::vector<StoredEvent> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadEvent(s, session_id));
+    if (rc != SQLITE_DONE) {
+      return c.Error(rc, absl::StrCat("listing the events of session ", session_id));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<Hash32>> SqliteStorage::EventHashes(const std::string& session_id,
+                                                               uint64_t from_seq, uint64_t to_seq) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<Hash32>> {
+    ASSIGN_OR_RETURN(int64_t sid, SessionSid(c, session_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kEventHashes));
+    s.BindInt64(1, sid);
+    s.BindInt64(2, ToInt64(from_seq));
+    s.BindInt64(3, ToInt64(to_seq));
+    std::vector<Hash32> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadHash(s, 0));
+    if (rc != SQLITE_DONE) {
+      return c.Error(rc, absl::StrCat("reading event hashes of session ", session_id));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<uint8_t>> SqliteStorage::GetEvidence(const std::string& session_id,
+                                                                uint64_t seq) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<uint8_t>> {
+    ASSIGN_OR_RETURN(int64_t sid, SessionSid(c, session_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectEvidence));
+    s.BindInt64(1, sid);
+    s.BindInt64(2, ToInt64(seq));
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE || (rc == SQLITE_ROW && s.IsNull(0))) {
+      return storage_rules::NoEvidence(session_id, seq);
+    }
+    if (rc != SQLITE_ROW) {
+      return c.Error(rc, absl::StrCat("reading evidence of session ", session_id, " seq ", seq));
+    }
+    return s.Blob(0);
+  });
+}
+
+// ---- Findings, results, audit. ----
+
+absl::Status SqliteStorage::AddFinding(const Finding& f) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertFinding));
+    s.BindText(1, f.session_id);
+    s.BindInt64(2, static_cast<int64_t>(f.kind));
+    s.BindInt64(3, f.at_ms);
+    s.BindInt64(4, ToInt64(f.event_seq));
+    s.BindDouble(5, f.distance);
+    s.BindText(6, f.detail);
+    RETURN_IF_ERROR(StepDone(c, s, absl::StrCat("adding a finding to session ", f.session_id)));
+    if (c.Changes() == 0) return storage_rules::NoSuch("session", f.session_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<Finding>> SqliteStorage::ListFindings(const std::string& session_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<Finding>> {
+    ASSIGN_OR_RETURN(int64_t sid, SessionSid(c, session_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListFindings));
+    s.BindInt64(1, sid);
+    std::vector<Finding> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back(Finding{session_id, static_cast<EventKind>(s.Int64(0)), s.Int64(1),
+                            static_cast<uint64_t>(s.Int64(2)), static_cast<float>(s.Double(3)),
+                            s.Text(4)});
+    }
+    if (rc != SQLITE_DONE) {
+      return c.Error(rc, absl::StrCat("listing the findings of session ", session_id));
+    }
+    return out;
+  });
+}
+
+absl::Status SqliteStorage::PutResult(const ResultRecord& r) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kUpsertResult));
+    s.BindText(1, r.session_id);
+    s.BindDouble(2, r.score);
+    s.BindDouble(3, r.max_score);
+    s.BindInt64(4, r.submitted_at_unix_ms);
+    s.BindText(5, r.submitted_by);
+    RETURN_IF_ERROR(StepDone(c, s, absl::StrCat("storing the result of session ", r.session_id)));
+    if (c.Changes() == 0) return storage_rules::NoSuch("session", r.session_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<ResultRecord>> SqliteStorage::ListResults(
+    const std::string& assessment_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<ResultRecord>> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListResults));
+    s.BindText(1, assessment_id);
+    std::vector<ResultRecord> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back(ResultRecord{s.Text(0), s.Text(1), s.Text(2), s.Double(3), s.Double(4),
+                                 s.Int64(5), s.Text(6)});
+    }
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing results");
+    return out;
+  });
+}
+
+absl::Status SqliteStorage::AppendAudit(const AuditEntry& entry) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertAudit));
+    s.BindInt64(1, entry.at_unix_ms);
+    s.BindText(2, entry.actor);
+    s.BindText(3, entry.action);
+    s.BindText(4, entry.subject);
+    s.BindText(5, entry.detail);
+    return StepDone(c, s, absl::StrCat("recording audit entry ", entry.action));
+  });
+}
+
+absl::StatusOr<std::vector<AuditEntry>> SqliteStorage::ListAudit() {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<AuditEntry>> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListAudit));
+    std::vector<AuditEntry> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back(AuditEntry{s.Int64(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4)});
+    }
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing the audit log");
+    return out;
+  });
+}
+
+}  // namespace proctor::server

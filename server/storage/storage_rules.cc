@@ -1,0 +1,58 @@
+#include "server/storage/storage_rules.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace proctor::server::storage_rules {
+
+absl::Status NoSuch(absl::string_view what, absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+}
+
+absl::Status UnknownPass() { return absl::NotFoundError("unknown exam pass"); }
+
+absl::Status NoEvidence(absl::string_view session_id, uint64_t seq) {
+  return absl::NotFoundError(absl::StrCat("session ", session_id, " has no evidence for seq ", seq,
+                                          " (none was sent, or it was purged)"));
+}
+
+absl::Status CheckPassUsable(bool used, int64_t expires_at_unix_ms, int64_t now_unix_ms) {
+  if (used) return absl::FailedPreconditionError("this exam pass was already used");
+  if (now_unix_ms >= expires_at_unix_ms) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("this exam pass expired (at unix ms ", expires_at_unix_ms, ")"));
+  }
+  return absl::OkStatus();
+}
+
+void PrepareNewSession(const std::string& learner_id, const std::string& assessment_id,
+                       SessionRecord& session) {
+  session.learner_id = learner_id;
+  session.assessment_id = assessment_id;
+  session.last_seq = 0;
+  session.head_hash = Hash32{};
+}
+
+absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq) {
+  if (stored_last_seq != batch.expected_last_seq) {
+    return absl::AbortedError(absl::StrCat("session ", batch.session_id, ": expected last seq ",
+                                           batch.expected_last_seq, ", but the stored one is ",
+                                           stored_last_seq, " (another writer got there first)"));
+  }
+  uint64_t want = batch.expected_last_seq;
+  for (const StoredEvent& stored : batch.events) {
+    ++want;
+    if (stored.event.seq != want) {
+      return absl::InvalidArgumentError(absl::StrCat("session ", batch.session_id,
+                                                     ": batch holds seq ", stored.event.seq,
+                                                     " where seq ", want, " belongs"));
+    }
+    if (!stored.event.session_id.empty() && stored.event.session_id != batch.session_id) {
+      return absl::InvalidArgumentError(absl::StrCat("session ", batch.session_id,
+                                                     ": batch holds an event of session ",
+                                                     stored.event.session_id));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace proctor::server::storage_rules

@@ -1,0 +1,38 @@
+// The checks and messages every Storage engine applies identically, so that MemoryStorage and
+// SqliteStorage answer the same calls with the same status codes and messages.
+#ifndef PROCTOR_SERVER_STORAGE_STORAGE_RULES_H_
+#define PROCTOR_SERVER_STORAGE_STORAGE_RULES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "server/core/domain.h"
+
+namespace proctor::server::storage_rules {
+
+// NOT_FOUND "<what> <id> not found".
+absl::Status NoSuch(absl::string_view what, absl::string_view id);
+// NOT_FOUND "unknown exam pass".
+absl::Status UnknownPass();
+// NOT_FOUND "session S has no evidence for seq N (none was sent, or it was purged)".
+absl::Status NoEvidence(absl::string_view session_id, uint64_t seq);
+
+// OK when a pass may be redeemed at now_unix_ms: FAILED_PRECONDITION "... already used" when
+// used, "... expired ..." when now_unix_ms >= expires_at_unix_ms.
+absl::Status CheckPassUsable(bool used, int64_t expires_at_unix_ms, int64_t now_unix_ms);
+
+// Makes `session` what RedeemPass stores: learner and assessment from the pass, and no events
+// yet (last_seq 0, zero head hash), whatever the caller filled in.
+void PrepareNewSession(const std::string& learner_id, const std::string& assessment_id,
+                       SessionRecord& session);
+
+// Whether `batch` may be appended to a session whose stored last_seq is `stored_last_seq`:
+// ABORTED when expected_last_seq differs; INVALID_ARGUMENT when the events' seqs are not
+// expected_last_seq+1, +2, ... or an event names another session. An empty batch is OK.
+absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq);
+
+}  // namespace proctor::server::storage_rules
+
+#endif  // PROCTOR_SERVER_STORAGE_STORAGE_RULES_H_

@@ -1,0 +1,841 @@
+// One typed suite runs every Storage contract against each engine (MemoryStorage, and
+// SqliteStorage on a temporary file); the SQLite-only tests below it cover what only a file has:
+// reopening, schema versions, damaged files, locks.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/storage/memory_storage.h"
+#include "server/storage/sqlite_storage.h"
+
+namespace proctor::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system temp dir, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "proctor_storage_test.XXXXXX").string();
+    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
+  bool ok() const { return !path_.empty(); }
+
+ private:
+  std::string path_;
+};
+
+Hash32 TestHash(const std::string& session_id, uint64_t seq) {
+  Hash32 hash{};
+  for (size_t i = 0; i < hash.size(); ++i) {
+    hash[i] = static_cast<uint8_t>(seq * 31 + i + (session_id.empty() ? 0 : session_id[0]));
+  }
+  return hash;
+}
+
+// Event `seq` of a session: every second one an identity event with a descriptor, every third
+// one with sealed evidence.
+StoredEvent TestEvent(const std::string& session_id, uint64_t seq) {
+  StoredEvent stored;
+  Event& e = stored.event;
+  e.session_id = session_id;
+  e.seq = seq;
+  e.kind = seq % 2 == 0 ? EventKind::kIdentityVerified : EventKind::kHeartbeat;
+  e.phase = seq % 5 == 0 ? EventPhase::kEnd : EventPhase::kInstant;
+  e.at_ms = static_cast<int64_t>(seq) * 1000;
+  e.duration_ms = seq % 5 == 0 ? 250 : 0;
+  if (seq % 2 == 0) {
+    for (size_t i = 0; i < kDescriptorSize; ++i) {
+      e.descriptor.push_back(static_cast<float>(i) * 0.001f - 0.05f * static_cast<float>(seq));
+    }
+    e.client_distance = 0.25f + 0.001f * static_cast<float>(seq);
+    e.face_count = 1;
+    stored.server_distance = 0.5f / static_cast<float>(seq);
+  }
+  e.detail = absl::StrCat("detail of ", seq);
+  e.prev_hash = seq == 1 ? Hash32{} : TestHash(session_id, seq - 1);
+  stored.hash = TestHash(session_id, seq);
+  if (seq % 3 == 0) {
+    e.evidence_jpeg = {0xff, 0xd8, 0xff};  // storage must drop the plain bytes
+    stored.sealed_evidence.assign(64 + seq, static_cast<uint8_t>(seq));
+    stored.has_evidence = true;
+  }
+  stored.received_at_unix_ms = 1700000000000 + static_cast<int64_t>(seq);
+  return stored;
+}
+
+// Events first..first+count-1 of a session, expected to follow expected_last_seq.
+AppendBatch TestBatch(const std::string& session_id, uint64_t expected_last_seq, uint64_t first,
+                      uint64_t count) {
+  AppendBatch batch{session_id, expected_last_seq, {}};
+  for (uint64_t seq = first; seq < first + count; ++seq) {
+    batch.events.push_back(TestEvent(session_id, seq));
+  }
+  return batch;
+}
+
+void ExpectSameEvent(const StoredEvent& got, const StoredEvent& want) {
+  EXPECT_EQ(got.event.session_id, want.event.session_id);
+  EXPECT_EQ(got.event.seq, want.event.seq);
+  EXPECT_EQ(got.event.kind, want.event.kind);
+  EXPECT_EQ(got.event.phase, want.event.phase);
+  EXPECT_EQ(got.event.at_ms, want.event.at_ms);
+  EXPECT_EQ(got.event.duration_ms, want.event.duration_ms);
+  EXPECT_EQ(got.event.descriptor, want.event.descriptor);
+  EXPECT_EQ(got.event.client_distance, want.event.client_distance);
+  EXPECT_EQ(got.event.face_count, want.event.face_count);
+  EXPECT_TRUE(got.event.evidence_jpeg.empty());
+  EXPECT_EQ(got.event.detail, want.event.detail);
+  EXPECT_EQ(got.event.prev_hash, want.event.prev_hash);
+  EXPECT_EQ(got.hash, want.hash);
+  EXPECT_EQ(got.server_distance, want.server_distance);
+  EXPECT_TRUE(got.sealed_evidence.empty()) << "listings never carry evidence bytes";
+  EXPECT_EQ(got.has_evidence, want.has_evidence);
+  EXPECT_EQ(got.received_at_unix_ms, want.received_at_unix_ms);
+}
+
+void ExpectSameSession(const SessionRecord& got, const SessionRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.learner_id, want.learner_id);
+  EXPECT_EQ(got.assessment_id, want.assessment_id);
+  EXPECT_EQ(got.client_public_key, want.client_public_key);
+  EXPECT_EQ(got.state, want.state);
+  EXPECT_EQ(got.opened_at_unix_ms, want.opened_at_unix_ms);
+  EXPECT_EQ(got.closed_at_unix_ms, want.closed_at_unix_ms);
+  EXPECT_EQ(got.ended_at_ms, want.ended_at_ms);
+  EXPECT_EQ(got.risk_score, want.risk_score);
+  EXPECT_EQ(got.verdict, want.verdict);
+  EXPECT_EQ(got.decision_note, want.decision_note);
+  EXPECT_EQ(got.decided_by, want.decided_by);
+  EXPECT_EQ(got.last_seq, want.last_seq);
+  EXPECT_EQ(got.head_hash, want.head_hash);
+}
+
+std::vector<std::string> SessionIds(const std::vector<SessionRecord>& sessions) {
+  std::vector<std::string> ids;
+  for (const SessionRecord& s : sessions) ids.push_back(s.id);
+  return ids;
+}
+
+constexpr int64_t kNow = 1700000000000;
+
+template <typename Engine>
+class StorageTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if constexpr (std::is_same_v<Engine, SqliteStorage>) {
+      ASSERT_TRUE(dir_.ok());
+      auto opened = SqliteStorage::Open(dir_.File("proctor.db"));
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      storage_ = std::move(*opened);
+    } else {
+      storage_ = std::make_unique<Engine>();
+    }
+    ASSERT_TRUE(
+        storage_->CreateAssessment({"a1", "Math", "Midterm", AssessmentKind::kFinal, 1}).ok());
+    ASSERT_TRUE(
+        storage_->CreateAssessment({"a2", "Art", "Quiz", AssessmentKind::kIntermediate, 2}).ok());
+    ASSERT_TRUE(storage_->UpsertLearner("l1", "Ada").ok());
+    ASSERT_TRUE(storage_->UpsertLearner("l2", "Grace").ok());
+  }
+
+  // Opens session `id` for a learner and assessment through a pass, as the server does.
+  SessionRecord NewSession(const std::string& id, const std::string& learner,
+                           const std::string& assessment, int64_t opened_at = kNow) {
+    EXPECT_TRUE(storage_->PutPass({"pass-" + id, learner, assessment, kNow + 60000, false}).ok());
+    SessionRecord session;
+    session.id = id;
+    session.client_public_key.assign(32, 7);
+    session.opened_at_unix_ms = opened_at;
+    auto opened = storage_->RedeemPass("pass-" + id, kNow, session,
+                                       {"token-" + id, Role::kLearner, "learner", id, kNow});
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    return opened.ok() ? *opened : SessionRecord{};
+  }
+
+  // Appends one batch on its own and expects it to commit.
+  void Append(AppendBatch batch) {
+    auto statuses = storage_->AppendBatches({std::move(batch)});
+    ASSERT_TRUE(statuses.ok()) << statuses.status();
+    ASSERT_EQ(statuses->size(), 1u);
+    ASSERT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+  }
+
+  void Close(const std::string& id, double risk, Verdict verdict) {
+    auto session = storage_->GetSession(id);
+    ASSERT_TRUE(session.ok()) << session.status();
+    session->state = SessionState::kClosed;
+    session->risk_score = risk;
+    session->verdict = verdict;
+    ASSERT_TRUE(storage_->UpdateSessionOutcome(*session).ok());
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Storage> storage_;
+};
+
+struct EngineNames {
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, SqliteStorage> ? "Sqlite" : "Memory";
+  }
+};
+
+using Engines = testing::Types<MemoryStorage, SqliteStorage>;
+TYPED_TEST_SUITE(StorageTest, Engines, EngineNames);
+
+TYPED_TEST(StorageTest, StoresAssessmentsAndRefusesDuplicates) {
+  auto a1 = this->storage_->GetAssessment("a1");
+  ASSERT_TRUE(a1.ok()) << a1.status();
+  EXPECT_EQ(a1->id, "a1");
+  EXPECT_EQ(a1->course, "Math");
+  EXPECT_EQ(a1->title, "Midterm");
+  EXPECT_EQ(a1->kind, AssessmentKind::kFinal);
+  EXPECT_EQ(a1->created_at_unix_ms, 1);
+
+  auto duplicate =
+      this->storage_->CreateAssessment({"a1", "Other", "Other", AssessmentKind::kIntermediate, 3});
+  EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  EXPECT_EQ(this->storage_->GetAssessment("a1")->title, "Midterm");
+  EXPECT_EQ(this->storage_->GetAssessment("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, UpsertsLearnersAndReplacesTemplates) {
+  ASSERT_TRUE(this->storage_->UpsertLearner("l1", "Ada Lovelace").ok());
+  auto learner = this->storage_->GetLearner("l1");
+  ASSERT_TRUE(learner.ok()) << learner.status();
+  EXPECT_EQ(learner->name, "Ada Lovelace");
+  EXPECT_EQ(learner->template_count, 0);
+
+  const std::vector<std::vector<uint8_t>> first = {{1, 2, 3}, {4, 5}, {6}};
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", first).ok());
+  EXPECT_EQ(this->storage_->GetLearner("l1")->template_count, 3);
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), first);
+
+  const std::vector<std::vector<uint8_t>> second = {{9, 9}};
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", second).ok());
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), second);
+  EXPECT_TRUE(this->storage_->GetTemplates("l2")->empty());
+
+  EXPECT_EQ(this->storage_->GetLearner("nobody").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetTemplates("nobody").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->ReplaceTemplates("nobody", second).code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, StoresAndFindsTokens) {
+  const TokenRecord admin{"hash-admin", Role::kAdministrator, "root", "", 5};
+  ASSERT_TRUE(this->storage_->PutToken(admin).ok());
+  auto found = this->storage_->FindToken("hash-admin");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->token_hash, admin.token_hash);
+  EXPECT_EQ(found->role, Role::kAdministrator);
+  EXPECT_EQ(found->label, "root");
+  EXPECT_EQ(found->session_id, "");
+  EXPECT_EQ(found->created_at_unix_ms, 5);
+
+  EXPECT_EQ(this->storage_->PutToken(admin).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(this->storage_->FindToken("hash-none").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      this->storage_->PutToken({"hash-l", Role::kLearner, "learner", "no-such-session", 6}).code(),
+      absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, PassesNeedTheirLearnerAndAssessment) {
+  EXPECT_EQ(this->storage_->PutPass({"p1", "nobody", "a1", kNow, false}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->PutPass({"p1", "l1", "nothing", kNow, false}).code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(this->storage_->PutPass({"p1", "l1", "a1", kNow, false}).ok());
+  EXPECT_EQ(this->storage_->PutPass({"p1", "l2", "a2", kNow, false}).code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TYPED_TEST(StorageTest, RedeemPassCreatesTheSessionAndItsToken) {
+  ASSERT_TRUE(this->storage_->PutPass({"p1", "l2", "a2", kNow + 1, false}).ok());
+  SessionRecord asked;
+  asked.id = "s1";
+  asked.learner_id = "ignored";     // taken from the pass
+  asked.assessment_id = "ignored";  // taken from the pass
+  asked.client_public_key.assign(32, 3);
+  asked.opened_at_unix_ms = kNow;
+  asked.last_seq = 99;  // a new session has no events
+  auto opened =
+      this->storage_->RedeemPass("p1", kNow, asked, {"t1", Role::kLearner, "learner", "s1", kNow});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->learner_id, "l2");
+  EXPECT_EQ(opened->assessment_id, "a2");
+  EXPECT_EQ(opened->last_seq, 0u);
+  EXPECT_EQ(opened->head_hash, Hash32{});
+
+  auto stored = this->storage_->GetSession("s1");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ExpectSameSession(*stored, *opened);
+  auto token = this->storage_->FindToken("t1");
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(token->role, Role::kLearner);
+  EXPECT_EQ(token->session_id, "s1");
+  EXPECT_EQ(this->storage_->GetSession("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, RedeemPassRefusesUnknownUsedAndExpiredPasses) {
+  SessionRecord session;
+  session.id = "s1";
+  session.client_public_key.assign(32, 1);
+  const TokenRecord token{"t1", Role::kLearner, "learner", "s1", kNow};
+
+  auto unknown = this->storage_->RedeemPass("no-such-pass", kNow, session, token);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(unknown.status().message(), "unknown exam pass"))
+      << unknown.status();
+
+  ASSERT_TRUE(this->storage_->PutPass({"p1", "l1", "a1", kNow + 1000, false}).ok());
+  ASSERT_TRUE(this->storage_->RedeemPass("p1", kNow, session, token).ok());
+  SessionRecord again = session;
+  again.id = "s2";
+  auto used =
+      this->storage_->RedeemPass("p1", kNow, again, {"t2", Role::kLearner, "learner", "s2", kNow});
+  EXPECT_EQ(used.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(used.status().message(), "already used")) << used.status();
+  EXPECT_EQ(this->storage_->GetSession("s2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->FindToken("t2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->ListSessions(false)->size(), 1u);
+
+  ASSERT_TRUE(this->storage_->PutPass({"p2", "l1", "a1", kNow + 1000, false}).ok());
+  SessionRecord late = session;
+  late.id = "s3";
+  auto expired = this->storage_->RedeemPass("p2", kNow + 1000, late,
+                                            {"t3", Role::kLearner, "learner", "s3", kNow});
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(expired.status().message(), "expired")) << expired.status();
+  EXPECT_EQ(this->storage_->GetSession("s3").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(
+      this->storage_
+          ->RedeemPass("p2", kNow + 999, late, {"t3", Role::kLearner, "learner", "s3", kNow})
+          .ok());
+}
+
+TYPED_TEST(StorageTest, RedeemPassIsAllOrNothing) {
+  this->NewSession("s1", "l1", "a1");
+  ASSERT_TRUE(this->storage_->PutPass({"p2", "l2", "a2", kNow + 1000, false}).ok());
+  SessionRecord clash;
+  clash.id = "s1";  // already exists
+  clash.client_public_key.assign(32, 1);
+  auto refused =
+      this->storage_->RedeemPass("p2", kNow, clash, {"t2", Role::kLearner, "learner", "s1", kNow});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists) << refused.status();
+  EXPECT_EQ(this->storage_->FindToken("t2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetSession("s1")->learner_id, "l1");
+
+  SessionRecord fresh = clash;
+  fresh.id = "s2";
+  auto opened =
+      this->storage_->RedeemPass("p2", kNow, fresh, {"t2", Role::kLearner, "learner", "s2", kNow});
+  EXPECT_TRUE(opened.ok()) << "the refused redemption must leave the pass unused: "
+                           << opened.status();
+}
+
+TYPED_TEST(StorageTest, UpdateSessionOutcomeLeavesEventColumnsAlone) {
+  this->NewSession("s1", "l1", "a1");
+  this->Append(TestBatch("s1", 0, 1, 3));
+  auto session = this->storage_->GetSession("s1");
+  ASSERT_TRUE(session.ok());
+  SessionRecord update = *session;
+  update.state = SessionState::kClosed;
+  update.ended_at_ms = 123456;
+  update.closed_at_unix_ms = kNow + 5;
+  update.risk_score = 0.625;
+  update.verdict = Verdict::kRejected;
+  update.decision_note = "two faces";
+  update.decided_by = "examiner-1";
+  update.last_seq = 77;         // not written
+  update.head_hash.fill(0xaa);  // not written
+  ASSERT_TRUE(this->storage_->UpdateSessionOutcome(update).ok());
+
+  SessionRecord want = update;
+  want.last_seq = 3;
+  want.head_hash = TestHash("s1", 3);
+  ExpectSameSession(*this->storage_->GetSession("s1"), want);
+
+  update.id = "nope";
+  EXPECT_EQ(this->storage_->UpdateSessionOutcome(update).code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, ListSessionsOrdersByRiskThenNewestAndFiltersPendingReview) {
+  this->NewSession("low", "l1", "a1", kNow + 1);
+  this->NewSession("high-old", "l1", "a2", kNow + 2);
+  this->NewSession("high-new", "l2", "a1", kNow + 3);
+  this->NewSession("open", "l2", "a2", kNow + 4);
+  this->Close("low", 0.1, Verdict::kAutoAccepted);
+  this->Close("high-old", 0.9, Verdict::kPendingReview);
+  this->Close("high-new", 0.9, Verdict::kPendingReview);
+
+  auto all = this->storage_->ListSessions(false);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(SessionIds(*all), (std::vector<std::string>{"high-new", "high-old", "low", "open"}));
+  auto pending = this->storage_->ListSessions(true);
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_EQ(SessionIds(*pending), (std::vector<std::string>{"high-new", "high-old"}));
+}
+
+TYPED_TEST(StorageTest, AppendedEventsRoundTrip) {
+  this->NewSession("s1", "l1", "a1");
+  this->Append(TestBatch("s1", 0, 1, 4));
+  this->Append(TestBatch("s1", 4, 5, 3));
+
+  auto events = this->storage_->ListEvents("s1");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 7u);
+  for (uint64_t seq = 1; seq <= 7; ++seq) {
+    SCOPED_TRACE(seq);
+    ExpectSameEvent((*events)[seq - 1], TestEvent("s1", seq));
+  }
+  auto session = this->storage_->GetSession("s1");
+  EXPECT_EQ(session->last_seq, 7u);
+  EXPECT_EQ(session->head_hash, TestHash("s1", 7));
+  EXPECT_TRUE(this->storage_->ListEvents("s2").status().code() == absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, StaleBatchIsAbortedWhileOthersInTheSameCallCommit) {
+  this->NewSession("s1", "l1", "a1");
+  this->NewSession("s2", "l2", "a2");
+  this->Append(TestBatch("s1", 0, 1, 2));
+
+  auto statuses = this->storage_->AppendBatches({
+      TestBatch("s1", 0, 1, 3),    // stale: s1 is at 2
+      TestBatch("s2", 0, 1, 5),    // commits
+      TestBatch("s2", 5, 6, 2),    // follows the batch before it in the same call
+      TestBatch("nope", 0, 1, 1),  // no such session
+      TestBatch("s1", 2, 4, 1),    // seq 4 where 3 belongs
+  });
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_EQ(statuses->size(), 5u);
+  EXPECT_EQ((*statuses)[0].code(), absl::StatusCode::kAborted) << (*statuses)[0];
+  EXPECT_TRUE((*statuses)[1].ok()) << (*statuses)[1];
+  EXPECT_TRUE((*statuses)[2].ok()) << (*statuses)[2];
+  EXPECT_EQ((*statuses)[3].code(), absl::StatusCode::kNotFound) << (*statuses)[3];
+  EXPECT_EQ((*statuses)[4].code(), absl::StatusCode::kInvalidArgument) << (*statuses)[4];
+
+  EXPECT_EQ(this->storage_->ListEvents("s1")->size(), 2u);
+  EXPECT_EQ(this->storage_->GetSession("s1")->last_seq, 2u);
+  EXPECT_EQ(this->storage_->GetSession("s1")->head_hash, TestHash("s1", 2));
+  EXPECT_EQ(this->storage_->ListEvents("s2")->size(), 7u);
+  EXPECT_EQ(this->storage_->GetSession("s2")->last_seq, 7u);
+  EXPECT_EQ(this->storage_->GetSession("s2")->head_hash, TestHash("s2", 7));
+
+  auto empty = this->storage_->AppendBatches({AppendBatch{"s1", 2, {}}});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE((*empty)[0].ok());
+  EXPECT_EQ(this->storage_->GetSession("s1")->head_hash, TestHash("s1", 2));
+}
+
+TYPED_TEST(StorageTest, EventHashesReturnsTheStoredRange) {
+  this->NewSession("s1", "l1", "a1");
+  this->Append(TestBatch("s1", 0, 1, 10));
+  auto range = this->storage_->EventHashes("s1", 3, 6);
+  ASSERT_TRUE(range.ok()) << range.status();
+  EXPECT_EQ(*range, (std::vector<Hash32>{TestHash("s1", 3), TestHash("s1", 4), TestHash("s1", 5),
+                                         TestHash("s1", 6)}));
+  EXPECT_EQ(this->storage_->EventHashes("s1", 1, 10)->size(), 10u);
+  EXPECT_EQ(*this->storage_->EventHashes("s1", 7, 7), std::vector<Hash32>{TestHash("s1", 7)});
+  EXPECT_EQ(this->storage_->EventHashes("s1", 9, 20)->size(), 2u) << "only what is stored";
+  EXPECT_EQ(this->storage_->EventHashes("s1", 0, 2)->size(), 2u);
+  EXPECT_EQ(this->storage_->EventHashes("s1", 10, std::numeric_limits<uint64_t>::max())->size(),
+            1u);
+  EXPECT_TRUE(this->storage_->EventHashes("s1", 6, 3)->empty());
+  EXPECT_TRUE(this->storage_->EventHashes("s1", 11, 12)->empty());
+  EXPECT_EQ(this->storage_->EventHashes("nope", 1, 2).status().code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, EvidenceRoundTripsUntilPurged) {
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", {{1}, {2}}).ok());
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l2", {{3}}).ok());
+  this->NewSession("s1", "l1", "a1");
+  this->NewSession("s2", "l1", "a2");
+  this->NewSession("s3", "l2", "a1");
+  this->Append(TestBatch("s1", 0, 1, 6));  // evidence at seq 3, 6
+  this->Append(TestBatch("s2", 0, 1, 3));  // evidence at seq 3
+  this->Append(TestBatch("s3", 0, 1, 3));  // evidence at seq 3
+
+  auto evidence = this->storage_->GetEvidence("s1", 6);
+  ASSERT_TRUE(evidence.ok()) << evidence.status();
+  EXPECT_EQ(*evidence, TestEvent("s1", 6).sealed_evidence);
+  EXPECT_EQ(this->storage_->GetEvidence("s1", 2).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetEvidence("s1", 60).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetEvidence("nope", 3).status().code(), absl::StatusCode::kNotFound);
+
+  auto counts = this->storage_->PurgeBiometrics("l1");
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->templates_removed, 2);
+  EXPECT_EQ(counts->evidence_removed, 3);
+
+  EXPECT_TRUE(this->storage_->GetTemplates("l1")->empty());
+  EXPECT_EQ(this->storage_->GetLearner("l1")->template_count, 0);
+  for (const auto& [session, seq] :
+       {std::pair<std::string, uint64_t>{"s1", 3}, {"s1", 6}, {"s2", 3}}) {
+    EXPECT_EQ(this->storage_->GetEvidence(session, seq).status().code(),
+              absl::StatusCode::kNotFound)
+        << session << " " << seq;
+  }
+  auto events = this->storage_->ListEvents("s1");
+  ASSERT_EQ(events->size(), 6u) << "events stay";
+  EXPECT_TRUE((*events)[2].has_evidence) << "evidence existed, and that stays known";
+  EXPECT_TRUE((*events)[5].has_evidence);
+
+  EXPECT_EQ(*this->storage_->GetEvidence("s3", 3), TestEvent("s3", 3).sealed_evidence)
+      << "other learners keep theirs";
+  EXPECT_EQ(this->storage_->GetTemplates("l2")->size(), 1u);
+
+  auto again = this->storage_->PurgeBiometrics("l1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->templates_removed, 0);
+  EXPECT_EQ(again->evidence_removed, 0);
+  EXPECT_EQ(this->storage_->PurgeBiometrics("nobody").status().code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, FindingsListInTheOrderAdded) {
+  this->NewSession("s1", "l1", "a1");
+  ASSERT_TRUE(this->storage_
+                  ->AddFinding({"s1", EventKind::kEvidenceMismatch, 5000, 4, 0.75f, "second look"})
+                  .ok());
+  ASSERT_TRUE(
+      this->storage_->AddFinding({"s1", EventKind::kEvidenceMismatch, 1000, 2, -1.0f, "no face"})
+          .ok());
+  auto findings = this->storage_->ListFindings("s1");
+  ASSERT_TRUE(findings.ok()) << findings.status();
+  ASSERT_EQ(findings->size(), 2u);
+  EXPECT_EQ((*findings)[0].session_id, "s1");
+  EXPECT_EQ((*findings)[0].kind, EventKind::kEvidenceMismatch);
+  EXPECT_EQ((*findings)[0].at_ms, 5000);
+  EXPECT_EQ((*findings)[0].event_seq, 4u);
+  EXPECT_EQ((*findings)[0].distance, 0.75f);
+  EXPECT_EQ((*findings)[0].detail, "second look");
+  EXPECT_EQ((*findings)[1].detail, "no face");
+  EXPECT_EQ(this->storage_->AddFinding({"nope", EventKind::kEvidenceMismatch, 0, 1, 0, ""}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->ListFindings("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, ResultsAreReplacedOnResubmitAndListedOldestFirst) {
+  this->NewSession("s1", "l1", "a1");
+  this->NewSession("s2", "l2", "a2");
+  this->NewSession("s3", "l2", "a1");
+  ASSERT_TRUE(this->storage_->PutResult({"s1", "", "", 7, 10, kNow + 30, "lms"}).ok());
+  ASSERT_TRUE(this->storage_->PutResult({"s2", "", "", 5, 10, kNow + 10, "lms"}).ok());
+  ASSERT_TRUE(this->storage_->PutResult({"s3", "", "", 1, 2, kNow + 20, "lms"}).ok());
+  ASSERT_TRUE(this->storage_->PutResult({"s1", "", "", 9, 10, kNow + 40, "admin"}).ok());
+  EXPECT_EQ(this->storage_->PutResult({"nope", "", "", 1, 2, kNow, "lms"}).code(),
+            absl::StatusCode::kNotFound);
+
+  auto all = this->storage_->ListResults("");
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].session_id, "s2");
+  EXPECT_EQ((*all)[1].session_id, "s3");
+  EXPECT_EQ((*all)[2].session_id, "s1");
+  const ResultRecord& s1 = (*all)[2];
+  EXPECT_EQ(s1.learner_id, "l1");
+  EXPECT_EQ(s1.assessment_id, "a1");
+  EXPECT_EQ(s1.score, 9);
+  EXPECT_EQ(s1.max_score, 10);
+  EXPECT_EQ(s1.submitted_at_unix_ms, kNow + 40);
+  EXPECT_EQ(s1.submitted_by, "admin");
+
+  auto a1 = this->storage_->ListResults("a1");
+  ASSERT_TRUE(a1.ok());
+  ASSERT_EQ(a1->size(), 2u);
+  EXPECT_EQ((*a1)[0].session_id, "s3");
+  EXPECT_EQ((*a1)[1].session_id, "s1");
+  EXPECT_TRUE(this->storage_->ListResults("no-such-assessment")->empty());
+}
+
+TYPED_TEST(StorageTest, AuditListsEntriesInTheOrderAppended) {
+  EXPECT_TRUE(this->storage_->ListAudit()->empty());
+  ASSERT_TRUE(
+      this->storage_->AppendAudit({kNow + 9, "root", "assessment.create", "a1", "FINAL"}).ok());
+  ASSERT_TRUE(this->storage_->AppendAudit({kNow + 1, "exam", "review.decide", "s1", "ok"}).ok());
+  ASSERT_TRUE(this->storage_->AppendAudit({kNow + 5, "root", "learner.purge", "l1", ""}).ok());
+  auto audit = this->storage_->ListAudit();
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  ASSERT_EQ(audit->size(), 3u);
+  EXPECT_EQ((*audit)[0].at_unix_ms, kNow + 9);
+  EXPECT_EQ((*audit)[0].actor, "root");
+  EXPECT_EQ((*audit)[0].action, "assessment.create");
+  EXPECT_EQ((*audit)[0].subject, "a1");
+  EXPECT_EQ((*audit)[0].detail, "FINAL");
+  EXPECT_EQ((*audit)[1].action, "review.decide");
+  EXPECT_EQ((*audit)[2].action, "learner.purge");
+}
+
+TYPED_TEST(StorageTest, ConcurrentWritersAndReadersSeeConsistentSessions) {
+  constexpr int kSessions = 4;
+  constexpr uint64_t kBatches = 20;
+  constexpr uint64_t kPerBatch = 25;
+  for (int i = 0; i < kSessions; ++i) this->NewSession(absl::StrCat("c", i), "l1", "a1");
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSessions; ++i) {
+    threads.emplace_back([this, i] {
+      const std::string id = absl::StrCat("c", i);
+      for (uint64_t b = 0; b < kBatches; ++b) {
+        auto statuses = this->storage_->AppendBatches(
+            {TestBatch(id, b * kPerBatch, b * kPerBatch + 1, kPerBatch)});
+        ASSERT_TRUE(statuses.ok()) << statuses.status();
+        ASSERT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+      }
+    });
+  }
+  threads.emplace_back([this] {
+    for (int round = 0; round < 50; ++round) {
+      auto sessions = this->storage_->ListSessions(false);
+      ASSERT_TRUE(sessions.ok()) << sessions.status();
+      for (const SessionRecord& s : *sessions) {
+        // Whatever a reader sees is a committed state: last_seq events and a matching head.
+        auto hashes = this->storage_->EventHashes(s.id, 1, s.last_seq);
+        ASSERT_TRUE(hashes.ok()) << hashes.status();
+        ASSERT_EQ(hashes->size(), s.last_seq);
+        if (s.last_seq > 0) {
+          EXPECT_EQ(hashes->back(), s.head_hash);
+        }
+      }
+      ASSERT_TRUE(this->storage_->FindToken("token-c0").ok());
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < kSessions; ++i) {
+    EXPECT_EQ(this->storage_->GetSession(absl::StrCat("c", i))->last_seq, kBatches * kPerBatch);
+  }
+}
+
+// ---- SQLite only. ----
+
+// Runs SQL on a database file through a separate raw connection, as another process would.
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+int64_t RawCount(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  int64_t count = -1;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    count = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return count;
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+TEST(SqliteStorageTest, DataSurvivesCloseAndReopen) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  {
+    auto storage = SqliteStorage::Open(path);
+    ASSERT_TRUE(storage.ok()) << storage.status();
+    Storage& s = **storage;
+    ASSERT_TRUE(s.CreateAssessment({"a1", "Math", "Final", AssessmentKind::kFinal, 1}).ok());
+    ASSERT_TRUE(s.UpsertLearner("l1", "Ada").ok());
+    ASSERT_TRUE(s.ReplaceTemplates("l1", {{1, 2}}).ok());
+    ASSERT_TRUE(s.PutPass({"p1", "l1", "a1", kNow + 1, false}).ok());
+    SessionRecord session;
+    session.id = "s1";
+    session.client_public_key.assign(32, 9);
+    ASSERT_TRUE(
+        s.RedeemPass("p1", kNow, session, {"t1", Role::kLearner, "learner", "s1", kNow}).ok());
+    auto statuses = s.AppendBatches({TestBatch("s1", 0, 1, 6)});
+    ASSERT_TRUE(statuses.ok() && (*statuses)[0].ok());
+    ASSERT_TRUE(s.AppendAudit({kNow, "root", "x", "y", "z"}).ok());
+  }
+  auto reopened = SqliteStorage::Open(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  Storage& s = **reopened;
+  EXPECT_EQ(s.GetAssessment("a1")->title, "Final");
+  EXPECT_EQ(s.GetLearner("l1")->template_count, 1);
+  EXPECT_EQ(s.GetSession("s1")->last_seq, 6u);
+  EXPECT_EQ(s.GetSession("s1")->head_hash, TestHash("s1", 6));
+  EXPECT_EQ(s.ListEvents("s1")->size(), 6u);
+  EXPECT_EQ(*s.GetEvidence("s1", 3), TestEvent("s1", 3).sealed_evidence);
+  EXPECT_EQ(s.FindToken("t1")->session_id, "s1");
+  EXPECT_EQ(s.ListAudit()->size(), 1u);
+  EXPECT_EQ(s.RedeemPass("p1", kNow, SessionRecord{}, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(SqliteStorageTest, RecordsEachMigrationOnce) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  ASSERT_TRUE(SqliteStorage::Open(path).ok());
+  ASSERT_TRUE(SqliteStorage::Open(path).ok());
+  EXPECT_EQ(RawCount(path, "SELECT count(*) FROM schema_migrations"),
+            SqliteStorage::LatestSchemaVersion());
+  EXPECT_EQ(RawCount(path, "SELECT max(version) FROM schema_migrations"),
+            SqliteStorage::LatestSchemaVersion());
+}
+
+TEST(SqliteStorageTest, RefusesADatabaseWithANewerSchema) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  ASSERT_TRUE(SqliteStorage::Open(path).ok());
+  const int newer = SqliteStorage::LatestSchemaVersion() + 1;
+  RawExec(path, absl::StrCat("INSERT INTO schema_migrations (version, applied_at) VALUES (", newer,
+                             ", 0)"));
+  auto refused = SqliteStorage::Open(path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), absl::StrCat("schema version ", newer)))
+      << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "newer")) << refused.status();
+}
+
+TEST(SqliteStorageTest, RefusesAFileThatIsNotADatabase) {
+  TempDir dir;
+  const std::string path = dir.File("notes.txt");
+  WriteFile(path, std::string(4096, 'x') + "these are not the pages you are looking for");
+  auto refused = SqliteStorage::Open(path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), path)) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "not a database")) << refused.status();
+}
+
+TEST(SqliteStorageTest, RefusesADamagedDatabase) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  ASSERT_TRUE(SqliteStorage::Open(path).ok());
+  // Keep the 100-byte header, overwrite the schema that follows it on page 1.
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(100);
+  const std::string garbage(3000, '\x5a');
+  file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  file.close();
+  auto refused = SqliteStorage::Open(path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "sqlite: ")) << refused.status();
+}
+
+TEST(SqliteStorageTest, RefusesAnotherApplicationsDatabase) {
+  TempDir dir;
+  const std::string path = dir.File("other.db");
+  RawExec(path, "CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)");
+  auto refused = SqliteStorage::Open(path);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_EQ(RawCount(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'events'"), 0);
+}
+
+TEST(SqliteStorageTest, RefusesPathsThatAreNotFiles) {
+  EXPECT_EQ(SqliteStorage::Open("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteStorage::Open(":memory:").status().code(), absl::StatusCode::kInvalidArgument);
+  TempDir dir;
+  auto missing_dir = SqliteStorage::Open(dir.File("no/such/dir/proctor.db"));
+  EXPECT_EQ(missing_dir.status().code(), absl::StatusCode::kUnavailable) << missing_dir.status();
+  SqliteStorageOptions options;
+  options.read_connections = 0;
+  EXPECT_EQ(SqliteStorage::Open(dir.File("x.db"), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Opens a storage with one session "s1" (learner l1, assessment a1) and "s2".
+std::unique_ptr<SqliteStorage> OpenWithSessions(const std::string& path,
+                                                const SqliteStorageOptions& options = {}) {
+  auto opened = SqliteStorage::Open(path, options);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  if (!opened.ok()) return nullptr;
+  Storage& s = **opened;
+  EXPECT_TRUE(s.CreateAssessment({"a1", "Math", "Final", AssessmentKind::kFinal, 1}).ok());
+  EXPECT_TRUE(s.UpsertLearner("l1", "Ada").ok());
+  for (const std::string id : {"s1", "s2"}) {
+    EXPECT_TRUE(s.PutPass({"p" + id, "l1", "a1", kNow + 1, false}).ok());
+    SessionRecord session;
+    session.id = id;
+    session.client_public_key.assign(32, 9);
+    EXPECT_TRUE(
+        s.RedeemPass("p" + id, kNow, session, {"t" + id, Role::kLearner, "learner", id, kNow})
+            .ok());
+  }
+  return std::move(*opened);
+}
+
+TEST(SqliteStorageTest, AppendBatchesWritesNothingWhenTheTransactionFails) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  auto storage = OpenWithSessions(path);
+  ASSERT_NE(storage, nullptr);
+  // Another connection makes the fourth event of any session fail.
+  RawExec(path,
+          "CREATE TRIGGER fail_fourth AFTER INSERT ON events WHEN NEW.seq = 4 "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  auto failed = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(absl::StrContains(failed.status().message(), "inserting events for session s2"))
+      << failed.status();
+  EXPECT_TRUE(absl::StrContains(failed.status().message(), "injected failure")) << failed.status();
+  EXPECT_TRUE(storage->ListEvents("s1")->empty());
+  EXPECT_EQ(storage->GetSession("s1")->last_seq, 0u);
+  EXPECT_TRUE(storage->ListEvents("s2")->empty());
+
+  RawExec(path, "DROP TRIGGER fail_fourth");
+  auto retried = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(storage->GetSession("s2")->last_seq, 5u);
+}
+
+TEST(SqliteStorageTest, ALockedDatabaseIsUnavailableAndWritesNothing) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  SqliteStorageOptions options;
+  options.busy_timeout_ms = 50;
+  auto storage = OpenWithSessions(path, options);
+  ASSERT_NE(storage, nullptr);
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto blocked = storage->AppendBatches({TestBatch("s1", 0, 1, 3)});
+  EXPECT_EQ(blocked.status().code(), absl::StatusCode::kUnavailable) << blocked.status();
+  EXPECT_TRUE(absl::StrContains(blocked.status().message(), "sqlite: ")) << blocked.status();
+  EXPECT_EQ(storage->UpsertLearner("l2", "Grace").code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(storage->GetSession("s1").ok()) << "reads go on while another process writes";
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+
+  EXPECT_TRUE(storage->ListEvents("s1")->empty());
+  auto retried = storage->AppendBatches({TestBatch("s1", 0, 1, 3)});
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE((*retried)[0].ok());
+}
+
+}  // namespace
+}  // namespace proctor::server
