@@ -1,0 +1,170 @@
+#include "server/core/session_ledger.h"
+
+#include <future>
+
+#include "gtest/gtest.h"
+#include "server/storage/memory_storage.h"
+
+namespace proctor::server {
+namespace {
+
+// Accepts JPEG-looking bytes, embeds every chip to a fixed descriptor.
+class FakeInspector : public EvidenceInspector {
+ public:
+  absl::Status CheckJpeg(const std::vector<uint8_t>& jpeg) override {
+    if (jpeg.size() < 2 || jpeg[0] != 0xff || jpeg[1] != 0xd8) {
+      return absl::InvalidArgumentError("not a JPEG");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<float>> EmbedChip(const std::vector<uint8_t>&) override {
+    ++chips;
+    return chip_descriptor;
+  }
+  absl::StatusOr<std::vector<float>> EmbedEnrollmentPhoto(const std::vector<uint8_t>&) override {
+    return chip_descriptor;
+  }
+  std::vector<float> chip_descriptor = std::vector<float>(128, 0.0f);
+  std::atomic<int> chips{0};
+};
+
+// A failure-injecting wrapper: the Nth AppendBatches call fails with UNAVAILABLE.
+class FlakyStorage : public MemoryStorage {
+ public:
+  absl::StatusOr<std::vector<absl::Status>> AppendBatches(
+      const std::vector<AppendBatch>& batches) override {
+    if (++calls == fail_on_call) return absl::UnavailableError("disk full (injected)");
+    return MemoryStorage::AppendBatches(batches);
+  }
+  int calls = 0;
+  int fail_on_call = -1;
+};
+
+class SessionLedgerTest : public ::testing::Test {
+ protected:
+  SessionLedgerTest()
+      : box_(SealedBox::FromKeyForTest({})),
+        committer_(&storage_, {}),
+        ledger_(&storage_, &committer_, &box_, &inspector_, [] { return int64_t{1000}; }) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(storage_.CreateAssessment({"a", "c", "t", AssessmentKind::kFinal, 0}).ok());
+    ASSERT_TRUE(storage_.UpsertLearner("l", "L").ok());
+    std::vector<float> enrolled(128, 0.0f);
+    ASSERT_TRUE(storage_.ReplaceTemplates(
+        "l", {box_.Seal(DescriptorBytes(enrolled), TemplateAd("l"))}).ok());
+    ASSERT_TRUE(storage_.PutPass({"ph", "l", "a", 10'000, false}).ok());
+    SessionRecord s;
+    s.id = "s1";
+    s.client_public_key.assign(key_.public_key().begin(), key_.public_key().end());
+    ASSERT_TRUE(storage_.RedeemPass("ph", 0, s, {"th", Role::kLearner, "x", "s1", 0}).ok());
+  }
+
+  Event Next(EventKind kind, std::vector<float> descriptor = {},
+             std::vector<uint8_t> evidence = {}) {
+    Event e;
+    e.session_id = "s1";
+    e.seq = ++seq_;
+    e.kind = kind;
+    e.at_ms = static_cast<int64_t>(seq_) * 1000;
+    e.descriptor = std::move(descriptor);
+    if (!e.descriptor.empty()) e.client_distance = -1;
+    e.evidence_jpeg = std::move(evidence);
+    e.prev_hash = head_;
+    head_ = EventDigest(e);
+    return e;
+  }
+
+  absl::StatusOr<IngestAck> Ingest(std::vector<Event> events, const SigningKey* key = nullptr) {
+    const Hash32 h = EventDigest(events.back());
+    const Signature sig = (key ? key : &key_)->Sign(h.data(), h.size());
+    std::promise<absl::StatusOr<IngestAck>> done;
+    ledger_.Ingest("s1", std::move(events), sig,
+                   [&](absl::StatusOr<IngestAck> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+
+  FlakyStorage storage_;
+  SealedBox box_;
+  FakeInspector inspector_;
+  SigningKey key_ = SigningKey::Generate();
+  GroupCommitter committer_;
+  SessionLedger ledger_;
+  uint64_t seq_ = 0;
+  Hash32 head_{};
+};
+
+TEST_F(SessionLedgerTest, StoresChainedBatchesAndComputesServerDistance) {
+  std::vector<float> probe(128, 0.0f);
+  probe[0] = 0.3f;
+  auto ack = Ingest({Next(EventKind::kSessionStarted), Next(EventKind::kIdentityVerified, probe)});
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->acked_seq, 2u);
+  auto events = storage_.ListEvents("s1");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_NEAR((*events)[1].server_distance, 0.3f, 1e-6);
+  EXPECT_EQ((*events)[1].hash, head_);
+}
+
+TEST_F(SessionLedgerTest, ResendIsAcknowledgedWithoutStoringTwice) {
+  std::vector<Event> batch = {Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)};
+  ASSERT_TRUE(Ingest(batch).ok());
+  batch.push_back(Next(EventKind::kHeartbeat));  // resend 1-2 plus a new 3
+  auto ack = Ingest(batch);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->acked_seq, 3u);
+  EXPECT_EQ(ack->duplicates, 2u);
+  EXPECT_EQ(storage_.ListEvents("s1")->size(), 3u);
+}
+
+TEST_F(SessionLedgerTest, StorageFailureAcknowledgesNothingAndRecovers) {
+  storage_.fail_on_call = 1;
+  std::vector<Event> batch = {Next(EventKind::kSessionStarted)};
+  EXPECT_EQ(Ingest(batch).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(storage_.ListEvents("s1")->size(), 0u);
+  auto ack = Ingest(batch);  // the client resends after UNAVAILABLE
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->acked_seq, 1u);
+}
+
+TEST_F(SessionLedgerTest, WrongKeyIsUnauthenticated) {
+  const SigningKey other = SigningKey::Generate();
+  EXPECT_EQ(Ingest({Next(EventKind::kSessionStarted)}, &other).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(SessionLedgerTest, RechecksEvidenceChipsAndRecordsDisagreement) {
+  std::vector<float> probe(128, 0.0f);
+  const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
+  inspector_.chip_descriptor.assign(128, 0.1f);  // 1.13 away from what the client sent
+  ASSERT_TRUE(Ingest({Next(EventKind::kLivenessPassed),
+                      Next(EventKind::kIdentityVerified, probe, jpeg)}).ok());
+  auto card = ledger_.Close("s1", 5000);
+  ASSERT_TRUE(card.ok()) << card.status();
+  EXPECT_EQ(inspector_.chips.load(), 1);  // FINAL re-checks every chip
+  auto findings = storage_.ListFindings("s1");
+  ASSERT_EQ(findings->size(), 1u);
+  EXPECT_EQ((*findings)[0].kind, EventKind::kEvidenceMismatch);
+  EXPECT_EQ((*findings)[0].event_seq, 2u);
+  EXPECT_EQ(card->verdict, Verdict::kPendingReview);
+  // Closed: nothing more is accepted, and closing again keeps the outcome.
+  EXPECT_EQ(Ingest({Next(EventKind::kHeartbeat)}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ledger_.Close("s1", 9000)->verdict, Verdict::kPendingReview);
+}
+
+TEST_F(SessionLedgerTest, EvidenceIsSealedAtRest) {
+  const std::vector<uint8_t> jpeg = {0xff, 0xd8, 'f', 'a', 'c', 'e', 0xff, 0xd9};
+  ASSERT_TRUE(Ingest({Next(EventKind::kHeartbeat, {}, jpeg)}).ok());
+  auto sealed = storage_.GetEvidence("s1", 1);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(std::search(sealed->begin(), sealed->end(), jpeg.begin() + 2, jpeg.begin() + 6),
+            sealed->end()) << "plain evidence bytes found in storage";
+  auto opened = box_.Open(*sealed, EvidenceAd("s1", 1));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(*opened, jpeg);
+}
+
+}  // namespace
+}  // namespace proctor::server

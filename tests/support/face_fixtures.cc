@@ -1,0 +1,84 @@
+#include "tests/support/face_fixtures.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "biometrics/face_analyzer.h"
+#include "biometrics/image_codec.h"
+#include "tests/support/test_data.h"
+
+namespace proctor::testing {
+namespace {
+
+biometrics::Image Crop(const biometrics::Image& image, const biometrics::Rect& r) {
+  biometrics::Image out = biometrics::Image::Blank(r.width, r.height);
+  for (int y = 0; y < r.height; ++y) {
+    const uint8_t* src = image.rgb.data() + (static_cast<size_t>(r.y + y) * image.width + r.x) * 3;
+    std::copy(src, src + r.width * 3, out.rgb.data() + static_cast<size_t>(y) * r.width * 3);
+  }
+  return out;
+}
+
+std::vector<float> ToVector(const biometrics::Descriptor& d) {
+  return std::vector<float>(d.begin(), d.end());
+}
+
+// One single-face sample from a detected face, or nothing when the crop is ambiguous.
+bool MakeSample(biometrics::FaceAnalyzer& analyzer, const biometrics::Image& image,
+                const biometrics::FaceAnalysis& face, const std::string& source,
+                FaceSample* out) {
+  const auto& b = face.detection.box;
+  const int margin = b.width * 6 / 10;
+  const biometrics::Rect r = biometrics::ClipToImage(
+      {b.x - margin, b.y - margin, b.width + 2 * margin, b.height + 2 * margin}, image.width,
+      image.height);
+  const biometrics::Image crop = Crop(image, r);
+  auto faces = analyzer.Analyze(crop);
+  if (!faces.ok() || faces->size() != 1 || !faces->front().chip) return false;
+  auto mirrored = analyzer.Analyze(biometrics::MirrorHorizontally(crop));
+  if (!mirrored.ok() || mirrored->size() != 1) return false;
+  auto photo = biometrics::EncodeJpeg(crop, 92);
+  auto chip = biometrics::EncodeJpeg(*faces->front().chip, 90);
+  if (!photo.ok() || !chip.ok()) return false;
+  out->source = source;
+  out->photo_jpeg = std::move(*photo);
+  out->chip_jpeg = std::move(*chip);
+  out->descriptor = ToVector(*faces->front().descriptor);
+  out->mirrored_descriptor = ToVector(*mirrored->front().descriptor);
+  return true;
+}
+
+}  // namespace
+
+std::vector<FaceSample> DemoFaces(size_t count) {
+  biometrics::FaceAnalyzerOptions options;
+  options.models_dir = ModelsDir();
+  options.keep_chips = true;
+  auto analyzer = biometrics::FaceAnalyzer::Create(options);
+  if (!analyzer.ok()) {
+    ADD_FAILURE() << "face models: " << analyzer.status();
+    return {};
+  }
+  for (const char* name : {"sample1.jpg", "sample6.jpg", "sample3.jpg", "sample5.jpg"}) {
+    const std::string path = DemoPhotosDir() + "/" + name;
+    auto image = biometrics::ReadImageFile(path, {});
+    if (!image.ok()) continue;
+    auto faces = (*analyzer)->Analyze(*image);
+    if (!faces.ok()) continue;
+    std::vector<FaceSample> samples;
+    for (size_t i = 0; i < faces->size(); ++i) {
+      FaceSample s;
+      if (MakeSample(**analyzer, *image, (*faces)[i], std::string(name) + "#" + std::to_string(i),
+                     &s)) {
+        samples.push_back(std::move(s));
+      }
+    }
+    if (samples.size() >= count) return samples;
+  }
+  ADD_FAILURE() << "no demo photo in " << DemoPhotosDir() << " gave " << count
+                << " single-face crops (run scripts/setup.sh)";
+  return {};
+}
+
+}  // namespace proctor::testing
