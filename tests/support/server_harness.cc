@@ -1,5 +1,6 @@
 #include "tests/support/server_harness.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -52,7 +53,7 @@ ServerProcess::~ServerProcess() {
 }
 
 bool ServerProcess::Start(std::string* why) {
-  port_ = FreePort();
+  if (port_ == 0) port_ = FreePort();  // a restart keeps the address clients know
   const std::string listen = address();
   const std::string log = data_dir_ + "/server.log";
   const std::string models = ModelsDir();

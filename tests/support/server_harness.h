@@ -26,7 +26,7 @@ class ServerProcess {
   // A fresh temporary data dir; the process starts in Start().
   ServerProcess();
   ~ServerProcess();  // SIGKILLs a running server, removes the data dir
-  // Starts proctor-server on a free port (same data dir and database on a restart) and waits
+  // Starts proctor-server on a free port (the same port, data dir and database on a restart); waits
   // until it answers; false (with the log tail in *why) when it does not within 60 s.
   bool Start(std::string* why);
   void Kill();  // SIGKILL, waits for the exit
