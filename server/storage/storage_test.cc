@@ -693,6 +693,26 @@ TEST(SqliteStorageTest, DataSurvivesCloseAndReopen) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(SqliteStorageTest, AuditLogIsAppendOnlyEvenThroughRawSql) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  {
+    auto storage = SqliteStorage::Open(path);
+    ASSERT_TRUE(storage.ok()) << storage.status();
+    ASSERT_TRUE((*storage)->AppendAudit({kNow, "examiner", "review.decide", "s1", "ok"}).ok());
+  }
+  for (const char* sql : {"UPDATE audit SET detail = 'forged'", "DELETE FROM audit"}) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_NE(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << sql;
+    EXPECT_NE(std::string(error != nullptr ? error : "").find("append-only"), std::string::npos);
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(RawCount(path, "SELECT count(*) FROM audit WHERE detail = 'ok'"), 1);
+}
+
 TEST(SqliteStorageTest, RecordsEachMigrationOnce) {
   TempDir dir;
   const std::string path = dir.File("proctor.db");

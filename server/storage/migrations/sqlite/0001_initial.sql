@@ -121,3 +121,8 @@ CREATE TABLE audit (
   subject    TEXT    NOT NULL,
   detail     TEXT    NOT NULL
 );
+-- Append-only, enforced by the database itself: nobody rewrites history through SQL either.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
