@@ -1,0 +1,55 @@
+// proctorctl review decide SESSION --verdict accept|reject --note TEXT
+#include <cstdio>
+
+#include "proctor/v1/review.grpc.pb.h"
+#include "server/ctl/commands.h"
+#include "server/ctl/wire_names.h"
+
+namespace proctor::ctl {
+namespace {
+
+struct DecideOptions {
+  std::string session_id;
+  std::string verdict;  // --verdict: "accept" or "reject", checked by the parser
+  std::string note;
+};
+
+int RunDecide(const CtlContext& context, const DecideOptions& options) {
+  v1::DecideRequest request;
+  request.set_session_id(options.session_id);
+  request.set_verdict(options.verdict == "accept" ? v1::ACCEPTED : v1::REJECTED);
+  request.set_note(options.note);
+  auto stub = v1::ReviewService::NewStub(context.channel());
+  v1::DecideResponse response;
+  const grpc::Status status =
+      context.Invoke(*stub, &v1::ReviewService::Stub::Decide, request, &response);
+  if (!status.ok()) return context.ReportRpcError("deciding session " + options.session_id, status);
+  if (context.json()) {
+    context.PrintJson(
+        {{"session_id", options.session_id}, {"verdict", VerdictName(response.verdict())}});
+  } else {
+    std::printf("session %s: %s\n", options.session_id.c_str(),
+                VerdictName(response.verdict()).c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddReviewCommands(CLI::App* app, CommandAction* action) {
+  CLI::App* group = app->add_subcommand("review", "Decide flagged sessions (examiner)");
+  group->require_subcommand(1);
+
+  auto options = std::make_shared<DecideOptions>();
+  CLI::App* decide = group->add_subcommand(
+      "decide", "Accept or reject a closed session; the decision goes to the audit log");
+  decide->add_option("session", options->session_id, "Session id")->required();
+  decide->add_option("--verdict", options->verdict, "accept or reject")
+      ->required()
+      ->transform(CLI::IsMember({"accept", "reject"}, CLI::ignore_case));
+  decide->add_option("--note", options->note, "Why, 1-2000 bytes; kept in the audit log")
+      ->required();
+  SetActionOnParse(decide, action, options, &RunDecide);
+}
+
+}  // namespace proctor::ctl

@@ -1,0 +1,58 @@
+// proctorctl token issue --role examiner|lms|administrator --label LABEL
+#include <cstdio>
+
+#include "proctor/v1/admin.grpc.pb.h"
+#include "server/ctl/commands.h"
+
+namespace proctor::ctl {
+namespace {
+
+struct IssueTokenOptions {
+  std::string role;  // --role: "examiner", "lms" or "administrator", checked by the parser
+  std::string label;
+};
+
+v1::Role RoleFromFlag(const std::string& role) {
+  if (role == "administrator") return v1::ADMINISTRATOR;
+  return role == "lms" ? v1::LMS_CONNECTOR : v1::EXAMINER;
+}
+
+int RunIssueToken(const CtlContext& context, const IssueTokenOptions& options) {
+  v1::IssueTokenRequest request;
+  request.set_role(RoleFromFlag(options.role));
+  request.set_label(options.label);
+  auto stub = v1::AdminService::NewStub(context.channel());
+  v1::IssueTokenResponse response;
+  const grpc::Status status =
+      context.Invoke(*stub, &v1::AdminService::Stub::IssueToken, request, &response);
+  if (!status.ok()) return context.ReportRpcError("issuing a token for " + options.label, status);
+  if (context.json()) {
+    context.PrintJson({{"token", response.token()},
+                       {"role", v1::Role_Name(request.role())},
+                       {"label", options.label}});
+  } else {
+    std::printf("%s\n", response.token().c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddTokenCommands(CLI::App* app, CommandAction* action) {
+  CLI::App* group = app->add_subcommand("token", "Issue API tokens (administrator)");
+  group->require_subcommand(1);
+
+  auto options = std::make_shared<IssueTokenOptions>();
+  CLI::App* issue = group->add_subcommand(
+      "issue",
+      "Issue a token for an examiner, an LMS connector or another administrator; "
+      "prints the token (shown once)");
+  issue->add_option("--role", options->role, "examiner, lms or administrator")
+      ->required()
+      ->transform(CLI::IsMember({"examiner", "lms", "administrator"}, CLI::ignore_case));
+  issue->add_option("--label", options->label, "Who holds the token, for the audit log")
+      ->required();
+  SetActionOnParse(issue, action, options, &RunIssueToken);
+}
+
+}  // namespace proctor::ctl

@@ -1,0 +1,30 @@
+#include "server/loadgen/loadgen_options.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace proctor::loadgen {
+namespace {
+
+absl::Status OutOfRange(const char* flag, int64_t value, int64_t low, int64_t high) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, " must be within ", low, "-", high, ", got ", value));
+}
+
+}  // namespace
+
+absl::Status ValidateLoadgenOptions(const LoadgenOptions& o) {
+  if (o.sessions < 1 || o.sessions > 100000) return OutOfRange("--sessions", o.sessions, 1, 100000);
+  if (o.events < 1 || o.events > 1000000000) {
+    return OutOfRange("--events", o.events, 1, 1000000000);
+  }
+  if (o.batch < 1 || o.batch > 500) return OutOfRange("--batch", o.batch, 1, 500);
+  if (o.evidence_every < 0) {
+    return absl::InvalidArgumentError("--evidence-every must be 0 (never) or positive");
+  }
+  if (o.channels < 1 || o.channels > 256) return OutOfRange("--channels", o.channels, 1, 256);
+  if (!(o.timeout_s > 0)) return absl::InvalidArgumentError("--timeout must be positive");
+  if (o.assessment.empty()) return absl::InvalidArgumentError("--assessment must not be empty");
+  return absl::OkStatus();
+}
+
+}  // namespace proctor::loadgen

@@ -1,0 +1,65 @@
+#include "server/loadgen/synthetic_session.h"
+
+#include <algorithm>
+
+#include "server/loadgen/evidence_jpeg.h"
+#include "server/service/proto_convert.h"
+
+namespace proctor::loadgen {
+namespace {
+
+// Within every 50 events the face is absent from the 20th to the 25th (1 s of media time).
+constexpr uint64_t kAbsencePeriod = 50;
+constexpr uint64_t kAbsenceBegins = 20;
+constexpr uint64_t kAbsenceEnds = 25;
+
+}  // namespace
+
+SyntheticSession::SyntheticSession(int64_t total_events, int evidence_every)
+    : total_events_(total_events), evidence_every_(evidence_every), key_(SigningKey::Generate()) {}
+
+void SyntheticSession::Bind(std::string session_id, std::string session_token) {
+  session_id_ = std::move(session_id);
+  session_token_ = std::move(session_token);
+}
+
+Event SyntheticSession::MakeEvent(uint64_t seq) const {
+  Event e;
+  e.session_id = session_id_;
+  e.seq = seq;
+  e.at_ms = AtMs(static_cast<int64_t>(seq));
+  e.prev_hash = prev_hash_;
+  const uint64_t position = (seq - 1) % kAbsencePeriod;
+  if (seq == 1) {
+    e.kind = EventKind::kSessionStarted;
+  } else if (position == kAbsenceBegins || position == kAbsenceEnds) {
+    e.kind = EventKind::kFaceAbsent;
+    e.face_count = 0;
+    e.phase = position == kAbsenceBegins ? EventPhase::kBegin : EventPhase::kEnd;
+    if (e.phase == EventPhase::kEnd) {
+      e.duration_ms = (kAbsenceEnds - kAbsenceBegins) * kEventIntervalMs;
+    }
+  } else {
+    e.kind = EventKind::kHeartbeat;
+    e.face_count = position > kAbsenceBegins && position < kAbsenceEnds ? 0 : 1;
+  }
+  if (evidence_every_ > 0 && seq % static_cast<uint64_t>(evidence_every_) == 0) {
+    e.evidence_jpeg = EvidenceJpeg();
+  }
+  return e;
+}
+
+void SyntheticSession::NextBatch(int max_events, v1::EventBatch* batch) {
+  batch->Clear();
+  const uint64_t last =
+      std::min<uint64_t>(next_seq_ + max_events - 1, static_cast<uint64_t>(total_events_));
+  for (; next_seq_ <= last; ++next_seq_) {
+    const Event event = MakeEvent(next_seq_);
+    server::EventToProto(event, batch->add_events());
+    prev_hash_ = EventDigest(event);
+  }
+  const Signature signature = key_.Sign(prev_hash_.data(), prev_hash_.size());
+  batch->set_head_signature(signature.data(), signature.size());
+}
+
+}  // namespace proctor::loadgen
