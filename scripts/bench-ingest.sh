@@ -2,14 +2,16 @@
 # Ingest benchmark (a measurement, not a test): proctor-loadgen against a fresh proctor-server
 # on SQLite, then, in the same run, the raw SQLite insert rate of the same rows
 # (storage_append_bench) as the ceiling; prints both and their ratio.
-#   scripts/bench-ingest.sh [SESSIONS=1000] [EVENTS_PER_SESSION=200] [BATCH=20]
+#   scripts/bench-ingest.sh [SESSIONS=1000] [EVENTS_PER_SESSION=300] [BATCH=5] [RATE=30]
+# RATE is events per second per session, sent as they fall due (0: as fast as acks return).
 # Needs a release build (scripts/setup.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$repo/build/release"
 sessions=${1:-1000}
-events=${2:-200}
-batch=${3:-20}
+events=${2:-300}
+batch=${3:-5}
+rate=${4:-30}
 work=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 cleanup() { [[ -n "${server_pid:-}" ]] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
@@ -23,11 +25,11 @@ for _ in $(seq 100); do [[ -s "$work/admin.token" ]] && break; sleep 0.1; done
 [[ -s "$work/admin.token" ]] || { cat "$work/server.log" >&2; exit 1; }
 sleep 0.5
 
-echo "==> proctor-loadgen: $sessions sessions x $events events, batches of $batch" >&2
+echo "==> proctor-loadgen: $sessions sessions x $events events, batches of $batch, $rate events/s each" >&2
 cpu_before=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
 load=$("$bin/server/loadgen/proctor-loadgen" --server "127.0.0.1:$port" \
   --token "$(cat "$work/admin.token")" --sessions "$sessions" --events "$events" \
-  --batch "$batch" --json)
+  --batch "$batch" --rate "$rate" --json)
 cpu_after=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
 echo "$load"
 echo "server CPU during the run: $(( (cpu_after - cpu_before) / $(getconf CLK_TCK) )) s" >&2

@@ -66,7 +66,7 @@ absl::Status ProctorCore::Require(const Principal& who, std::initializer_list<Ro
     if (who.role == r) return absl::OkStatus();
   }
   return absl::PermissionDeniedError(
-      absl::StrCat("a ", RoleName(who.role), " token may not do this"));
+      absl::StrCat("the ", RoleName(who.role), " role may not do this"));
 }
 
 absl::StatusOr<std::string> ProctorCore::BootstrapAdminToken(const std::string& label) {
@@ -87,7 +87,11 @@ absl::StatusOr<Policy> ProctorCore::CreateAssessment(const Principal& who, Asses
   RETURN_IF_ERROR(ValidateText(a.course, "course", kMaxTextBytes));
   RETURN_IF_ERROR(ValidateText(a.title, "title", kMaxTextBytes));
   a.created_at_unix_ms = clock_();
-  RETURN_IF_ERROR(storage_->CreateAssessment(a));
+  if (auto s = storage_->CreateAssessment(a); absl::IsAlreadyExists(s)) {
+    return absl::AlreadyExistsError(absl::StrCat("assessment '", a.id, "' already exists"));
+  } else if (!s.ok()) {
+    return s;
+  }
   RETURN_IF_ERROR(Audit(who, "assessment.create", a.id, std::string(AssessmentKindName(a.kind))));
   return PolicyFor(a.kind);
 }

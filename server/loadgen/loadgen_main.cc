@@ -21,6 +21,9 @@ void AddOptions(CLI::App& app, LoadgenOptions& o) {
       ->check(CLI::ExistingFile);
   app.add_option("--sessions", o.sessions, "Concurrent sessions, 1-100000")->capture_default_str();
   app.add_option("--events", o.events, "Events per session")->capture_default_str();
+  app.add_option("--rate", o.rate,
+                 "Events per second per session, sent as they fall due (open loop); "
+                 "0 = as fast as acks return");
   app.add_option("--batch", o.batch, "Events per batch, 1-500; one batch in flight per session")
       ->capture_default_str();
   app.add_option("--evidence-every", o.evidence_every,

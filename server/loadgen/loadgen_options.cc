@@ -18,6 +18,9 @@ absl::Status ValidateLoadgenOptions(const LoadgenOptions& o) {
     return OutOfRange("--events", o.events, 1, 1000000000);
   }
   if (o.batch < 1 || o.batch > 500) return OutOfRange("--batch", o.batch, 1, 500);
+  if (o.rate < 0 || o.rate > 1e6) {
+    return absl::InvalidArgumentError("--rate must be within 0 (unpaced) and 1e6 events/s");
+  }
   if (o.evidence_every < 0) {
     return absl::InvalidArgumentError("--evidence-every must be 0 (never) or positive");
   }

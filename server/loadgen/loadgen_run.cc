@@ -119,6 +119,18 @@ TimedOutcome StreamAll(const LoadgenOptions& options,
   for (const auto& session : sessions) {
     streamers.push_back(std::make_unique<SessionStreamer>(session.get(), options.batch, &counters));
   }
+  // Declared after the streamers so it is destroyed first, dropping callbacks not yet due.
+  Pacer pacer;
+  if (options.rate > 0) {
+    // Spread the sessions' first batches over one batch interval, as independent learners are.
+    const double interval_s = options.batch / options.rate;
+    for (size_t i = 0; i < streamers.size(); ++i) {
+      const double offset_s = interval_s * static_cast<double>(i) / streamers.size();
+      streamers[i]->Pace(&pacer, options.rate,
+                         std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(offset_s)));
+    }
+  }
   const Clock::time_point start = Clock::now();
   for (size_t i = 0; i < streamers.size(); ++i) streamers[i]->Start(stubs[i % stubs.size()].get());
   const bool cancelled = WaitForStreams(options, counters, streamers, start);
@@ -151,6 +163,7 @@ void PrintReport(const LoadgenOptions& options, const TimedOutcome& outcome, int
                                    {"sessions", options.sessions},
                                    {"events_per_session", options.events},
                                    {"batch", options.batch},
+                                   {"rate_per_session", options.rate},
                                    {"evidence_every", options.evidence_every},
                                    {"stream_errors", outcome.failed_streams},
                                    {"close_errors", close_failures}};

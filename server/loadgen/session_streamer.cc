@@ -10,8 +10,17 @@ SessionStreamer::SessionStreamer(SyntheticSession* session, int batch_size, Load
 void SessionStreamer::Start(v1::SessionService::StubInterface* stub) {
   context_.AddMetadata("authorization", absl::StrCat("Bearer ", session_->session_token()));
   stub->async()->StreamEvents(&context_, this);
-  SendNextBatch();
+  started_ = std::chrono::steady_clock::now() + offset_;
   StartCall();
+  SendWhenDue();
+}
+
+void SessionStreamer::SendWhenDue() {
+  if (pacer_ == nullptr || events_per_s_ <= 0) return SendNextBatch();
+  const auto due = started_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(events_written_ / events_per_s_));
+  if (due <= std::chrono::steady_clock::now()) return SendNextBatch();
+  pacer_->At(due, [this] { SendNextBatch(); });
 }
 
 void SessionStreamer::SendNextBatch() {
@@ -30,6 +39,7 @@ void SessionStreamer::SendNextBatch() {
 void SessionStreamer::OnWriteDone(bool ok) {
   if (!ok) return;  // the stream broke; OnDone reports why
   counters_->events_sent += batch_events_;
+  events_written_ += batch_events_;
   StepDone();
 }
 
@@ -56,7 +66,7 @@ void SessionStreamer::StepDone() {
   if (session_->done()) {
     StartWritesDone();
   } else {
-    SendNextBatch();
+    SendWhenDue();
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include "proctor/v1/session.grpc.pb.h"
 #include "server/loadgen/latency_stats.h"
+#include "server/loadgen/pacer.h"
 #include "server/loadgen/synthetic_session.h"
 
 namespace proctor::loadgen {
@@ -33,6 +34,14 @@ class SessionStreamer final : public grpc::ClientBidiReactor<v1::EventBatch, v1:
  public:
   // `session` and `counters` must outlive the stream (until counters->streams_done counts it).
   SessionStreamer(SyntheticSession* session, int batch_size, LoadCounters* counters);
+  // Paces the stream at `events_per_s` (> 0), starting `offset` after Start, on `pacer`: each
+  // batch is sent when it is due (or at once when the stream is behind), like a learner's client
+  // sending events as they happen. Without it the stream sends as fast as acks return.
+  void Pace(Pacer* pacer, double events_per_s, std::chrono::steady_clock::duration offset) {
+    pacer_ = pacer;
+    events_per_s_ = events_per_s;
+    offset_ = offset;
+  }
 
   // Starts the call on `stub` with the session's token. Call once.
   void Start(v1::SessionService::StubInterface* stub);
@@ -51,6 +60,8 @@ class SessionStreamer final : public grpc::ClientBidiReactor<v1::EventBatch, v1:
 
  private:
   void SendNextBatch();
+  // Sends the next batch now, or schedules it on the pacer when it is not due yet.
+  void SendWhenDue();
   // A batch is finished when both its write and its ack completed; the last of the two sends
   // the next batch or ends the writes.
   void StepDone();
@@ -67,6 +78,11 @@ class SessionStreamer final : public grpc::ClientBidiReactor<v1::EventBatch, v1:
   std::chrono::steady_clock::time_point sent_at_;
   uint64_t expected_ack_ = 0;
   uint32_t batch_events_ = 0;
+  Pacer* pacer_ = nullptr;
+  double events_per_s_ = 0;
+  std::chrono::steady_clock::duration offset_{};
+  std::chrono::steady_clock::time_point started_;
+  int64_t events_written_ = 0;  // by this stream, updated before the next batch is sent
   std::vector<BatchLatency> latencies_;  // appended by OnReadDone, one batch at a time
   std::string protocol_error_;
   grpc::Status status_;
