@@ -21,6 +21,8 @@ void AddPassCommands(CLI::App* app, CommandAction* action);
 void AddTokenCommands(CLI::App* app, CommandAction* action);
 // session list, session show
 void AddSessionCommands(CLI::App* app, CommandAction* action);
+// session replay (added to the session group by AddSessionCommands)
+void AddReplayCommand(CLI::App* session_group, CommandAction* action);
 // review decide
 void AddReviewCommands(CLI::App* app, CommandAction* action);
 // result submit, result list

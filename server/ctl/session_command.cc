@@ -200,6 +200,7 @@ void AddSessionCommands(CLI::App* app, CommandAction* action) {
       group->add_subcommand("show", "One session: summary, event timeline, flags, risk reasons");
   show->add_option("session", show_options->session_id, "Session id")->required();
   SetActionOnParse(show, action, show_options, &RunShowSession);
+  AddReplayCommand(group, action);
 }
 
 }  // namespace proctor::ctl

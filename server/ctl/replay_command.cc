@@ -1,0 +1,237 @@
+// proctorctl session replay: plays a scripted session against the server as a learner's client
+// would — opens it with the exam pass, signs and chains every event, streams them in batches,
+// closes the session and prints its verdict. For demos, drills and acceptance checks before the
+// real client (proctor-client) is at hand.
+//
+// Script: one event per line, '#' starts a comment:
+//   AT_MS KIND [BEGIN|END] [face=N]
+// KIND is an event kind name (IDENTITY_VERIFIED, FACE_ABSENT, ...). Identity events carry the
+// descriptor of face N (default 0) of --faces, the output of `proctor-face embed --json`, and
+// the client's distance to the reference the server returned; END events get the duration since
+// their BEGIN. Evidence chips are not sent.
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
+#include "common/event.h"
+#include "proctor/v1/session.grpc.pb.h"
+#include "server/ctl/commands.h"
+#include "server/ctl/wire_names.h"
+
+namespace proctor::ctl {
+namespace {
+
+struct ReplayOptions {
+  std::string pass;
+  std::string script;
+  std::string faces;
+  int batch = 20;
+  bool keep_open = false;
+};
+
+struct ScriptLine {
+  int64_t at_ms = 0;
+  EventKind kind = EventKind::kUnspecified;
+  EventPhase phase = EventPhase::kInstant;
+  size_t face = 0;
+};
+
+absl::StatusOr<std::vector<ScriptLine>> ParseScript(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read script ", path));
+  std::vector<ScriptLine> lines;
+  std::string text;
+  for (int number = 1; std::getline(in, text); ++number) {
+    text = text.substr(0, text.find('#'));
+    std::istringstream words(text);
+    std::string at, kind, word;
+    if (!(words >> at >> kind)) continue;  // blank or comment
+    ScriptLine line;
+    auto parsed = EventKindFromName(kind);
+    char* end = nullptr;
+    line.at_ms = std::strtoll(at.c_str(), &end, 10);
+    if (!parsed || *end != '\0' || line.at_ms < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", number, ": expected 'AT_MS KIND', got '", text, "'"));
+    }
+    line.kind = *parsed;
+    while (words >> word) {
+      if (word == "BEGIN") line.phase = EventPhase::kBegin;
+      else if (word == "END") line.phase = EventPhase::kEnd;
+      else if (word.rfind("face=", 0) == 0) line.face = std::stoul(word.substr(5));
+      else return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": unknown '", word, "'"));
+    }
+    lines.push_back(line);
+  }
+  if (lines.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no events"));
+  return lines;
+}
+
+// Every face descriptor in a `proctor-face embed --json` document, in order.
+absl::StatusOr<std::vector<std::vector<float>>> ReadFaces(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read faces file ", path));
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  std::vector<std::vector<float>> faces;
+  if (doc.is_object() && doc.contains("images")) {
+    for (const auto& image : doc["images"]) {
+      if (!image.contains("faces")) continue;
+      for (const auto& face : image["faces"]) {
+        faces.push_back(face["descriptor"].get<std::vector<float>>());
+      }
+    }
+  }
+  if (faces.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " holds no faces (expected `proctor-face embed --json` output)"));
+  }
+  return faces;
+}
+
+float Distance(const std::vector<float>& a, const google::protobuf::RepeatedField<float>& b) {
+  if (b.size() != static_cast<int>(a.size())) return -1.0f;
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i) sum += (a[i] - b[i]) * (a[i] - b[i]);
+  return static_cast<float>(std::sqrt(sum));
+}
+
+// Builds the chained events of the script for the opened session.
+absl::StatusOr<std::vector<Event>> BuildEvents(const std::vector<ScriptLine>& script,
+                                               const std::vector<std::vector<float>>& faces,
+                                               const v1::OpenSessionResponse& opened) {
+  std::vector<Event> events;
+  std::map<EventKind, int64_t> begun;
+  Hash32 head{};
+  for (const ScriptLine& line : script) {
+    Event e;
+    e.session_id = opened.session_id();
+    e.seq = events.size() + 1;
+    e.kind = line.kind;
+    e.phase = line.phase;
+    e.at_ms = line.at_ms;
+    if (line.phase == EventPhase::kBegin) begun[line.kind] = line.at_ms;
+    if (line.phase == EventPhase::kEnd && begun.count(line.kind)) {
+      e.duration_ms = line.at_ms - begun[line.kind];
+    }
+    if (line.kind == EventKind::kIdentityVerified || line.kind == EventKind::kIdentityMismatch) {
+      if (line.face >= faces.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("face=", line.face, " but --faces has ",
+                                                       faces.size(), " face(s)"));
+      }
+      e.descriptor = faces[line.face];
+      e.client_distance = Distance(e.descriptor, opened.reference_descriptor());
+      e.face_count = 1;
+    } else if (line.kind == EventKind::kMultipleFaces && line.phase == EventPhase::kBegin) {
+      e.face_count = 2;
+    }
+    e.prev_hash = head;
+    head = EventDigest(e);
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+void ToProto(const Event& e, v1::Event* p) {
+  p->set_session_id(e.session_id);
+  p->set_seq(e.seq);
+  p->set_kind(static_cast<v1::EventKind>(e.kind));
+  p->set_phase(static_cast<v1::EventPhase>(e.phase));
+  p->set_at_ms(e.at_ms);
+  p->set_duration_ms(e.duration_ms);
+  p->mutable_face_descriptor()->Assign(e.descriptor.begin(), e.descriptor.end());
+  p->set_client_distance(e.client_distance);
+  p->set_face_count(e.face_count);
+  p->set_detail(e.detail);
+  p->set_prev_hash(std::string(e.prev_hash.begin(), e.prev_hash.end()));
+}
+
+// Streams the events in batches on one stream, one batch in flight; returns the last acked seq.
+grpc::Status Stream(v1::SessionService::Stub& stub,
+                    const std::string& session_token, const std::vector<Event>& events,
+                    const SigningKey& key, int batch_size, uint64_t* acked) {
+  grpc::ClientContext call;
+  PrepareCall(&call, session_token, 60);
+  auto stream = stub.StreamEvents(&call);
+  for (size_t from = 0; from < events.size(); from += batch_size) {
+    const size_t to = std::min(events.size(), from + batch_size);
+    v1::EventBatch batch;
+    for (size_t i = from; i < to; ++i) ToProto(events[i], batch.add_events());
+    const Hash32 h = EventDigest(events[to - 1]);
+    const Signature sig = key.Sign(h.data(), h.size());
+    batch.set_head_signature(std::string(sig.begin(), sig.end()));
+    v1::BatchAck ack;
+    if (!stream->Write(batch) || !stream->Read(&ack)) break;
+    *acked = ack.acked_seq();
+  }
+  stream->WritesDone();
+  return stream->Finish();
+}
+
+int RunReplay(const CtlContext& context, const ReplayOptions& options) {
+  auto script = ParseScript(options.script);
+  if (!script.ok()) return ReportLocalError(std::string(script.status().message()));
+  auto faces = ReadFaces(options.faces);
+  if (!faces.ok()) return ReportLocalError(std::string(faces.status().message()));
+  auto stub = v1::SessionService::NewStub(context.channel());
+  const SigningKey key = SigningKey::Generate();
+  v1::OpenSessionRequest open;
+  open.set_pass(options.pass);
+  open.set_client_public_key(std::string(key.public_key().begin(), key.public_key().end()));
+  v1::OpenSessionResponse opened;
+  grpc::Status status = context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
+  if (!status.ok()) return context.ReportRpcError("opening the session", status);
+  auto events = BuildEvents(*script, *faces, opened);
+  if (!events.ok()) return ReportLocalError(std::string(events.status().message()));
+  uint64_t acked = 0;
+  status = Stream(*stub, opened.session_token(), *events, key, options.batch, &acked);
+  if (!status.ok()) return context.ReportRpcError("streaming events", status);
+  nlohmann::json out = {{"session_id", opened.session_id()},
+                        {"sent", events->size()},
+                        {"acked", acked}};
+  if (!options.keep_open) {
+    grpc::ClientContext call;
+    PrepareCall(&call, opened.session_token(), 60);
+    v1::CloseSessionRequest close;
+    close.set_ended_at_ms(events->back().at_ms);
+    v1::CloseSessionResponse closed;
+    status = stub->CloseSession(&call, close, &closed);
+    if (!status.ok()) return context.ReportRpcError("closing the session", status);
+    out["verdict"] = VerdictName(closed.verdict());
+    out["risk_score"] = closed.risk_score();
+  }
+  if (context.json()) {
+    context.PrintJson(out);
+  } else {
+    std::printf("session %s: %zu events sent, acknowledged up to seq %llu\n",
+                opened.session_id().c_str(), events->size(),
+                static_cast<unsigned long long>(acked));
+    if (out.contains("verdict")) {
+      std::printf("closed: verdict %s, risk %.2f\n", out["verdict"].get<std::string>().c_str(),
+                  out["risk_score"].get<double>());
+    }
+  }
+  return acked == events->size() ? kExitOk : kExitServerError;
+}
+
+}  // namespace
+
+void AddReplayCommand(CLI::App* session_group, CommandAction* action) {
+  auto options = std::make_shared<ReplayOptions>();
+  CLI::App* replay = session_group->add_subcommand(
+      "replay", "Play a scripted session as a learner's client would (demos, drills)");
+  replay->add_option("--pass", options->pass, "One-time exam pass (from `pass issue`)")
+      ->required();
+  replay->add_option("--script", options->script, "Script: 'AT_MS KIND [BEGIN|END] [face=N]' lines")
+      ->required()->check(CLI::ExistingFile);
+  replay->add_option("--faces", options->faces, "`proctor-face embed --json` output")
+      ->required()->check(CLI::ExistingFile);
+  replay->add_option("--batch", options->batch, "Events per batch, 1-500")
+      ->capture_default_str()->check(CLI::Range(1, 500));
+  replay->add_flag("--keep-open", options->keep_open, "Do not close the session at the end");
+  SetActionOnParse(replay, action, options, &RunReplay);
+}
+
+}  // namespace proctor::ctl
