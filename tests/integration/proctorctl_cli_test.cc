@@ -1,0 +1,144 @@
+// proctorctl as a user runs it, against a real proctor-server: the DESIGN.md JSON contracts of
+// `session show --json` and `result list --json`, `session replay`, and the exit codes
+// (0 ok, 1 server refused, 2 bad local input, 3 server unreachable).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/face_fixtures.h"
+#include "tests/support/server_harness.h"
+
+namespace proctor::testing {
+namespace {
+
+struct CtlRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+class ProctorctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    ASSERT_TRUE(server_.Start(&why)) << why;
+    faces_ = DemoFaces(2);
+    ASSERT_GE(faces_.size(), 2u);
+  }
+
+  // Runs proctorctl with the admin token unless `token` is given; stdout only (stderr goes to
+  // the test log).
+  CtlRun Ctl(const std::string& args, const std::string& token = "") {
+    const std::string command = std::string("PROCTOR_TOKEN='") +
+                                (token.empty() ? server_.admin_token() : token) + "' " +
+                                PROCTORCTL_BINARY + " --server " + server_.address() + " " + args;
+    CtlRun r;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) r.out.append(buffer, n);
+    const int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  }
+
+  std::string WriteFile(const std::string& name, const std::string& content) {
+    const std::string path = server_.data_dir() + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  std::string FacesJson() {
+    nlohmann::json faces = nlohmann::json::array();
+    for (const auto& f : faces_) faces.push_back({{"descriptor", f.descriptor}});
+    return nlohmann::json{{"images", {{{"path", "x"}, {"faces", faces}}}}}.dump();
+  }
+
+  ServerProcess server_;
+  std::vector<FaceSample> faces_;
+};
+
+TEST_F(ProctorctlTest, ScriptedSessionShowsContractJsonAndResultFollowsReview) {
+  ASSERT_EQ(Ctl("assessment create --id mid --course C --title T --kind intermediate").exit_code, 0);
+  const std::string photo = WriteFile(
+      "ada.jpg", std::string(faces_[0].photo_jpeg.begin(), faces_[0].photo_jpeg.end()));
+  ASSERT_EQ(Ctl("learner enroll --learner ada --name Ada --photo " + photo).exit_code, 0);
+  const CtlRun pass = Ctl("pass issue --learner ada --assessment mid --json");
+  ASSERT_EQ(pass.exit_code, 0);
+  const auto pass_json = nlohmann::json::parse(pass.out);
+  const std::string script = WriteFile("s.script",
+                                       "0 SESSION_STARTED\n"
+                                       "1000 IDENTITY_VERIFIED face=0\n"
+                                       "5000 MULTIPLE_FACES BEGIN\n"
+                                       "15000 MULTIPLE_FACES END\n"
+                                       "20000 IDENTITY_VERIFIED face=1  # someone else\n"
+                                       "30000 SESSION_ENDED\n");
+  const CtlRun replay = Ctl("session replay --json --pass " + pass_json["pass"].get<std::string>() +
+                         " --script " + script + " --faces " + WriteFile("f.json", FacesJson()));
+  ASSERT_EQ(replay.exit_code, 0) << replay.out;
+  const auto replayed = nlohmann::json::parse(replay.out);
+  EXPECT_EQ(replayed["acked"], 6);
+  EXPECT_EQ(replayed["verdict"], "PENDING_REVIEW");
+  const std::string id = replayed["session_id"];
+
+  const CtlRun show = Ctl("session show " + id + " --json");
+  ASSERT_EQ(show.exit_code, 0);
+  const auto s = nlohmann::json::parse(show.out);  // exactly one JSON document on stdout
+  for (const char* key : {"session_id", "learner_id", "assessment_id", "state", "risk_score",
+                          "verdict", "events", "flags"}) {
+    EXPECT_TRUE(s.contains(key)) << key;
+  }
+  EXPECT_EQ(s["session_id"], id);
+  EXPECT_EQ(s["learner_id"], "ada");
+  EXPECT_EQ(s["state"], "CLOSED");
+  ASSERT_GE(s["events"].size(), 6u);
+  EXPECT_EQ(s["events"][0]["seq"], 1);
+  EXPECT_EQ(s["events"][0]["kind"], "SESSION_STARTED");
+  EXPECT_FALSE(s["events"][0].contains("distance"));  // only identity events carry one
+  EXPECT_EQ(s["events"][1]["kind"], "IDENTITY_VERIFIED");
+  EXPECT_LT(s["events"][1]["distance"].template get<double>(), 0.6);
+  EXPECT_GT(s["events"][4]["distance"].template get<double>(), 0.6);
+  bool several = false;
+  for (const auto& f : s["flags"]) {
+    if (f["kind"] == "MULTIPLE_FACES") {
+      several = true;
+      EXPECT_EQ(f["from_ms"], 5000);
+      EXPECT_EQ(f["to_ms"], 15000);
+    }
+  }
+  EXPECT_TRUE(several);
+
+  ASSERT_EQ(Ctl("result submit --session " + id + " --score 30 --max 40").exit_code, 0);
+  auto results = nlohmann::json::parse(Ctl("result list --json").out);
+  ASSERT_EQ(results["results"].size(), 1u);
+  EXPECT_EQ(results["results"][0]["status"], "PENDING_REVIEW");
+  ASSERT_EQ(Ctl("review decide " + id + " --verdict accept --note 'sibling walked past'").exit_code,
+            0);
+  results = nlohmann::json::parse(Ctl("result list --json").out);
+  EXPECT_EQ(results["results"][0]["status"], "OFFICIAL");
+  EXPECT_EQ(results["results"][0]["verdict"], "ACCEPTED");
+  const auto flagged = nlohmann::json::parse(Ctl("session list --flagged --json").out);
+  EXPECT_TRUE(flagged["sessions"].empty());
+}
+
+TEST_F(ProctorctlTest, ExitCodesTellWhoseFaultItIs) {
+  EXPECT_EQ(Ctl("learner enroll --learner x --name X --photo /nonexistent.jpg").exit_code, 2);
+  EXPECT_EQ(Ctl("assessment create --id a --course c --title t --kind weekly").exit_code, 2);
+  ASSERT_EQ(Ctl("assessment create --id a --course c --title t --kind final").exit_code, 0);
+  EXPECT_EQ(Ctl("assessment create --id a --course c --title t --kind final").exit_code, 1);
+  const std::string examiner = Ctl("token issue --role examiner --label e").out;
+  ASSERT_FALSE(examiner.empty());
+  std::string token = examiner.substr(0, examiner.find_first_of("\r\n"));
+  EXPECT_EQ(Ctl("assessment create --id b --course c --title t --kind final", token).exit_code, 1);
+  EXPECT_EQ(Ctl("session list", "not-a-token").exit_code, 1);
+  const std::string garbage = WriteFile("garbage.jpg", std::string(1000, 'x'));
+  EXPECT_EQ(Ctl("learner enroll --learner x --name X --photo " + garbage).exit_code, 1);
+  server_.Kill();
+  EXPECT_EQ(Ctl("session list --timeout 3").exit_code, 3);
+}
+
+}  // namespace
+}  // namespace proctor::testing
