@@ -403,12 +403,30 @@ void SessionLedger::RunRecheck(const Recheck& r) {
 
 absl::StatusOr<Scorecard> SessionLedger::Close(const std::string& session_id,
                                                int64_t ended_at_ms, int64_t wait_ms) {
+  // Refuse new batches first, then let the one in flight (if any) finish its commit, so that no
+  // event lands after the session is scored.
+  if (auto live = Load(session_id); live.ok()) {
+    std::unique_lock<std::mutex> lock((*live)->mu);
+    (*live)->closed = true;
+    while ((*live)->in_flight) {
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      lock.lock();
+    }
+  }
   {
     std::unique_lock<std::mutex> lock(mu_);
     recheck_done_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
       return pending_rechecks_.find(session_id) == pending_rechecks_.end();
     });
   }
+  auto card = ScoreAndStore(session_id, ended_at_ms);
+  Evict(session_id);  // the next Load reads the stored outcome
+  return card;
+}
+
+absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& session_id,
+                                                       int64_t ended_at_ms) {
   auto record = storage_->GetSession(session_id);
   if (!record.ok()) return record.status();
   auto assessment = storage_->GetAssessment(record->assessment_id);
@@ -431,7 +449,6 @@ absl::StatusOr<Scorecard> SessionLedger::Close(const std::string& session_id,
   record->risk_score = card.risk_score;
   record->verdict = card.verdict;
   if (auto s = storage_->UpdateSessionOutcome(*record); !s.ok()) return s;
-  Evict(session_id);
   return card;
 }
 

@@ -95,6 +95,7 @@ class SessionLedger {
                               const std::vector<Hash32>& hashes, size_t first_new);
   void OnCommitted(const std::shared_ptr<LiveSession>& live, Prepared prepared,
                    absl::Status status, const IngestDone& done);
+  absl::StatusOr<Scorecard> ScoreAndStore(const std::string& session_id, int64_t ended_at_ms);
   void QueueRechecks(LiveSession& live, std::vector<Recheck> rechecks);
   void RecheckLoop();
   void RunRecheck(const Recheck& recheck);
