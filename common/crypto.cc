@@ -221,6 +221,11 @@ std::string RandomToken(size_t bytes) {
   return out;
 }
 
+uint32_t RandomBelow(uint32_t n) {
+  EnsureSodium();
+  return n <= 1 ? 0 : randombytes_uniform(n);
+}
+
 std::string SecretHash(std::string_view secret) {
   EnsureSodium();
   uint8_t digest[crypto_hash_sha256_BYTES];

@@ -78,6 +78,8 @@ class SealedBox {
 
 // `bytes` random bytes as lowercase base32 (no padding): tokens and passes a person can type.
 std::string RandomToken(size_t bytes);
+// A uniformly random integer in [0, n), n >= 1 (unpredictable to clients: sampling decisions).
+uint32_t RandomBelow(uint32_t n);
 // SHA-256 of a secret as hex: what the server stores instead of a token or pass.
 std::string SecretHash(std::string_view secret);
 // Lowercase hex of bytes.

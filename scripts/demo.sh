@@ -40,8 +40,10 @@ examiner=$(c token issue --role examiner --label "Dr. Examiner")
 lms=$(c token issue --role lms --label "LMS connector")
 
 step "The learner's face and someone else's, as the client computes them (proctor-face)"
-"$face" embed --json "$demo_photos/sample2.jpg" "$demo_photos/sample4.jpg" >"$data/faces.json"
-echo "faces written to $data/faces.json"
+mkdir -p "$data/chips"
+"$face" embed --json --chips "$data/chips" "$demo_photos/sample2.jpg" "$demo_photos/sample4.jpg" \
+  >"$data/faces.json"
+echo "descriptors in $data/faces.json, evidence chips in $data/chips/"
 
 step "Session 1: FINAL exam, sat honestly (scripts/sessions/final-honest.script)"
 pass=$(c pass issue --learner ada --assessment alg-final 2>/dev/null)

@@ -1,7 +1,11 @@
 #include "client/cli/embed_command.h"
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "biometrics/image_codec.h"
 
 namespace proctor::cli {
 namespace {
@@ -26,6 +30,18 @@ void PrintHuman(const ImageResult& r) {
   }
 }
 
+// Writes the face's chip as DIR/<image>-<face>.jpg; the path, or "" when it could not be written.
+std::string WriteChip(const std::string& dir, size_t image, size_t face,
+                      const biometrics::FaceAnalysis& analysis) {
+  if (!analysis.chip) return "";
+  auto jpeg = biometrics::EncodeJpeg(*analysis.chip, 90);
+  if (!jpeg.ok()) return "";
+  const std::string path = absl::StrCat(dir, "/", image, "-", face, ".jpg");
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(jpeg->data()), static_cast<std::streamsize>(jpeg->size()));
+  return out ? path : "";
+}
+
 }  // namespace
 
 int RunEmbed(const FaceCliOptions& options, const std::vector<std::string>& images) {
@@ -45,7 +61,19 @@ int RunEmbed(const FaceCliOptions& options, const std::vector<std::string>& imag
       std::fprintf(stderr, "proctor-face: %s\n", std::string(r.status.message()).c_str());
     } else {
       entry["faces"] = nlohmann::json::array();
-      for (const auto& face : r.faces) entry["faces"].push_back(FaceToJson(face));
+      for (size_t f = 0; f < r.faces.size(); ++f) {
+        nlohmann::json face = FaceToJson(r.faces[f]);
+        if (!options.chips_dir.empty()) {
+          const std::string chip = WriteChip(options.chips_dir, entries.size(), f, r.faces[f]);
+          if (chip.empty()) {
+            std::fprintf(stderr, "proctor-face: cannot write a chip into %s\n",
+                         options.chips_dir.c_str());
+            return kExitFailure;
+          }
+          face["chip"] = chip;
+        }
+        entry["faces"].push_back(std::move(face));
+      }
       if (r.faces.empty()) {
         faceless = true;
         std::fprintf(stderr, "proctor-face: no face found in %s\n", path.c_str());

@@ -11,6 +11,7 @@ absl::StatusOr<std::unique_ptr<biometrics::FaceAnalyzer>> MakeAnalyzer(
   biometrics::FaceAnalyzerOptions analyzer;
   analyzer.models_dir = biometrics::ResolveModelsDir(options.models_dir);
   analyzer.detector.upsample = options.upsample;
+  analyzer.keep_chips = !options.chips_dir.empty();
   return biometrics::FaceAnalyzer::Create(analyzer);
 }
 

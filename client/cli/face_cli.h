@@ -25,6 +25,7 @@ struct FaceCliOptions {
   int upsample = 1;        // --upsample, 0-2; 1 finds faces down to ~40 px in photos
   double threshold = 0.6;  // --threshold, (0, 2]; same person when distance < threshold
   bool json = false;       // --json: one JSON document on stdout, nothing else there
+  std::string chips_dir;   // embed --chips: write each face's 150x150 aligned chip (JPEG) here
 };
 
 // An analyzer configured from the CLI options; errors say how to obtain missing models.

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
     CLI::App* embed = app.add_subcommand("embed", "Faces and 128-d descriptors of each image");
     embed->add_option("images", images, "JPEG or PNG files")->required();
     AddCommonOptions(embed, options);
+    embed->add_option("--chips", options.chips_dir,
+                      "Also write each face's aligned 150x150 chip as DIR/<image>-<face>.jpg "
+                      "(evidence, as the client attaches it); JSON gains \"chip\"")
+        ->check(CLI::ExistingDirectory);
 
     std::string reference, probe;
     CLI::App* compare =

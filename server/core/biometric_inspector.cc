@@ -11,8 +11,10 @@ namespace {
 biometrics::ImageLimits EvidenceLimits() {
   biometrics::ImageLimits limits;
   limits.max_bytes = kMaxEvidenceBytes;
-  limits.max_side = 4096;
-  limits.max_pixels = 4096 * 4096;
+  // Chips are 150x150 and frames webcam-sized: anything larger is not evidence, and decoding it
+  // would only cost CPU on the ingest path.
+  limits.max_side = 2048;
+  limits.max_pixels = 2048 * 2048;
   return limits;
 }
 

@@ -129,9 +129,9 @@ void CheckClientClaim(const StoredEvent& s, const Policy& p, ScoreBuilder& b) {
 
 void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int64_t ended_at_ms,
                    ScoreBuilder& b) {
-  int64_t last_verified = 0;
-  bool any_verified = false;
-  int gaps = 0;
+  int64_t last_verified = 0, last_evidenced = 0;
+  bool any_verified = false, any_evidenced = false;
+  int gaps = 0, evidence_gaps = 0;
   for (const StoredEvent& s : events) {
     const Event& e = s.event;
     if (e.kind == EventKind::kLivenessFailed) {
@@ -153,6 +153,23 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
     if (e.at_ms - last_verified > 2 * p.identity_interval_ms) ++gaps;
     last_verified = e.at_ms;
     any_verified = true;
+    if (s.has_evidence) {
+      if (e.at_ms - last_evidenced > p.evidence_interval_ms) ++evidence_gaps;
+      last_evidenced = e.at_ms;
+      any_evidenced = true;
+    }
+  }
+  if (any_verified && !any_evidenced) {
+    b.Add(0.5, "no identity check was backed by an evidence chip");
+    b.ForceReview("no identity check was backed by an evidence chip");
+  } else if (any_evidenced) {
+    if (ended_at_ms - last_evidenced > p.evidence_interval_ms) ++evidence_gaps;
+    if (evidence_gaps > 0) {
+      b.Add(std::min(0.3, 0.1 * evidence_gaps),
+            absl::StrCat(evidence_gaps, " stretch(es) longer than ",
+                         Seconds(p.evidence_interval_ms),
+                         " without an identity check backed by an evidence chip"));
+    }
   }
   if (!any_verified) {
     b.Add(0.6, "identity was never verified");
@@ -188,6 +205,7 @@ Policy PolicyFor(AssessmentKind kind) {
   if (kind == AssessmentKind::kFinal) {
     p.match_threshold = 0.55;
     p.identity_interval_ms = 30'000;
+    p.evidence_interval_ms = 120'000;
     p.absence_tolerance_ms = 5'000;
     p.looking_away_tolerance_ms = 8'000;
     p.multiple_faces_tolerance_ms = 1'000;

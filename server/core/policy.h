@@ -19,6 +19,10 @@ struct Policy {
   // The client verifies identity at least this often, milliseconds. A stretch of more than twice
   // this without a server-confirmed verification counts as a coverage gap.
   int64_t identity_interval_ms = 60'000;
+  // A descriptor alone can be replayed; a chip can be re-embedded. A stretch longer than this
+  // without a server-confirmed verification that carried an evidence chip counts against the
+  // session, and a session with none at all goes to review. Milliseconds.
+  int64_t evidence_interval_ms = 240'000;
   // How long a state may last before it counts against the session, milliseconds.
   int64_t absence_tolerance_ms = 10'000;
   int64_t looking_away_tolerance_ms = 15'000;

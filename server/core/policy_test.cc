@@ -16,6 +16,7 @@ StoredEvent Make(uint64_t seq, EventKind kind, int64_t at_ms,
   s.server_distance = server_distance;
   if (kind == EventKind::kIdentityVerified || kind == EventKind::kIdentityMismatch) {
     s.event.client_distance = server_distance;
+    s.has_evidence = true;
   }
   return s;
 }
@@ -134,9 +135,29 @@ TEST(ScoreSessionTest, IdentityCoverageGapCounts) {
       Make(3, EventKind::kIdentityVerified, 200000, EventPhase::kInstant, 0.3f)};
   const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 210000);
   EXPECT_GT(card.risk_score, 0.0);
-  EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);  // 0.15 < 0.3: flagged in reasons only
-  ASSERT_EQ(card.reasons.size(), 1u);
-  EXPECT_NE(card.reasons[0].find("without an identity check"), std::string::npos);
+  // 0.15 (identity gap) + 0.10 (evidence gap) < 0.3: explained in the reasons, not forced.
+  EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
+  ASSERT_EQ(card.reasons.size(), 2u);
+  EXPECT_NE(card.reasons[1].find("without an identity check:"), std::string::npos);
+  EXPECT_NE(card.reasons[0].find("backed by an evidence chip"), std::string::npos);
+}
+
+TEST(ScoreSessionTest, DescriptorsWithoutEvidenceChipsForceReview) {
+  auto events = CleanSession();
+  for (auto& e : events) e.has_evidence = false;  // a replayed descriptor, nothing to re-check
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  EXPECT_EQ(card.verdict, Verdict::kPendingReview);
+  EXPECT_TRUE(card.forces_review);
+}
+
+TEST(ScoreSessionTest, LongStretchWithoutEvidenceAddsRisk) {
+  auto events = CleanSession();  // chips at 0-120 s
+  events.push_back(Make(8, EventKind::kIdentityVerified, 400000, EventPhase::kInstant, 0.35f));
+  events.back().has_evidence = false;
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 400000);
+  bool found = false;
+  for (const auto& r : card.reasons) found |= r.find("evidence chip") != std::string::npos;
+  EXPECT_TRUE(found);
 }
 
 TEST(ResultStatusTest, FollowsTheVerdict) {

@@ -157,6 +157,7 @@ absl::StatusOr<PurgeCounts> ProctorCore::PurgeLearner(const Principal& who,
                                                       const std::string& learner_id) {
   RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
   ASSIGN_OR_RETURN(PurgeCounts counts, storage_->PurgeBiometrics(learner_id));
+  ledger_->ForgetLearner(learner_id);
   RETURN_IF_ERROR(Audit(who, "learner.purge", learner_id,
                         absl::StrCat(counts.templates_removed, " template(s), ",
                                      counts.evidence_removed, " evidence image(s)")));

@@ -77,11 +77,11 @@ struct SessionLedger::LiveSession {
   Hash32 head{};           // guarded by mu
   bool in_flight = false;  // guarded by mu
   bool closed = false;     // guarded by mu
-  uint64_t identity_chips = 0;  // guarded by mu
 };
 
 struct SessionLedger::Recheck {
   std::string session_id;
+  std::string learner_id;
   uint64_t seq = 0;
   int64_t at_ms = 0;
   EventKind claimed_kind = EventKind::kUnspecified;
@@ -183,14 +183,19 @@ void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Eve
   if (!live.ok()) return reject(live.status());
   std::unique_lock<std::mutex> lock((*live)->mu);
   if ((*live)->closed) {
+    lock.unlock();
     return reject(absl::FailedPreconditionError("the session is closed; no more events"));
   }
   if ((*live)->in_flight) {
+    lock.unlock();
     return reject(absl::UnavailableError(
         "another batch of this session is being stored; resend after its acknowledgement"));
   }
   auto prepared = Prepare(**live, events, head_signature);
-  if (!prepared.ok()) return reject(prepared.status());
+  if (!prepared.ok()) {
+    lock.unlock();
+    return reject(prepared.status());
+  }
   if (prepared->batch.events.empty()) {
     const IngestAck ack{(*live)->last_seq, prepared->duplicates};
     lock.unlock();
@@ -239,9 +244,10 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
     if (!e.evidence_jpeg.empty()) {
       stored.has_evidence = true;
       stored.sealed_evidence = box_->Seal(e.evidence_jpeg, EvidenceAd(live.id, e.seq));
+      // Random, not positional, sampling: a client cannot know which chips will be re-checked.
       if (IsIdentityKind(e.kind) &&
-          ++live.identity_chips % static_cast<uint64_t>(live.policy.evidence_recheck_every) == 0) {
-        out.rechecks.push_back({live.id, e.seq, e.at_ms, e.kind, e.descriptor,
+          RandomBelow(static_cast<uint32_t>(live.policy.evidence_recheck_every)) == 0) {
+        out.rechecks.push_back({live.id, live.learner_id, e.seq, e.at_ms, e.kind, e.descriptor,
                                 std::move(e.evidence_jpeg), live.templates, live.policy});
       }
       e.evidence_jpeg.clear();
@@ -306,8 +312,8 @@ absl::Status SessionLedger::CheckNewEvents(LiveSession& live, std::vector<Event>
 void SessionLedger::OnCommitted(const std::shared_ptr<LiveSession>& live, Prepared prepared,
                                 absl::Status status, const IngestDone& done) {
   std::unique_lock<std::mutex> lock(live->mu);
-  live->in_flight = false;
   if (!status.ok()) {
+    live->in_flight = false;
     lock.unlock();
     if (absl::IsAborted(status)) Evict(live->id);  // another writer moved on: reload
     {
@@ -318,6 +324,9 @@ void SessionLedger::OnCommitted(const std::shared_ptr<LiveSession>& live, Prepar
   }
   live->last_seq = prepared.new_last_seq;
   live->head = prepared.new_head;
+  // Queued before in_flight clears, so a Close waiting on in_flight then waits for these too.
+  QueueRechecks(*live, std::move(prepared.rechecks));
+  live->in_flight = false;
   const IngestAck ack{live->last_seq, prepared.duplicates};
   const uint64_t stored = prepared.batch.events.size();
   lock.unlock();
@@ -327,7 +336,6 @@ void SessionLedger::OnCommitted(const std::shared_ptr<LiveSession>& live, Prepar
     stats_.events_stored += stored;
     stats_.events_duplicate += prepared.duplicates;
   }
-  QueueRechecks(*live, std::move(prepared.rechecks));
   done(ack);
 }
 
@@ -398,11 +406,36 @@ void SessionLedger::RunRecheck(const Recheck& r) {
     }
   }
   // Best effort: a lost finding is re-derivable from the stored evidence by a later re-check.
-  (void)storage_->AddFinding(finding);
+  if (!storage_->AddFinding(finding).ok()) return;
+  // A finding that arrives after the session was auto-accepted sends it back to review.
+  auto record = storage_->GetSession(r.session_id);
+  if (record.ok() && record->state == SessionState::kClosed &&
+      record->verdict == Verdict::kAutoAccepted) {
+    record->verdict = Verdict::kPendingReview;
+    record->risk_score = std::min(1.0, record->risk_score + 0.5);
+    (void)storage_->UpdateSessionOutcome(*record);
+  }
+}
+
+void SessionLedger::ForgetLearner(const std::string& learner_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    it = it->second->learner_id == learner_id ? sessions_.erase(it) : std::next(it);
+  }
+  for (auto it = rechecks_.begin(); it != rechecks_.end();) {
+    if (it->learner_id != learner_id) {
+      ++it;
+      continue;
+    }
+    if (--pending_rechecks_[it->session_id] <= 0) pending_rechecks_.erase(it->session_id);
+    it = rechecks_.erase(it);
+  }
+  recheck_done_cv_.notify_all();
 }
 
 absl::StatusOr<Scorecard> SessionLedger::Close(const std::string& session_id,
                                                int64_t ended_at_ms, int64_t wait_ms) {
+  std::lock_guard<std::mutex> serial(close_mu_);
   // Refuse new batches first, then let the one in flight (if any) finish its commit, so that no
   // event lands after the session is scored.
   if (auto live = Load(session_id); live.ok()) {
@@ -435,8 +468,11 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   if (!events.ok()) return events.status();
   auto findings = storage_->ListFindings(session_id);
   if (!findings.ok()) return findings.status();
-  const int64_t end = record->state == SessionState::kClosed ? record->ended_at_ms
-                                                             : std::max<int64_t>(ended_at_ms, 0);
+  // The client names the end, but never earlier than its last event: a state still open or the
+  // last identity gap cannot be hidden by closing "at 0".
+  int64_t end = std::max<int64_t>(ended_at_ms, 0);
+  if (!events->empty()) end = std::max(end, events->back().event.at_ms);
+  if (record->state == SessionState::kClosed) end = record->ended_at_ms;
   Scorecard card = ScoreSession(*events, *findings, PolicyFor(assessment->kind), end);
   if (record->state == SessionState::kClosed) {
     card.verdict = record->verdict;

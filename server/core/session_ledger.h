@@ -80,6 +80,10 @@ class SessionLedger {
 
   LedgerStats stats() const;
 
+  // Drops everything of the learner held in memory: cached sessions (with their decrypted
+  // templates) and queued evidence re-checks (with their JPEGs). Called by a purge.
+  void ForgetLearner(const std::string& learner_id);
+
  private:
   struct LiveSession;
   struct Recheck;
@@ -114,6 +118,7 @@ class SessionLedger {
   std::deque<Recheck> rechecks_;                       // guarded by mu_
   std::map<std::string, int> pending_rechecks_;        // session -> count, guarded by mu_
   bool stopping_ = false;                              // guarded by mu_
+  std::mutex close_mu_;  // serialises Close: two overlapping closes must not both write
   std::thread recheck_thread_;
 };
 

@@ -8,7 +8,8 @@
 // KIND is an event kind name (IDENTITY_VERIFIED, FACE_ABSENT, ...). Identity events carry the
 // descriptor of face N (default 0) of --faces, the output of `proctor-face embed --json`, and
 // the client's distance to the reference the server returned; END events get the duration since
-// their BEGIN. Evidence chips are not sent.
+// their BEGIN. When --faces names chips (`proctor-face embed --json --chips DIR`), identity
+// events carry the face's chip as evidence, which the server re-embeds.
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -70,17 +71,30 @@ absl::StatusOr<std::vector<ScriptLine>> ParseScript(const std::string& path) {
   return lines;
 }
 
-// Every face descriptor in a `proctor-face embed --json` document, in order.
-absl::StatusOr<std::vector<std::vector<float>>> ReadFaces(const std::string& path) {
+struct ScriptFace {
+  std::vector<float> descriptor;
+  std::vector<uint8_t> chip_jpeg;  // empty when the faces file names no chip
+};
+
+// Every face in a `proctor-face embed --json [--chips DIR]` document, in order.
+absl::StatusOr<std::vector<ScriptFace>> ReadFaces(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read faces file ", path));
   const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
-  std::vector<std::vector<float>> faces;
+  std::vector<ScriptFace> faces;
   if (doc.is_object() && doc.contains("images")) {
     for (const auto& image : doc["images"]) {
       if (!image.contains("faces")) continue;
       for (const auto& face : image["faces"]) {
-        faces.push_back(face["descriptor"].get<std::vector<float>>());
+        ScriptFace f;
+        f.descriptor = face["descriptor"].get<std::vector<float>>();
+        if (face.contains("chip")) {
+          const std::string chip = face["chip"].get<std::string>();
+          std::ifstream in(chip, std::ios::binary);
+          if (!in) return absl::NotFoundError(absl::StrCat("cannot read chip ", chip));
+          f.chip_jpeg.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        faces.push_back(std::move(f));
       }
     }
   }
@@ -100,7 +114,7 @@ float Distance(const std::vector<float>& a, const google::protobuf::RepeatedFiel
 
 // Builds the chained events of the script for the opened session.
 absl::StatusOr<std::vector<Event>> BuildEvents(const std::vector<ScriptLine>& script,
-                                               const std::vector<std::vector<float>>& faces,
+                                               const std::vector<ScriptFace>& faces,
                                                const v1::OpenSessionResponse& opened) {
   std::vector<Event> events;
   std::map<EventKind, int64_t> begun;
@@ -121,7 +135,8 @@ absl::StatusOr<std::vector<Event>> BuildEvents(const std::vector<ScriptLine>& sc
         return absl::InvalidArgumentError(absl::StrCat("face=", line.face, " but --faces has ",
                                                        faces.size(), " face(s)"));
       }
-      e.descriptor = faces[line.face];
+      e.descriptor = faces[line.face].descriptor;
+      e.evidence_jpeg = faces[line.face].chip_jpeg;
       e.client_distance = Distance(e.descriptor, opened.reference_descriptor());
       e.face_count = 1;
     } else if (line.kind == EventKind::kMultipleFaces && line.phase == EventPhase::kBegin) {
@@ -144,6 +159,7 @@ void ToProto(const Event& e, v1::Event* p) {
   p->mutable_face_descriptor()->Assign(e.descriptor.begin(), e.descriptor.end());
   p->set_client_distance(e.client_distance);
   p->set_face_count(e.face_count);
+  p->set_evidence_jpeg(std::string(e.evidence_jpeg.begin(), e.evidence_jpeg.end()));
   p->set_detail(e.detail);
   p->set_prev_hash(std::string(e.prev_hash.begin(), e.prev_hash.end()));
 }

@@ -86,8 +86,10 @@ struct ProctorServer::Parts {
   std::unique_ptr<Storage> storage;
   std::unique_ptr<SealedBox> box;
   std::unique_ptr<EvidenceInspector> inspector;
-  std::unique_ptr<GroupCommitter> committer;
+  // The ledger outlives the committer: the committer's destructor commits what is queued and
+  // runs the ledger's callbacks.
   std::unique_ptr<SessionLedger> ledger;
+  std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<ProctorCore> core;
   std::unique_ptr<AdminServiceImpl> admin;
   std::unique_ptr<ReviewServiceImpl> review;

@@ -172,7 +172,7 @@ absl::Status MemoryStorage::UpdateSessionOutcome(const SessionRecord& session) {
 
 absl::Status MemoryStorage::AppendOne(const AppendBatch& batch) {
   ASSIGN_OR_RETURN(SessionRow * row, FindSession(batch.session_id));
-  RETURN_IF_ERROR(storage_rules::CheckBatch(batch, row->record.last_seq));
+  RETURN_IF_ERROR(storage_rules::CheckBatch(batch, row->record.last_seq, row->record.state));
   if (batch.events.empty()) return absl::OkStatus();
   for (const StoredEvent& stored : batch.events) {
     StoredEvent& copy = row->events.emplace_back(stored);

@@ -77,7 +77,8 @@ constexpr char kUpdateOutcome[] =
     "UPDATE sessions SET state = ?2, ended_at_ms = ?3, closed_at_unix_ms = ?4, risk_score = ?5, "
     "verdict = ?6, decision_note = ?7, decided_by = ?8 WHERE id = ?1";
 constexpr char kSessionSid[] = "SELECT sid FROM sessions WHERE id = ?1";
-constexpr char kSessionForAppend[] = "SELECT sid, last_seq FROM sessions WHERE id = ?1";
+constexpr char kSessionForAppend[] =
+    "SELECT sid, last_seq, state FROM sessions WHERE id = ?1";
 constexpr char kAdvanceSession[] =
     "UPDATE sessions SET last_seq = ?2, head_hash = ?3 WHERE sid = ?1";
 
@@ -345,8 +346,9 @@ absl::Status AppendOne(SqliteConnection& c, const AppendBatch& batch, SqliteStat
   }
   const int64_t sid = find.Int64(0);
   const auto stored_last_seq = static_cast<uint64_t>(find.Int64(1));
+  const auto state = static_cast<SessionState>(find.Int64(2));
   find.Reset();
-  outcome = storage_rules::CheckBatch(batch, stored_last_seq);
+  outcome = storage_rules::CheckBatch(batch, stored_last_seq, state);
   if (!outcome.ok() || batch.events.empty()) return absl::OkStatus();
   for (const StoredEvent& stored : batch.events) {
     insert.Reset();

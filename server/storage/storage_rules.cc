@@ -32,7 +32,11 @@ void PrepareNewSession(const std::string& learner_id, const std::string& assessm
   session.head_hash = Hash32{};
 }
 
-absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq) {
+absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq, SessionState state) {
+  if (state == SessionState::kClosed) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("session ", batch.session_id, " is closed; no more events"));
+  }
   if (stored_last_seq != batch.expected_last_seq) {
     return absl::AbortedError(absl::StrCat("session ", batch.session_id, ": expected last seq ",
                                            batch.expected_last_seq, ", but the stored one is ",

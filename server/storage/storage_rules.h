@@ -31,7 +31,9 @@ void PrepareNewSession(const std::string& learner_id, const std::string& assessm
 // Whether `batch` may be appended to a session whose stored last_seq is `stored_last_seq`:
 // ABORTED when expected_last_seq differs; INVALID_ARGUMENT when the events' seqs are not
 // expected_last_seq+1, +2, ... or an event names another session. An empty batch is OK.
-absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq);
+// FAILED_PRECONDITION when the session is closed: nothing is appended after it was scored, even
+// by another replica whose cache still thinks it open.
+absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq, SessionState state);
 
 }  // namespace proctor::server::storage_rules
 

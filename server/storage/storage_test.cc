@@ -355,6 +355,19 @@ TYPED_TEST(StorageTest, RedeemPassIsAllOrNothing) {
                            << opened.status();
 }
 
+TYPED_TEST(StorageTest, AppendBatchesRefusesClosedSessions) {
+  this->NewSession("s1", "l1", "a1");
+  this->Append(TestBatch("s1", 0, 1, 3));
+  SessionRecord closed = *this->storage_->GetSession("s1");
+  closed.state = SessionState::kClosed;
+  ASSERT_TRUE(this->storage_->UpdateSessionOutcome(closed).ok());
+  auto statuses = this->storage_->AppendBatches({TestBatch("s1", 3, 4, 5)});
+  ASSERT_TRUE(statuses.ok());
+  EXPECT_EQ((*statuses)[0].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(this->storage_->ListEvents("s1")->size(), 3u);
+  EXPECT_EQ(this->storage_->GetSession("s1")->last_seq, 3u);
+}
+
 TYPED_TEST(StorageTest, UpdateSessionOutcomeLeavesEventColumnsAlone) {
   this->NewSession("s1", "l1", "a1");
   this->Append(TestBatch("s1", 0, 1, 3));

@@ -415,7 +415,7 @@ TEST_F(ServerTest, AcknowledgedEventsSurviveSigkill) {
     }
     total_stored += stored;
     // The client resends everything from its last ack: duplicates are absorbed, the rest lands.
-    LearnerSession resume(server_.channel());
+    sessions[i]->set_wait_for_ready(true);
     std::vector<Event> rest(planned[i].begin() + acked[i], planned[i].end());
     for (size_t from = 0; from < rest.size(); from += kBatch) {
       std::vector<Event> batch(rest.begin() + from,

@@ -174,6 +174,7 @@ grpc::Status LearnerSession::SendSigned(const std::vector<Event>& events,
   grpc::ClientContext context;
   Authorize(&context, token_);
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  context.set_wait_for_ready(wait_for_ready_);
   auto stream = stub_->StreamEvents(&context);
   v1::EventBatch batch;
   for (const Event& e : events) server::EventToProto(e, batch.add_events());

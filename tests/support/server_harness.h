@@ -61,6 +61,9 @@ class LearnerSession {
                           v1::BatchAck* ack);
   grpc::Status Close(int64_t ended_at_ms, v1::CloseSessionResponse* response);
   std::string Sign(const std::vector<Event>& events) const;
+  // Like the real client after a server restart: calls wait for the channel to reconnect
+  // (within their deadline) instead of failing fast during reconnect backoff.
+  void set_wait_for_ready(bool wait) { wait_for_ready_ = wait; }
   // Forgets the last `n` events built by Next (to build a different event at a used seq).
   void Rewind(const std::vector<Event>& sent_before);
 
@@ -77,6 +80,7 @@ class LearnerSession {
   std::string session_id_;
   std::string token_;
   uint64_t next_seq_ = 1;
+  bool wait_for_ready_ = false;
   Hash32 head_{};
 };
 
