@@ -183,6 +183,17 @@ void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Eve
   if (!live.ok()) return reject(live.status());
   std::unique_lock<std::mutex> lock((*live)->mu);
   if ((*live)->closed) {
+    // A client that missed its last ack resends after the close: identical events are
+    // acknowledged (the contract), anything new is refused.
+    if (events.back().seq <= (*live)->last_seq) {
+      std::vector<Hash32> hashes(events.size());
+      for (size_t i = 0; i < events.size(); ++i) hashes[i] = EventDigest(events[i]);
+      absl::Status same = CheckResends(**live, events, hashes, events.size());
+      const IngestAck ack{(*live)->last_seq, static_cast<uint32_t>(events.size())};
+      lock.unlock();
+      if (same.ok()) return done(ack);
+      return reject(same);
+    }
     lock.unlock();
     return reject(absl::FailedPreconditionError("the session is closed; no more events"));
   }

@@ -148,7 +148,15 @@ TEST_F(SessionLedgerTest, RechecksEvidenceChipsAndRecordsDisagreement) {
   EXPECT_EQ((*findings)[0].kind, EventKind::kEvidenceMismatch);
   EXPECT_EQ((*findings)[0].event_seq, 2u);
   EXPECT_EQ(card->verdict, Verdict::kPendingReview);
-  // Closed: nothing more is accepted, and closing again keeps the outcome.
+  // Closed: a resend of what was stored is still acknowledged (the client may have missed the
+  // ack), nothing new is accepted, and closing again keeps the outcome.
+  seq_ = 0;
+  head_ = Hash32{};
+  std::vector<Event> resend = {Next(EventKind::kLivenessPassed),
+                               Next(EventKind::kIdentityVerified, probe, jpeg)};
+  auto again = Ingest(resend);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->duplicates, 2u);
   EXPECT_EQ(Ingest({Next(EventKind::kHeartbeat)}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ledger_.Close("s1", 9000)->verdict, Verdict::kPendingReview);
