@@ -4,6 +4,7 @@
 # (storage_append_bench) as the ceiling; prints both and their ratio.
 #   scripts/bench-ingest.sh [SESSIONS=1000] [EVENTS_PER_SESSION=300] [BATCH=5] [RATE=30]
 # RATE is events per second per session, sent as they fall due (0: as fast as acks return).
+# EVIDENCE_EVERY=K in the environment attaches a small JPEG to every K-th event (default 0).
 # Needs a release build (scripts/setup.sh).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +30,7 @@ echo "==> proctor-loadgen: $sessions sessions x $events events, batches of $batc
 cpu_before=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
 load=$("$bin/server/loadgen/proctor-loadgen" --server "127.0.0.1:$port" \
   --token "$(cat "$work/admin.token")" --sessions "$sessions" --events "$events" \
-  --batch "$batch" --rate "$rate" --json)
+  --batch "$batch" --rate "$rate" --evidence-every "${EVIDENCE_EVERY:-0}" --json)
 cpu_after=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
 echo "$load"
 echo "server CPU during the run: $(( (cpu_after - cpu_before) / $(getconf CLK_TCK) )) s" >&2
