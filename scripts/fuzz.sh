@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (tests/fuzz, a small project of its own) and runs each
+# for a bounded time: scripts/fuzz.sh [SECONDS=60]. Installs clang and its fuzzer runtime when
+# missing (root or sudo). A crash fails the script and leaves the crashing input in build/fuzz.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+seconds=${1:-60}
+
+# libclang-rt-14-dev holds the fuzzer runtime; it is only a Recommends of clang.
+missing=()
+for p in clang libclang-rt-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+cmake --build build/fuzz
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+cp tests/fuzz/corpus/event_validation/* "$corpus"/
+printf '==> event_validation_fuzz for %s s\n' "$seconds"
+(cd build/fuzz && ./event_validation_fuzz -max_total_time="$seconds" -print_final_stats=1 \
+  "$corpus" "$repo/tests/fuzz/corpus/event_validation" 2>&1 | tail -15)
