@@ -128,9 +128,9 @@ absl::StatusOr<SealedBox> SealedBox::OpenKeyFile(const std::string& path) {
       return absl::InternalError(
           absl::StrCat("creating key file ", path, ": ", std::strerror(errno)));
     }
-    const bool ok = ::write(fd, box.key_.data(), box.key_.size()) ==
-                        static_cast<ssize_t>(box.key_.size()) &&
-                    ::fsync(fd) == 0;
+    const bool ok =
+        ::write(fd, box.key_.data(), box.key_.size()) == static_cast<ssize_t>(box.key_.size()) &&
+        ::fsync(fd) == 0;
     ::close(fd);
     if (!ok) return absl::InternalError(absl::StrCat("writing key file ", path));
     return box;
@@ -144,9 +144,10 @@ absl::StatusOr<SealedBox> SealedBox::OpenKeyFile(const std::string& path) {
   const bool read_ok = size_ok && ::read(fd, box.key_.data(), 32) == 32;
   ::close(fd);
   if (!read_ok) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "key file ", path, " is not a 32-byte key; restore it from backup (without it the "
-        "encrypted templates and evidence cannot be read)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("key file ", path,
+                     " is not a 32-byte key; restore it from backup (without it the "
+                     "encrypted templates and evidence cannot be read)"));
   }
   return box;
 }
@@ -190,10 +191,10 @@ absl::StatusOr<std::vector<uint8_t>> SealedBox::Open(const std::vector<uint8_t>&
   }
   std::vector<uint8_t> out(sealed.size() - kNonce - kTag);
   unsigned long long written = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          out.data(), &written, nullptr, sealed.data() + kNonce, sealed.size() - kNonce,
-          reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), sealed.data(),
-          key_.data()) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &written, nullptr,
+                                                 sealed.data() + kNonce, sealed.size() - kNonce,
+                                                 reinterpret_cast<const uint8_t*>(ad.data()),
+                                                 ad.size(), sealed.data(), key_.data()) != 0) {
     return absl::DataLossError(
         "encrypted blob failed authentication (altered, moved, or sealed with another key)");
   }

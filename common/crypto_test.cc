@@ -94,8 +94,8 @@ TEST(SealedBoxTest, OpensWhatItSealedAndRejectsAnyChange) {
 }
 
 TEST(SealedBoxTest, KeyFileIsCreatedPrivateAndReused) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("proctor_key_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("proctor_key_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "storage.key").string();
   auto first = SealedBox::OpenKeyFile(path);
@@ -109,8 +109,7 @@ TEST(SealedBoxTest, KeyFileIsCreatedPrivateAndReused) {
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->Open(sealed, "ad").ok());
   std::ofstream(path, std::ios::trunc) << "short";
-  EXPECT_EQ(SealedBox::OpenKeyFile(path).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SealedBox::OpenKeyFile(path).status().code(), absl::StatusCode::kFailedPrecondition);
   std::filesystem::remove_all(dir);
 }
 
@@ -119,8 +118,7 @@ TEST(TokenTest, RandomTokensAreDistinctBase32AndHashStable) {
   EXPECT_EQ(a.size(), 32u);
   EXPECT_NE(a, b);
   EXPECT_EQ(a.find_first_not_of("abcdefghijklmnopqrstuvwxyz234567"), std::string::npos);
-  EXPECT_EQ(SecretHash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(SecretHash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(EventKindTest, NamesRoundTrip) {

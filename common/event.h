@@ -51,14 +51,14 @@ struct Event {
   uint64_t seq = 0;  // 1-based, contiguous within a session
   EventKind kind = EventKind::kUnspecified;
   EventPhase phase = EventPhase::kInstant;
-  int64_t at_ms = 0;                // media ms since session start
-  int64_t duration_ms = 0;          // phase kEnd only: how long the state lasted
-  std::vector<float> descriptor;    // identity events: 128 values; empty otherwise
-  float client_distance = -1.0f;    // identity events: the client's distance; -1 if absent
-  int32_t face_count = -1;          // faces in the frame; -1 when not applicable
+  int64_t at_ms = 0;                   // media ms since session start
+  int64_t duration_ms = 0;             // phase kEnd only: how long the state lasted
+  std::vector<float> descriptor;       // identity events: 128 values; empty otherwise
+  float client_distance = -1.0f;       // identity events: the client's distance; -1 if absent
+  int32_t face_count = -1;             // faces in the frame; -1 when not applicable
   std::vector<uint8_t> evidence_jpeg;  // optional JPEG chip or frame, <= kMaxEvidenceBytes
-  std::string detail;               // <= kMaxDetailBytes, UTF-8
-  Hash32 prev_hash{};               // hash of event seq-1; zeros for seq 1
+  std::string detail;                  // <= kMaxDetailBytes, UTF-8
+  Hash32 prev_hash{};                  // hash of event seq-1; zeros for seq 1
 };
 
 }  // namespace proctor

@@ -9,10 +9,10 @@
 #define PROCTOR_CONCAT_(a, b) PROCTOR_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    const ::absl::Status _status = (expr);    \
-    if (!_status.ok()) return _status;        \
+#define RETURN_IF_ERROR(expr)              \
+  do {                                     \
+    const ::absl::Status _status = (expr); \
+    if (!_status.ok()) return _status;     \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, MakeX());` binds the value or returns the error.

@@ -95,8 +95,8 @@ absl::StatusOr<std::vector<float>> BiometricInspector::EmbedEnrollmentPhoto(
   Release(std::move(analyzer));
   if (!faces.ok()) return faces.status();
   if (faces->size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "an enrollment photo must show exactly one face; found ", faces->size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("an enrollment photo must show exactly one face; found ", faces->size()));
   }
   const auto& descriptor = faces->front().descriptor;
   if (!descriptor) return absl::InternalError("analyzer returned no descriptor");

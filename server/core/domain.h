@@ -90,7 +90,7 @@ struct SessionRecord {
 struct StoredEvent {
   Event event;  // event.evidence_jpeg is left empty in storage; see sealed_evidence
   Hash32 hash{};
-  float server_distance = -1.0f;  // identity events: the server's distance to the template
+  float server_distance = -1.0f;         // identity events: the server's distance to the template
   std::vector<uint8_t> sealed_evidence;  // SealedBox output; empty when none or purged
   bool has_evidence = false;             // stays true after a purge: evidence existed
   int64_t received_at_unix_ms = 0;
@@ -127,10 +127,10 @@ struct ResultRecord {
 // Append-only record of examiner decisions and administrator actions.
 struct AuditEntry {
   int64_t at_unix_ms = 0;
-  std::string actor;   // token label
-  std::string action;  // "assessment.create", "review.decide", "learner.purge", ...
-  std::string subject; // the id acted on
-  std::string detail;  // never biometric data
+  std::string actor;    // token label
+  std::string action;   // "assessment.create", "review.decide", "learner.purge", ...
+  std::string subject;  // the id acted on
+  std::string detail;   // never biometric data
 };
 
 struct PurgeCounts {

@@ -57,9 +57,9 @@ absl::Status ValidateDescriptor(const Event& e) {
       return Bad(e, absl::StrCat("descriptor value ", i, " is not a finite number below 10"));
     }
   }
-  const bool distance_ok = e.client_distance == -1.0f ||
-                           (std::isfinite(e.client_distance) && e.client_distance >= 0.0f &&
-                            e.client_distance <= 4.0f);
+  const bool distance_ok =
+      e.client_distance == -1.0f ||
+      (std::isfinite(e.client_distance) && e.client_distance >= 0.0f && e.client_distance <= 4.0f);
   if (!distance_ok) return Bad(e, "client_distance must be -1 or within 0-4");
   return absl::OkStatus();
 }
@@ -116,8 +116,8 @@ absl::Status ValidateEvent(const Event& e) {
 
 absl::Status ValidateBatch(const std::vector<Event>& events) {
   if (events.empty() || events.size() > kMaxBatchEvents) {
-    return absl::InvalidArgumentError(absl::StrCat("a batch holds 1-", kMaxBatchEvents,
-                                                   " events, got ", events.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a batch holds 1-", kMaxBatchEvents, " events, got ", events.size()));
   }
   for (size_t i = 0; i < events.size(); ++i) {
     if (auto s = ValidateEvent(events[i]); !s.ok()) return s;

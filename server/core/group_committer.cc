@@ -38,9 +38,8 @@ void GroupCommitter::Run() {
       if (queue_.empty()) return;  // stopping, nothing left
       // Take whole batches up to the event limit (always at least one).
       size_t events = 0, taken = 0;
-      while (taken < queue_.size() &&
-             (taken == 0 || events + queue_[taken].batch.events.size() <=
-                                options_.max_events_per_commit)) {
+      while (taken < queue_.size() && (taken == 0 || events + queue_[taken].batch.events.size() <=
+                                                         options_.max_events_per_commit)) {
         events += queue_[taken].batch.events.size();
         ++taken;
       }

@@ -76,8 +76,8 @@ void ScoreSpan(EventKind kind, int64_t from, int64_t to, const Policy& p, ScoreB
   std::string detail = absl::StrCat(Seconds(length), " (tolerance ", Seconds(tolerance), ")");
   if (length > tolerance) {
     b.Add(StateRisk(kind, length - tolerance),
-          absl::StrCat(EventKindName(kind), " for ", Seconds(length), " from ",
-                       Seconds(from), ", over the ", Seconds(tolerance), " tolerance"));
+          absl::StrCat(EventKindName(kind), " for ", Seconds(length), " from ", Seconds(from),
+                       ", over the ", Seconds(tolerance), " tolerance"));
     if (kind == EventKind::kMultipleFaces && p.multiple_faces_forces_review) {
       b.ForceReview(absl::StrCat("MULTIPLE_FACES at ", Seconds(from)));
     }
@@ -144,10 +144,9 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
       b.Add(0.5, absl::StrCat("IDENTITY_MISMATCH at ", Seconds(e.at_ms)));
       b.ForceReview(absl::StrCat("IDENTITY_MISMATCH at ", Seconds(e.at_ms)));
       b.Flag(EventKind::kIdentityMismatch, e.at_ms, e.at_ms,
-             s.server_distance >= 0
-                 ? absl::StrFormat("distance %.3f > threshold %.2f", s.server_distance,
-                                   p.match_threshold)
-                 : std::string("reported by the client (no enrolled template)"));
+             s.server_distance >= 0 ? absl::StrFormat("distance %.3f > threshold %.2f",
+                                                      s.server_distance, p.match_threshold)
+                                    : std::string("reported by the client (no enrolled template)"));
       continue;
     }
     if (e.at_ms - last_verified > 2 * p.identity_interval_ms) ++gaps;
@@ -165,10 +164,10 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
   } else if (any_evidenced) {
     if (ended_at_ms - last_evidenced > p.evidence_interval_ms) ++evidence_gaps;
     if (evidence_gaps > 0) {
-      b.Add(std::min(0.3, 0.1 * evidence_gaps),
-            absl::StrCat(evidence_gaps, " stretch(es) longer than ",
-                         Seconds(p.evidence_interval_ms),
-                         " without an identity check backed by an evidence chip"));
+      b.Add(
+          std::min(0.3, 0.1 * evidence_gaps),
+          absl::StrCat(evidence_gaps, " stretch(es) longer than ", Seconds(p.evidence_interval_ms),
+                       " without an identity check backed by an evidence chip"));
     }
   }
   if (!any_verified) {
@@ -233,9 +232,8 @@ bool ServerSeesMismatch(const StoredEvent& s, const Policy& p) {
   return s.event.kind == EventKind::kIdentityMismatch;
 }
 
-Scorecard ScoreSession(const std::vector<StoredEvent>& events,
-                       const std::vector<Finding>& findings, const Policy& policy,
-                       int64_t ended_at_ms) {
+Scorecard ScoreSession(const std::vector<StoredEvent>& events, const std::vector<Finding>& findings,
+                       const Policy& policy, int64_t ended_at_ms) {
   ScoreBuilder b;
   ScoreStates(events, policy, ended_at_ms, b);
   ScoreIdentity(events, policy, ended_at_ms, b);

@@ -63,9 +63,8 @@ struct Scorecard {
 
 // Scores a finished session. `events` in seq order (server_distance filled), `findings` the
 // server's own, `ended_at_ms` the media time of the end (closes states still open).
-Scorecard ScoreSession(const std::vector<StoredEvent>& events,
-                       const std::vector<Finding>& findings, const Policy& policy,
-                       int64_t ended_at_ms);
+Scorecard ScoreSession(const std::vector<StoredEvent>& events, const std::vector<Finding>& findings,
+                       const Policy& policy, int64_t ended_at_ms);
 
 // Identity decision the server draws from its own distance, or the client's claim when the
 // learner has no template (server_distance < 0).

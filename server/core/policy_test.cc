@@ -162,7 +162,8 @@ TEST(ScoreSessionTest, LongStretchWithoutEvidenceAddsRisk) {
 
 TEST(ResultStatusTest, FollowsTheVerdict) {
   EXPECT_EQ(ResultStatusFor(SessionState::kOpen, Verdict::kNone), ResultStatus::kPendingReview);
-  EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kAutoAccepted), ResultStatus::kOfficial);
+  EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kAutoAccepted),
+            ResultStatus::kOfficial);
   EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kAccepted), ResultStatus::kOfficial);
   EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kPendingReview),
             ResultStatus::kPendingReview);

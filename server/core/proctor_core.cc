@@ -71,7 +71,8 @@ absl::Status ProctorCore::Require(const Principal& who, std::initializer_list<Ro
 
 absl::StatusOr<std::string> ProctorCore::BootstrapAdminToken(const std::string& label) {
   const std::string token = RandomToken(20);
-  RETURN_IF_ERROR(storage_->PutToken({SecretHash(token), Role::kAdministrator, label, "", clock_()}));
+  RETURN_IF_ERROR(
+      storage_->PutToken({SecretHash(token), Role::kAdministrator, label, "", clock_()}));
   return token;
 }
 
@@ -116,8 +117,8 @@ absl::StatusOr<int> ProctorCore::EnrollLearner(const Principal& who, const std::
   }
   RETURN_IF_ERROR(storage_->UpsertLearner(learner_id, name));
   if (!sealed.empty()) RETURN_IF_ERROR(storage_->ReplaceTemplates(learner_id, sealed));
-  RETURN_IF_ERROR(Audit(who, "learner.enroll", learner_id,
-                        absl::StrCat(photos.size(), " photo(s)")));
+  RETURN_IF_ERROR(
+      Audit(who, "learner.enroll", learner_id, absl::StrCat(photos.size(), " photo(s)")));
   ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(learner_id));
   return learner.template_count;
 }
@@ -176,12 +177,12 @@ absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
   session.id = absl::StrCat("s-", RandomToken(10));
   session.client_public_key = key;
   session.opened_at_unix_ms = clock_();
-  TokenRecord token{SecretHash(out.session_token), Role::kLearner, "learner", session.id,
-                    clock_()};
+  TokenRecord token{SecretHash(out.session_token), Role::kLearner, "learner", session.id, clock_()};
   auto opened = storage_->RedeemPass(SecretHash(pass), clock_(), session, token);
   if (absl::IsNotFound(opened.status())) return absl::UnauthenticatedError("unknown exam pass");
   if (absl::IsFailedPrecondition(opened.status())) {
-    return absl::UnauthenticatedError(absl::StrCat("exam pass refused: ", opened.status().message()));
+    return absl::UnauthenticatedError(
+        absl::StrCat("exam pass refused: ", opened.status().message()));
   }
   if (!opened.ok()) return opened.status();
   out.session = *opened;
@@ -243,32 +244,30 @@ absl::StatusOr<Verdict> ProctorCore::Decide(const Principal& who, const std::str
   session.decision_note = note;
   session.decided_by = who.label;
   RETURN_IF_ERROR(storage_->UpdateSessionOutcome(session));
-  RETURN_IF_ERROR(Audit(who, "review.decide", session_id,
-                        absl::StrCat(VerdictName(verdict), ": ", note)));
+  RETURN_IF_ERROR(
+      Audit(who, "review.decide", session_id, absl::StrCat(VerdictName(verdict), ": ", note)));
   return verdict;
 }
 
 absl::StatusOr<ResultStatus> ProctorCore::SubmitResult(const Principal& who,
-                                                       const std::string& session_id,
-                                                       double score, double max_score) {
+                                                       const std::string& session_id, double score,
+                                                       double max_score) {
   RETURN_IF_ERROR(Require(who, {Role::kLmsConnector, Role::kAdministrator}));
   if (!std::isfinite(score) || !std::isfinite(max_score) || max_score <= 0 || max_score > 1e6 ||
       score < 0 || score > max_score) {
     return absl::InvalidArgumentError("need 0 <= score <= max_score, 0 < max_score <= 1e6");
   }
   ASSIGN_OR_RETURN(SessionRecord session, storage_->GetSession(session_id));
-  RETURN_IF_ERROR(storage_->PutResult(
-      {session_id, session.learner_id, session.assessment_id, score, max_score, clock_(),
-       who.label}));
-  RETURN_IF_ERROR(Audit(who, "result.submit", session_id,
-                        absl::StrFormat("%g / %g", score, max_score)));
+  RETURN_IF_ERROR(storage_->PutResult({session_id, session.learner_id, session.assessment_id, score,
+                                       max_score, clock_(), who.label}));
+  RETURN_IF_ERROR(
+      Audit(who, "result.submit", session_id, absl::StrFormat("%g / %g", score, max_score)));
   return ResultStatusFor(session.state, session.verdict);
 }
 
-absl::StatusOr<std::vector<ResultView>> ProctorCore::ListResults(
-    const Principal& who, const std::string& assessment_id) {
-  RETURN_IF_ERROR(
-      Require(who, {Role::kLmsConnector, Role::kAdministrator, Role::kExaminer}));
+absl::StatusOr<std::vector<ResultView>> ProctorCore::ListResults(const Principal& who,
+                                                                 const std::string& assessment_id) {
+  RETURN_IF_ERROR(Require(who, {Role::kLmsConnector, Role::kAdministrator, Role::kExaminer}));
   ASSIGN_OR_RETURN(auto results, storage_->ListResults(assessment_id));
   std::vector<ResultView> out;
   for (ResultRecord& r : results) {

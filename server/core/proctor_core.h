@@ -75,8 +75,7 @@ class ProctorCore {
                                     const std::vector<std::vector<uint8_t>>& photos);
   absl::StatusOr<IssuedPass> IssuePass(const Principal& who, const std::string& learner_id,
                                        const std::string& assessment_id, int64_t valid_seconds);
-  absl::StatusOr<std::string> IssueToken(const Principal& who, Role role,
-                                         const std::string& label);
+  absl::StatusOr<std::string> IssueToken(const Principal& who, Role role, const std::string& label);
   absl::StatusOr<PurgeCounts> PurgeLearner(const Principal& who, const std::string& learner_id);
 
   // The pass is the credential: UNAUTHENTICATED when unknown, used or expired.
@@ -84,8 +83,7 @@ class ProctorCore {
                                             const std::vector<uint8_t>& client_public_key);
   absl::StatusOr<Scorecard> CloseSession(const Principal& who, int64_t ended_at_ms);
 
-  absl::StatusOr<std::vector<SessionRecord>> ListSessions(const Principal& who,
-                                                          bool flagged_only);
+  absl::StatusOr<std::vector<SessionRecord>> ListSessions(const Principal& who, bool flagged_only);
   absl::StatusOr<SessionView> GetSession(const Principal& who, const std::string& session_id);
   absl::StatusOr<Verdict> Decide(const Principal& who, const std::string& session_id,
                                  Verdict verdict, const std::string& note);

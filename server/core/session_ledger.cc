@@ -24,7 +24,8 @@ double Distance(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 // Smallest distance to any template; -1 when there is none.
-float NearestTemplate(const std::vector<float>& d, const std::vector<std::vector<float>>& templates) {
+float NearestTemplate(const std::vector<float>& d,
+                      const std::vector<std::vector<float>>& templates) {
   double best = -1;
   for (const auto& t : templates) {
     const double dist = Distance(d, t);
@@ -173,9 +174,9 @@ void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Eve
   };
   for (const Event& e : events) {
     if (e.session_id != caller_session_id) {
-      return reject(absl::PermissionDeniedError(absl::StrCat(
-          "event seq ", e.seq, " names session '", e.session_id,
-          "', but this stream belongs to session '", caller_session_id, "'")));
+      return reject(absl::PermissionDeniedError(
+          absl::StrCat("event seq ", e.seq, " names session '", e.session_id,
+                       "', but this stream belongs to session '", caller_session_id, "'")));
     }
   }
   if (auto s = ValidateBatch(events); !s.ok()) return reject(s);
@@ -231,9 +232,9 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
   std::vector<Hash32> hashes(events.size());
   for (size_t i = 0; i < events.size(); ++i) hashes[i] = EventDigest(events[i]);
   if (!VerifySignature(live.key, hashes.back().data(), hashes.back().size(), signature)) {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "the signature over the batch head (seq ", events.back().seq,
-        ") does not verify with this session's key"));
+    return absl::UnauthenticatedError(absl::StrCat("the signature over the batch head (seq ",
+                                                   events.back().seq,
+                                                   ") does not verify with this session's key"));
   }
   size_t resent = 0;
   while (resent < events.size() && events[resent].seq <= live.last_seq) ++resent;
@@ -251,7 +252,8 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
     StoredEvent stored;
     stored.hash = hashes[i];
     stored.received_at_unix_ms = now;
-    if (IsIdentityKind(e.kind)) stored.server_distance = NearestTemplate(e.descriptor, live.templates);
+    if (IsIdentityKind(e.kind))
+      stored.server_distance = NearestTemplate(e.descriptor, live.templates);
     if (!e.evidence_jpeg.empty()) {
       stored.has_evidence = true;
       stored.sealed_evidence = box_->Seal(e.evidence_jpeg, EvidenceAd(live.id, e.seq));
@@ -285,9 +287,10 @@ absl::Status SessionLedger::CheckResends(LiveSession& live, const std::vector<Ev
   }
   for (size_t i = 0; i < resent; ++i) {
     if ((*stored)[i] != hashes[i]) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "seq ", events[i].seq, " was already recorded with different content (a fork of the "
-          "session's hash chain); it cannot be replaced"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("seq ", events[i].seq,
+                       " was already recorded with different content (a fork of the "
+                       "session's hash chain); it cannot be replaced"));
     }
   }
   return absl::OkStatus();
@@ -297,16 +300,16 @@ absl::Status SessionLedger::CheckNewEvents(LiveSession& live, std::vector<Event>
                                            const std::vector<Hash32>& hashes, size_t first_new) {
   if (first_new == events.size()) return absl::OkStatus();
   if (events[first_new].seq != live.last_seq + 1) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "gap in the session: expected seq ", live.last_seq + 1, ", got seq ",
-        events[first_new].seq, "; resend from seq ", live.last_seq + 1));
+    return absl::FailedPreconditionError(
+        absl::StrCat("gap in the session: expected seq ", live.last_seq + 1, ", got seq ",
+                     events[first_new].seq, "; resend from seq ", live.last_seq + 1));
   }
   Hash32 expected = first_new == 0 ? live.head : hashes[first_new - 1];
   for (size_t i = first_new; i < events.size(); ++i) {
     if (events[i].prev_hash != expected) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "broken hash chain at seq ", events[i].seq,
-          ": prev_hash is not the hash of the event before it"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("broken hash chain at seq ", events[i].seq,
+                       ": prev_hash is not the hash of the event before it"));
     }
     expected = hashes[i];
   }
@@ -405,7 +408,8 @@ void SessionLedger::RunRecheck(const Recheck& r) {
       finding.distance = static_cast<float>(drift);
       finding.detail = absl::StrFormat(
           "evidence chip of seq %d re-embeds %.3f away from the descriptor the client sent "
-          "(tolerance %.2f)", r.seq, drift, r.policy.chip_tolerance);
+          "(tolerance %.2f)",
+          r.seq, drift, r.policy.chip_tolerance);
     } else if (r.claimed_kind == EventKind::kIdentityVerified && nearest >= 0 &&
                nearest > r.policy.match_threshold) {
       finding.distance = nearest;
@@ -444,8 +448,8 @@ void SessionLedger::ForgetLearner(const std::string& learner_id) {
   recheck_done_cv_.notify_all();
 }
 
-absl::StatusOr<Scorecard> SessionLedger::Close(const std::string& session_id,
-                                               int64_t ended_at_ms, int64_t wait_ms) {
+absl::StatusOr<Scorecard> SessionLedger::Close(const std::string& session_id, int64_t ended_at_ms,
+                                               int64_t wait_ms) {
   std::lock_guard<std::mutex> serial(close_mu_);
   // Refuse new batches first, then let the one in flight (if any) finish its commit, so that no
   // event lands after the session is scored.

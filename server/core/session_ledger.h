@@ -97,8 +97,8 @@ class SessionLedger {
                             const std::vector<Hash32>& hashes, size_t resent);
   absl::Status CheckNewEvents(LiveSession& live, std::vector<Event>& events,
                               const std::vector<Hash32>& hashes, size_t first_new);
-  void OnCommitted(const std::shared_ptr<LiveSession>& live, Prepared prepared,
-                   absl::Status status, const IngestDone& done);
+  void OnCommitted(const std::shared_ptr<LiveSession>& live, Prepared prepared, absl::Status status,
+                   const IngestDone& done);
   absl::StatusOr<Scorecard> ScoreAndStore(const std::string& session_id, int64_t ended_at_ms);
   void QueueRechecks(LiveSession& live, std::vector<Recheck> rechecks);
   void RecheckLoop();
@@ -112,12 +112,12 @@ class SessionLedger {
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<LiveSession>> sessions_;  // guarded by mu_
-  LedgerStats stats_;                                              // guarded by mu_
+  LedgerStats stats_;                                             // guarded by mu_
   std::condition_variable recheck_cv_;
   std::condition_variable recheck_done_cv_;
-  std::deque<Recheck> rechecks_;                       // guarded by mu_
-  std::map<std::string, int> pending_rechecks_;        // session -> count, guarded by mu_
-  bool stopping_ = false;                              // guarded by mu_
+  std::deque<Recheck> rechecks_;                 // guarded by mu_
+  std::map<std::string, int> pending_rechecks_;  // session -> count, guarded by mu_
+  bool stopping_ = false;                        // guarded by mu_
   std::mutex close_mu_;  // serialises Close: two overlapping closes must not both write
   std::thread recheck_thread_;
 };

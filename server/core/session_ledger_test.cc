@@ -51,8 +51,9 @@ class SessionLedgerTest : public ::testing::Test {
     ASSERT_TRUE(storage_.CreateAssessment({"a", "c", "t", AssessmentKind::kFinal, 0}).ok());
     ASSERT_TRUE(storage_.UpsertLearner("l", "L").ok());
     std::vector<float> enrolled(128, 0.0f);
-    ASSERT_TRUE(storage_.ReplaceTemplates(
-        "l", {box_.Seal(DescriptorBytes(enrolled), TemplateAd("l"))}).ok());
+    ASSERT_TRUE(
+        storage_.ReplaceTemplates("l", {box_.Seal(DescriptorBytes(enrolled), TemplateAd("l"))})
+            .ok());
     ASSERT_TRUE(storage_.PutPass({"ph", "l", "a", 10'000, false}).ok());
     SessionRecord s;
     s.id = "s1";
@@ -138,8 +139,9 @@ TEST_F(SessionLedgerTest, RechecksEvidenceChipsAndRecordsDisagreement) {
   std::vector<float> probe(128, 0.0f);
   const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
   inspector_.chip_descriptor.assign(128, 0.1f);  // 1.13 away from what the client sent
-  ASSERT_TRUE(Ingest({Next(EventKind::kLivenessPassed),
-                      Next(EventKind::kIdentityVerified, probe, jpeg)}).ok());
+  ASSERT_TRUE(
+      Ingest({Next(EventKind::kLivenessPassed), Next(EventKind::kIdentityVerified, probe, jpeg)})
+          .ok());
   auto card = ledger_.Close("s1", 5000);
   ASSERT_TRUE(card.ok()) << card.status();
   EXPECT_EQ(inspector_.chips.load(), 1);  // FINAL re-checks every chip
@@ -168,7 +170,8 @@ TEST_F(SessionLedgerTest, EvidenceIsSealedAtRest) {
   auto sealed = storage_.GetEvidence("s1", 1);
   ASSERT_TRUE(sealed.ok());
   EXPECT_EQ(std::search(sealed->begin(), sealed->end(), jpeg.begin() + 2, jpeg.begin() + 6),
-            sealed->end()) << "plain evidence bytes found in storage";
+            sealed->end())
+      << "plain evidence bytes found in storage";
   auto opened = box_.Open(*sealed, EvidenceAd("s1", 1));
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(*opened, jpeg);

@@ -60,10 +60,15 @@ absl::StatusOr<std::vector<ScriptLine>> ParseScript(const std::string& path) {
     }
     line.kind = *parsed;
     while (words >> word) {
-      if (word == "BEGIN") line.phase = EventPhase::kBegin;
-      else if (word == "END") line.phase = EventPhase::kEnd;
-      else if (word.rfind("face=", 0) == 0) line.face = std::stoul(word.substr(5));
-      else return absl::InvalidArgumentError(absl::StrCat(path, ":", number, ": unknown '", word, "'"));
+      if (word == "BEGIN")
+        line.phase = EventPhase::kBegin;
+      else if (word == "END")
+        line.phase = EventPhase::kEnd;
+      else if (word.rfind("face=", 0) == 0)
+        line.face = std::stoul(word.substr(5));
+      else
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", number, ": unknown '", word, "'"));
     }
     lines.push_back(line);
   }
@@ -132,8 +137,8 @@ absl::StatusOr<std::vector<Event>> BuildEvents(const std::vector<ScriptLine>& sc
     }
     if (line.kind == EventKind::kIdentityVerified || line.kind == EventKind::kIdentityMismatch) {
       if (line.face >= faces.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("face=", line.face, " but --faces has ",
-                                                       faces.size(), " face(s)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("face=", line.face, " but --faces has ", faces.size(), " face(s)"));
       }
       e.descriptor = faces[line.face].descriptor;
       e.evidence_jpeg = faces[line.face].chip_jpeg;
@@ -165,9 +170,9 @@ void ToProto(const Event& e, v1::Event* p) {
 }
 
 // Streams the events in batches on one stream, one batch in flight; returns the last acked seq.
-grpc::Status Stream(v1::SessionService::Stub& stub,
-                    const std::string& session_token, const std::vector<Event>& events,
-                    const SigningKey& key, int batch_size, uint64_t* acked) {
+grpc::Status Stream(v1::SessionService::Stub& stub, const std::string& session_token,
+                    const std::vector<Event>& events, const SigningKey& key, int batch_size,
+                    uint64_t* acked) {
   grpc::ClientContext call;
   PrepareCall(&call, session_token, 60);
   auto stream = stub.StreamEvents(&call);
@@ -197,16 +202,16 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
   open.set_pass(options.pass);
   open.set_client_public_key(std::string(key.public_key().begin(), key.public_key().end()));
   v1::OpenSessionResponse opened;
-  grpc::Status status = context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
+  grpc::Status status =
+      context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
   if (!status.ok()) return context.ReportRpcError("opening the session", status);
   auto events = BuildEvents(*script, *faces, opened);
   if (!events.ok()) return ReportLocalError(std::string(events.status().message()));
   uint64_t acked = 0;
   status = Stream(*stub, opened.session_token(), *events, key, options.batch, &acked);
   if (!status.ok()) return context.ReportRpcError("streaming events", status);
-  nlohmann::json out = {{"session_id", opened.session_id()},
-                        {"sent", events->size()},
-                        {"acked", acked}};
+  nlohmann::json out = {
+      {"session_id", opened.session_id()}, {"sent", events->size()}, {"acked", acked}};
   if (!options.keep_open) {
     grpc::ClientContext call;
     PrepareCall(&call, opened.session_token(), 60);
@@ -238,14 +243,16 @@ void AddReplayCommand(CLI::App* session_group, CommandAction* action) {
   auto options = std::make_shared<ReplayOptions>();
   CLI::App* replay = session_group->add_subcommand(
       "replay", "Play a scripted session as a learner's client would (demos, drills)");
-  replay->add_option("--pass", options->pass, "One-time exam pass (from `pass issue`)")
-      ->required();
+  replay->add_option("--pass", options->pass, "One-time exam pass (from `pass issue`)")->required();
   replay->add_option("--script", options->script, "Script: 'AT_MS KIND [BEGIN|END] [face=N]' lines")
-      ->required()->check(CLI::ExistingFile);
+      ->required()
+      ->check(CLI::ExistingFile);
   replay->add_option("--faces", options->faces, "`proctor-face embed --json` output")
-      ->required()->check(CLI::ExistingFile);
+      ->required()
+      ->check(CLI::ExistingFile);
   replay->add_option("--batch", options->batch, "Events per batch, 1-500")
-      ->capture_default_str()->check(CLI::Range(1, 500));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 500));
   replay->add_flag("--keep-open", options->keep_open, "Do not close the session at the end");
   SetActionOnParse(replay, action, options, &RunReplay);
 }

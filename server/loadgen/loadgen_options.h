@@ -14,10 +14,10 @@ struct LoadgenOptions {
   std::string token;   // --token, administrator token; empty: $PROCTOR_TOKEN, $PROCTOR_TOKEN_FILE
   std::string tls_ca;  // --tls-ca, PEM file of the CA to trust; empty: plaintext
   int sessions = 100;  // --sessions, concurrent sessions, 1-100000
-  int64_t events = 1000;               // --events, events per session, 1-10^9
-  int batch = 50;                      // --batch, events per batch, 1-500 (the server's limit)
-  double rate = 0;  // --rate, events per second per session (paced, open loop); 0: as fast as
-                   // acks return (closed loop)
+  int64_t events = 1000;  // --events, events per session, 1-10^9
+  int batch = 50;         // --batch, events per batch, 1-500 (the server's limit)
+  double rate = 0;        // --rate, events per second per session (paced, open loop); 0: as fast as
+                          // acks return (closed loop)
   int evidence_every = 0;              // --evidence-every, a JPEG on every K-th event; 0: never
   std::string assessment = "loadgen";  // --assessment, created when missing
   int channels = 4;       // --channels, gRPC connections the streams spread over, 1-256

@@ -126,9 +126,9 @@ TimedOutcome StreamAll(const LoadgenOptions& options,
     const double interval_s = options.batch / options.rate;
     for (size_t i = 0; i < streamers.size(); ++i) {
       const double offset_s = interval_s * static_cast<double>(i) / streamers.size();
-      streamers[i]->Pace(&pacer, options.rate,
-                         std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(offset_s)));
+      streamers[i]->Pace(
+          &pacer, options.rate,
+          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(offset_s)));
     }
   }
   const Clock::time_point start = Clock::now();

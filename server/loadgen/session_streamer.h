@@ -82,7 +82,7 @@ class SessionStreamer final : public grpc::ClientBidiReactor<v1::EventBatch, v1:
   double events_per_s_ = 0;
   std::chrono::steady_clock::duration offset_{};
   std::chrono::steady_clock::time_point started_;
-  int64_t events_written_ = 0;  // by this stream, updated before the next batch is sent
+  int64_t events_written_ = 0;           // by this stream, updated before the next batch is sent
   std::vector<BatchLatency> latencies_;  // appended by OnReadDone, one batch at a time
   std::string protocol_error_;
   grpc::Status status_;

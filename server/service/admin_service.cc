@@ -176,8 +176,8 @@ grpc::Status ResultServiceImpl::SubmitResult(grpc::ServerContext* context,
                                              const v1::SubmitResultRequest* request,
                                              v1::SubmitResultResponse* response) {
   return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
-    auto status = core_->SubmitResult(who, request->session_id(), request->score(),
-                                      request->max_score());
+    auto status =
+        core_->SubmitResult(who, request->session_id(), request->score(), request->max_score());
     if (!status.ok()) return status.status();
     response->set_status(ResultStatusToProto(*status));
     return absl::OkStatus();

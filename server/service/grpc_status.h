@@ -3,9 +3,9 @@
 #ifndef PROCTOR_SERVER_SERVICE_GRPC_STATUS_H_
 #define PROCTOR_SERVER_SERVICE_GRPC_STATUS_H_
 
-#include <string>
-
 #include <grpcpp/grpcpp.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 

@@ -1,7 +1,10 @@
 #include "server/service/proctor_server.h"
 
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,10 +14,6 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -40,9 +39,8 @@ int64_t NowUnixMs() {
 }
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerOptions& options) {
-  std::string db = options.db.empty()
-                       ? absl::StrCat("sqlite:", options.data_dir, "/proctor.db")
-                       : options.db;
+  std::string db =
+      options.db.empty() ? absl::StrCat("sqlite:", options.data_dir, "/proctor.db") : options.db;
   if (db == "memory:") return std::unique_ptr<Storage>(new MemoryStorage());
   if (absl::StartsWith(db, "sqlite:")) {
     auto storage = SqliteStorage::Open(db.substr(7));
@@ -130,14 +128,15 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   auto box = SealedBox::OpenKeyFile(options.data_dir + "/storage.key");
   if (!box.ok()) return box.status();
   parts->box = std::make_unique<SealedBox>(std::move(*box));
-  auto inspector = BiometricInspector::Create(
-      biometrics::ResolveModelsDir(options.models_dir), options.analyzers);
+  auto inspector = BiometricInspector::Create(biometrics::ResolveModelsDir(options.models_dir),
+                                              options.analyzers);
   if (!inspector.ok()) return inspector.status();
   parts->inspector = std::move(*inspector);
-  parts->committer = std::make_unique<GroupCommitter>(parts->storage.get(), GroupCommitterOptions{});
-  parts->ledger = std::make_unique<SessionLedger>(parts->storage.get(), parts->committer.get(),
-                                                  parts->box.get(), parts->inspector.get(),
-                                                  NowUnixMs);
+  parts->committer =
+      std::make_unique<GroupCommitter>(parts->storage.get(), GroupCommitterOptions{});
+  parts->ledger =
+      std::make_unique<SessionLedger>(parts->storage.get(), parts->committer.get(),
+                                      parts->box.get(), parts->inspector.get(), NowUnixMs);
   parts->core = std::make_unique<ProctorCore>(parts->storage.get(), parts->ledger.get(),
                                               parts->box.get(), parts->inspector.get(), NowUnixMs);
   if (auto s = EnsureAdminToken(*parts->core, options.data_dir); !s.ok()) return s;

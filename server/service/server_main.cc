@@ -8,8 +8,9 @@
 int main(int argc, char** argv) {
   try {
     proctor::server::ServerOptions options;
-    CLI::App app{"proctor-server: enrolls learners, records signed proctoring events, scores "
-                 "sessions and records assessment results."};
+    CLI::App app{
+        "proctor-server: enrolls learners, records signed proctoring events, scores "
+        "sessions and records assessment results."};
     app.add_option("--listen", options.listen, "gRPC address host:port")->capture_default_str();
     app.add_option("--http", options.http, "HTTP console address (later release)")
         ->capture_default_str();

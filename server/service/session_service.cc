@@ -34,9 +34,9 @@ class EventStream final : public Stream {
       events.push_back(std::move(*e));
     }
     if (batch_.head_signature().size() != 64) {
-      return Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 absl::StrCat("head_signature must be 64 bytes, got ",
-                                              batch_.head_signature().size())));
+      return Finish(grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("head_signature must be 64 bytes, got ", batch_.head_signature().size())));
     }
     Signature signature;
     std::copy(batch_.head_signature().begin(), batch_.head_signature().end(), signature.begin());

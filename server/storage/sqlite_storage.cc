@@ -77,8 +77,7 @@ constexpr char kUpdateOutcome[] =
     "UPDATE sessions SET state = ?2, ended_at_ms = ?3, closed_at_unix_ms = ?4, risk_score = ?5, "
     "verdict = ?6, decision_note = ?7, decided_by = ?8 WHERE id = ?1";
 constexpr char kSessionSid[] = "SELECT sid FROM sessions WHERE id = ?1";
-constexpr char kSessionForAppend[] =
-    "SELECT sid, last_seq, state FROM sessions WHERE id = ?1";
+constexpr char kSessionForAppend[] = "SELECT sid, last_seq, state FROM sessions WHERE id = ?1";
 constexpr char kAdvanceSession[] =
     "UPDATE sessions SET last_seq = ?2, head_hash = ?3 WHERE sid = ?1";
 

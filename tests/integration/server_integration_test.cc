@@ -393,7 +393,14 @@ TEST_F(ServerTest, AcknowledgedEventsSurviveSigkill) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Kill once the load is well under way (not after a fixed time: a loaded CI machine is slow).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    uint64_t so_far = 0;
+    for (auto& a : acked) so_far += a;
+    if (so_far >= 10000 || std::chrono::steady_clock::now() > give_up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   server_.Kill();
   for (auto& t : streams) t.join();
   uint64_t total_acked = 0;
