@@ -21,6 +21,7 @@
 #include "proctor/v1/session.grpc.pb.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
+#include "server/service/proto_convert.h"
 
 namespace proctor::ctl {
 namespace {
@@ -154,21 +155,6 @@ absl::StatusOr<std::vector<Event>> BuildEvents(const std::vector<ScriptLine>& sc
   return events;
 }
 
-void ToProto(const Event& e, v1::Event* p) {
-  p->set_session_id(e.session_id);
-  p->set_seq(e.seq);
-  p->set_kind(static_cast<v1::EventKind>(e.kind));
-  p->set_phase(static_cast<v1::EventPhase>(e.phase));
-  p->set_at_ms(e.at_ms);
-  p->set_duration_ms(e.duration_ms);
-  p->mutable_face_descriptor()->Assign(e.descriptor.begin(), e.descriptor.end());
-  p->set_client_distance(e.client_distance);
-  p->set_face_count(e.face_count);
-  p->set_evidence_jpeg(std::string(e.evidence_jpeg.begin(), e.evidence_jpeg.end()));
-  p->set_detail(e.detail);
-  p->set_prev_hash(std::string(e.prev_hash.begin(), e.prev_hash.end()));
-}
-
 // Streams the events in batches on one stream, one batch in flight; returns the last acked seq.
 grpc::Status Stream(v1::SessionService::Stub& stub, const std::string& session_token,
                     const std::vector<Event>& events, const SigningKey& key, int batch_size,
@@ -179,7 +165,7 @@ grpc::Status Stream(v1::SessionService::Stub& stub, const std::string& session_t
   for (size_t from = 0; from < events.size(); from += batch_size) {
     const size_t to = std::min(events.size(), from + batch_size);
     v1::EventBatch batch;
-    for (size_t i = from; i < to; ++i) ToProto(events[i], batch.add_events());
+    for (size_t i = from; i < to; ++i) server::EventToProto(events[i], batch.add_events());
     const Hash32 h = EventDigest(events[to - 1]);
     const Signature sig = key.Sign(h.data(), h.size());
     batch.set_head_signature(std::string(sig.begin(), sig.end()));
