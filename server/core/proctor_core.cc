@@ -202,6 +202,11 @@ absl::StatusOr<Scorecard> ProctorCore::CloseSession(const Principal& who, int64_
   return ledger_->Close(who.session_id, ended_at_ms);
 }
 
+absl::StatusOr<SessionRecord> ProctorCore::SessionHead(const Principal& who) {
+  RETURN_IF_ERROR(Require(who, {Role::kLearner}));
+  return storage_->GetSession(who.session_id);
+}
+
 absl::StatusOr<std::vector<SessionRecord>> ProctorCore::ListSessions(const Principal& who,
                                                                      bool flagged_only) {
   RETURN_IF_ERROR(Require(who, {Role::kAdministrator, Role::kExaminer}));

@@ -82,6 +82,9 @@ class ProctorCore {
   absl::StatusOr<OpenedSession> OpenSession(const std::string& pass,
                                             const std::vector<uint8_t>& client_public_key);
   absl::StatusOr<Scorecard> CloseSession(const Principal& who, int64_t ended_at_ms);
+  // The learner's own session as stored (last_seq, head_hash, state, verdict): where a
+  // reconnecting client resumes.
+  absl::StatusOr<SessionRecord> SessionHead(const Principal& who);
 
   absl::StatusOr<std::vector<SessionRecord>> ListSessions(const Principal& who, bool flagged_only);
   absl::StatusOr<SessionView> GetSession(const Principal& who, const std::string& session_id);

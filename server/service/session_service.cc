@@ -110,4 +110,19 @@ grpc::ServerUnaryReactor* SessionServiceImpl::CloseSession(grpc::CallbackServerC
   return FinishUnary(context, absl::OkStatus());
 }
 
+grpc::ServerUnaryReactor* SessionServiceImpl::GetSessionHead(
+    grpc::CallbackServerContext* context, const v1::GetSessionHeadRequest* /*request*/,
+    v1::GetSessionHeadResponse* response) {
+  auto who = core_->Authenticate(BearerToken(*context));
+  if (!who.ok()) return FinishUnary(context, who.status());
+  auto head = core_->SessionHead(*who);
+  if (!head.ok()) return FinishUnary(context, head.status());
+  response->set_last_seq(head->last_seq);
+  response->set_head_hash(head->head_hash.data(), head->head_hash.size());
+  response->set_state(SessionStateToProto(head->state));
+  response->set_verdict(VerdictToProto(head->verdict));
+  response->set_risk_score(head->risk_score);
+  return FinishUnary(context, absl::OkStatus());
+}
+
 }  // namespace proctor::server

@@ -22,6 +22,9 @@ class SessionServiceImpl final : public v1::SessionService::CallbackService {
   grpc::ServerUnaryReactor* CloseSession(grpc::CallbackServerContext* context,
                                          const v1::CloseSessionRequest* request,
                                          v1::CloseSessionResponse* response) override;
+  grpc::ServerUnaryReactor* GetSessionHead(grpc::CallbackServerContext* context,
+                                           const v1::GetSessionHeadRequest* request,
+                                           v1::GetSessionHeadResponse* response) override;
 
  private:
   ProctorCore* const core_;
