@@ -54,20 +54,32 @@ FaceAnalyzer::FaceAnalyzer(FaceAnalyzerOptions options, std::unique_ptr<FaceDete
 FaceAnalyzer::~FaceAnalyzer() = default;
 
 absl::StatusOr<std::unique_ptr<FaceAnalyzer>> FaceAnalyzer::Clone() const {
-  ASSIGN_OR_RETURN(std::unique_ptr<FaceDetector> detector, FaceDetector::Create(options_.detector));
+  return CloneWith(options_.compute_descriptors, options_.keep_chips);
+}
+
+absl::StatusOr<std::unique_ptr<FaceAnalyzer>> FaceAnalyzer::CloneWith(bool compute_descriptors,
+                                                                      bool keep_chips) const {
+  FaceAnalyzerOptions options = options_;
+  options.compute_descriptors = compute_descriptors;
+  options.keep_chips = keep_chips;
+  ASSIGN_OR_RETURN(std::unique_ptr<FaceDetector> detector, FaceDetector::Create(options.detector));
   std::unique_ptr<FaceEmbedder> embedder;
-  if (options_.compute_descriptors) {
-    ASSIGN_OR_RETURN(embedder, FaceEmbedder::Load(embedder_path_));
+  std::string embedder_path = embedder_path_;
+  if (compute_descriptors) {
+    if (embedder_path.empty()) {
+      ASSIGN_OR_RETURN(embedder_path, FindModelFile(options.models_dir, kRecognitionModelFile));
+    }
+    ASSIGN_OR_RETURN(embedder, FaceEmbedder::Load(embedder_path));
   }
-  return std::unique_ptr<FaceAnalyzer>(new FaceAnalyzer(options_, std::move(detector), locator_,
-                                                        std::move(embedder), embedder_path_));
+  return std::unique_ptr<FaceAnalyzer>(new FaceAnalyzer(std::move(options), std::move(detector),
+                                                        locator_, std::move(embedder),
+                                                        std::move(embedder_path)));
 }
 
 absl::StatusOr<std::vector<FaceAnalysis>> FaceAnalyzer::Analyze(const Image& image) {
   if (image.empty() || !image.IsConsistent()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot analyse an empty or inconsistent ", image.width, "x", image.height,
-                     " image"));
+    return absl::InvalidArgumentError(absl::StrCat("cannot analyse an empty or inconsistent ",
+                                                   image.width, "x", image.height, " image"));
   }
   std::vector<FaceAnalysis> faces;
   for (const DetectedFace& detection : detector_->Detect(image)) {

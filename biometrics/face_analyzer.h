@@ -56,6 +56,12 @@ class FaceAnalyzer {
 
   // A second analyzer for another thread, sharing the landmark model.
   absl::StatusOr<std::unique_ptr<FaceAnalyzer>> Clone() const;
+  // Like Clone(), but with its own choice of descriptors and chips (detector and quality
+  // settings are copied; the recognition network is loaded only when compute_descriptors). Lets
+  // a caller keep a cheap presence analyzer and a descriptor one while loading the landmark
+  // model once.
+  absl::StatusOr<std::unique_ptr<FaceAnalyzer>> CloneWith(bool compute_descriptors,
+                                                          bool keep_chips) const;
 
   // Every face in `image`, most confident first.
   absl::StatusOr<std::vector<FaceAnalysis>> Analyze(const Image& image);

@@ -1,0 +1,591 @@
+#include "client/analysis/proctor_monitor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "biometrics/eye_state.h"
+#include "biometrics/face_aligner.h"
+#include "biometrics/face_matcher.h"
+#include "biometrics/face_quality.h"
+#include "biometrics/image_codec.h"
+#include "client/analysis/debounced_state.h"
+#include "common/status_macros.h"
+
+namespace proctor::client {
+
+absl::Status ValidateMonitorOptions(const MonitorOptions& o) {
+  auto bad = [](const std::string& what) { return absl::InvalidArgumentError(what); };
+  if (!o.reference.empty() && o.reference.size() != kDescriptorSize) {
+    return bad(absl::StrCat("reference must have ", kDescriptorSize, " values or none, got ",
+                            o.reference.size()));
+  }
+  for (float v : o.reference) {
+    if (!std::isfinite(v)) return bad("reference holds a value that is not a finite number");
+  }
+  if (!(o.match_threshold > 0 && o.match_threshold <= 2)) {
+    return bad(absl::StrCat("match_threshold must be within (0, 2], got ", o.match_threshold));
+  }
+  if (o.identity_interval_ms <= 0 || o.evidence_interval_ms < 0 || o.debounce_ms < 0 ||
+      o.liveness_window_ms < 0 || o.heartbeat_interval_ms <= 0) {
+    return bad(
+        "identity_interval_ms and heartbeat_interval_ms must be > 0; evidence_interval_ms, "
+        "debounce_ms and liveness_window_ms >= 0");
+  }
+  if (!(o.max_yaw_deg > 0 && o.max_yaw_deg <= 90) ||
+      !(o.max_pitch_deg > 0 && o.max_pitch_deg <= 90) ||
+      !(o.liveness_turn_deg > 0 && o.liveness_turn_deg <= 90)) {
+    return bad("max_yaw_deg, max_pitch_deg and liveness_turn_deg must be within (0, 90]");
+  }
+  if (o.evidence_jpeg_quality < 1 || o.evidence_jpeg_quality > 100) {
+    return bad(absl::StrCat("evidence_jpeg_quality must be 1-100, got ", o.evidence_jpeg_quality));
+  }
+  if (o.evidence_max_width < 32 || o.evidence_max_width > 4096) {
+    return bad(absl::StrCat("evidence_max_width must be 32-4096, got ", o.evidence_max_width));
+  }
+  if (o.neutral_pose_frames < 1 || o.neutral_pose_frames > 100) {
+    return bad(absl::StrCat("neutral_pose_frames must be 1-100, got ", o.neutral_pose_frames));
+  }
+  if (o.mismatch_confirm_frames < 1 || o.mismatch_confirm_frames > 10) {
+    return bad(
+        absl::StrCat("mismatch_confirm_frames must be 1-10, got ", o.mismatch_confirm_frames));
+  }
+  if (!(o.detect_scale > 0.2 && o.detect_scale <= 1.0)) {
+    return bad(absl::StrCat("detect_scale must be within (0.2, 1], got ", o.detect_scale));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+using biometrics::FaceAnalysis;
+using biometrics::Image;
+
+// What one analysed frame showed.
+struct Observation {
+  int face_count = 0;
+  bool could_not_tell = false;         // no face, and the frame too dark/blurred to say so
+  std::string could_not_tell_why;      // "frame too dark (brightness 12)"
+  const FaceAnalysis* face = nullptr;  // the single face, when face_count == 1
+  std::optional<double> yaw_off;       // from the neutral pose, when known
+  std::optional<double> pitch_off;
+  bool looking_away = false;
+};
+
+std::string FrameProblem(const biometrics::QualityReport& q) {
+  if (q.too_dark) return absl::StrFormat("frame too dark (brightness %.0f)", q.brightness);
+  if (q.too_bright) return absl::StrFormat("frame too bright (brightness %.0f)", q.brightness);
+  return absl::StrFormat("frame too blurred (sharpness %.0f)", q.sharpness);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Scales `rect` by `s` (coordinates of a resized image back to the original).
+biometrics::Rect ScaleRect(const biometrics::Rect& r, double s) {
+  return {static_cast<int>(std::lround(r.x * s)), static_cast<int>(std::lround(r.y * s)),
+          static_cast<int>(std::lround(r.width * s)), static_cast<int>(std::lround(r.height * s))};
+}
+
+class MonitorImpl : public ProctorMonitor {
+ public:
+  MonitorImpl(MonitorOptions options, std::unique_ptr<biometrics::FaceAnalyzer> presence,
+              biometrics::FaceAnalyzer* embedder,
+              std::unique_ptr<biometrics::FaceAnalyzer> owned_embedder)
+      : options_(std::move(options)),
+        presence_(std::move(presence)),
+        embedder_(embedder),
+        owned_embedder_(std::move(owned_embedder)),
+        absent_(options_.debounce_ms),
+        several_(options_.debounce_ms),
+        away_(options_.debounce_ms) {
+    if (options_.reference.size() == kDescriptorSize) {
+      reference_.emplace();
+      std::copy(options_.reference.begin(), options_.reference.end(), reference_->begin());
+    }
+  }
+
+  std::vector<Event> Start(int64_t at_ms) override {
+    std::vector<Event> out;
+    if (started_) return out;
+    started_ = true;
+    last_heartbeat_ms_ = at_ms;
+    liveness_deadline_ms_ = at_ms + options_.liveness_window_ms;
+    status_.at_ms = at_ms;
+    Event e = NewEvent(EventKind::kSessionStarted, at_ms);
+    e.detail = options_.liveness_window_ms > 0 ? "liveness check: blink and turn your head"
+                                               : "liveness check off";
+    out.push_back(Emit(std::move(e)));
+    return out;
+  }
+
+  absl::StatusOr<std::vector<Event>> OnFrame(const Frame& frame) override {
+    if (frame.image.empty() || !frame.image.IsConsistent()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("frame at ", frame.at_ms, " ms is an empty or ", "inconsistent ",
+                       frame.image.width, "x", frame.image.height, " image"));
+    }
+    std::vector<Event> out;
+    if (finished_) return out;
+    if (!started_) AppendAll(&out, Start(frame.at_ms));
+    const int64_t at = std::max(frame.at_ms, status_.at_ms);
+    EndCameraStall(at, &out);
+    ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces, Detect(frame.image));
+    Observation obs = Observe(frame.image, faces);
+    UpdateStates(frame.image, obs, at, &out);
+    UpdateLiveness(obs, at, &out);
+    RETURN_IF_ERROR(MaybeCheckIdentity(frame.image, obs, at, &out));
+    MaybeHeartbeat(obs, at, &out);
+    UpdateStatus(obs, at);
+    return out;
+  }
+
+  std::vector<Event> OnNoFrame(int64_t at_ms, const std::string& why) override {
+    std::vector<Event> out;
+    if (finished_) return out;
+    if (!started_) AppendAll(&out, Start(at_ms));
+    // The source reports a stall only after camera_stall_ms without a frame: that is the
+    // debounce already, so the state begins at once.
+    if (!camera_down_since_) {
+      Event e = NewEvent(EventKind::kCameraUnavailable, at_ms);
+      e.phase = EventPhase::kBegin;
+      e.detail = Truncate(why.empty() ? "no frame from the camera" : why);
+      out.push_back(Emit(std::move(e)));
+      camera_down_since_ = last_emitted_ms_;
+    }
+    status_.at_ms = std::max(status_.at_ms, at_ms);
+    return out;
+  }
+
+  std::vector<Event> Finish(int64_t at_ms) override {
+    std::vector<Event> out;
+    if (finished_) return out;
+    if (!started_) AppendAll(&out, Start(at_ms));
+    finished_ = true;
+    const int64_t at = std::max(at_ms, status_.at_ms);
+    EndCameraStall(at, &out);
+    if (absent_.Close())
+      out.push_back(EndEvent(EventKind::kFaceAbsent, absent_began_, at, -1, "session ended"));
+    if (several_.Close())
+      out.push_back(EndEvent(EventKind::kMultipleFaces, several_began_, at, -1, "session ended"));
+    if (away_.Close())
+      out.push_back(EndEvent(EventKind::kLookingAway, away_began_, at, -1, "session ended"));
+    if (LivenessPending()) DecideLiveness(at, /*ended=*/true, &out);
+    Event e = NewEvent(EventKind::kSessionEnded, at);
+    e.detail = absl::StrCat("identity checks: ", status_.identity_checks_passed, " passed, ",
+                            status_.identity_checks_failed, " failed");
+    out.push_back(Emit(std::move(e)));
+    return out;
+  }
+
+  LiveStatus status() const override { return status_; }
+
+ private:
+  // --- detection ---------------------------------------------------------------------------
+
+  // Faces in `image`, in its own coordinates. With detect_scale < 1 the presence analyzer runs
+  // on a shrunken copy (HOG cost falls with the square of the scale) and boxes and landmarks
+  // are scaled back; the chip for identity is then cut from the full-size frame.
+  absl::StatusOr<std::vector<FaceAnalysis>> Detect(const Image& image) {
+    if (options_.detect_scale >= 1.0) return presence_->Analyze(image);
+    const int w = std::max(1, static_cast<int>(std::lround(image.width * options_.detect_scale)));
+    const int h = std::max(1, static_cast<int>(std::lround(image.height * options_.detect_scale)));
+    ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces,
+                     presence_->Analyze(biometrics::ResizeImage(image, w, h)));
+    const double sx = static_cast<double>(image.width) / w;
+    for (FaceAnalysis& f : faces) {
+      f.detection.box = ScaleRect(f.detection.box, sx);
+      for (biometrics::PointF& p : f.landmarks) {
+        p.x = static_cast<float>(p.x * sx);
+        p.y = static_cast<float>(p.y * sx);
+      }
+      f.quality =
+          biometrics::AssessFaceQuality(image, f.detection.box, presence_->options().quality);
+    }
+    return faces;
+  }
+
+  Observation Observe(const Image& image, const std::vector<FaceAnalysis>& faces) {
+    Observation obs;
+    obs.face_count = static_cast<int>(std::min<size_t>(faces.size(), 64));
+    if (faces.empty()) {
+      const biometrics::QualityReport q =
+          biometrics::AssessFrameQuality(image, presence_->options().quality);
+      obs.could_not_tell = q.too_dark || q.too_bright || q.too_blurry;
+      if (obs.could_not_tell) obs.could_not_tell_why = FrameProblem(q);
+      return obs;
+    }
+    if (faces.size() != 1) return obs;
+    obs.face = &faces.front();
+    LearnNeutralPose(*obs.face);
+    if (neutral_ && obs.face->pose) {
+      obs.yaw_off = obs.face->pose->yaw_deg - neutral_->yaw_deg;
+      obs.pitch_off = obs.face->pose->pitch_deg - neutral_->pitch_deg;
+      obs.looking_away = std::fabs(*obs.yaw_off) > options_.max_yaw_deg ||
+                         std::fabs(*obs.pitch_off) > options_.max_pitch_deg;
+    }
+    return obs;
+  }
+
+  // The learner's own neutral pose: the median of the first usable single-face frames (the
+  // pose solver's per-person bias is large, see head_pose.h).
+  void LearnNeutralPose(const FaceAnalysis& face) {
+    if (neutral_ || !face.pose || !face.quality.usable()) return;
+    neutral_yaws_.push_back(face.pose->yaw_deg);
+    neutral_pitches_.push_back(face.pose->pitch_deg);
+    if (static_cast<int>(neutral_yaws_.size()) < options_.neutral_pose_frames) return;
+    neutral_.emplace();
+    neutral_->yaw_deg = Median(neutral_yaws_);
+    neutral_->pitch_deg = Median(neutral_pitches_);
+  }
+
+  // --- debounced states --------------------------------------------------------------------
+
+  void UpdateStates(const Image& image, const Observation& obs, int64_t at,
+                    std::vector<Event>* out) {
+    const bool absent = obs.face_count == 0;
+    if (absent) {
+      // One honest word for the whole stretch: "could not tell" only when no frame of it was
+      // good enough to see that nobody is there.
+      if (!absent_.active() && !absent_pending_) {
+        absent_pending_ = true;
+        absent_all_unclear_ = true;
+      }
+      absent_all_unclear_ = absent_all_unclear_ && obs.could_not_tell;
+      if (obs.could_not_tell) last_unclear_why_ = obs.could_not_tell_why;
+    } else {
+      absent_pending_ = false;
+    }
+    switch (absent_.Observe(absent, at)) {
+      case DebouncedState::Change::kBegan: {
+        Event e = BeginEvent(
+            EventKind::kFaceAbsent, absent_.since_ms(), 0,
+            absent_all_unclear_ ? "could not tell: " + last_unclear_why_ : "no face in view");
+        e.evidence_jpeg = FrameEvidence(image);
+        absent_pending_ = false;
+        out->push_back(Emit(std::move(e)));
+        absent_began_ = last_emitted_ms_;
+        break;
+      }
+      case DebouncedState::Change::kEnded:
+        out->push_back(EndEvent(EventKind::kFaceAbsent, absent_began_, absent_.since_ms(),
+                                obs.face_count, "face back in view"));
+        AnomalyEnded();
+        break;
+      case DebouncedState::Change::kNone:
+        break;
+    }
+    switch (several_.Observe(obs.face_count >= 2, at)) {
+      case DebouncedState::Change::kBegan: {
+        Event e = BeginEvent(EventKind::kMultipleFaces, several_.since_ms(), obs.face_count,
+                             absl::StrCat(obs.face_count, " faces in view"));
+        e.evidence_jpeg = FrameEvidence(image);
+        out->push_back(Emit(std::move(e)));
+        several_began_ = last_emitted_ms_;
+        break;
+      }
+      case DebouncedState::Change::kEnded:
+        out->push_back(EndEvent(EventKind::kMultipleFaces, several_began_, several_.since_ms(),
+                                obs.face_count, absl::StrCat(obs.face_count, " faces in view")));
+        AnomalyEnded();
+        break;
+      case DebouncedState::Change::kNone:
+        break;
+    }
+    switch (away_.Observe(obs.looking_away, at)) {
+      case DebouncedState::Change::kBegan: {
+        Event e = BeginEvent(EventKind::kLookingAway, away_.since_ms(), 1,
+                             absl::StrFormat("head turned %+.0f deg yaw, %+.0f deg pitch from "
+                                             "neutral",
+                                             obs.yaw_off.value_or(0), obs.pitch_off.value_or(0)));
+        if (obs.face != nullptr) e.evidence_jpeg = ChipEvidence(image, *obs.face);
+        out->push_back(Emit(std::move(e)));
+        away_began_ = last_emitted_ms_;
+        break;
+      }
+      case DebouncedState::Change::kEnded:
+        out->push_back(EndEvent(EventKind::kLookingAway, away_began_, away_.since_ms(),
+                                obs.face_count, "looking at the screen again"));
+        AnomalyEnded();
+        break;
+      case DebouncedState::Change::kNone:
+        break;
+    }
+  }
+
+  void EndCameraStall(int64_t at, std::vector<Event>* out) {
+    if (!camera_down_since_) return;
+    out->push_back(
+        EndEvent(EventKind::kCameraUnavailable, *camera_down_since_, at, -1, "frames again"));
+    camera_down_since_.reset();
+    AnomalyEnded();
+  }
+
+  // Identity is checked at the next single-face frame, with evidence: whoever sits there now
+  // may not be who sat there before.
+  void AnomalyEnded() {
+    identity_due_now_ = true;
+    after_anomaly_evidence_ = true;
+  }
+
+  // --- liveness ----------------------------------------------------------------------------
+
+  bool LivenessPending() const {
+    return options_.liveness_window_ms > 0 && !status_.liveness_passed.has_value();
+  }
+
+  void UpdateLiveness(const Observation& obs, int64_t at, std::vector<Event>* out) {
+    if (!LivenessPending()) return;
+    if (obs.face != nullptr && obs.face->quality.usable()) {
+      if (blink_.Update(obs.face->eye_aspect_ratio, at)) blinked_ = true;
+      if (obs.yaw_off) {
+        max_turn_deg_ = std::max(max_turn_deg_, std::fabs(*obs.yaw_off));
+        turned_ = turned_ || std::fabs(*obs.yaw_off) >= options_.liveness_turn_deg;
+      }
+    }
+    if ((blinked_ && turned_) || at >= liveness_deadline_ms_) DecideLiveness(at, false, out);
+  }
+
+  void DecideLiveness(int64_t at, bool ended, std::vector<Event>* out) {
+    const bool passed = blinked_ && turned_;
+    Event e = NewEvent(passed ? EventKind::kLivenessPassed : EventKind::kLivenessFailed, at);
+    std::string seen = absl::StrCat(blinked_ ? "blink seen" : "no blink seen", ", ",
+                                    turned_ ? "head turn seen" : "no head turn seen");
+    absl::StrAppendFormat(&seen, " (largest turn %.0f deg of %.0f needed)", max_turn_deg_,
+                          options_.liveness_turn_deg);
+    if (!neutral_) seen += "; the face was never seen clearly enough to judge";
+    if (!passed && ended) seen += "; the session ended first";
+    e.detail = Truncate(seen);
+    out->push_back(Emit(std::move(e)));
+    status_.liveness_passed = passed;
+  }
+
+  // --- identity ----------------------------------------------------------------------------
+
+  absl::Status MaybeCheckIdentity(const Image& image, const Observation& obs, int64_t at,
+                                  std::vector<Event>* out) {
+    // Not while a state is open: the check that matters comes right after it ends, and an
+    // identity event in its debounce tail would force its END to a later at_ms.
+    if (obs.face == nullptr || obs.looking_away || absent_.active() || several_.active() ||
+        away_.active()) {
+      return absl::OkStatus();
+    }
+    const bool due = identity_due_now_ || mismatches_pending_ > 0 || !last_identity_ms_ ||
+                     at - *last_identity_ms_ >= options_.identity_interval_ms;
+    if (!due) return absl::OkStatus();
+    const Image chip =
+        biometrics::ExtractFaceChip(image, obs.face->detection.box, obs.face->landmarks);
+    ASSIGN_OR_RETURN(const biometrics::Descriptor descriptor, embedder_->EmbedChip(chip));
+    identity_due_now_ = false;
+    last_identity_ms_ = at;
+    Event e = NewEvent(EventKind::kIdentityVerified, at);
+    e.descriptor.assign(descriptor.begin(), descriptor.end());
+    e.face_count = 1;
+    bool match = false;
+    if (!reference_) {
+      e.detail = "no enrolled reference";
+    } else {
+      const double d = biometrics::DescriptorDistance(*reference_, descriptor);
+      status_.last_distance = d;
+      e.client_distance = static_cast<float>(std::clamp(d, 0.0, 4.0));
+      match = d <= options_.match_threshold;
+      e.detail = absl::StrFormat("distance %.3f, threshold %.2f", d, options_.match_threshold);
+    }
+    if (match) {
+      mismatches_pending_ = 0;
+    } else if (reference_ && ++mismatches_pending_ < options_.mismatch_confirm_frames) {
+      // One odd frame of the enrolled learner (blur, a hand) must not read as someone else:
+      // look again at the next usable frame before saying so.
+      return absl::OkStatus();
+    }
+    if (!match) {
+      e.kind = EventKind::kIdentityMismatch;
+      if (reference_) {
+        absl::StrAppend(&e.detail, "; on ", mismatches_pending_, " frames in a row");
+      }
+      mismatches_pending_ = 0;
+      ++status_.identity_checks_failed;
+    } else {
+      ++status_.identity_checks_passed;
+    }
+    const bool evidence = !match || !last_evidence_ms_ || after_anomaly_evidence_ ||
+                          at - *last_evidence_ms_ >= options_.evidence_interval_ms;
+    if (evidence) {
+      e.evidence_jpeg = EncodeEvidence(chip);
+      if (!e.evidence_jpeg.empty()) last_evidence_ms_ = at;
+      after_anomaly_evidence_ = false;
+    }
+    out->push_back(Emit(std::move(e)));
+    return absl::OkStatus();
+  }
+
+  // --- heartbeat and status ----------------------------------------------------------------
+
+  void MaybeHeartbeat(const Observation& obs, int64_t at, std::vector<Event>* out) {
+    if (at - last_heartbeat_ms_ < options_.heartbeat_interval_ms) return;
+    last_heartbeat_ms_ = at;
+    Event e = NewEvent(EventKind::kHeartbeat, at);
+    e.face_count = obs.face_count;
+    e.detail = absl::StrCat("identity checks: ", status_.identity_checks_passed, " passed, ",
+                            status_.identity_checks_failed, " failed");
+    out->push_back(Emit(std::move(e)));
+  }
+
+  void UpdateStatus(const Observation& obs, int64_t at) {
+    status_.at_ms = at;
+    status_.face_count = obs.face_count;
+    status_.box.reset();
+    using Face = LiveStatus::Face;
+    if (obs.face_count == 0) {
+      status_.face = obs.could_not_tell ? Face::kCouldNotTell : Face::kNotVisible;
+    } else if (obs.face_count >= 2) {
+      status_.face = Face::kSeveral;
+    } else {
+      status_.face = obs.looking_away ? Face::kLookingAway : Face::kOk;
+      status_.box = obs.face->detection.box;
+    }
+    status_.detail = obs.could_not_tell ? "could not tell: " + obs.could_not_tell_why : "";
+    status_.prompt.clear();
+    if (LivenessPending()) {
+      if (!blinked_) status_.prompt = "blink";
+      if (!turned_)
+        status_.prompt += status_.prompt.empty() ? "turn your head" : ", turn your head";
+    }
+  }
+
+  // --- events ------------------------------------------------------------------------------
+
+  Event NewEvent(EventKind kind, int64_t at_ms) const {
+    Event e;
+    e.kind = kind;
+    e.at_ms = at_ms;
+    return e;
+  }
+
+  Event BeginEvent(EventKind kind, int64_t at_ms, int face_count, std::string detail) const {
+    Event e = NewEvent(kind, at_ms);
+    e.phase = EventPhase::kBegin;
+    e.face_count = face_count;
+    e.detail = Truncate(std::move(detail));
+    return e;
+  }
+
+  // END of a state that began (as emitted) at `began_ms`; `at_ms` is clamped like any event.
+  Event EndEvent(EventKind kind, int64_t began_ms, int64_t at_ms, int face_count,
+                 std::string detail) {
+    Event e = NewEvent(kind, std::max(at_ms, last_emitted_ms_));
+    e.phase = EventPhase::kEnd;
+    e.duration_ms = std::clamp<int64_t>(e.at_ms - began_ms, 0, e.at_ms);
+    e.face_count = face_count;
+    e.detail = Truncate(std::move(detail));
+    return Emit(std::move(e));
+  }
+
+  // Every event leaves through here: at_ms never decreases (a BEGIN dated back to the first
+  // frame of its run may be older than an event already sent; it is dated to that one instead).
+  Event Emit(Event e) {
+    e.at_ms = std::max(e.at_ms, last_emitted_ms_);
+    last_emitted_ms_ = e.at_ms;
+    return e;
+  }
+
+  static std::string Truncate(std::string s) {
+    if (s.size() <= kMaxDetailBytes) return s;
+    size_t n = kMaxDetailBytes;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // keep UTF-8 whole
+    s.resize(n);
+    return s;
+  }
+
+  static void AppendAll(std::vector<Event>* out, std::vector<Event> more) {
+    for (Event& e : more) out->push_back(std::move(e));
+  }
+
+  // --- evidence ----------------------------------------------------------------------------
+
+  std::vector<uint8_t> FrameEvidence(const Image& image) const {
+    if (image.width <= options_.evidence_max_width) return EncodeEvidence(image);
+    const int w = options_.evidence_max_width;
+    const int h = std::max(
+        1, static_cast<int>(std::lround(static_cast<double>(image.height) * w / image.width)));
+    return EncodeEvidence(biometrics::ResizeImage(image, w, h));
+  }
+
+  // The aligned chip the descriptor was computed from: the server re-embeds exactly this.
+  std::vector<uint8_t> ChipEvidence(const Image& image, const FaceAnalysis& face) const {
+    return EncodeEvidence(biometrics::ExtractFaceChip(image, face.detection.box, face.landmarks));
+  }
+
+  // Empty when encoding fails (the event still goes out, without evidence) or cannot get under
+  // the limit.
+  std::vector<uint8_t> EncodeEvidence(const Image& image) const {
+    for (int quality = options_.evidence_jpeg_quality; quality >= 10; quality -= 20) {
+      auto jpeg = biometrics::EncodeJpeg(image, quality);
+      if (!jpeg.ok()) return {};
+      if (jpeg->size() <= kMaxEvidenceBytes) return std::move(*jpeg);
+    }
+    return {};
+  }
+
+  const MonitorOptions options_;
+  std::unique_ptr<biometrics::FaceAnalyzer> presence_;  // no descriptors: the per-frame pass
+  biometrics::FaceAnalyzer* embedder_;                  // computes identity descriptors
+  std::unique_ptr<biometrics::FaceAnalyzer> owned_embedder_;
+  std::optional<biometrics::Descriptor> reference_;
+
+  bool started_ = false;
+  bool finished_ = false;
+  int64_t last_emitted_ms_ = 0;
+  LiveStatus status_;
+
+  DebouncedState absent_, several_, away_;
+  int64_t absent_began_ = 0, several_began_ = 0, away_began_ = 0;  // as emitted
+  bool absent_pending_ = false;      // an absent run is in progress, not yet reported
+  bool absent_all_unclear_ = false;  // every frame of that run was too dark/blurred to tell
+  std::string last_unclear_why_;
+  std::optional<int64_t> camera_down_since_;  // as emitted
+
+  std::optional<biometrics::HeadPose> neutral_;
+  std::vector<double> neutral_yaws_, neutral_pitches_;
+
+  int64_t liveness_deadline_ms_ = 0;
+  biometrics::BlinkDetector blink_;
+  bool blinked_ = false;
+  bool turned_ = false;
+  double max_turn_deg_ = 0;
+
+  std::optional<int64_t> last_identity_ms_;
+  std::optional<int64_t> last_evidence_ms_;
+  bool identity_due_now_ = false;
+  bool after_anomaly_evidence_ = false;
+  int mismatches_pending_ = 0;
+
+  int64_t last_heartbeat_ms_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ProctorMonitor>> ProctorMonitor::Create(
+    biometrics::FaceAnalyzer* analyzer, const MonitorOptions& options) {
+  if (analyzer == nullptr) return absl::InvalidArgumentError("monitor needs a face analyzer");
+  RETURN_IF_ERROR(ValidateMonitorOptions(options));
+  // Presence and pose on every frame without the ~14 ms descriptor; descriptors only on the
+  // identity checks, from the caller's analyzer when it computes them (sharing its network).
+  ASSIGN_OR_RETURN(std::unique_ptr<biometrics::FaceAnalyzer> presence,
+                   analyzer->CloneWith(/*compute_descriptors=*/false, /*keep_chips=*/false));
+  std::unique_ptr<biometrics::FaceAnalyzer> owned_embedder;
+  biometrics::FaceAnalyzer* embedder = analyzer;
+  if (!analyzer->options().compute_descriptors) {
+    ASSIGN_OR_RETURN(owned_embedder, analyzer->CloneWith(true, false));
+    embedder = owned_embedder.get();
+  }
+  return std::unique_ptr<ProctorMonitor>(
+      new MonitorImpl(options, std::move(presence), embedder, std::move(owned_embedder)));
+}
+
+}  // namespace proctor::client

@@ -1,0 +1,357 @@
+// ProctorMonitor against the real face models, on frames composed from single-face crops of the
+// face-api demo photos (distinct people): the scripted session of the issue, dark frames,
+// debounce, and the contract on at_ms and on what each event may carry.
+#include "client/analysis/proctor_monitor.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "biometrics/face_matcher.h"
+#include "biometrics/image_codec.h"
+#include "client/tools/sample_video.h"
+#include "tests/support/face_fixtures.h"
+#include "tests/support/test_data.h"
+
+namespace proctor::client {
+namespace {
+
+constexpr int64_t kFrameMs = 1000 / 3;  // one frame at the client's default 3 per second
+
+struct Fixture {
+  std::unique_ptr<biometrics::FaceAnalyzer> analyzer;
+  std::vector<testing::FaceSample> people;
+  std::vector<biometrics::Image> photos;  // decoded people[i].photo_jpeg
+};
+
+// Models and faces load once for the whole suite (~2 s).
+const Fixture& Shared() {
+  static const Fixture* fixture = [] {
+    auto* f = new Fixture;
+    biometrics::FaceAnalyzerOptions options;
+    options.models_dir = testing::ModelsDir();
+    auto analyzer = biometrics::FaceAnalyzer::Create(options);
+    if (analyzer.ok()) f->analyzer = std::move(*analyzer);
+    f->people = testing::DemoFaces(2);
+    for (const auto& p : f->people) {
+      f->photos.push_back(*biometrics::DecodeImage(p.photo_jpeg.data(), p.photo_jpeg.size(), {}));
+    }
+    return f;
+  }();
+  return *fixture;
+}
+
+class ProctorMonitorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Fixture& f = Shared();
+    ASSERT_NE(f.analyzer, nullptr) << "face models missing in " << testing::ModelsDir();
+    ASSERT_GE(f.people.size(), 2u);
+    learner_ = Compose({0});
+    other_ = Compose({1});
+    both_ = Compose({0, 1});
+    nobody_ = Compose({});
+  }
+
+  static biometrics::Image Compose(const std::vector<int>& who) {
+    std::vector<biometrics::Image> photos;
+    for (int i : who) photos.push_back(Shared().photos[i]);
+    return *ComposeFrame(photos, 640, 480);
+  }
+
+  static MonitorOptions Options() {
+    MonitorOptions o;
+    o.reference = Shared().people[0].descriptor;
+    o.liveness_window_ms = 0;
+    return o;
+  }
+
+  std::unique_ptr<ProctorMonitor> NewMonitor(const MonitorOptions& options) {
+    auto monitor = ProctorMonitor::Create(Shared().analyzer.get(), options);
+    EXPECT_TRUE(monitor.ok()) << monitor.status();
+    return monitor.ok() ? std::move(*monitor) : nullptr;
+  }
+
+  // Feeds `image` for `ms` of media time from now at 3 frames per second (frame j of the
+  // segment at now + j * 1000 / 3), then moves now to the segment's end.
+  void Feed(ProctorMonitor& monitor, const biometrics::Image& image, int64_t ms) {
+    for (int64_t j = 0; j * 1000 / 3 < ms; ++j) {
+      auto events = monitor.OnFrame(Frame{image, now_ + j * 1000 / 3});
+      ASSERT_TRUE(events.ok()) << events.status();
+      for (Event& e : *events) events_.push_back(std::move(e));
+    }
+    now_ += ms;
+  }
+  void Take(std::vector<Event> events) {
+    for (Event& e : events) events_.push_back(std::move(e));
+  }
+
+  std::vector<const Event*> Of(EventKind kind) const {
+    std::vector<const Event*> out;
+    for (const Event& e : events_) {
+      if (e.kind == kind) out.push_back(&e);
+    }
+    return out;
+  }
+
+  // What the server's validation demands of every event (server/core/event_validation.cc).
+  void ExpectValidForServer() const {
+    int64_t last = 0;
+    for (const Event& e : events_) {
+      SCOPED_TRACE(EventKindName(e.kind) + " " + EventPhaseName(e.phase) + " at " +
+                   std::to_string(e.at_ms));
+      EXPECT_GE(e.at_ms, last);
+      last = e.at_ms;
+      const bool identity =
+          e.kind == EventKind::kIdentityVerified || e.kind == EventKind::kIdentityMismatch;
+      EXPECT_EQ(e.descriptor.size(), identity ? kDescriptorSize : 0u);
+      if (!identity) {
+        EXPECT_EQ(e.client_distance, -1.0f);
+      }
+      if (e.phase == EventPhase::kEnd) {
+        EXPECT_GE(e.duration_ms, 0);
+        EXPECT_LE(e.duration_ms, e.at_ms);
+      } else {
+        EXPECT_EQ(e.duration_ms, 0);
+      }
+      EXPECT_GE(e.face_count, -1);
+      EXPECT_LE(e.face_count, 64);
+      EXPECT_LE(e.detail.size(), kMaxDetailBytes);
+      EXPECT_LE(e.evidence_jpeg.size(), kMaxEvidenceBytes);
+      EXPECT_TRUE(e.session_id.empty());
+      EXPECT_EQ(e.seq, 0u);
+    }
+  }
+
+  biometrics::Image learner_, other_, both_, nobody_;
+  std::vector<Event> events_;
+  int64_t now_ = 0;
+};
+
+std::vector<std::string> StateEvents(const std::vector<Event>& events) {
+  std::vector<std::string> out;
+  for (const Event& e : events) {
+    if (e.phase == EventPhase::kInstant) continue;
+    out.push_back(EventKindName(e.kind) + " " + EventPhaseName(e.phase) + " " +
+                  std::to_string(e.at_ms) + " " + std::to_string(e.duration_ms));
+  }
+  return out;
+}
+
+TEST_F(ProctorMonitorTest, ScriptedSessionGivesExactlyTheExpectedEvents) {
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 8000);  // frames 0 .. 7666 ms
+  Feed(*monitor, nobody_, 4000);   // 8000 .. 11666
+  Feed(*monitor, both_, 4000);     // 12000 .. 15666
+  Feed(*monitor, other_, 4000);    // 16000 .. 19666
+  Feed(*monitor, learner_, 6000);  // 20000 .. 25666
+  Take(monitor->Finish(now_));
+
+  // Each state is dated to its first frame and ends at the first frame without it.
+  EXPECT_EQ(StateEvents(events_), (std::vector<std::string>{
+                                      "FACE_ABSENT BEGIN 8000 0",
+                                      "FACE_ABSENT END 12000 4000",
+                                      "MULTIPLE_FACES BEGIN 12000 0",
+                                      "MULTIPLE_FACES END 16000 4000",
+                                  }));
+  ASSERT_FALSE(events_.empty());
+  EXPECT_EQ(events_.front().kind, EventKind::kSessionStarted);
+  EXPECT_EQ(events_.back().kind, EventKind::kSessionEnded);
+  for (const Event* e : Of(EventKind::kFaceAbsent)) {
+    EXPECT_EQ(e->face_count, e->phase == EventPhase::kBegin ? 0 : 2);
+  }
+  EXPECT_EQ(Of(EventKind::kFaceAbsent)[0]->detail, "no face in view");
+  EXPECT_EQ(Of(EventKind::kMultipleFaces)[0]->face_count, 2);
+  EXPECT_FALSE(Of(EventKind::kFaceAbsent)[0]->evidence_jpeg.empty());
+  EXPECT_FALSE(Of(EventKind::kMultipleFaces)[0]->evidence_jpeg.empty());
+  EXPECT_TRUE(Of(EventKind::kLookingAway).empty());
+  EXPECT_TRUE(Of(EventKind::kLivenessPassed).empty());
+  EXPECT_TRUE(Of(EventKind::kLivenessFailed).empty());
+
+  // Someone else alone: exactly one mismatch, confirmed on a second frame, right after the
+  // several-faces state ended; never while the learner is alone.
+  const auto mismatches = Of(EventKind::kIdentityMismatch);
+  ASSERT_EQ(mismatches.size(), 1u);
+  EXPECT_GE(mismatches[0]->at_ms, 16000);
+  EXPECT_LT(mismatches[0]->at_ms, 20000);
+  EXPECT_GT(mismatches[0]->client_distance, 0.6f);
+  EXPECT_FALSE(mismatches[0]->evidence_jpeg.empty());
+
+  // The learner: verified at the start, every 5 s, and again once back.
+  const auto verified = Of(EventKind::kIdentityVerified);
+  ASSERT_GE(verified.size(), 3u);
+  EXPECT_EQ(verified.front()->at_ms, 0);
+  EXPECT_FALSE(verified.front()->evidence_jpeg.empty());
+  bool back = false;
+  for (const Event* e : verified) {
+    EXPECT_LE(e->client_distance, 0.6f);
+    EXPECT_TRUE(e->at_ms < 8000 || e->at_ms >= 20000) << e->at_ms;
+    back = back || e->at_ms >= 20000;
+  }
+  EXPECT_TRUE(back);
+  ExpectValidForServer();
+}
+
+TEST_F(ProctorMonitorTest, IdentityEvidenceIsTheAlignedChipOfTheSentDescriptor) {
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 1000);
+  const auto verified = Of(EventKind::kIdentityVerified);
+  ASSERT_EQ(verified.size(), 1u);
+  const Event& e = *verified[0];
+  auto chip = biometrics::DecodeImage(e.evidence_jpeg.data(), e.evidence_jpeg.size(), {});
+  ASSERT_TRUE(chip.ok()) << chip.status();
+  EXPECT_EQ(chip->width, 150);
+  EXPECT_EQ(chip->height, 150);
+  // What the server does: re-embed the chip and compare with the descriptor sent.
+  auto again = Shared().analyzer->EmbedChip(*chip);
+  ASSERT_TRUE(again.ok()) << again.status();
+  biometrics::Descriptor sent;
+  std::copy(e.descriptor.begin(), e.descriptor.end(), sent.begin());
+  EXPECT_LT(biometrics::DescriptorDistance(sent, *again), 0.1);
+  EXPECT_NEAR(e.client_distance, 0.0, 0.3);  // the reference is this very photo's chip
+}
+
+TEST_F(ProctorMonitorTest, DarkFrameIsCouldNotTellNotAbsent) {
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  biometrics::Image dark = biometrics::Image::Blank(640, 480);
+  std::fill(dark.rgb.begin(), dark.rgb.end(), uint8_t{12});
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 2000);
+  Feed(*monitor, dark, 2000);
+  EXPECT_EQ(monitor->status().face, LiveStatus::Face::kCouldNotTell);
+  EXPECT_EQ(monitor->status().detail, "could not tell: frame too dark (brightness 12)");
+  Feed(*monitor, learner_, 2000);
+  Take(monitor->Finish(now_));
+  const auto absent = Of(EventKind::kFaceAbsent);
+  ASSERT_EQ(absent.size(), 2u);
+  EXPECT_EQ(absent[0]->detail, "could not tell: frame too dark (brightness 12)");
+  EXPECT_EQ(absent[1]->phase, EventPhase::kEnd);
+  ExpectValidForServer();
+}
+
+TEST_F(ProctorMonitorTest, OneFrameWithoutAFaceIsNoEvent) {
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 2000);
+  Feed(*monitor, nobody_, kFrameMs);
+  Feed(*monitor, learner_, 2000);
+  Feed(*monitor, both_, kFrameMs);
+  Feed(*monitor, learner_, 2000);
+  EXPECT_TRUE(StateEvents(events_).empty()) << ::testing::PrintToString(StateEvents(events_));
+  EXPECT_TRUE(Of(EventKind::kIdentityMismatch).empty());
+  EXPECT_EQ(monitor->status().face, LiveStatus::Face::kOk);
+  EXPECT_EQ(monitor->status().face_count, 1);
+  EXPECT_TRUE(monitor->status().box.has_value());
+}
+
+TEST_F(ProctorMonitorTest, FinishClosesOpenStatesAndEndsTheSession) {
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 2000);
+  Feed(*monitor, both_, 3000);
+  Take(monitor->Finish(6000));
+  EXPECT_EQ(StateEvents(events_), (std::vector<std::string>{"MULTIPLE_FACES BEGIN 2000 0",
+                                                            "MULTIPLE_FACES END 6000 4000"}));
+  EXPECT_EQ(events_.back().kind, EventKind::kSessionEnded);
+  EXPECT_EQ(events_.back().at_ms, 6000);
+  EXPECT_TRUE(monitor->Finish(7000).empty());
+  auto after = monitor->OnFrame(Frame{learner_, 7000});
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty());
+  ExpectValidForServer();
+}
+
+TEST_F(ProctorMonitorTest, CameraStallBeginsAtOnceAndEndsWithTheNextFrame) {
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 1000);
+  Take(monitor->OnNoFrame(3000, "camera 0: no frame for 2000 ms"));
+  Take(monitor->OnNoFrame(5000, "camera 0: no frame for 4000 ms"));
+  now_ = 6000;
+  Feed(*monitor, learner_, 1000);
+  EXPECT_EQ(StateEvents(events_), (std::vector<std::string>{"CAMERA_UNAVAILABLE BEGIN 3000 0",
+                                                            "CAMERA_UNAVAILABLE END 6000 3000"}));
+  EXPECT_EQ(Of(EventKind::kCameraUnavailable)[0]->detail, "camera 0: no frame for 2000 ms");
+  // Identity is checked again right after the anomaly.
+  const auto verified = Of(EventKind::kIdentityVerified);
+  ASSERT_EQ(verified.size(), 2u);
+  EXPECT_EQ(verified[1]->at_ms, 6000);
+  ExpectValidForServer();
+}
+
+TEST_F(ProctorMonitorTest, WithoutAReferenceEveryCheckIsAMismatch) {
+  MonitorOptions options = Options();
+  options.reference.clear();
+  auto monitor = NewMonitor(options);
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 1000);
+  const auto mismatches = Of(EventKind::kIdentityMismatch);
+  ASSERT_EQ(mismatches.size(), 1u);
+  EXPECT_EQ(mismatches[0]->detail, "no enrolled reference");
+  EXPECT_EQ(mismatches[0]->client_distance, -1.0f);
+  ExpectValidForServer();
+}
+
+TEST_F(ProctorMonitorTest, LivenessFailsWithWhatWasNotSeen) {
+  MonitorOptions options = Options();
+  options.liveness_window_ms = 4000;
+  auto monitor = NewMonitor(options);
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 1000);
+  EXPECT_EQ(monitor->status().prompt, "blink, turn your head");
+  Feed(*monitor, learner_, 4000);
+  const auto failed = Of(EventKind::kLivenessFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]->at_ms, 4000);
+  EXPECT_NE(failed[0]->detail.find("no blink seen"), std::string::npos) << failed[0]->detail;
+  EXPECT_NE(failed[0]->detail.find("no head turn seen"), std::string::npos) << failed[0]->detail;
+  EXPECT_EQ(monitor->status().liveness_passed, std::optional<bool>(false));
+  EXPECT_TRUE(monitor->status().prompt.empty());
+  EXPECT_TRUE(Of(EventKind::kLivenessPassed).empty());
+}
+
+TEST_F(ProctorMonitorTest, HeartbeatsFollowMediaTime) {
+  MonitorOptions options = Options();
+  options.heartbeat_interval_ms = 2000;
+  auto monitor = NewMonitor(options);
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 7000);
+  const auto beats = Of(EventKind::kHeartbeat);
+  ASSERT_EQ(beats.size(), 3u);
+  EXPECT_EQ(beats[0]->at_ms, 2000);
+  EXPECT_EQ(beats[0]->face_count, 1);
+}
+
+TEST_F(ProctorMonitorTest, RefusesBadOptionsAndBadFrames) {
+  MonitorOptions options = Options();
+  options.reference.resize(5);
+  EXPECT_EQ(ProctorMonitor::Create(Shared().analyzer.get(), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options = Options();
+  options.evidence_jpeg_quality = 0;
+  EXPECT_FALSE(ValidateMonitorOptions(options).ok());
+  EXPECT_EQ(ProctorMonitor::Create(nullptr, Options()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  biometrics::Image broken = biometrics::Image::Blank(10, 10);
+  broken.rgb.resize(7);
+  EXPECT_EQ(monitor->OnFrame(Frame{broken, 0}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace proctor::client

@@ -1,0 +1,97 @@
+// OpenVideo: a video file through OpenCV's VideoCapture. The OpenCV adapter for files.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <opencv2/videoio.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "client/capture/frame_source.h"
+#include "client/capture/opencv_frame.h"
+#include "client/capture/sampling_clock.h"
+
+namespace proctor::client {
+namespace {
+
+// Frames between two samples are only grab()-ed (demuxed and decoded by the backend) and never
+// retrieve()-d, which skips the colour conversion and the copy into an Image.
+class VideoFileSource : public FrameSource {
+ public:
+  VideoFileSource(std::string path, std::unique_ptr<cv::VideoCapture> capture,
+                  const FrameSourceOptions& options)
+      : path_(std::move(path)),
+        capture_(std::move(capture)),
+        fps_(capture_->get(cv::CAP_PROP_FPS)),
+        sampler_(options.sample_fps) {}
+
+  absl::StatusOr<std::optional<Frame>> Next() override {
+    try {
+      while (capture_->grab()) {
+        const double at = MediaTimeOfGrabbedFrame();
+        ++index_;
+        if (!sampler_.Take(at)) continue;
+        cv::Mat mat;
+        if (!capture_->retrieve(mat)) {
+          return absl::DataLossError(
+              absl::StrCat(Describe(), ": frame ", index_ - 1, " could not be decoded"));
+        }
+        auto image = internal::MatToImage(mat);
+        if (!image.ok()) {
+          return absl::DataLossError(
+              absl::StrCat(Describe(), ": frame ", index_ - 1, ": ", image.status().message()));
+        }
+        last_at_ms_ = std::max(last_at_ms_, static_cast<int64_t>(std::llround(at)));
+        return Frame{std::move(*image), last_at_ms_};
+      }
+    } catch (const cv::Exception& e) {
+      return absl::DataLossError(absl::StrCat(Describe(), ": ", e.what()));
+    }
+    return std::nullopt;
+  }
+  bool realtime() const override { return false; }
+  std::string Describe() const override { return absl::StrCat("video ", path_); }
+
+ private:
+  // Media time of the frame just grabbed: the container's timestamp, or index / fps where the
+  // backend reports none (0 past the first frame).
+  double MediaTimeOfGrabbedFrame() {
+    const double pos = capture_->get(cv::CAP_PROP_POS_MSEC);
+    if (std::isfinite(pos) && (pos > 0 || index_ == 0)) return std::max(pos, 0.0);
+    if (fps_ > 0 && std::isfinite(fps_)) return static_cast<double>(index_) * 1000.0 / fps_;
+    return static_cast<double>(last_at_ms_);
+  }
+
+  std::string path_;
+  std::unique_ptr<cv::VideoCapture> capture_;
+  double fps_;
+  internal::SamplingClock sampler_;
+  int64_t index_ = 0;  // frames grabbed so far
+  int64_t last_at_ms_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FrameSource>> OpenVideo(const std::string& path,
+                                                       const FrameSourceOptions& options) {
+  if (auto s = ValidateFrameSourceOptions(options); !s.ok()) return s;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("video file ", path, " does not exist"));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
+  }
+  auto capture = std::make_unique<cv::VideoCapture>();
+  try {
+    if (!capture->open(path, cv::CAP_FFMPEG) || capture->get(cv::CAP_PROP_FRAME_WIDTH) <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " is not a readable video (OpenCV/FFmpeg could not open it)"));
+    }
+  } catch (const cv::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a readable video: ", e.what()));
+  }
+  return std::unique_ptr<FrameSource>(new VideoFileSource(path, std::move(capture), options));
+}
+
+}  // namespace proctor::client
