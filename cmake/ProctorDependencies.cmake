@@ -37,6 +37,11 @@ if(NOT SQLITE3_FOUND)
   message(FATAL_ERROR "proctor: SQLite was not found. Install it with:\n"
     "    sudo apt-get install libsqlite3-dev")
 endif()
+pkg_check_modules(PQXX IMPORTED_TARGET libpqxx libpq)
+if(NOT PQXX_FOUND)
+  message(FATAL_ERROR "proctor: libpqxx (PostgreSQL client) was not found. Install it with:\n"
+    "    sudo apt-get install libpqxx-dev")
+endif()
 proctor_require_package(spdlog libspdlog-dev)
 
 if(PROCTOR_BUILD_TESTS)

@@ -17,6 +17,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsqlite3-dev libsodium-dev sqlite3
+  libpqxx-dev postgresql  # PostgreSQL storage; the tests start a throwaway server of their own
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # npm fetches the face-api weights; a machine may already have Node.js from elsewhere.

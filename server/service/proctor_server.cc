@@ -27,6 +27,7 @@
 #include "server/service/admin_service.h"
 #include "server/service/session_service.h"
 #include "server/storage/memory_storage.h"
+#include "server/storage/postgres_storage.h"
 #include "server/storage/sqlite_storage.h"
 
 namespace proctor::server {
@@ -48,8 +49,9 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerOptions& option
     return std::unique_ptr<Storage>(std::move(*storage));
   }
   if (absl::StartsWith(db, "postgresql://") || absl::StartsWith(db, "postgres://")) {
-    return absl::UnimplementedError(
-        "PostgreSQL storage is not in this release yet; use --db sqlite:PATH");
+    auto storage = PostgresStorage::Open(db);
+    if (!storage.ok()) return storage.status();
+    return std::unique_ptr<Storage>(std::move(*storage));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("--db '", db, "' is neither sqlite:PATH nor postgresql://..."));

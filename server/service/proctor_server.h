@@ -18,8 +18,9 @@ struct ServerOptions {
   // HTTP console listener (review console and /metrics, a later release). Default
   // 127.0.0.1:8080.
   std::string http = "127.0.0.1:8080";
-  // "sqlite:PATH"; empty means sqlite:DATA_DIR/proctor.db. "memory:" keeps everything in memory
-  // (tests only; lost on exit).
+  // "sqlite:PATH"; empty means sqlite:DATA_DIR/proctor.db. A libpq URI
+  // "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAMS]" uses PostgreSQL, which several
+  // replicas may share. "memory:" keeps everything in memory (tests only; lost on exit).
   std::string db;
   // Holds admin.token (mode 0600), storage.key (mode 0600) and the default database. Default
   // "proctor-data", created if missing.

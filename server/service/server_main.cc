@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
     app.add_option("--http", options.http, "HTTP console address (later release)")
         ->capture_default_str();
     app.add_option("--db", options.db,
-                   "sqlite:PATH (default sqlite:DATA_DIR/proctor.db) or memory:");
+                   "sqlite:PATH (default sqlite:DATA_DIR/proctor.db), "
+                   "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or memory:");
     app.add_option("--data-dir", options.data_dir,
                    "admin.token, storage.key and the default database")
         ->capture_default_str();

@@ -9,8 +9,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/storage/schema_migrations.h"
 #include "server/storage/sqlite_connection.h"
-#include "server/storage/sqlite_migrations.h"
 #include "server/storage/storage_rules.h"
 
 namespace proctor::server {

@@ -1,10 +1,12 @@
-// One typed suite runs every Storage contract against each engine (MemoryStorage, and
-// SqliteStorage on a temporary file); the SQLite-only tests below it cover what only a file has:
-// reopening, schema versions, damaged files, locks.
+// One typed suite runs every Storage contract against each engine (MemoryStorage, SqliteStorage
+// on a temporary file, and PostgresStorage on a fresh database of a throwaway PostgreSQL server
+// that this test starts itself); the SQLite-only and PostgreSQL-only tests below it cover what
+// only those have: reopening, schema versions, damaged files, locks, a server that goes away.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -18,12 +20,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/storage/memory_storage.h"
+#include "server/storage/postgres_connection_pool.h"
+#include "server/storage/postgres_storage.h"
 #include "server/storage/sqlite_storage.h"
+#include "tests/support/postgres_test_server.h"
 
 namespace proctor::server {
 namespace {
 
 namespace fs = std::filesystem;
+using PgServer = ::proctor::testing::PostgresTestServer;
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.
 class TempDir {
@@ -140,13 +146,43 @@ std::vector<std::string> SessionIds(const std::vector<SessionRecord>& sessions) 
 
 constexpr int64_t kNow = 1700000000000;
 
+// One PostgreSQL server per test process, started on first use and stopped at exit; each test
+// gets a database of its own. A failure to start (no PostgreSQL installed) fails the test.
+absl::StatusOr<PgServer*> SharedPostgres() {
+  static absl::StatusOr<std::unique_ptr<PgServer>>* const server =
+      new absl::StatusOr<std::unique_ptr<PgServer>>(PgServer::Start());
+  static const bool stop_at_exit = [] {
+    std::atexit([] {
+      if (server->ok()) server->value().reset();
+    });
+    return true;
+  }();
+  (void)stop_at_exit;
+  if (!server->ok()) return server->status();
+  return server->value().get();
+}
+
+// The URI of a new, empty database on the shared server.
+absl::StatusOr<std::string> FreshPostgresDatabase() {
+  static std::atomic<int> next{0};
+  auto server = SharedPostgres();
+  if (!server.ok()) return server.status();
+  return (*server)->CreateDatabase(absl::StrCat("proctor_test_", next.fetch_add(1)));
+}
+
 template <typename Engine>
-class StorageTest : public testing::Test {
+class StorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if constexpr (std::is_same_v<Engine, SqliteStorage>) {
       ASSERT_TRUE(dir_.ok());
       auto opened = SqliteStorage::Open(dir_.File("proctor.db"));
+      ASSERT_TRUE(opened.ok()) << opened.status();
+      storage_ = std::move(*opened);
+    } else if constexpr (std::is_same_v<Engine, PostgresStorage>) {
+      auto database = FreshPostgresDatabase();
+      ASSERT_TRUE(database.ok()) << database.status();
+      auto opened = PostgresStorage::Open(*database);
       ASSERT_TRUE(opened.ok()) << opened.status();
       storage_ = std::move(*opened);
     } else {
@@ -198,11 +234,13 @@ class StorageTest : public testing::Test {
 struct EngineNames {
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, SqliteStorage> ? "Sqlite" : "Memory";
+    if (std::is_same_v<T, SqliteStorage>) return "Sqlite";
+    if (std::is_same_v<T, PostgresStorage>) return "Postgres";
+    return "Memory";
   }
 };
 
-using Engines = testing::Types<MemoryStorage, SqliteStorage>;
+using Engines = ::testing::Types<MemoryStorage, SqliteStorage, PostgresStorage>;
 TYPED_TEST_SUITE(StorageTest, Engines, EngineNames);
 
 TYPED_TEST(StorageTest, StoresAssessmentsAndRefusesDuplicates) {
@@ -868,6 +906,301 @@ TEST(SqliteStorageTest, ALockedDatabaseIsUnavailableAndWritesNothing) {
   auto retried = storage->AppendBatches({TestBatch("s1", 0, 1, 3)});
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_TRUE((*retried)[0].ok());
+}
+
+// ---- PostgreSQL only. ----
+
+// A value from one query on a database, through a separate raw connection.
+int64_t PgCount(const std::string& uri, const std::string& sql) {
+  pqxx::connection c(uri);
+  pqxx::nontransaction t(c);
+  return t.exec1(sql)[0].as<int64_t>();
+}
+
+// Opens a storage on a fresh database with sessions "s1" and "s2" (learner l1, assessment a1).
+std::unique_ptr<PostgresStorage> OpenPgWithSessions(const std::string& uri,
+                                                    const PostgresStorageOptions& options = {}) {
+  auto opened = PostgresStorage::Open(uri, options);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  if (!opened.ok()) return nullptr;
+  Storage& s = **opened;
+  EXPECT_TRUE(s.CreateAssessment({"a1", "Math", "Final", AssessmentKind::kFinal, 1}).ok());
+  EXPECT_TRUE(s.UpsertLearner("l1", "Ada").ok());
+  for (const std::string id : {"s1", "s2"}) {
+    EXPECT_TRUE(s.PutPass({"p" + id, "l1", "a1", kNow + 1, false}).ok());
+    SessionRecord session;
+    session.id = id;
+    session.client_public_key.assign(32, 9);
+    EXPECT_TRUE(
+        s.RedeemPass("p" + id, kNow, session, {"t" + id, Role::kLearner, "learner", id, kNow})
+            .ok());
+  }
+  return std::move(*opened);
+}
+
+TEST(PostgresStorageTest, DataSurvivesCloseAndReopenAndMigrationsRunOnce) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  {
+    auto storage = OpenPgWithSessions(*uri);
+    ASSERT_NE(storage, nullptr);
+    ASSERT_TRUE(storage->ReplaceTemplates("l1", {{1, 2}}).ok());
+    auto statuses = storage->AppendBatches({TestBatch("s1", 0, 1, 6)});
+    ASSERT_TRUE(statuses.ok() && (*statuses)[0].ok());
+    ASSERT_TRUE(storage->AppendAudit({kNow, "root", "x", "y", "z"}).ok());
+  }
+  auto reopened = PostgresStorage::Open(*uri);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  Storage& s = **reopened;
+  EXPECT_EQ(s.GetAssessment("a1")->title, "Final");
+  EXPECT_EQ(s.GetLearner("l1")->template_count, 1);
+  EXPECT_EQ(s.GetSession("s1")->last_seq, 6u);
+  EXPECT_EQ(s.GetSession("s1")->head_hash, TestHash("s1", 6));
+  EXPECT_EQ(s.ListEvents("s1")->size(), 6u);
+  EXPECT_EQ(*s.GetEvidence("s1", 3), TestEvent("s1", 3).sealed_evidence);
+  EXPECT_EQ(s.FindToken("ts1")->session_id, "s1");
+  EXPECT_EQ(s.ListAudit()->size(), 1u);
+  EXPECT_EQ(s.RedeemPass("ps1", kNow, SessionRecord{}, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(PgCount(*uri, "SELECT count(*) FROM schema_migrations"),
+            PostgresStorage::LatestSchemaVersion());
+  EXPECT_EQ(PgCount(*uri, "SELECT max(version) FROM schema_migrations"),
+            PostgresStorage::LatestSchemaVersion());
+  EXPECT_EQ(PostgresStorage::LatestSchemaVersion(), SqliteStorage::LatestSchemaVersion())
+      << "one schema history for both engines";
+}
+
+TEST(PostgresStorageTest, ReplicasStartingTogetherMigrateOnce) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  std::vector<std::thread> replicas;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    replicas.emplace_back([&] {
+      auto storage = PostgresStorage::Open(*uri);
+      EXPECT_TRUE(storage.ok()) << storage.status();
+      if (storage.ok()) ++opened;
+    });
+  }
+  for (std::thread& t : replicas) t.join();
+  EXPECT_EQ(opened.load(), 4);
+  EXPECT_EQ(PgCount(*uri, "SELECT count(*) FROM schema_migrations"),
+            PostgresStorage::LatestSchemaVersion());
+}
+
+TEST(PostgresStorageTest, RefusesADatabaseWithANewerSchema) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  ASSERT_TRUE(PostgresStorage::Open(*uri).ok());
+  const int newer = PostgresStorage::LatestSchemaVersion() + 1;
+  {
+    pqxx::connection c(*uri);
+    pqxx::nontransaction t(c);
+    t.exec0(absl::StrCat("INSERT INTO schema_migrations (version, applied_at) VALUES (", newer,
+                         ", 0)"));
+  }
+  auto refused = PostgresStorage::Open(*uri);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), absl::StrCat("schema version ", newer)))
+      << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "newer")) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "postgresql://proctor@127.0.0.1:"))
+      << "names the database: " << refused.status();
+}
+
+TEST(PostgresStorageTest, RefusesAnotherApplicationsDatabase) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  {
+    pqxx::connection c(*uri);
+    pqxx::nontransaction t(c);
+    t.exec0("CREATE TABLE photos (id integer PRIMARY KEY, name text)");
+  }
+  auto refused = PostgresStorage::Open(*uri);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "not proctor's")) << refused.status();
+  EXPECT_EQ(PgCount(*uri, "SELECT count(*) FROM pg_tables WHERE tablename = 'events'"), 0);
+}
+
+TEST(PostgresStorageTest, AuditLogIsAppendOnlyEvenThroughRawSql) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  {
+    auto storage = PostgresStorage::Open(*uri);
+    ASSERT_TRUE(storage.ok()) << storage.status();
+    ASSERT_TRUE((*storage)->AppendAudit({kNow, "examiner", "review.decide", "s1", "ok"}).ok());
+  }
+  for (const char* sql :
+       {"UPDATE audit SET detail = 'forged'", "DELETE FROM audit", "TRUNCATE audit"}) {
+    pqxx::connection c(*uri);
+    pqxx::nontransaction t(c);
+    try {
+      t.exec0(sql);
+      ADD_FAILURE() << sql << " succeeded";
+    } catch (const pqxx::sql_error& e) {
+      EXPECT_TRUE(absl::StrContains(e.what(), "append-only")) << sql << ": " << e.what();
+    }
+  }
+  EXPECT_EQ(PgCount(*uri, "SELECT count(*) FROM audit WHERE detail = 'ok'"), 1);
+}
+
+TEST(PostgresStorageTest, AppendBatchesWritesNothingWhenTheTransactionFails) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  auto storage = OpenPgWithSessions(*uri);
+  ASSERT_NE(storage, nullptr);
+  auto server = SharedPostgres();
+  ASSERT_TRUE(server.ok());
+  const std::string database = uri->substr(uri->rfind('/') + 1);
+  // Another connection makes the fourth event of any session fail.
+  ASSERT_TRUE((*server)
+                  ->Execute(database,
+                            "CREATE FUNCTION fail_fourth() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                            "BEGIN RAISE EXCEPTION 'injected failure'; END $$; "
+                            "CREATE TRIGGER fail_fourth BEFORE INSERT ON events FOR EACH ROW "
+                            "WHEN (NEW.seq = 4) EXECUTE FUNCTION fail_fourth()")
+                  .ok());
+  auto failed = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(absl::StrContains(failed.status().message(), "postgresql: appending events on "))
+      << failed.status();
+  EXPECT_TRUE(absl::StrContains(failed.status().message(), "injected failure")) << failed.status();
+  EXPECT_TRUE(storage->ListEvents("s1")->empty());
+  EXPECT_EQ(storage->GetSession("s1")->last_seq, 0u);
+  EXPECT_TRUE(storage->ListEvents("s2")->empty());
+
+  ASSERT_TRUE((*server)->Execute(database, "DROP TRIGGER fail_fourth ON events").ok());
+  auto retried = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(storage->GetSession("s2")->last_seq, 5u);
+}
+
+TEST(PostgresStorageTest, TwoReplicasAppendingTheSameSeqsStoreThemOnce) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  auto first = OpenPgWithSessions(*uri);
+  ASSERT_NE(first, nullptr);
+  auto second = PostgresStorage::Open(*uri);
+  ASSERT_TRUE(second.ok()) << second.status();
+  constexpr int kRounds = 50;
+  int ok = 0;
+  int aborted = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const uint64_t last = static_cast<uint64_t>(round) * 2;
+    absl::StatusOr<std::vector<absl::Status>> results[2];
+    std::thread a([&] { results[0] = first->AppendBatches({TestBatch("s1", last, last + 1, 2)}); });
+    std::thread b(
+        [&] { results[1] = (*second)->AppendBatches({TestBatch("s1", last, last + 1, 2)}); });
+    a.join();
+    b.join();
+    for (const auto& result : results) {
+      ASSERT_TRUE(result.ok()) << result.status();
+      if ((*result)[0].ok()) ++ok;
+      if ((*result)[0].code() == absl::StatusCode::kAborted) ++aborted;
+    }
+  }
+  EXPECT_EQ(ok, kRounds) << "exactly one replica wins each round";
+  EXPECT_EQ(aborted, kRounds) << "and the other is told the session moved";
+  EXPECT_EQ(PgCount(*uri, "SELECT count(*) FROM events"), 2 * kRounds);
+  EXPECT_EQ((*second)->GetSession("s1")->last_seq, static_cast<uint64_t>(2 * kRounds));
+
+  // A session closed through one replica refuses appends through the other.
+  SessionRecord closed = *first->GetSession("s2");
+  closed.state = SessionState::kClosed;
+  ASSERT_TRUE(first->UpdateSessionOutcome(closed).ok());
+  auto refused = (*second)->AppendBatches({TestBatch("s2", 0, 1, 1)});
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ((*refused)[0].code(), absl::StatusCode::kFailedPrecondition) << (*refused)[0];
+}
+
+TEST(PostgresStorageTest, EventDetailsHoldAnyUtf8IncludingNul) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  auto storage = OpenPgWithSessions(*uri);
+  ASSERT_NE(storage, nullptr);
+  AppendBatch batch = TestBatch("s1", 0, 1, 2);
+  batch.events[0].event.detail = std::string("nul \0 inside, \"quotes\" and \\ \xc3\xa9", 31);
+  batch.events[1].event.detail = "{braces},NULL";
+  auto statuses = storage->AppendBatches({batch});
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_TRUE((*statuses)[0].ok());
+  auto events = storage->ListEvents("s1");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].event.detail, batch.events[0].event.detail);
+  EXPECT_EQ((*events)[1].event.detail, "{braces},NULL");
+}
+
+TEST(PostgresStorageTest, ConnectionErrorsNameTheDatabaseButNeverThePassword) {
+  EXPECT_EQ(
+      RedactPostgresConninfo("postgresql://ada:s3cret@db.example:5433/proctor?sslmode=require"),
+      "postgresql://ada@db.example:5433/proctor?sslmode=require");
+  EXPECT_EQ(RedactPostgresConninfo("postgres://db/p?password=s3cret&application_name=x"),
+            "postgres://db/p?password=***&application_name=x");
+  EXPECT_EQ(RedactPostgresConninfo("host=db password='s 3cret' dbname=p"),
+            "host=db password=*** dbname=p");
+  EXPECT_EQ(RedactPostgresConninfo("host=db password=s3cret"), "host=db password=***");
+
+  // Nothing listens on this port: Open fails UNAVAILABLE, quickly, and says where it tried.
+  const std::string uri = "postgresql://ada:s3cret@127.0.0.1:1/proctor";
+  auto refused = PostgresStorage::Open(uri);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "postgresql://ada@127.0.0.1:1/proctor"))
+      << refused.status();
+  EXPECT_FALSE(absl::StrContains(refused.status().message(), "s3cret")) << refused.status();
+  EXPECT_EQ(PostgresStorage::Open("").status().code(), absl::StatusCode::kInvalidArgument);
+  PostgresStorageOptions options;
+  options.connections = 0;
+  EXPECT_EQ(PostgresStorage::Open(uri, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// The database goes away under a running storage: calls fail UNAVAILABLE (no crash, nothing
+// half-written), and once the server is back the same storage object works again.
+TEST(PostgresStorageTest, AStoppedServerIsUnavailableAndTheStorageRecoversAfterRestart) {
+  auto server = PgServer::Start();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto uri = (*server)->CreateDatabase("proctor");
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  PostgresStorageOptions options;
+  options.connections = 3;
+  auto storage = OpenPgWithSessions(*uri, options);
+  ASSERT_NE(storage, nullptr);
+  // Use every pooled connection, so that all of them are stale after the restart.
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 6; ++i) {
+    readers.emplace_back([&] { EXPECT_TRUE(storage->ListSessions(false).ok()); });
+  }
+  for (std::thread& t : readers) t.join();
+  ASSERT_TRUE(storage->AppendBatches({TestBatch("s1", 0, 1, 3)}).ok());
+
+  for (bool crash : {false, true}) {
+    SCOPED_TRACE(crash ? "killed" : "stopped");
+    ASSERT_TRUE((crash ? (*server)->Kill() : (*server)->Stop()).ok());
+    auto append = storage->AppendBatches({TestBatch("s1", 3, 4, 2)});
+    EXPECT_EQ(append.status().code(), absl::StatusCode::kUnavailable) << append.status();
+    EXPECT_TRUE(absl::StrContains(append.status().message(),
+                                  "postgresql: appending events on "
+                                  "postgresql://proctor@127.0.0.1:"))
+        << append.status();
+    EXPECT_EQ(storage->UpsertLearner("l2", "Grace").code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(storage->GetSession("s1").status().code(), absl::StatusCode::kUnavailable);
+
+    ASSERT_TRUE((*server)->Restart().ok());
+    auto session = storage->GetSession("s1");
+    ASSERT_TRUE(session.ok()) << "the first call after the restart reconnects: "
+                              << session.status();
+    EXPECT_EQ(session->last_seq, 3u) << "nothing of the refused append was stored";
+    EXPECT_EQ(storage->ListEvents("s1")->size(), 3u);
+    for (int i = 0; i < 6; ++i) EXPECT_TRUE(storage->ListSessions(false).ok()) << i;
+  }
+  auto resumed = storage->AppendBatches({TestBatch("s1", 3, 4, 2)});
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_TRUE((*resumed)[0].ok()) << (*resumed)[0];
+  EXPECT_EQ(storage->GetSession("s1")->last_seq, 5u);
+  EXPECT_TRUE(storage->UpsertLearner("l2", "Grace").ok());
 }
 
 }  // namespace

@@ -1,0 +1,878 @@
+#include "server/storage/postgres_storage.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/storage/postgres_connection_pool.h"
+#include "server/storage/schema_migrations.h"
+#include "server/storage/storage_rules.h"
+
+namespace proctor::server {
+namespace {
+
+// ---- Statements, prepared (lazily, by libpqxx) on every connection under these names. ----
+
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+// The columns ReadSession() expects, in order.
+#define PROCTOR_SESSION_COLUMNS                                                                \
+  "id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "               \
+  "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, " \
+  "head_hash"
+
+constexpr Statement kStatements[] = {
+    {"insert_assessment",
+     "INSERT INTO assessments (id, course, title, kind, created_at_unix_ms) "
+     "VALUES ($1, $2, $3, $4, $5)"},
+    {"select_assessment",
+     "SELECT course, title, kind, created_at_unix_ms FROM assessments WHERE id = $1"},
+    {"upsert_learner",
+     "INSERT INTO learners (id, name) VALUES ($1, $2) "
+     "ON CONFLICT (id) DO UPDATE SET name = excluded.name"},
+    {"select_learner",
+     "SELECT name, (SELECT count(*) FROM templates WHERE learner_id = $1) "
+     "FROM learners WHERE id = $1"},
+    // Serializes template replacements (and purges) of one learner.
+    {"lock_learner", "SELECT 1 FROM learners WHERE id = $1 FOR UPDATE"},
+    {"delete_templates", "DELETE FROM templates WHERE learner_id = $1"},
+    {"insert_template", "INSERT INTO templates (learner_id, position, sealed) VALUES ($1, $2, $3)"},
+    // One row with a NULL template when the learner has none; no row when no such learner.
+    {"select_templates",
+     "SELECT t.sealed FROM learners l LEFT JOIN templates t ON t.learner_id = l.id "
+     "WHERE l.id = $1 ORDER BY t.position"},
+    {"purge_evidence",
+     "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid IN "
+     "(SELECT sid FROM sessions WHERE learner_id = $1)"},
+
+    {"insert_token",
+     "INSERT INTO tokens (token_hash, role, label, session_id, created_at_unix_ms) "
+     "VALUES ($1, $2, $3, NULLIF($4, ''), $5)"},
+    {"select_token",
+     "SELECT role, label, coalesce(session_id, ''), created_at_unix_ms FROM tokens "
+     "WHERE token_hash = $1"},
+    {"insert_pass",
+     "INSERT INTO passes (pass_hash, learner_id, assessment_id, expires_at_unix_ms, used) "
+     "VALUES ($1, $2, $3, $4, $5)"},
+    // Locked: of two replicas redeeming one pass, the second sees it used.
+    {"lock_pass",
+     "SELECT learner_id, assessment_id, expires_at_unix_ms, used FROM passes "
+     "WHERE pass_hash = $1 FOR UPDATE"},
+    {"mark_pass_used", "UPDATE passes SET used = true WHERE pass_hash = $1"},
+
+    {"insert_session", "INSERT INTO sessions (" PROCTOR_SESSION_COLUMNS
+                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"},
+    {"select_session", "SELECT " PROCTOR_SESSION_COLUMNS " FROM sessions WHERE id = $1"},
+    {"list_sessions", "SELECT " PROCTOR_SESSION_COLUMNS
+                      " FROM sessions ORDER BY risk_score DESC, opened_at_unix_ms DESC, "
+                      "id COLLATE \"C\""},
+    {"list_sessions_with_verdict",
+     "SELECT " PROCTOR_SESSION_COLUMNS " FROM sessions WHERE verdict = $1 "
+     "ORDER BY risk_score DESC, opened_at_unix_ms DESC, id COLLATE \"C\""},
+    {"update_outcome",
+     "UPDATE sessions SET state = $2, ended_at_ms = $3, closed_at_unix_ms = $4, risk_score = $5, "
+     "verdict = $6, decision_note = $7, decided_by = $8 WHERE id = $1"},
+
+    // The group commit. Locks the sessions' rows in sid order (replicas never deadlock), then
+    // inserts every event and advances every session in one statement.
+    {"lock_sessions",
+     "SELECT id, sid, last_seq, state FROM sessions WHERE id = ANY ($1::text[]) "
+     "ORDER BY sid FOR UPDATE"},
+    {"append_events",
+     "WITH appended AS (INSERT INTO events (session_sid, seq, kind, phase, at_ms, duration_ms, "
+     "descriptor, client_distance, face_count, detail, prev_hash, hash, server_distance, "
+     "received_at_unix_ms, has_evidence, evidence) "
+     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::integer[], "
+     "$5::bigint[], $6::bigint[], $7::bytea[], $8::real[], $9::integer[], $10::bytea[], "
+     "$11::bytea[], $12::bytea[], $13::real[], $14::bigint[], $15::boolean[], $16::bytea[])) "
+     "UPDATE sessions s SET last_seq = a.last_seq, head_hash = a.head_hash "
+     "FROM unnest($17::bigint[], $18::bigint[], $19::bytea[]) AS a (sid, last_seq, head_hash) "
+     "WHERE s.sid = a.sid"},
+    // The columns ReadEvent() expects, from column 1 on (column 0 says whether the session
+    // exists); never the evidence bytes.
+    {"list_events",
+     "SELECT s.sid, e.seq, e.kind, e.phase, e.at_ms, e.duration_ms, e.descriptor, "
+     "e.client_distance, e.face_count, e.detail, e.prev_hash, e.hash, e.server_distance, "
+     "e.received_at_unix_ms, e.has_evidence "
+     "FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid WHERE s.id = $1 "
+     "ORDER BY e.seq"},
+    {"event_hashes",
+     "SELECT s.sid, e.hash FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid "
+     "AND e.seq BETWEEN $2 AND $3 WHERE s.id = $1 ORDER BY e.seq"},
+    {"select_evidence",
+     "SELECT s.sid, e.evidence FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid "
+     "AND e.seq = $2 WHERE s.id = $1"},
+
+    {"insert_finding",
+     "INSERT INTO findings (session_sid, kind, at_ms, event_seq, distance, detail) "
+     "SELECT sid, $2::integer, $3::bigint, $4::bigint, $5::real, $6::text FROM sessions "
+     "WHERE id = $1"},
+    {"list_findings",
+     "SELECT s.sid, f.kind, f.at_ms, f.event_seq, f.distance, f.detail FROM sessions s "
+     "LEFT JOIN findings f ON f.session_sid = s.sid WHERE s.id = $1 ORDER BY f.id"},
+    {"upsert_result",
+     "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
+     "SELECT sid, $2::double precision, $3::double precision, $4::bigint, $5::text "
+     "FROM sessions WHERE id = $1 "
+     "ON CONFLICT (session_sid) DO UPDATE SET score = excluded.score, "
+     "max_score = excluded.max_score, submitted_at_unix_ms = excluded.submitted_at_unix_ms, "
+     "submitted_by = excluded.submitted_by"},
+    {"list_results",
+     "SELECT s.id, s.learner_id, s.assessment_id, r.score, r.max_score, "
+     "r.submitted_at_unix_ms, r.submitted_by FROM results r JOIN sessions s ON s.sid = "
+     "r.session_sid WHERE $1::text = '' OR s.assessment_id = $1::text "
+     "ORDER BY r.submitted_at_unix_ms, s.id COLLATE \"C\""},
+    {"insert_audit",
+     "INSERT INTO audit (at_unix_ms, actor, action, subject, detail) "
+     "VALUES ($1, $2, $3, $4, $5)"},
+    {"list_audit", "SELECT at_unix_ms, actor, action, subject, detail FROM audit ORDER BY id"},
+};
+
+#undef PROCTOR_SESSION_COLUMNS
+
+// Any number that locks schema changes of proctor in one database ("proctor" in ASCII).
+constexpr int64_t kMigrationLockKey = 0x70726f63746f72;
+
+// ---- Value conversions. ----
+
+int64_t ToInt64(uint64_t value) {
+  return static_cast<int64_t>(
+      std::min<uint64_t>(value, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+}
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Exact text for a double (17 significant digits round-trip), in PostgreSQL's spelling of the
+// special values.
+std::string Number(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  return buffer;
+}
+
+// Descriptors are stored as little-endian float32, whatever the host's byte order (as in
+// SqliteStorage: a database moves between engines byte for byte).
+std::vector<uint8_t> EncodeFloats(const std::vector<float>& values) {
+  std::vector<uint8_t> out(values.size() * 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &values[i], 4);
+    for (int b = 0; b < 4; ++b) out[i * 4 + b] = static_cast<uint8_t>(bits >> (8 * b));
+  }
+  return out;
+}
+
+std::vector<float> DecodeFloats(const pqxx::binarystring& bytes) {
+  std::vector<float> values(bytes.size() / 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint32_t bits = 0;
+    for (int b = 0; b < 4; ++b) bits |= static_cast<uint32_t>(bytes.data()[i * 4 + b]) << (8 * b);
+    std::memcpy(&values[i], &bits, 4);
+  }
+  return values;
+}
+
+pqxx::binarystring Bytes(const std::vector<uint8_t>& bytes) {
+  return pqxx::binarystring(bytes.data(), bytes.size());
+}
+
+pqxx::binarystring Bytes(const std::string& bytes) {
+  return pqxx::binarystring(bytes.data(), bytes.size());
+}
+
+pqxx::binarystring Bytes(const Hash32& hash) {
+  return pqxx::binarystring(hash.data(), hash.size());
+}
+
+std::vector<uint8_t> ReadBytes(const pqxx::field& field) {
+  if (field.is_null()) return {};
+  pqxx::binarystring bytes(field);
+  return std::vector<uint8_t>(bytes.data(), bytes.data() + bytes.size());
+}
+
+Hash32 ReadHash(const pqxx::field& field) {
+  Hash32 hash{};
+  pqxx::binarystring bytes(field);
+  // The schema's CHECK constraints keep every stored hash exactly 32 bytes.
+  std::memcpy(hash.data(), bytes.data(), std::min(bytes.size(), hash.size()));
+  return hash;
+}
+
+// The text of a PostgreSQL array literal ("{1,2,NULL}"), built element by element: the events of
+// a group commit travel as one array per column, so one statement inserts them all.
+class ArrayLiteral {
+ public:
+  ArrayLiteral() : text_("{") {}
+
+  void Int(int64_t value) {
+    Separate();
+    absl::StrAppend(&text_, value);
+  }
+  void Real(float value) {
+    Separate();
+    if (std::isnan(value)) {
+      text_ += "NaN";
+    } else if (std::isinf(value)) {
+      text_ += value > 0 ? "Infinity" : "-Infinity";
+    } else {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.9g", static_cast<double>(value));  // exact for float
+      text_ += buffer;
+    }
+  }
+  void Bool(bool value) {
+    Separate();
+    text_ += value ? 't' : 'f';
+  }
+  void Null() {
+    Separate();
+    text_ += "NULL";
+  }
+  // A bytea element in hex form: "\\x0a1b" inside the literal is \x0a1b to bytea's input.
+  void Bytes(const uint8_t* data, size_t size) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    Separate();
+    text_.reserve(text_.size() + 6 + 2 * size);
+    text_ += "\"\\\\x";
+    for (size_t i = 0; i < size; ++i) {
+      text_ += kHex[data[i] >> 4];
+      text_ += kHex[data[i] & 0x0f];
+    }
+    text_ += '"';
+  }
+  void Bytes(const std::vector<uint8_t>& bytes) { Bytes(bytes.data(), bytes.size()); }
+  void Bytes(const std::string& bytes) {
+    Bytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  }
+  void BytesOrNull(const std::vector<uint8_t>& bytes) {
+    if (bytes.empty()) {
+      Null();
+    } else {
+      Bytes(bytes);
+    }
+  }
+  void Text(const std::string& value) {
+    Separate();
+    text_ += '"';
+    for (char c : value) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+  }
+  std::string Finish() && {
+    text_ += '}';
+    return std::move(text_);
+  }
+
+ private:
+  void Separate() {
+    if (text_.size() > 1) text_ += ',';
+  }
+  std::string text_;
+};
+
+// The events of one group commit, column by column.
+struct EventColumns {
+  ArrayLiteral sid, seq, kind, phase, at_ms, duration_ms, descriptor, client_distance, face_count,
+      detail, prev_hash, hash, server_distance, received_at, has_evidence, evidence;
+  size_t rows = 0;
+
+  void Add(int64_t session_sid, const StoredEvent& stored) {
+    const Event& e = stored.event;
+    sid.Int(session_sid);
+    seq.Int(ToInt64(e.seq));
+    kind.Int(static_cast<int64_t>(e.kind));
+    phase.Int(static_cast<int64_t>(e.phase));
+    at_ms.Int(e.at_ms);
+    duration_ms.Int(e.duration_ms);
+    if (e.descriptor.empty()) {
+      descriptor.Null();
+    } else {
+      descriptor.Bytes(EncodeFloats(e.descriptor));
+    }
+    client_distance.Real(e.client_distance);
+    face_count.Int(e.face_count);
+    detail.Bytes(e.detail);
+    prev_hash.Bytes(e.prev_hash.data(), e.prev_hash.size());
+    hash.Bytes(stored.hash.data(), stored.hash.size());
+    server_distance.Real(stored.server_distance);
+    received_at.Int(stored.received_at_unix_ms);
+    has_evidence.Bool(stored.has_evidence);
+    evidence.BytesOrNull(stored.sealed_evidence);
+    ++rows;
+  }
+};
+
+// A session as the group commit tracks it while it walks the batches of one call.
+struct SessionCursor {
+  int64_t sid = 0;
+  uint64_t last_seq = 0;
+  SessionState state = SessionState::kOpen;
+  Hash32 head_hash{};
+  bool advanced = false;
+};
+
+// A row of select_session / list_sessions*.
+SessionRecord ReadSession(const pqxx::row& row) {
+  SessionRecord r;
+  r.id = row[0].as<std::string>();
+  r.learner_id = row[1].as<std::string>();
+  r.assessment_id = row[2].as<std::string>();
+  r.client_public_key = ReadBytes(row[3]);
+  r.state = static_cast<SessionState>(row[4].as<int>());
+  r.opened_at_unix_ms = row[5].as<int64_t>();
+  r.closed_at_unix_ms = row[6].as<int64_t>();
+  r.ended_at_ms = row[7].as<int64_t>();
+  r.risk_score = row[8].as<double>();
+  r.verdict = static_cast<Verdict>(row[9].as<int>());
+  r.decision_note = row[10].as<std::string>();
+  r.decided_by = row[11].as<std::string>();
+  r.last_seq = static_cast<uint64_t>(row[12].as<int64_t>());
+  r.head_hash = ReadHash(row[13]);
+  return r;
+}
+
+// A row of list_events (with a stored event: column 1 not NULL).
+StoredEvent ReadEvent(const pqxx::row& row, const std::string& session_id) {
+  StoredEvent stored;
+  Event& e = stored.event;
+  e.session_id = session_id;
+  e.seq = static_cast<uint64_t>(row[1].as<int64_t>());
+  e.kind = static_cast<EventKind>(row[2].as<int>());
+  e.phase = static_cast<EventPhase>(row[3].as<int>());
+  e.at_ms = row[4].as<int64_t>();
+  e.duration_ms = row[5].as<int64_t>();
+  if (!row[6].is_null()) e.descriptor = DecodeFloats(pqxx::binarystring(row[6]));
+  e.client_distance = row[7].as<float>();
+  e.face_count = row[8].as<int32_t>();
+  e.detail = pqxx::binarystring(row[9]).str();
+  e.prev_hash = ReadHash(row[10]);
+  stored.hash = ReadHash(row[11]);
+  stored.server_distance = row[12].as<float>();
+  stored.received_at_unix_ms = row[13].as<int64_t>();
+  stored.has_evidence = row[14].as<bool>();
+  return stored;
+}
+
+absl::Status InsertToken(pqxx::transaction_base& t, const TokenRecord& token) {
+  t.exec_prepared("insert_token", Bytes(token.token_hash), static_cast<int>(token.role),
+                  token.label, token.session_id, token.created_at_unix_ms);
+  return absl::OkStatus();
+}
+
+absl::Status InsertSession(pqxx::transaction_base& t, const SessionRecord& r) {
+  t.exec_prepared("insert_session", r.id, r.learner_id, r.assessment_id, Bytes(r.client_public_key),
+                  static_cast<int>(r.state), r.opened_at_unix_ms, r.closed_at_unix_ms,
+                  r.ended_at_ms, Number(r.risk_score), static_cast<int>(r.verdict), r.decision_note,
+                  r.decided_by, ToInt64(r.last_seq), Bytes(r.head_hash));
+  return absl::OkStatus();
+}
+
+// OK when the learner exists (and locks its row until the transaction ends), NOT_FOUND if not.
+absl::Status LockLearner(pqxx::transaction_base& t, const std::string& id) {
+  if (t.exec_prepared("lock_learner", id).empty()) return storage_rules::NoSuch("learner", id);
+  return absl::OkStatus();
+}
+
+// Locks the rows of every session the batches name; NOT_FOUND sessions are simply absent.
+std::map<std::string, SessionCursor> LockSessions(pqxx::transaction_base& t,
+                                                  const std::vector<AppendBatch>& batches) {
+  std::set<std::string> names;
+  for (const AppendBatch& batch : batches) names.insert(batch.session_id);
+  ArrayLiteral ids;
+  for (const std::string& id : names) ids.Text(id);
+  std::map<std::string, SessionCursor> cursors;
+  for (const pqxx::row& row : t.exec_prepared("lock_sessions", std::move(ids).Finish())) {
+    SessionCursor& cursor = cursors[row[0].as<std::string>()];
+    cursor.sid = row[1].as<int64_t>();
+    cursor.last_seq = static_cast<uint64_t>(row[2].as<int64_t>());
+    cursor.state = static_cast<SessionState>(row[3].as<int>());
+  }
+  return cursors;
+}
+
+// ---- Opening and migrating. ----
+
+// Settings and statements of every new connection.
+void SetUpConnection(pqxx::connection& c) {
+  c.set_client_encoding("UTF8");
+  {
+    pqxx::nontransaction t(c);
+    // An acknowledgement must survive a crash: never run with synchronous_commit off, whatever
+    // the server's default (local, on, remote_write and remote_apply all flush locally).
+    if (t.exec1("SELECT current_setting('synchronous_commit')")[0].as<std::string>() == "off") {
+      t.exec0("SET synchronous_commit = on");
+    }
+  }
+  for (const Statement& statement : kStatements) c.prepare(statement.name, statement.sql);
+}
+
+// Adds connect_timeout unless the connection string sets it.
+std::string WithConnectTimeout(const std::string& conninfo, int seconds) {
+  if (absl::StrContains(conninfo, "connect_timeout")) return conninfo;
+  const bool uri =
+      absl::StartsWith(conninfo, "postgresql://") || absl::StartsWith(conninfo, "postgres://");
+  if (!uri) return absl::StrCat(conninfo, " connect_timeout=", seconds);
+  return absl::StrCat(conninfo, absl::StrContains(conninfo, "?") ? "&" : "?",
+                      "connect_timeout=", seconds);
+}
+
+// The versions recorded in schema_migrations, creating the table in an empty database.
+absl::StatusOr<std::set<int64_t>> AppliedVersions(pqxx::work& t, const std::string& target) {
+  if (t.exec1("SELECT to_regclass('schema_migrations') IS NULL")[0].as<bool>()) {
+    const int64_t tables =
+        t.exec1("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()")[0]
+            .as<int64_t>();
+    if (tables != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "postgresql: checking the schema version on ", target, ": the database has ", tables,
+          " tables but no schema_migrations table, so it is not proctor's; refusing to change it "
+          "(give proctor a database of its own)"));
+    }
+    t.exec0(
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, "
+        "applied_at bigint NOT NULL)");  // unix milliseconds
+  }
+  std::set<int64_t> versions;
+  for (const pqxx::row& row : t.exec("SELECT version FROM schema_migrations")) {
+    versions.insert(row[0].as<int64_t>());
+  }
+  return versions;
+}
+
+// Brings the schema up to date in one transaction: all missing migrations or none. The
+// advisory lock makes replicas that start together take turns; the second finds nothing to do.
+absl::Status Migrate(pqxx::work& t, const std::string& target) {
+  const std::string encoding =
+      t.exec1("SELECT current_setting('server_encoding')")[0].as<std::string>();
+  if (encoding != "UTF8") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("postgresql: checking ", target, ": the database encoding is ", encoding,
+                     "; proctor needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE "
+                     "template0)"));
+  }
+  t.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
+  ASSIGN_OR_RETURN(std::set<int64_t> applied, AppliedVersions(t, target));
+  const int latest = PostgresStorage::LatestSchemaVersion();
+  if (!applied.empty() && *applied.rbegin() > latest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "postgresql: ", target, " has schema version ", *applied.rbegin(),
+        ", but this build of proctor knows versions up to ", latest,
+        ": the database was written by a newer proctor-server; run that version (or a newer "
+        "one), or restore a backup made for this version"));
+  }
+  for (const SqlMigration& migration : PostgresMigrations()) {
+    if (applied.count(migration.version) != 0) continue;
+    t.exec0(migration.sql);
+    t.exec_params0("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                   migration.version, NowUnixMs());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---- Connection handling. ----
+
+absl::Status ValidatePostgresStorageOptions(const PostgresStorageOptions& options) {
+  if (options.connections < 1 || options.connections > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PostgresStorageOptions.connections must be 1-64, got ", options.connections));
+  }
+  if (options.connect_timeout_s < 1 || options.connect_timeout_s > 600) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PostgresStorageOptions.connect_timeout_s must be 1-600, got ", options.connect_timeout_s));
+  }
+  return absl::OkStatus();
+}
+
+int PostgresStorage::LatestSchemaVersion() { return PostgresMigrations().back().version; }
+
+PostgresStorage::PostgresStorage(std::unique_ptr<PostgresConnectionPool> pool)
+    : pool_(std::move(pool)) {}
+
+PostgresStorage::~PostgresStorage() = default;
+
+template <typename Fn>
+auto PostgresStorage::InTransaction(const char* context, Fn&& fn) {
+  return pool_->Run(context, [&](pqxx::connection& c) {
+    pqxx::work t(c);
+    auto result = fn(t);
+    if (result.ok()) {
+      t.commit();
+    } else {
+      t.abort();
+    }
+    return result;
+  });
+}
+
+template <typename Fn>
+auto PostgresStorage::Read(const char* context, Fn&& fn) {
+  return pool_->Run(context, [&](pqxx::connection& c) {
+    pqxx::nontransaction t(c);
+    return fn(t);
+  });
+}
+
+absl::StatusOr<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(
+    const std::string& conninfo, const PostgresStorageOptions& options) {
+  RETURN_IF_ERROR(ValidatePostgresStorageOptions(options));
+  if (conninfo.empty()) {
+    return absl::InvalidArgumentError(
+        "postgresql: empty connection string (want postgresql://USER@HOST:PORT/DATABASE)");
+  }
+  std::string target = RedactPostgresConninfo(conninfo);
+  auto pool = std::make_unique<PostgresConnectionPool>(
+      WithConnectTimeout(conninfo, options.connect_timeout_s), target, options.connections,
+      SetUpConnection);
+  std::unique_ptr<PostgresStorage> storage(new PostgresStorage(std::move(pool)));
+  RETURN_IF_ERROR(storage->InTransaction("migrating the schema",
+                                         [&](pqxx::work& t) { return Migrate(t, target); }));
+  return storage;
+}
+
+// ---- Assessments and learners. ----
+
+absl::Status PostgresStorage::CreateAssessment(const Assessment& a) {
+  const std::string context = absl::StrCat("creating assessment ", a.id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) {
+    t.exec_prepared("insert_assessment", a.id, a.course, a.title, static_cast<int>(a.kind),
+                    a.created_at_unix_ms);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Assessment> PostgresStorage::GetAssessment(const std::string& id) {
+  return Read("reading an assessment", [&](pqxx::nontransaction& t) -> absl::StatusOr<Assessment> {
+    const pqxx::result r = t.exec_prepared("select_assessment", id);
+    if (r.empty()) return storage_rules::NoSuch("assessment", id);
+    return Assessment{id, r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                      static_cast<AssessmentKind>(r[0][2].as<int>()), r[0][3].as<int64_t>()};
+  });
+}
+
+absl::Status PostgresStorage::UpsertLearner(const std::string& id, const std::string& name) {
+  const std::string context = absl::StrCat("storing learner ", id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) {
+    t.exec_prepared("upsert_learner", id, name);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Learner> PostgresStorage::GetLearner(const std::string& id) {
+  return Read("reading a learner", [&](pqxx::nontransaction& t) -> absl::StatusOr<Learner> {
+    const pqxx::result r = t.exec_prepared("select_learner", id);
+    if (r.empty()) return storage_rules::NoSuch("learner", id);
+    return Learner{id, r[0][0].as<std::string>(), r[0][1].as<int>()};
+  });
+}
+
+absl::Status PostgresStorage::ReplaceTemplates(const std::string& learner_id,
+                                               const std::vector<std::vector<uint8_t>>& sealed) {
+  const std::string context = absl::StrCat("replacing the templates of learner ", learner_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    RETURN_IF_ERROR(LockLearner(t, learner_id));
+    t.exec_prepared("delete_templates", learner_id);
+    for (size_t i = 0; i < sealed.size(); ++i) {
+      t.exec_prepared("insert_template", learner_id, static_cast<int>(i), Bytes(sealed[i]));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<std::vector<uint8_t>>> PostgresStorage::GetTemplates(
+    const std::string& learner_id) {
+  using Templates = std::vector<std::vector<uint8_t>>;
+  return Read("reading templates", [&](pqxx::nontransaction& t) -> absl::StatusOr<Templates> {
+    const pqxx::result r = t.exec_prepared("select_templates", learner_id);
+    if (r.empty()) return storage_rules::NoSuch("learner", learner_id);
+    Templates out;
+    for (const pqxx::row& row : r) {
+      if (!row[0].is_null()) out.push_back(ReadBytes(row[0]));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<PurgeCounts> PostgresStorage::PurgeBiometrics(const std::string& learner_id) {
+  const std::string context = absl::StrCat("purging the biometrics of learner ", learner_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::StatusOr<PurgeCounts> {
+    RETURN_IF_ERROR(LockLearner(t, learner_id));
+    PurgeCounts counts;
+    counts.templates_removed =
+        static_cast<int>(t.exec_prepared("delete_templates", learner_id).affected_rows());
+    counts.evidence_removed =
+        static_cast<int>(t.exec_prepared("purge_evidence", learner_id).affected_rows());
+    return counts;
+  });
+}
+
+// ---- Tokens and passes. ----
+
+absl::Status PostgresStorage::PutToken(const TokenRecord& token) {
+  const std::string context = absl::StrCat("storing a token for ", token.label);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) { return InsertToken(t, token); });
+}
+
+absl::StatusOr<TokenRecord> PostgresStorage::FindToken(const std::string& token_hash) {
+  return Read("looking up a token", [&](pqxx::nontransaction& t) -> absl::StatusOr<TokenRecord> {
+    const pqxx::result r = t.exec_prepared("select_token", Bytes(token_hash));
+    if (r.empty()) return absl::NotFoundError("unknown token");
+    return TokenRecord{token_hash, static_cast<Role>(r[0][0].as<int>()), r[0][1].as<std::string>(),
+                       r[0][2].as<std::string>(), r[0][3].as<int64_t>()};
+  });
+}
+
+absl::Status PostgresStorage::PutPass(const PassRecord& pass) {
+  const std::string context = absl::StrCat("storing a pass for learner ", pass.learner_id,
+                                           " and assessment ", pass.assessment_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) {
+    t.exec_prepared("insert_pass", Bytes(pass.pass_hash), pass.learner_id, pass.assessment_id,
+                    pass.expires_at_unix_ms, pass.used);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<SessionRecord> PostgresStorage::RedeemPass(const std::string& pass_hash,
+                                                          int64_t now_unix_ms,
+                                                          SessionRecord session,
+                                                          const TokenRecord& session_token) {
+  const std::string context = absl::StrCat("redeeming a pass for session ", session.id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::StatusOr<SessionRecord> {
+    const pqxx::result pass = t.exec_prepared("lock_pass", Bytes(pass_hash));
+    if (pass.empty()) return storage_rules::UnknownPass();
+    RETURN_IF_ERROR(storage_rules::CheckPassUsable(pass[0][3].as<bool>(), pass[0][2].as<int64_t>(),
+                                                   now_unix_ms));
+    SessionRecord created = session;
+    storage_rules::PrepareNewSession(pass[0][0].as<std::string>(), pass[0][1].as<std::string>(),
+                                     created);
+    t.exec_prepared("mark_pass_used", Bytes(pass_hash));
+    RETURN_IF_ERROR(InsertSession(t, created));
+    RETURN_IF_ERROR(InsertToken(t, session_token));
+    return created;
+  });
+}
+
+// ---- Sessions. ----
+
+absl::StatusOr<SessionRecord> PostgresStorage::GetSession(const std::string& id) {
+  return Read("reading a session", [&](pqxx::nontransaction& t) -> absl::StatusOr<SessionRecord> {
+    const pqxx::result r = t.exec_prepared("select_session", id);
+    if (r.empty()) return storage_rules::NoSuch("session", id);
+    return ReadSession(r[0]);
+  });
+}
+
+absl::StatusOr<std::vector<SessionRecord>> PostgresStorage::ListSessions(bool pending_review_only) {
+  using Sessions = std::vector<SessionRecord>;
+  return Read("listing sessions", [&](pqxx::nontransaction& t) -> absl::StatusOr<Sessions> {
+    const pqxx::result r = pending_review_only
+                               ? t.exec_prepared("list_sessions_with_verdict",
+                                                 static_cast<int>(Verdict::kPendingReview))
+                               : t.exec_prepared("list_sessions");
+    Sessions out;
+    out.reserve(r.size());
+    for (const pqxx::row& row : r) out.push_back(ReadSession(row));
+    return out;
+  });
+}
+
+absl::Status PostgresStorage::UpdateSessionOutcome(const SessionRecord& r) {
+  const std::string context = absl::StrCat("updating the outcome of session ", r.id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    const pqxx::result updated = t.exec_prepared(
+        "update_outcome", r.id, static_cast<int>(r.state), r.ended_at_ms, r.closed_at_unix_ms,
+        Number(r.risk_score), static_cast<int>(r.verdict), r.decision_note, r.decided_by);
+    if (updated.affected_rows() == 0) return storage_rules::NoSuch("session", r.id);
+    return absl::OkStatus();
+  });
+}
+
+// ---- Events. ----
+
+absl::StatusOr<std::vector<absl::Status>> PostgresStorage::AppendBatches(
+    const std::vector<AppendBatch>& batches) {
+  using Statuses = std::vector<absl::Status>;
+  if (batches.empty()) return Statuses{};
+  return InTransaction("appending events", [&](pqxx::work& t) -> absl::StatusOr<Statuses> {
+    std::map<std::string, SessionCursor> cursors = LockSessions(t, batches);
+    Statuses statuses(batches.size());
+    EventColumns columns;
+    // Walk the batches in order, as if each were appended on its own: a later batch of the same
+    // session follows an earlier one of this call.
+    for (size_t i = 0; i < batches.size(); ++i) {
+      const AppendBatch& batch = batches[i];
+      auto it = cursors.find(batch.session_id);
+      if (it == cursors.end()) {
+        statuses[i] = storage_rules::NoSuch("session", batch.session_id);
+        continue;
+      }
+      SessionCursor& cursor = it->second;
+      statuses[i] = storage_rules::CheckBatch(batch, cursor.last_seq, cursor.state);
+      if (!statuses[i].ok() || batch.events.empty()) continue;
+      for (const StoredEvent& stored : batch.events) columns.Add(cursor.sid, stored);
+      cursor.last_seq = batch.events.back().event.seq;
+      cursor.head_hash = batch.events.back().hash;
+      cursor.advanced = true;
+    }
+    if (columns.rows == 0) return statuses;
+    ArrayLiteral sids, last_seqs, heads;
+    for (const auto& [id, cursor] : cursors) {
+      if (!cursor.advanced) continue;
+      sids.Int(cursor.sid);
+      last_seqs.Int(ToInt64(cursor.last_seq));
+      heads.Bytes(cursor.head_hash.data(), cursor.head_hash.size());
+    }
+    EventColumns& c = columns;
+    t.exec_prepared(
+        "append_events", std::move(c.sid).Finish(), std::move(c.seq).Finish(),
+        std::move(c.kind).Finish(), std::move(c.phase).Finish(), std::move(c.at_ms).Finish(),
+        std::move(c.duration_ms).Finish(), std::move(c.descriptor).Finish(),
+        std::move(c.client_distance).Finish(), std::move(c.face_count).Finish(),
+        std::move(c.detail).Finish(), std::move(c.prev_hash).Finish(), std::move(c.hash).Finish(),
+        std::move(c.server_distance).Finish(), std::move(c.received_at).Finish(),
+        std::move(c.has_evidence).Finish(), std::move(c.evidence).Finish(),
+        std::move(sids).Finish(), std::move(last_seqs).Finish(), std::move(heads).Finish());
+    return statuses;
+  });
+}
+
+absl::StatusOr<std::vector<StoredEvent>> PostgresStorage::ListEvents(
+    const std::string& session_id) {
+  using Events = std::vector<StoredEvent>;
+  return Read("listing events", [&](pqxx::nontransaction& t) -> absl::StatusOr<Events> {
+    const pqxx::result r = t.exec_prepared("list_events", session_id);
+    if (r.empty()) return storage_rules::NoSuch("session", session_id);
+    Events out;
+    out.reserve(r.size());
+    for (const pqxx::row& row : r) {
+      if (!row[1].is_null()) out.push_back(ReadEvent(row, session_id));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<Hash32>> PostgresStorage::EventHashes(const std::string& session_id,
+                                                                 uint64_t from_seq,
+                                                                 uint64_t to_seq) {
+  using Hashes = std::vector<Hash32>;
+  return Read("reading event hashes", [&](pqxx::nontransaction& t) -> absl::StatusOr<Hashes> {
+    const pqxx::result r =
+        t.exec_prepared("event_hashes", session_id, ToInt64(from_seq), ToInt64(to_seq));
+    if (r.empty()) return storage_rules::NoSuch("session", session_id);
+    Hashes out;
+    out.reserve(r.size());
+    for (const pqxx::row& row : r) {
+      if (!row[1].is_null()) out.push_back(ReadHash(row[1]));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<uint8_t>> PostgresStorage::GetEvidence(const std::string& session_id,
+                                                                  uint64_t seq) {
+  using Evidence = std::vector<uint8_t>;
+  return Read("reading evidence", [&](pqxx::nontransaction& t) -> absl::StatusOr<Evidence> {
+    const pqxx::result r = t.exec_prepared("select_evidence", session_id, ToInt64(seq));
+    if (r.empty()) return storage_rules::NoSuch("session", session_id);
+    if (r[0][1].is_null()) return storage_rules::NoEvidence(session_id, seq);
+    return ReadBytes(r[0][1]);
+  });
+}
+
+// ---- Findings, results, audit. ----
+
+absl::Status PostgresStorage::AddFinding(const Finding& f) {
+  const std::string context = absl::StrCat("adding a finding to session ", f.session_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    const pqxx::result added =
+        t.exec_prepared("insert_finding", f.session_id, static_cast<int>(f.kind), f.at_ms,
+                        ToInt64(f.event_seq), Number(f.distance), f.detail);
+    if (added.affected_rows() == 0) return storage_rules::NoSuch("session", f.session_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<Finding>> PostgresStorage::ListFindings(const std::string& session_id) {
+  using Findings = std::vector<Finding>;
+  return Read("listing findings", [&](pqxx::nontransaction& t) -> absl::StatusOr<Findings> {
+    const pqxx::result r = t.exec_prepared("list_findings", session_id);
+    if (r.empty()) return storage_rules::NoSuch("session", session_id);
+    Findings out;
+    for (const pqxx::row& row : r) {
+      if (row[1].is_null()) continue;
+      out.push_back(Finding{session_id, static_cast<EventKind>(row[1].as<int>()),
+                            row[2].as<int64_t>(), static_cast<uint64_t>(row[3].as<int64_t>()),
+                            row[4].as<float>(), row[5].as<std::string>()});
+    }
+    return out;
+  });
+}
+
+absl::Status PostgresStorage::PutResult(const ResultRecord& r) {
+  const std::string context = absl::StrCat("storing the result of session ", r.session_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    const pqxx::result stored =
+        t.exec_prepared("upsert_result", r.session_id, Number(r.score), Number(r.max_score),
+                        r.submitted_at_unix_ms, r.submitted_by);
+    if (stored.affected_rows() == 0) return storage_rules::NoSuch("session", r.session_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<ResultRecord>> PostgresStorage::ListResults(
+    const std::string& assessment_id) {
+  using Results = std::vector<ResultRecord>;
+  return Read("listing results", [&](pqxx::nontransaction& t) -> absl::StatusOr<Results> {
+    Results out;
+    for (const pqxx::row& row : t.exec_prepared("list_results", assessment_id)) {
+      out.push_back(ResultRecord{row[0].as<std::string>(), row[1].as<std::string>(),
+                                 row[2].as<std::string>(), row[3].as<double>(), row[4].as<double>(),
+                                 row[5].as<int64_t>(), row[6].as<std::string>()});
+    }
+    return out;
+  });
+}
+
+absl::Status PostgresStorage::AppendAudit(const AuditEntry& entry) {
+  const std::string context = absl::StrCat("recording audit entry ", entry.action);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) {
+    t.exec_prepared("insert_audit", entry.at_unix_ms, entry.actor, entry.action, entry.subject,
+                    entry.detail);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<AuditEntry>> PostgresStorage::ListAudit() {
+  using Entries = std::vector<AuditEntry>;
+  return Read("listing the audit log", [&](pqxx::nontransaction& t) -> absl::StatusOr<Entries> {
+    Entries out;
+    for (const pqxx::row& row : t.exec_prepared("list_audit")) {
+      out.push_back(AuditEntry{row[0].as<int64_t>(), row[1].as<std::string>(),
+                               row[2].as<std::string>(), row[3].as<std::string>(),
+                               row[4].as<std::string>()});
+    }
+    return out;
+  });
+}
+
+}  // namespace proctor::server
