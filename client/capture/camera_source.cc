@@ -5,6 +5,7 @@
 // and takes whatever frame is newest then.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -55,9 +56,13 @@ class CameraSource : public FrameSource {
     Clock::time_point frame_time;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      const bool fresh = new_frame_.wait_until(lock, last_frame_time_ + stall_,
-                                               [this] { return frames_ > frames_taken_; });
+      // After a stall was reported, wait a whole camera_stall_ms again before the next report,
+      // so a caller that retries at once does not spin.
+      const Clock::time_point deadline = std::max(last_frame_time_, last_stall_report_) + stall_;
+      const bool fresh =
+          new_frame_.wait_until(lock, deadline, [this] { return frames_ > frames_taken_; });
       if (!fresh) {
+        last_stall_report_ = Clock::now();
         return absl::UnavailableError(absl::StrCat(
             Describe(), ": no frame for ",
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_frame_time_)
@@ -126,6 +131,7 @@ class CameraSource : public FrameSource {
   uint64_t frames_taken_ = 0;          // guarded by mu_; frames_ when Next() last took one
 
   // Next()'s own state (one caller thread).
+  Clock::time_point last_stall_report_;
   Clock::time_point last_return_;
   bool returned_any_ = false;
   int64_t last_at_ms_ = 0;

@@ -125,4 +125,42 @@ absl::Status BuildProctoringVideo(const std::string& path,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::vector<uint8_t>>> CutSingleFacePhotos(
+    biometrics::FaceAnalyzer& analyzer, const biometrics::Image& group_photo) {
+  auto faces = analyzer.Analyze(group_photo);
+  if (!faces.ok()) return faces.status();
+  std::vector<std::vector<uint8_t>> out;
+  for (const biometrics::FaceAnalysis& face : *faces) {
+    const biometrics::Rect& b = face.detection.box;
+    const int margin = b.width * 6 / 10;
+    const biometrics::Rect r = biometrics::ClipToImage(
+        {b.x - margin, b.y - margin, b.width + 2 * margin, b.height + 2 * margin},
+        group_photo.width, group_photo.height);
+    if (r.width <= 0 || r.height <= 0) continue;
+    biometrics::Image crop = biometrics::Image::Blank(r.width, r.height);
+    for (int y = 0; y < r.height; ++y) {
+      const uint8_t* src =
+          &group_photo.rgb[(static_cast<size_t>(r.y + y) * group_photo.width + r.x) * 3];
+      std::copy(src, src + static_cast<size_t>(r.width) * 3, &crop.rgb[crop.stride() * y]);
+    }
+    auto alone = analyzer.Analyze(crop);
+    if (!alone.ok() || alone->size() != 1) continue;
+    auto jpeg = biometrics::EncodeJpeg(crop, 92);
+    if (!jpeg.ok()) return jpeg.status();
+    out.push_back(std::move(*jpeg));
+  }
+  return out;
+}
+
+std::vector<VideoSegment> DemoScript(const std::vector<uint8_t>& learner_photo,
+                                     const std::vector<uint8_t>& other_photo) {
+  return {
+      {{learner_photo}, 12.0, false},
+      {{}, 6.0, false},
+      {{learner_photo, other_photo}, 6.0, false},
+      {{other_photo}, 6.0, false},
+      {{learner_photo}, 10.0, false},
+  };
+}
+
 }  // namespace proctor::client

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "biometrics/face_analyzer.h"
 #include "biometrics/image.h"
 
 namespace proctor::client {
@@ -47,6 +48,17 @@ absl::StatusOr<biometrics::Image> ComposeFrame(const std::vector<biometrics::Ima
 absl::Status BuildProctoringVideo(const std::string& path,
                                   const std::vector<VideoSegment>& segments,
                                   const SampleVideoOptions& options = {});
+
+// Single-face photos cut from a group photo (faces in one photo are different people): each
+// detected face with a margin of 60% of its box on every side, as JPEG, kept only when the
+// analyzer finds exactly one face in the crop. Most confident face first; empty when none.
+absl::StatusOr<std::vector<std::vector<uint8_t>>> CutSingleFacePhotos(
+    biometrics::FaceAnalyzer& analyzer, const biometrics::Image& group_photo);
+
+// The scripted session, 40 s: the learner alone 12 s, nobody 6 s, the learner and
+// another person 6 s, the other person alone 6 s, the learner alone 10 s.
+std::vector<VideoSegment> DemoScript(const std::vector<uint8_t>& learner_photo,
+                                     const std::vector<uint8_t>& other_photo);
 
 }  // namespace proctor::client
 
