@@ -13,7 +13,10 @@ namespace {
 using proctor::loadgen::LoadgenOptions;
 
 void AddOptions(CLI::App& app, LoadgenOptions& o) {
-  app.add_option("--server", o.server, "proctor-server address, host:port")->capture_default_str();
+  app.add_option("--server", o.server,
+                 "proctor-server address, host:port; several (A,B,...: replicas on one "
+                 "database) take the sessions in turn")
+      ->capture_default_str();
   app.add_option("--token", o.token,
                  "Administrator token (default: $PROCTOR_TOKEN, else the file named by "
                  "$PROCTOR_TOKEN_FILE)");

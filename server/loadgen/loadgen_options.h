@@ -10,7 +10,9 @@
 namespace proctor::loadgen {
 
 struct LoadgenOptions {
-  std::string server = "127.0.0.1:50051";  // --server, host:port of proctor-server
+  std::string server = "127.0.0.1:50051";  // --server, host:port of proctor-server; or
+                                           // several, comma-separated: session i uses the i-th
+                                           // modulo their count
   std::string token;   // --token, administrator token; empty: $PROCTOR_TOKEN, $PROCTOR_TOKEN_FILE
   std::string tls_ca;  // --tls-ca, PEM file of the CA to trust; empty: plaintext
   int sessions = 100;  // --sessions, concurrent sessions, 1-100000

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "server/ctl/client_connection.h"
 #include "server/loadgen/latency_stats.h"
 #include "server/loadgen/session_lifecycle.h"
@@ -33,15 +34,22 @@ double SecondsSince(Clock::time_point start) {
 }
 
 // One channel per connection: a local subchannel pool keeps the channels from sharing one.
+// With several servers (--server A,B: replicas on one database), options.channels connections
+// to each, interleaved A, B, A, B, ... so that session i streams to server i % count. The first
+// channel (server A) does the setup.
 absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> MakeChannels(
     const LoadgenOptions& options) {
+  const std::vector<std::string> servers = absl::StrSplit(options.server, ',', absl::SkipEmpty());
+  if (servers.empty()) return absl::InvalidArgumentError("--server names no address");
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < options.channels; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = ctl::MakeChannel(options.server, options.tls_ca, args);
-    if (!channel.ok()) return channel.status();
-    channels.push_back(std::move(*channel));
+    for (const std::string& server : servers) {
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      auto channel = ctl::MakeChannel(server, options.tls_ca, args);
+      if (!channel.ok()) return channel.status();
+      channels.push_back(std::move(*channel));
+    }
   }
   return channels;
 }
