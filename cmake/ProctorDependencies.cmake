@@ -43,6 +43,11 @@ if(NOT PQXX_FOUND)
     "    sudo apt-get install libpqxx-dev")
 endif()
 proctor_require_package(spdlog libspdlog-dev)
+pkg_check_modules(HTTPLIB IMPORTED_TARGET cpp-httplib)
+if(NOT HTTPLIB_FOUND)
+  message(FATAL_ERROR "proctor: cpp-httplib (the review console's HTTP server) was not found. "
+    "Install it with:\n    sudo apt-get install libcpp-httplib-dev")
+endif()
 
 if(PROCTOR_BUILD_TESTS)
   proctor_require_package(GTest "libgtest-dev libgmock-dev")

@@ -19,7 +19,7 @@ cleanup() { [[ -n "${server_pid:-}" ]] && kill "$server_pid" 2>/dev/null; rm -rf
 trap cleanup EXIT
 
 ulimit -n 65536 2>/dev/null || true
-"$bin/server/service/proctor-server" --listen "127.0.0.1:$port" --data-dir "$work" \
+"$bin/server/service/proctor-server" --listen "127.0.0.1:$port" --http '' --data-dir "$work" \
   --models "${PROCTOR_MODELS:-$repo/models}" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do [[ -s "$work/admin.token" ]] && break; sleep 0.1; done

@@ -19,6 +19,9 @@ packages=(
   libsqlite3-dev libsodium-dev sqlite3
   libpqxx-dev postgresql  # PostgreSQL storage; the tests start a throwaway server of their own
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev
+  # Review console tests: headless browser, and the Prometheus text parser for /metrics.
+  chromium chromium-driver python3-prometheus-client
 )
 # npm fetches the face-api weights; a machine may already have Node.js from elsewhere.
 command -v npm >/dev/null || packages+=(npm)

@@ -120,7 +120,19 @@ SessionLedger::~SessionLedger() {
 
 LedgerStats SessionLedger::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  LedgerStats out = stats_;
+  out.ingest_latency = ingest_latency_.snapshot();
+  return out;
+}
+
+// Only the refusals of Prepare and of a resend after close come here, where each code has one
+// cause: the signature, a fork, the chain (gap or prev_hash), an unreadable evidence JPEG.
+void SessionLedger::CountRefusal(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::IsUnauthenticated(status)) ++stats_.bad_signatures;
+  if (absl::IsAlreadyExists(status)) ++stats_.forks;
+  if (absl::IsFailedPrecondition(status)) ++stats_.broken_chains;
+  if (absl::IsInvalidArgument(status)) ++stats_.unreadable_evidence;
 }
 
 absl::StatusOr<std::shared_ptr<SessionLedger::LiveSession>> SessionLedger::Load(
@@ -164,7 +176,17 @@ void SessionLedger::Evict(const std::string& session_id) {
 }
 
 void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Event> events,
-                           const Signature& head_signature, IngestDone done) {
+                           const Signature& head_signature, IngestDone done_callback) {
+  const auto started = std::chrono::steady_clock::now();
+  IngestDone done = [this, started,
+                     inner = std::move(done_callback)](absl::StatusOr<IngestAck> result) {
+    if (result.ok()) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+      std::lock_guard<std::mutex> lock(mu_);
+      ingest_latency_.Observe(took.count());
+    }
+    inner(std::move(result));
+  };
   auto reject = [&](absl::Status status) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -193,6 +215,7 @@ void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Eve
       const IngestAck ack{(*live)->last_seq, static_cast<uint32_t>(events.size())};
       lock.unlock();
       if (same.ok()) return done(ack);
+      CountRefusal(same);
       return reject(same);
     }
     lock.unlock();
@@ -206,6 +229,7 @@ void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Eve
   auto prepared = Prepare(**live, events, head_signature);
   if (!prepared.ok()) {
     lock.unlock();
+    CountRefusal(prepared.status());
     return reject(prepared.status());
   }
   if (prepared->batch.events.empty()) {
@@ -336,13 +360,15 @@ void SessionLedger::OnCommitted(const std::shared_ptr<LiveSession>& live, Prepar
     }
     return done(status);
   }
+  // Counted from the seqs: the batch's events were moved to the committer, so
+  // prepared.batch.events is empty here.
+  const uint64_t stored = prepared.new_last_seq - live->last_seq;
   live->last_seq = prepared.new_last_seq;
   live->head = prepared.new_head;
   // Queued before in_flight clears, so a Close waiting on in_flight then waits for these too.
   QueueRechecks(*live, std::move(prepared.rechecks));
   live->in_flight = false;
   const IngestAck ack{live->last_seq, prepared.duplicates};
-  const uint64_t stored = prepared.batch.events.size();
   lock.unlock();
   {
     std::lock_guard<std::mutex> stats_lock(mu_);
@@ -422,6 +448,10 @@ void SessionLedger::RunRecheck(const Recheck& r) {
   }
   // Best effort: a lost finding is re-derivable from the stored evidence by a later re-check.
   if (!storage_->AddFinding(finding).ok()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.evidence_mismatches;
+  }
   // A finding that arrives after the session was auto-accepted sends it back to review.
   auto record = storage_->GetSession(r.session_id);
   if (record.ok() && record->state == SessionState::kClosed &&
@@ -500,6 +530,13 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   record->risk_score = card.risk_score;
   record->verdict = card.verdict;
   if (auto s = storage_->UpdateSessionOutcome(*record); !s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const FlagSpan& flag : card.flags) {
+      const int kind = static_cast<int>(flag.kind);
+      if (kind >= 0 && kind <= kMaxEventKind) ++stats_.flags_by_kind[kind];
+    }
+  }
   return card;
 }
 

@@ -17,6 +17,7 @@
 #ifndef PROCTOR_SERVER_CORE_SESSION_LEDGER_H_
 #define PROCTOR_SERVER_CORE_SESSION_LEDGER_H_
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -33,6 +34,7 @@
 #include "common/event.h"
 #include "server/core/evidence_inspector.h"
 #include "server/core/group_committer.h"
+#include "server/core/latency_histogram.h"
 #include "server/core/policy.h"
 #include "server/core/storage.h"
 
@@ -50,6 +52,18 @@ struct LedgerStats {
   uint64_t batches_rejected = 0;
   uint64_t chips_rechecked = 0;
   uint64_t chips_skipped = 0;  // recheck queue full: stored but not re-embedded
+  // Verification failures by check: a batch refused for its signature, its hash chain (a gap
+  // or a prev_hash that does not match), a fork (different content at a stored seq), or an
+  // unreadable evidence JPEG; and server re-checks of evidence chips that disagreed.
+  uint64_t bad_signatures = 0;
+  uint64_t broken_chains = 0;
+  uint64_t forks = 0;
+  uint64_t unreadable_evidence = 0;
+  uint64_t evidence_mismatches = 0;
+  // Flags of the sessions this process closed, by EventKind value.
+  std::array<uint64_t, kMaxEventKind + 1> flags_by_kind{};
+  // From Ingest to the acknowledgement of every acknowledged batch.
+  HistogramSnapshot ingest_latency;
 };
 
 // Sealed-template helpers (descriptor <-> little-endian float32 bytes).
@@ -103,6 +117,7 @@ class SessionLedger {
   void QueueRechecks(LiveSession& live, std::vector<Recheck> rechecks);
   void RecheckLoop();
   void RunRecheck(const Recheck& recheck);
+  void CountRefusal(const absl::Status& status);
 
   Storage* const storage_;
   GroupCommitter* const committer_;
@@ -113,6 +128,7 @@ class SessionLedger {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<LiveSession>> sessions_;  // guarded by mu_
   LedgerStats stats_;                                             // guarded by mu_
+  LatencyHistogram ingest_latency_;                               // guarded by mu_
   std::condition_variable recheck_cv_;
   std::condition_variable recheck_done_cv_;
   std::deque<Recheck> rechecks_;                 // guarded by mu_

@@ -119,6 +119,26 @@ TEST_F(SessionLedgerTest, ResendIsAcknowledgedWithoutStoringTwice) {
   EXPECT_EQ(storage_.ListEvents("s1")->size(), 3u);
 }
 
+TEST_F(SessionLedgerTest, StatsCountStoredEventsLatencyAndEachVerificationFailure) {
+  std::vector<Event> batch = {Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)};
+  ASSERT_TRUE(Ingest(batch).ok());
+  batch.push_back(Next(EventKind::kHeartbeat));
+  ASSERT_TRUE(Ingest(batch).ok());  // two resent, one new
+  const SigningKey stranger = SigningKey::Generate();
+  EXPECT_TRUE(absl::IsUnauthenticated(Ingest({Next(EventKind::kHeartbeat)}, &stranger).status()));
+  --seq_;  // build seq 4 again, chained to a wrong head
+  head_ = Hash32{};
+  EXPECT_TRUE(absl::IsFailedPrecondition(Ingest({Next(EventKind::kHeartbeat)}).status()));
+  const LedgerStats stats = ledger_.stats();
+  EXPECT_EQ(stats.events_stored, 3u);
+  EXPECT_EQ(stats.events_duplicate, 2u);
+  EXPECT_EQ(stats.batches_accepted, 2u);
+  EXPECT_EQ(stats.bad_signatures, 1u);
+  EXPECT_EQ(stats.broken_chains, 1u);
+  EXPECT_EQ(stats.forks, 0u);
+  EXPECT_EQ(stats.ingest_latency.count, 2u);  // acknowledged batches only
+}
+
 TEST_F(SessionLedgerTest, StorageFailureAcknowledgesNothingAndRecovers) {
   storage_.fail_on_call = 1;
   std::vector<Event> batch = {Next(EventKind::kSessionStarted)};

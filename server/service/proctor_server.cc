@@ -24,6 +24,8 @@
 #include "server/core/group_committer.h"
 #include "server/core/proctor_core.h"
 #include "server/core/session_ledger.h"
+#include "server/http/console_server.h"
+#include "server/http/review_desk.h"
 #include "server/service/admin_service.h"
 #include "server/service/session_service.h"
 #include "server/storage/memory_storage.h"
@@ -95,13 +97,36 @@ struct ProctorServer::Parts {
   std::unique_ptr<ReviewServiceImpl> review;
   std::unique_ptr<ResultServiceImpl> results;
   std::unique_ptr<SessionServiceImpl> sessions;
+  std::unique_ptr<http::ReviewDesk> desk;
+  std::unique_ptr<http::ConsoleServer> console;  // null when --http is empty
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
   std::once_flag shutdown_once;
 };
 
+// The console listens before gRPC does: once a client can reach the gRPC port, the console
+// answers too.
+absl::Status ProctorServer::StartConsole(const ServerOptions& options, Parts& parts) {
+  if (options.http.empty()) return absl::OkStatus();
+  Parts* p = &parts;
+  parts.desk = std::make_unique<http::ReviewDesk>(http::ReviewDeskParts{
+      parts.core.get(), parts.storage.get(), parts.box.get(), [p] { return p->ledger->stats(); },
+      [p] { return p->committer->stats(); }});
+  http::ConsoleOptions console;
+  console.listen = options.http;
+  console.tls_cert = options.tls_cert;
+  console.tls_key = options.tls_key;
+  auto server = http::ConsoleServer::Start(console, parts.desk.get(), NowUnixMs);
+  if (!server.ok()) return server.status();
+  parts.console = std::move(*server);
+  return absl::OkStatus();
+}
+
 absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.listen.empty()) return absl::InvalidArgumentError("--listen must be host:port");
+  if (!o.http.empty() && o.http.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError("--http must be host:port, or '' to disable the console");
+  }
   if (o.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
@@ -146,6 +171,7 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   parts->review = std::make_unique<ReviewServiceImpl>(parts->core.get());
   parts->results = std::make_unique<ResultServiceImpl>(parts->core.get());
   parts->sessions = std::make_unique<SessionServiceImpl>(parts->core.get(), parts->ledger.get());
+  if (auto s = StartConsole(options, *parts); !s.ok()) return s;
 
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!options.tls_cert.empty()) {
@@ -189,6 +215,7 @@ void ProctorServer::Wait() { parts_->grpc_server->Wait(); }
 void ProctorServer::Shutdown() {
   std::call_once(parts_->shutdown_once, [this] {
     parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    if (parts_->console) parts_->console->Stop();
   });
 }
 

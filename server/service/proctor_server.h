@@ -15,8 +15,9 @@ struct ServerOptions {
   // gRPC listener, host:port; port 0 picks a free one (see ProctorServer::port). Default
   // 127.0.0.1:50051.
   std::string listen = "127.0.0.1:50051";
-  // HTTP console listener (review console and /metrics, a later release). Default
-  // 127.0.0.1:8080.
+  // HTTP listener, host:port: the review console, reports, result exports, /healthz and
+  // /metrics (TLS with the same certificate when tls_cert is set). Empty disables it; port 0
+  // picks a free one. Default 127.0.0.1:8080.
   std::string http = "127.0.0.1:8080";
   // "sqlite:PATH"; empty means sqlite:DATA_DIR/proctor.db. A libpq URI
   // "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?PARAMS]" uses PostgreSQL, which several
@@ -52,6 +53,8 @@ class ProctorServer {
 
  private:
   struct Parts;
+  // Starts the HTTP listener of options.http (nothing when it is empty).
+  static absl::Status StartConsole(const ServerOptions& options, Parts& parts);
   explicit ProctorServer(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
         "proctor-server: enrolls learners, records signed proctoring events, scores "
         "sessions and records assessment results."};
     app.add_option("--listen", options.listen, "gRPC address host:port")->capture_default_str();
-    app.add_option("--http", options.http, "HTTP console address (later release)")
+    app.add_option("--http", options.http,
+                   "review console, /healthz and /metrics address host:port ('' disables)")
         ->capture_default_str();
     app.add_option("--db", options.db,
                    "sqlite:PATH (default sqlite:DATA_DIR/proctor.db), "

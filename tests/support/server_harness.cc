@@ -54,7 +54,9 @@ ServerProcess::~ServerProcess() {
 
 bool ServerProcess::Start(std::string* why) {
   if (port_ == 0) port_ = FreePort();  // a restart keeps the address clients know
+  if (http_port_ == 0) http_port_ = FreePort();
   const std::string listen = address();
+  const std::string http = http_address();
   const std::string log = data_dir_ + "/server.log";
   const std::string models = ModelsDir();
   pid_ = ::fork();
@@ -62,8 +64,8 @@ bool ServerProcess::Start(std::string* why) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(),
-            "--data-dir", data_dir_.c_str(), "--models", models.c_str(), nullptr);
+    ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
+            http.c_str(), "--data-dir", data_dir_.c_str(), "--models", models.c_str(), nullptr);
     ::_exit(127);
   }
   auto channel = this->channel();
@@ -102,6 +104,10 @@ int ServerProcess::Stop() {
 }
 
 std::string ServerProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+std::string ServerProcess::http_address() const {
+  return "127.0.0.1:" + std::to_string(http_port_);
+}
 
 std::string ServerProcess::admin_token() const {
   std::ifstream in(data_dir_ + "/admin.token");

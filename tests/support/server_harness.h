@@ -32,6 +32,9 @@ class ServerProcess {
   void Kill();  // SIGKILL, waits for the exit
   int Stop();   // SIGTERM, returns the exit status
   std::string address() const;
+  // The HTTP listener (review console, /healthz, /metrics): "127.0.0.1:PORT".
+  std::string http_address() const;
+  int http_port() const { return http_port_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string admin_token() const;
   std::shared_ptr<grpc::Channel> channel() const;
@@ -39,6 +42,7 @@ class ServerProcess {
  private:
   std::string data_dir_;
   int port_ = 0;
+  int http_port_ = 0;
   pid_t pid_ = -1;
 };
 

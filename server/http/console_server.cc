@@ -1,0 +1,403 @@
+#include "server/http/console_server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/crypto.h"
+#include "server/http/assets.h"
+#include "server/http/html.h"
+#include "server/http/pages.h"
+
+namespace proctor::server::http {
+namespace {
+
+constexpr char kSessionCookie[] = "proctor_session";
+constexpr char kLoginCookie[] = "proctor_login";
+constexpr char kPageCsp[] =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+// The report stands alone when saved: its stylesheet is inline and its evidence is data: URIs.
+// Still no script of any kind.
+constexpr char kReportCsp[] =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+constexpr char kHtml[] = "text/html; charset=utf-8";
+constexpr char kSessionIdPattern[] = "([A-Za-z0-9._-]{1,64})";
+
+std::string Cookie(const httplib::Request& req, const std::string& name) {
+  for (size_t i = 0; i < req.get_header_value_count("Cookie"); ++i) {
+    for (absl::string_view part : absl::StrSplit(req.get_header_value("Cookie", i), ';')) {
+      part = absl::StripAsciiWhitespace(part);
+      if (absl::ConsumePrefix(&part, name + "=")) return std::string(part);
+    }
+  }
+  return "";
+}
+
+int HttpStatusFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kFailedPrecondition:
+      return 409;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+}  // namespace
+
+struct ConsoleServer::Impl {
+  Impl(const ConsoleOptions& o, ReviewDesk* d, Clock c)
+      : options(o), desk(d), clock(c), sessions(o.sessions, c), tls(!o.tls_cert.empty()) {}
+
+  void Routes();
+  // The signed-in examiner, or nullopt after answering: pages redirect to /login, everything
+  // else (images, exports) gets 401.
+  std::optional<ConsoleSession> SignedIn(const httplib::Request& req, httplib::Response& res,
+                                         bool page);
+  // Refuses (403) a request from another site or without the expected token.
+  bool SameOrigin(const httplib::Request& req, httplib::Response& res);
+  bool CsrfOk(const httplib::Request& req, httplib::Response& res, const ConsoleSession& s);
+  void Fail(httplib::Response& res, const ConsoleSession* s, const absl::Status& status);
+  std::string SessionCookie(const std::string& value, int max_age_s) const;
+  void ShowLogin(httplib::Response& res, int status, const std::string& error);
+
+  void Login(const httplib::Request& req, httplib::Response& res);
+  void Queue(const httplib::Request& req, httplib::Response& res);
+  void Session(const httplib::Request& req, httplib::Response& res);
+  void Evidence(const httplib::Request& req, httplib::Response& res);
+  void Report(const httplib::Request& req, httplib::Response& res);
+  void Verdict(const httplib::Request& req, httplib::Response& res);
+  void Results(const httplib::Request& req, httplib::Response& res, const std::string& format);
+  void Metrics(httplib::Response& res);
+
+  const ConsoleOptions options;
+  ReviewDesk* const desk;
+  const Clock clock;
+  ConsoleSessions sessions;
+  const bool tls;
+  std::unique_ptr<httplib::Server> server;
+  std::thread thread;
+  int port = 0;
+  std::once_flag stop_once;
+};
+
+std::string ConsoleServer::Impl::SessionCookie(const std::string& value, int max_age_s) const {
+  return absl::StrCat(kSessionCookie, "=", value,
+                      "; Path=/; HttpOnly; SameSite=Strict; Max-Age=", max_age_s,
+                      tls ? "; Secure" : "");
+}
+
+std::optional<ConsoleSession> ConsoleServer::Impl::SignedIn(const httplib::Request& req,
+                                                            httplib::Response& res, bool page) {
+  auto session = sessions.Find(Cookie(req, kSessionCookie));
+  if (session) return session;
+  if (page) {
+    res.set_redirect("/login", 303);
+  } else {
+    res.status = 401;
+    res.set_content("sign in to the review console first (/login)\n", "text/plain");
+  }
+  return std::nullopt;
+}
+
+bool ConsoleServer::Impl::SameOrigin(const httplib::Request& req, httplib::Response& res) {
+  const std::string site = req.get_header_value("Sec-Fetch-Site");
+  const std::string origin = req.get_header_value("Origin");
+  const std::string expected =
+      absl::StrCat(tls ? "https://" : "http://", req.get_header_value("Host"));
+  const bool cross_site = (!site.empty() && site != "same-origin" && site != "none") ||
+                          (!origin.empty() && origin != expected);
+  if (!cross_site) return true;
+  res.status = 403;
+  res.set_content(ErrorPage(nullptr, 403, "cross-site request refused"), kHtml);
+  return false;
+}
+
+bool ConsoleServer::Impl::CsrfOk(const httplib::Request& req, httplib::Response& res,
+                                 const ConsoleSession& s) {
+  if (!SameOrigin(req, res)) return false;
+  if (SecretsEqual(req.get_param_value("csrf"), s.csrf_token)) return true;
+  res.status = 403;
+  res.set_content(ErrorPage(nullptr, 403,
+                            "request refused: missing or wrong CSRF token (reload the page and "
+                            "try again)"),
+                  kHtml);
+  return false;
+}
+
+void ConsoleServer::Impl::Fail(httplib::Response& res, const ConsoleSession* s,
+                               const absl::Status& status) {
+  res.status = HttpStatusFor(status);
+  std::string message(status.message());
+  if (res.status == 500) {
+    spdlog::error("console: {}", status.ToString());
+    message = "internal error; the server log has the details";
+  }
+  PageContext context;
+  if (s != nullptr) context = {s->who.label, s->csrf_token};
+  res.set_content(ErrorPage(s != nullptr ? &context : nullptr, res.status, message), kHtml);
+}
+
+void ConsoleServer::Impl::ShowLogin(httplib::Response& res, int status, const std::string& error) {
+  const std::string nonce = RandomToken(20);
+  res.status = status;
+  res.set_header("Set-Cookie", absl::StrCat(kLoginCookie, "=", nonce,
+                                            "; Path=/login; HttpOnly; SameSite=Strict; "
+                                            "Max-Age=900",
+                                            tls ? "; Secure" : ""));
+  res.set_content(LoginPage(nonce, error), kHtml);
+}
+
+void ConsoleServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
+  // Login CSRF: the form's nonce must match the cookie set with the form (double submit).
+  if (!SameOrigin(req, res)) return;
+  const std::string nonce = Cookie(req, kLoginCookie);
+  if (nonce.empty() || !SecretsEqual(nonce, req.get_param_value("login_nonce"))) {
+    return ShowLogin(res, 403, "The sign-in form expired; please try again.");
+  }
+  auto who = desk->SignIn(req.get_param_value("token"));
+  if (!who.ok()) {
+    spdlog::warn("console: sign-in refused: {}", std::string(who.status().message()));
+    return ShowLogin(res, absl::IsPermissionDenied(who.status()) ? 403 : 401,
+                     absl::IsUnauthenticated(who.status()) ? "Unknown token."
+                                                           : std::string(who.status().message()));
+  }
+  const std::string cookie = sessions.Create(*who);
+  res.set_header("Set-Cookie",
+                 SessionCookie(cookie, static_cast<int>(options.sessions.max_lifetime_ms / 1000)));
+  res.set_header("Set-Cookie", absl::StrCat(kLoginCookie, "=; Path=/login; Max-Age=0"));
+  res.set_redirect("/queue", 303);
+  spdlog::info("console: {} signed in", who->label);
+}
+
+void ConsoleServer::Impl::Queue(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, true);
+  if (!s) return;
+  auto rows = desk->Queue(s->who);
+  if (!rows.ok()) return Fail(res, &*s, rows.status());
+  res.set_content(QueuePage({s->who.label, s->csrf_token}, *rows), kHtml);
+}
+
+void ConsoleServer::Impl::Session(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, true);
+  if (!s) return;
+  auto page = desk->Session(s->who, req.matches[1]);
+  if (!page.ok()) return Fail(res, &*s, page.status());
+  const std::string notice = req.has_param("decided") ? "Verdict recorded." : "";
+  res.set_content(SessionPageHtml({s->who.label, s->csrf_token}, *page, notice), kHtml);
+}
+
+void ConsoleServer::Impl::Evidence(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, false);
+  if (!s) return;
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(std::string(req.matches[2]), &seq)) {
+    return Fail(res, &*s, absl::InvalidArgumentError("bad seq"));
+  }
+  auto jpeg = desk->Evidence(s->who, req.matches[1], seq);
+  if (!jpeg.ok()) return Fail(res, &*s, jpeg.status());
+  res.set_header("Cache-Control", "private, no-store");
+  res.set_content(reinterpret_cast<const char*>(jpeg->data()), jpeg->size(), "image/jpeg");
+}
+
+void ConsoleServer::Impl::Report(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, true);
+  if (!s) return;
+  auto report = desk->Report(s->who, req.matches[1]);
+  if (!report.ok()) return Fail(res, &*s, report.status());
+  res.set_header("Content-Security-Policy", kReportCsp);
+  res.set_content(ReportPage(*report, s->who.label, clock()), kHtml);
+}
+
+void ConsoleServer::Impl::Verdict(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, false);
+  if (!s || !CsrfOk(req, res, *s)) return;
+  const std::string id = req.matches[1];
+  const std::string choice = req.get_param_value("verdict");
+  if (choice != "accept" && choice != "reject") {
+    return Fail(res, &*s, absl::InvalidArgumentError("choose accept or reject"));
+  }
+  auto decided =
+      desk->Decide(s->who, id, choice == "accept" ? Verdict::kAccepted : Verdict::kRejected,
+                   req.get_param_value("note"));
+  if (!decided.ok()) return Fail(res, &*s, decided.status());
+  spdlog::info("console: {} decided session {}: {}", s->who.label, id, VerdictName(*decided));
+  res.set_redirect(absl::StrCat("/sessions/", id, "?decided=1"), 303);
+}
+
+void ConsoleServer::Impl::Results(const httplib::Request& req, httplib::Response& res,
+                                  const std::string& format) {
+  auto s = SignedIn(req, res, format == "html");
+  if (!s) return;
+  auto rows = desk->Results(s->who);
+  if (!rows.ok()) return Fail(res, &*s, rows.status());
+  if (format == "csv") {
+    res.set_header("Content-Disposition", "attachment; filename=\"results.csv\"");
+    res.set_content(ResultsCsv(*rows), "text/csv; charset=utf-8");
+  } else if (format == "json") {
+    res.set_header("Content-Disposition", "attachment; filename=\"results.json\"");
+    res.set_content(ResultsJson(*rows), "application/json");
+  } else {
+    res.set_content(ResultsPage({s->who.label, s->csrf_token}, *rows), kHtml);
+  }
+}
+
+void ConsoleServer::Impl::Metrics(httplib::Response& res) {
+  auto input = desk->Metrics();
+  if (!input.ok()) {
+    res.status = 503;
+    res.set_content(absl::StrCat("metrics unavailable: ", input.status().message(), "\n"),
+                    "text/plain");
+    return;
+  }
+  res.set_content(RenderMetrics(*input), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+void ConsoleServer::Impl::Routes() {
+  httplib::Server& s = *server;
+  s.set_payload_max_length(64 << 10);
+  s.set_default_headers({{"X-Content-Type-Options", "nosniff"},
+                         // Not no-referrer: under it browsers send "Origin: null" with the
+                         // console's own forms, and the origin check would refuse them.
+                         {"Referrer-Policy", "same-origin"},
+                         {"X-Frame-Options", "DENY"},
+                         {"Cache-Control", "no-store"}});
+  s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.has_header("Content-Security-Policy")) {
+      res.set_header("Content-Security-Policy", kPageCsp);
+    }
+  });
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr e) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          what = x.what();
+        } catch (...) {
+        }
+        spdlog::error("console: {} {}: {}", req.method, req.path, what);
+        res.status = 500;
+        res.set_content("internal error\n", "text/plain");
+      });
+  s.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    const absl::Status health = desk->Health();
+    res.status = health.ok() ? 200 : 503;
+    res.set_content(health.ok() ? "ok\n" : absl::StrCat("unhealthy: ", health.message(), "\n"),
+                    "text/plain");
+  });
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { Metrics(res); });
+  s.Get("/assets/console.css", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "max-age=300");
+    res.set_content(std::string(ConsoleCss()), "text/css; charset=utf-8");
+  });
+  s.Get("/",
+        [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/queue", 303); });
+  s.Get("/login",
+        [this](const httplib::Request&, httplib::Response& res) { ShowLogin(res, 200, ""); });
+  s.Post("/login",
+         [this](const httplib::Request& req, httplib::Response& res) { Login(req, res); });
+  s.Post("/logout", [this](const httplib::Request& req, httplib::Response& res) {
+    auto session = SignedIn(req, res, false);
+    if (!session || !CsrfOk(req, res, *session)) return;
+    sessions.Remove(Cookie(req, kSessionCookie));
+    res.set_header("Set-Cookie", SessionCookie("", 0));
+    res.set_redirect("/login", 303);
+  });
+  s.Get("/queue", [this](const httplib::Request& req, httplib::Response& res) { Queue(req, res); });
+  s.Get("/results",
+        [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "html"); });
+  s.Get("/results.csv",
+        [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "csv"); });
+  s.Get("/results.json",
+        [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "json"); });
+  const std::string session = absl::StrCat("/sessions/", kSessionIdPattern);
+  s.Get(session,
+        [this](const httplib::Request& req, httplib::Response& res) { Session(req, res); });
+  s.Get(session + "/evidence/([0-9]{1,19})",
+        [this](const httplib::Request& req, httplib::Response& res) { Evidence(req, res); });
+  s.Get(session + "/report",
+        [this](const httplib::Request& req, httplib::Response& res) { Report(req, res); });
+  s.Post(session + "/verdict",
+         [this](const httplib::Request& req, httplib::Response& res) { Verdict(req, res); });
+}
+
+absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleOptions& options,
+                                                                    ReviewDesk* desk, Clock clock) {
+  const size_t colon = options.listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http '", options.listen, "' is not host:port (or '' to disable)"));
+  }
+  std::string host = options.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  auto impl = std::make_unique<Impl>(options, desk, std::move(clock));
+  if (impl->tls) {
+    auto ssl =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!ssl->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("HTTP console: cannot use TLS certificate ",
+                                                     options.tls_cert, " with key ",
+                                                     options.tls_key));
+    }
+    impl->server = std::move(ssl);
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
+  impl->Routes();
+  if (port == 0) {
+    impl->port = impl->server->bind_to_any_port(host);
+  } else if (impl->server->bind_to_port(host, port)) {
+    impl->port = port;
+  }
+  if (impl->port <= 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "HTTP console: cannot listen on ", options.listen,
+        " (address in use or not allowed?); choose another with --http HOST:PORT, or --http '' "
+        "to run without the console"));
+  }
+  Impl* raw = impl.get();
+  impl->thread = std::thread([raw] { raw->server->listen_after_bind(); });
+  spdlog::info("review console on {}://{}:{}/ (/healthz, /metrics)", impl->tls ? "https" : "http",
+               host, impl->port);
+  return std::unique_ptr<ConsoleServer>(new ConsoleServer(std::move(impl)));
+}
+
+ConsoleServer::ConsoleServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ConsoleServer::~ConsoleServer() { Stop(); }
+
+int ConsoleServer::port() const { return impl_->port; }
+
+void ConsoleServer::Stop() {
+  std::call_once(impl_->stop_once, [this] {
+    impl_->server->stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+  });
+}
+
+}  // namespace proctor::server::http

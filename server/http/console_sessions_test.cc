@@ -1,0 +1,64 @@
+#include "server/http/console_sessions.h"
+
+#include "gtest/gtest.h"
+
+namespace proctor::server::http {
+namespace {
+
+class ConsoleSessionsTest : public ::testing::Test {
+ protected:
+  int64_t now_ = 1'000'000;
+  ConsoleSessions sessions_{ConsoleSessionOptions{60'000, 600'000, 3}, [this] { return now_; }};
+  Principal examiner_{Role::kExaminer, "Dr. E", ""};
+};
+
+TEST_F(ConsoleSessionsTest, FindsTheSessionBehindItsCookieWithAStableCsrfToken) {
+  const std::string cookie = sessions_.Create(examiner_);
+  EXPECT_GE(cookie.size(), 40u);
+  auto s = sessions_.Find(cookie);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->who.label, "Dr. E");
+  EXPECT_GE(s->csrf_token.size(), 40u);
+  EXPECT_EQ(sessions_.Find(cookie)->csrf_token, s->csrf_token);
+  EXPECT_FALSE(sessions_.Find(cookie + "x").has_value());
+  EXPECT_FALSE(sessions_.Find("").has_value());
+}
+
+TEST_F(ConsoleSessionsTest, IdleSessionsExpireAndUseKeepsThemAlive) {
+  const std::string cookie = sessions_.Create(examiner_);
+  now_ += 50'000;
+  ASSERT_TRUE(sessions_.Find(cookie).has_value());  // refreshes the idle timer
+  now_ += 50'000;
+  ASSERT_TRUE(sessions_.Find(cookie).has_value());
+  now_ += 60'000;
+  EXPECT_FALSE(sessions_.Find(cookie).has_value());
+}
+
+TEST_F(ConsoleSessionsTest, LifetimeIsCappedEvenWhenInUse) {
+  const std::string cookie = sessions_.Create(examiner_);
+  for (int i = 0; i < 11; ++i) {
+    now_ += 50'000;
+    sessions_.Find(cookie);
+  }
+  now_ += 50'000;  // 600 s after sign-in
+  EXPECT_FALSE(sessions_.Find(cookie).has_value());
+}
+
+TEST_F(ConsoleSessionsTest, RemoveSignsOutAndTheOldestGoesBeyondTheLimit) {
+  const std::string a = sessions_.Create(examiner_);
+  sessions_.Remove(a);
+  EXPECT_FALSE(sessions_.Find(a).has_value());
+  const std::string first = sessions_.Create(examiner_);
+  now_ += 1;
+  const std::string second = sessions_.Create(examiner_);
+  now_ += 1;
+  const std::string third = sessions_.Create(examiner_);
+  now_ += 1;
+  const std::string fourth = sessions_.Create(examiner_);
+  EXPECT_FALSE(sessions_.Find(first).has_value());
+  EXPECT_TRUE(sessions_.Find(second).has_value());
+  EXPECT_TRUE(sessions_.Find(fourth).has_value());
+}
+
+}  // namespace
+}  // namespace proctor::server::http

@@ -1,0 +1,37 @@
+// The console's pages as HTML strings, rendered on the server. Every value from the database or
+// the request goes through Html(); pages load only /assets/console.css and no script at all.
+// Pure functions, thread-safe.
+#ifndef PROCTOR_SERVER_HTTP_PAGES_H_
+#define PROCTOR_SERVER_HTTP_PAGES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "server/http/review_desk.h"
+
+namespace proctor::server::http {
+
+// What every signed-in page needs: who is signed in (for the header) and the CSRF token that
+// every form posts back.
+struct PageContext {
+  std::string examiner_label;
+  std::string csrf_token;
+};
+
+std::string LoginPage(const std::string& login_nonce, const std::string& error);
+std::string QueuePage(const PageContext& context, const std::vector<QueueRow>& rows);
+std::string SessionPageHtml(const PageContext& context, const SessionPage& page,
+                            const std::string& notice);
+std::string ResultsPage(const PageContext& context, const std::vector<ResultRow>& rows);
+// Standalone and printable: evidence embedded as data: URIs, no navigation.
+std::string ReportPage(const SessionReport& report, const std::string& generated_for,
+                       int64_t generated_at_unix_ms);
+std::string ErrorPage(const PageContext* context, int http_status, const std::string& message);
+
+std::string ResultsCsv(const std::vector<ResultRow>& rows);
+std::string ResultsJson(const std::vector<ResultRow>& rows);
+
+}  // namespace proctor::server::http
+
+#endif  // PROCTOR_SERVER_HTTP_PAGES_H_

@@ -1,0 +1,91 @@
+// ReviewDesk: what the web console reads and does, in domain terms, for a signed-in examiner.
+// Review actions go through ProctorCore (which checks roles and writes the audit log); the few
+// reads the core has no use case for (learner names, evidence images, the decision trail, the
+// chain re-verification, metrics) are here, each behind the same role check.
+// Thread-safe (everything it holds is).
+#ifndef PROCTOR_SERVER_HTTP_REVIEW_DESK_H_
+#define PROCTOR_SERVER_HTTP_REVIEW_DESK_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/crypto.h"
+#include "server/core/group_committer.h"
+#include "server/core/proctor_core.h"
+#include "server/core/session_ledger.h"
+#include "server/core/storage.h"
+#include "server/http/chain_check.h"
+#include "server/http/metrics_text.h"
+
+namespace proctor::server::http {
+
+// Everything must outlive the ReviewDesk.
+struct ReviewDeskParts {
+  ProctorCore* core = nullptr;
+  Storage* storage = nullptr;
+  const SealedBox* box = nullptr;
+  std::function<LedgerStats()> ledger_stats;
+  std::function<GroupCommitStats()> commit_stats;
+};
+
+struct QueueRow {
+  SessionRecord session;
+  std::string learner_name;
+  Assessment assessment;
+};
+
+struct SessionPage {
+  SessionView view;
+  Learner learner;  // name and template_count
+  Assessment assessment;
+  std::optional<ResultView> result;
+  std::vector<AuditEntry> decisions;  // "review.decide" entries of this session, oldest first
+};
+
+struct SessionReport {
+  SessionPage page;
+  ChainCheck chain;
+  std::map<uint64_t, std::vector<uint8_t>> evidence;  // seq -> JPEG, what is still stored
+};
+
+struct ResultRow {
+  ResultView view;
+  std::string learner_name;
+};
+
+class ReviewDesk {
+ public:
+  explicit ReviewDesk(ReviewDeskParts parts);
+
+  // The principal behind an examiner (or administrator) token; UNAUTHENTICATED for an unknown
+  // token, PERMISSION_DENIED for other roles.
+  absl::StatusOr<Principal> SignIn(const std::string& token);
+  // Sessions waiting for review, highest risk first.
+  absl::StatusOr<std::vector<QueueRow>> Queue(const Principal& who);
+  absl::StatusOr<SessionPage> Session(const Principal& who, const std::string& session_id);
+  // The plain JPEG of one event's evidence (NOT_FOUND when none or purged).
+  absl::StatusOr<std::vector<uint8_t>> Evidence(const Principal& who, const std::string& session_id,
+                                                uint64_t seq);
+  absl::StatusOr<SessionReport> Report(const Principal& who, const std::string& session_id);
+  absl::StatusOr<Verdict> Decide(const Principal& who, const std::string& session_id,
+                                 Verdict verdict, const std::string& note);
+  absl::StatusOr<std::vector<ResultRow>> Results(const Principal& who);
+
+  // For the operations endpoints (no principal: they carry no personal data).
+  absl::StatusOr<MetricsInput> Metrics();
+  absl::Status Health();
+
+ private:
+  std::string LearnerName(const std::string& learner_id);
+
+  ReviewDeskParts parts_;
+};
+
+}  // namespace proctor::server::http
+
+#endif  // PROCTOR_SERVER_HTTP_REVIEW_DESK_H_

@@ -1,0 +1,246 @@
+// The review console in a real browser: headless Chromium (Debian's chromium) driven through
+// chromedriver's W3C WebDriver protocol. An examiner signs in, opens the queue, opens the seeded
+// flagged session, sees its timeline and evidence thumbnails (loaded, not broken), gives a
+// verdict and sees the result's status change. A screenshot of the session page is saved to
+// $PROCTOR_CONSOLE_SCREENSHOT (default: console-session.png in the test's directory).
+//
+// Chromium and chromedriver are required (scripts/setup.sh installs them): without them this
+// test fails, it does not skip.
+#include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/console_seed.h"
+#include "tests/support/server_harness.h"
+
+namespace proctor::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kElementKey[] = "element-6066-11e4-a52e-4f735466cecf";
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A minimal W3C WebDriver client over chromedriver's HTTP API. Calls that fail record a test
+// failure and return null.
+class Browser {
+ public:
+  Browser(const std::string& chromedriver, const std::string& chromium) {
+    port_ = FreePort();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string port_flag = "--port=" + std::to_string(port_);
+      ::execl(chromedriver.c_str(), chromedriver.c_str(), port_flag.c_str(), "--silent", nullptr);
+      ::_exit(127);
+    }
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    http_->set_read_timeout(60, 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto res = http_->Get("/status");
+      if (res && res->status == 200) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    json caps = {
+        {"capabilities",
+         {{"alwaysMatch",
+           {{"browserName", "chrome"},
+            {"goog:chromeOptions",
+             {{"binary", chromium},
+              {"args",
+               {"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1440,1700", "--hide-scrollbars"}}}}}}}}};
+    auto res = http_->Post("/session", caps.dump(), "application/json");
+    if (!res) {
+      ADD_FAILURE() << "chromedriver did not answer on port " << port_;
+      return;
+    }
+    const json body = json::parse(res->body, nullptr, false);
+    if (res->status != 200 || !body.contains("value") || !body["value"].contains("sessionId")) {
+      ADD_FAILURE() << "chromedriver could not start Chromium: " << res->body;
+      return;
+    }
+    session_ = body["value"]["sessionId"];
+  }
+
+  ~Browser() {
+    if (!session_.empty()) http_->Delete("/session/" + session_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  bool ok() const { return !session_.empty(); }
+
+  json Call(const std::string& method, const std::string& path, const json& body = json::object()) {
+    const std::string url = "/session/" + session_ + path;
+    httplib::Result res =
+        method == "GET" ? http_->Get(url) : http_->Post(url, body.dump(), "application/json");
+    if (!res) {
+      ADD_FAILURE() << method << " " << path << ": no answer from chromedriver";
+      return nullptr;
+    }
+    json answer = json::parse(res->body, nullptr, false);
+    if (res->status != 200) {
+      ADD_FAILURE() << method << " " << path << " -> " << res->status << ": " << res->body;
+      return nullptr;
+    }
+    return answer.value("value", json());
+  }
+
+  void Go(const std::string& url) { Call("POST", "/url", {{"url", url}}); }
+  std::string Url() {
+    const json v = Call("GET", "/url");
+    return v.is_string() ? v.get<std::string>() : "";
+  }
+  std::vector<std::string> FindAll(const std::string& css) {
+    std::vector<std::string> ids;
+    const json v = Call("POST", "/elements", {{"using", "css selector"}, {"value", css}});
+    if (v.is_array()) {
+      for (const json& e : v) ids.push_back(e[kElementKey]);
+    }
+    return ids;
+  }
+  std::string Find(const std::string& css) {
+    auto all = FindAll(css);
+    if (all.empty()) {
+      ADD_FAILURE() << "no element matches " << css << " on " << Url();
+      return "";
+    }
+    return all.front();
+  }
+  void Click(const std::string& css) { Call("POST", "/element/" + Find(css) + "/click"); }
+  void Type(const std::string& css, const std::string& text) {
+    Call("POST", "/element/" + Find(css) + "/value", {{"text", text}});
+  }
+  std::string Text(const std::string& css) {
+    const json v = Call("GET", "/element/" + Find(css) + "/text");
+    return v.is_string() ? v.get<std::string>() : "";
+  }
+  json Script(const std::string& script) {
+    return Call("POST", "/execute/sync", {{"script", script}, {"args", json::array()}});
+  }
+  // True when a JavaScript alert is open (an injected script would have opened one).
+  bool AlertOpen() {
+    auto res = http_->Get("/session/" + session_ + "/alert/text");
+    return res && res->status == 200;
+  }
+  std::vector<uint8_t> Screenshot() {
+    const json v = Call("GET", "/screenshot");
+    std::string png;
+    if (!v.is_string() || !absl::Base64Unescape(v.get<std::string>(), &png)) return {};
+    return std::vector<uint8_t>(png.begin(), png.end());
+  }
+
+ private:
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::unique_ptr<httplib::Client> http_;
+  std::string session_;
+};
+
+TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges) {
+  const std::string chromedriver = EnvOr("PROCTOR_CHROMEDRIVER", "/usr/bin/chromedriver");
+  const std::string chromium = EnvOr("PROCTOR_CHROMIUM", "/usr/bin/chromium");
+  ASSERT_TRUE(std::filesystem::exists(chromedriver) && std::filesystem::exists(chromium))
+      << "the browser test needs Debian's chromium and chromium-driver (" << chromium << ", "
+      << chromedriver << "); scripts/setup.sh installs them";
+  ServerProcess server;
+  std::string why;
+  ASSERT_TRUE(server.Start(&why)) << why;
+  const ConsoleSeed seed = SeedFlaggedSession(server);
+  ASSERT_FALSE(seed.session_id.empty());
+  const std::string base = "http://" + server.http_address();
+
+  Browser browser(chromedriver, chromium);
+  ASSERT_TRUE(browser.ok());
+  // Sign in: the queue sends a stranger to the sign-in page first.
+  browser.Go(base + "/queue");
+  ASSERT_TRUE(absl::EndsWith(browser.Url(), "/login")) << browser.Url();
+  browser.Type("#token", seed.examiner_token);
+  browser.Click("#sign-in");
+  ASSERT_TRUE(absl::EndsWith(browser.Url(), "/queue"))
+      << browser.Url() << ": " << browser.Script("return document.body.innerText");
+
+  // The queue lists the flagged session under the learner's name, as text.
+  EXPECT_EQ(browser.Text("#queue a.learner"), kScriptLearnerName);
+  browser.Click("#queue a.open-session");
+  ASSERT_TRUE(absl::EndsWith(browser.Url(), "/sessions/" + seed.session_id)) << browser.Url();
+  EXPECT_FALSE(browser.AlertOpen());
+  EXPECT_EQ(browser.Text("#learner-name"), kScriptLearnerName);
+
+  // Timeline: the flag bands and one dot per identity decision, drawn with their styles.
+  EXPECT_GE(browser.FindAll("#timeline rect.band").size(), 3u);
+  EXPECT_EQ(browser.FindAll("#timeline circle").size(), seed.evidence_seqs.size());
+  EXPECT_EQ(browser.Script("return getComputedStyle(document.querySelector("
+                           "'#timeline .band-MULTIPLE_FACES')).fill"),
+            "rgb(192, 57, 43)");  // console.css loaded under the page's CSP
+  // Thumbnails: every evidence image in order, actually decoded by the browser.
+  const json images = browser.Script(
+      "return Array.from(document.querySelectorAll('#evidence img')).map("
+      "i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])");
+  ASSERT_TRUE(images.is_array());
+  ASSERT_EQ(images.size(), seed.evidence_seqs.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    EXPECT_EQ(images[i][0], "/sessions/" + seed.session_id + "/evidence/" +
+                                std::to_string(seed.evidence_seqs[i]));
+    EXPECT_TRUE(images[i][1].get<bool>()) << "thumbnail " << i << " did not load";
+  }
+  EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "PENDING_REVIEW"));
+
+  const std::string shot_path =
+      EnvOr("PROCTOR_CONSOLE_SCREENSHOT", std::filesystem::current_path() / "console-session.png");
+  const std::vector<uint8_t> png = browser.Screenshot();
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png[1], 'P');
+  std::ofstream(shot_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  std::printf("screenshot of the session page: %s\n", shot_path.c_str());
+
+  // Verdict: reject with a note; the page says so and the result is no longer pending.
+  browser.Click("#verdict-reject");
+  browser.Type("#note", "Second person on camera for 12 s; someone else verified at 0:55.");
+  browser.Click("#submit-verdict");
+  EXPECT_TRUE(absl::StrContains(browser.Url(), "/sessions/" + seed.session_id)) << browser.Url();
+  EXPECT_EQ(browser.Text(".notice"), "Verdict recorded.");
+  EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "REJECTED"));
+  EXPECT_EQ(browser.Text("#decided-by"), "Dr. Examiner");
+  browser.Go(base + "/results");
+  EXPECT_EQ(browser.Text("#results tr[data-session='" + seed.session_id + "'] td.status"),
+            "REJECTED");
+  browser.Go(base + "/queue");
+  EXPECT_TRUE(browser.FindAll("#queue").empty());  // nothing left to review
+}
+
+}  // namespace
+}  // namespace proctor::testing

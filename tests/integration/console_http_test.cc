@@ -1,0 +1,292 @@
+// The review console over HTTP against a real proctor-server process: what needs a session and
+// what does not, sign-in, CSRF refusals, escaping of a hostile learner name, evidence images,
+// the report's chain verification, the exports, /healthz, and /metrics checked with
+// prometheus_client's own parser.
+#include <httplib.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/console_seed.h"
+#include "tests/support/server_harness.h"
+
+namespace proctor::testing {
+namespace {
+
+std::string CookieFrom(const httplib::Result& res, const std::string& name) {
+  for (size_t i = 0; i < res->get_header_value_count("Set-Cookie"); ++i) {
+    const std::string header = res->get_header_value("Set-Cookie", i);
+    if (absl::StartsWith(header, name + "=")) {
+      return header.substr(name.size() + 1, header.find(';') - name.size() - 1);
+    }
+  }
+  return "";
+}
+
+class ConsoleHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    ASSERT_TRUE(server_.Start(&why)) << why;
+    seed_ = SeedFlaggedSession(server_);
+    ASSERT_FALSE(seed_.session_id.empty());
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", server_.http_port());
+    http_->set_read_timeout(30, 0);
+  }
+
+  // Signs in with `token`; returns the session cookie ("" when refused) and the final status.
+  std::string SignIn(const std::string& token, int* status = nullptr) {
+    auto form = http_->Get("/login");
+    EXPECT_TRUE(form);
+    const std::string nonce = CookieFrom(form, "proctor_login");
+    EXPECT_FALSE(nonce.empty());
+    httplib::Headers headers = {{"Cookie", "proctor_login=" + nonce}};
+    auto res =
+        http_->Post("/login", headers, httplib::Params{{"login_nonce", nonce}, {"token", token}});
+    EXPECT_TRUE(res);
+    if (status != nullptr) *status = res->status;
+    return CookieFrom(res, "proctor_session");
+  }
+
+  httplib::Result Get(const std::string& path, const std::string& cookie) {
+    httplib::Headers headers;
+    if (!cookie.empty()) headers.emplace("Cookie", "proctor_session=" + cookie);
+    return http_->Get(path, headers);
+  }
+
+  // The CSRF token of the signed-in session, read from the session page's verdict form.
+  std::string CsrfToken(const std::string& cookie) {
+    auto page = Get("/sessions/" + seed_.session_id, cookie);
+    const std::string marker = "name=\"csrf\" value=\"";
+    const size_t at = page->body.find(marker);
+    if (at == std::string::npos) return "";
+    const size_t from = at + marker.size();
+    return page->body.substr(from, page->body.find('"', from) - from);
+  }
+
+  httplib::Result PostVerdict(const std::string& cookie, const httplib::Params& form,
+                              httplib::Headers headers = {}) {
+    if (!cookie.empty()) headers.emplace("Cookie", "proctor_session=" + cookie);
+    return http_->Post("/sessions/" + seed_.session_id + "/verdict", headers, form);
+  }
+
+  ServerProcess server_;
+  ConsoleSeed seed_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+TEST_F(ConsoleHttpTest, WithoutASessionEveryPageRedirectsAndEveryImageOrExportIs401) {
+  const std::string s = "/sessions/" + seed_.session_id;
+  for (const std::string& page :
+       {std::string("/"), std::string("/queue"), std::string("/results"), s, s + "/report"}) {
+    for (const std::string& cookie : {std::string(), std::string("forged-cookie")}) {
+      auto res = Get(page, cookie);
+      ASSERT_TRUE(res) << page;
+      EXPECT_EQ(res->status, 303) << page;
+      const std::string location = res->get_header_value("Location");
+      EXPECT_EQ(location, page == "/" ? "/queue" : "/login") << page;
+      EXPECT_FALSE(absl::StrContains(res->body, "alert(1)")) << page;
+    }
+  }
+  ASSERT_FALSE(seed_.evidence_seqs.empty());
+  std::vector<std::string> protected_data = {"/results.csv", "/results.json"};
+  for (uint64_t seq : seed_.evidence_seqs) {
+    protected_data.push_back(s + "/evidence/" + std::to_string(seq));
+  }
+  for (const std::string& path : protected_data) {
+    auto res = Get(path, "forged-cookie");
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 401) << path;
+    EXPECT_NE(res->get_header_value("Content-Type"), "image/jpeg") << path;
+  }
+  auto post = PostVerdict("", {{"verdict", "accept"}, {"note", "no session"}});
+  EXPECT_EQ(post->status, 401);
+  // The root redirects to the queue, which redirects to sign-in.
+  EXPECT_EQ(Get("/", "")->get_header_value("Location"), "/queue");
+}
+
+TEST_F(ConsoleHttpTest, SignInTakesOnlyExaminerTokensAndSetsAStrictHttpOnlyCookie) {
+  int status = 0;
+  EXPECT_EQ(SignIn("not-a-token", &status), "");
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(SignIn(seed_.lms_token, &status), "");
+  EXPECT_EQ(status, 403);
+  // A sign-in post without the form's nonce (login CSRF) is refused.
+  auto forged = http_->Post("/login", httplib::Params{{"token", seed_.examiner_token}});
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_EQ(CookieFrom(forged, "proctor_session"), "");
+
+  auto form = http_->Get("/login");
+  const std::string nonce = CookieFrom(form, "proctor_login");
+  auto res = http_->Post("/login", {{"Cookie", "proctor_login=" + nonce}},
+                         httplib::Params{{"login_nonce", nonce}, {"token", seed_.examiner_token}});
+  ASSERT_EQ(res->status, 303);
+  EXPECT_EQ(res->get_header_value("Location"), "/queue");
+  std::string set_cookie;
+  for (size_t i = 0; i < res->get_header_value_count("Set-Cookie"); ++i) {
+    if (absl::StartsWith(res->get_header_value("Set-Cookie", i), "proctor_session=")) {
+      set_cookie = res->get_header_value("Set-Cookie", i);
+    }
+  }
+  EXPECT_TRUE(absl::StrContains(set_cookie, "HttpOnly")) << set_cookie;
+  EXPECT_TRUE(absl::StrContains(set_cookie, "SameSite=Strict")) << set_cookie;
+  EXPECT_FALSE(absl::StrContains(set_cookie, seed_.examiner_token));
+  const std::string cookie = CookieFrom(res, "proctor_session");
+  auto queue = Get("/queue", cookie);
+  ASSERT_EQ(queue->status, 200);
+  EXPECT_TRUE(absl::StrContains(queue->body, seed_.session_id));
+  EXPECT_TRUE(absl::StrContains(queue->body, "Dr. Examiner"));
+}
+
+TEST_F(ConsoleHttpTest, CrossSitePostsWithoutTheCsrfTokenAreRefusedAndChangeNothing) {
+  const std::string cookie = SignIn(seed_.examiner_token);
+  ASSERT_FALSE(cookie.empty());
+  const std::string csrf = CsrfToken(cookie);
+  ASSERT_GE(csrf.size(), 32u);
+  const httplib::Params no_token = {{"verdict", "accept"}, {"note", "forged"}};
+  EXPECT_EQ(PostVerdict(cookie, no_token)->status, 403);
+  EXPECT_EQ(PostVerdict(cookie, {{"verdict", "accept"}, {"note", "x"}, {"csrf", "guess"}})->status,
+            403);
+  const httplib::Params with_token = {{"verdict", "accept"}, {"note", "forged"}, {"csrf", csrf}};
+  EXPECT_EQ(PostVerdict(cookie, with_token, {{"Origin", "http://evil.example"}})->status, 403);
+  EXPECT_EQ(PostVerdict(cookie, with_token, {{"Sec-Fetch-Site", "cross-site"}})->status, 403);
+  auto unchanged = Get("/sessions/" + seed_.session_id, cookie);
+  EXPECT_TRUE(absl::StrContains(unchanged->body, "verdict-PENDING_REVIEW"));
+  EXPECT_FALSE(absl::StrContains(unchanged->body, "forged"));
+
+  // The same form from the console itself goes through.
+  auto ok = PostVerdict(cookie, {{"verdict", "reject"}, {"note", "second person"}, {"csrf", csrf}},
+                        {{"Origin", "http://" + server_.http_address()}});
+  ASSERT_EQ(ok->status, 303) << ok->body;
+  auto decided = Get("/sessions/" + seed_.session_id, cookie);
+  EXPECT_TRUE(absl::StrContains(decided->body, "verdict-REJECTED"));
+  EXPECT_TRUE(absl::StrContains(decided->body, "status-REJECTED"));
+  // Signing out needs the token too, and ends the session.
+  httplib::Headers headers = {{"Cookie", "proctor_session=" + cookie}};
+  EXPECT_EQ(http_->Post("/logout", headers, httplib::Params{})->status, 403);
+  EXPECT_EQ(http_->Post("/logout", headers, httplib::Params{{"csrf", csrf}})->status, 303);
+  EXPECT_EQ(Get("/queue", cookie)->status, 303);
+}
+
+TEST_F(ConsoleHttpTest, ScriptNamedLearnerIsRenderedAsTextEverywhere) {
+  const std::string cookie = SignIn(seed_.examiner_token);
+  const std::string escaped = "&lt;script&gt;alert(1)&lt;/script&gt;";
+  for (const std::string& path :
+       {std::string("/queue"), std::string("/results"), "/sessions/" + seed_.session_id,
+        "/sessions/" + seed_.session_id + "/report"}) {
+    auto res = Get(path, cookie);
+    ASSERT_EQ(res->status, 200) << path;
+    EXPECT_TRUE(absl::StrContains(res->body, escaped)) << path;
+    EXPECT_FALSE(absl::StrContains(res->body, "<script")) << path;
+    const std::string csp = res->get_header_value("Content-Security-Policy");
+    EXPECT_TRUE(absl::StrContains(csp, "default-src 'none'")) << path;
+    EXPECT_FALSE(absl::StrContains(csp, "script-src")) << path;  // no script source at all
+  }
+  // Exports are data, not HTML: the name is there as it was given, properly quoted.
+  auto json = nlohmann::json::parse(Get("/results.json", cookie)->body);
+  ASSERT_EQ(json["results"].size(), 1u);
+  EXPECT_EQ(json["results"][0]["learner_name"], kScriptLearnerName);
+  EXPECT_EQ(json["results"][0]["status"], "PENDING_REVIEW");
+  auto csv = Get("/results.csv", cookie);
+  EXPECT_TRUE(absl::StartsWith(csv->get_header_value("Content-Type"), "text/csv"));
+  EXPECT_TRUE(absl::StrContains(csv->body, std::string(",") + kScriptLearnerName + ","));
+  EXPECT_TRUE(absl::StrContains(csv->body, ",PENDING_REVIEW,"));
+}
+
+TEST_F(ConsoleHttpTest, EvidenceImagesAreTheChipsSentAndTheReportVerifiesTheChain) {
+  const std::string cookie = SignIn(seed_.examiner_token);
+  ASSERT_EQ(seed_.evidence_seqs.size(), seed_.chips.size());
+  for (size_t i = 0; i < seed_.evidence_seqs.size(); ++i) {
+    auto res =
+        Get("/sessions/" + seed_.session_id + "/evidence/" + std::to_string(seed_.evidence_seqs[i]),
+            cookie);
+    ASSERT_EQ(res->status, 200);
+    EXPECT_EQ(res->get_header_value("Content-Type"), "image/jpeg");
+    EXPECT_EQ(res->body, std::string(seed_.chips[i].begin(), seed_.chips[i].end()));
+  }
+  EXPECT_EQ(Get("/sessions/" + seed_.session_id + "/evidence/1", cookie)->status, 404);
+  EXPECT_EQ(Get("/sessions/no-such-session", cookie)->status, 404);
+
+  auto page = Get("/sessions/" + seed_.session_id, cookie);
+  for (const char* expected :
+       {"band band-MULTIPLE_FACES", "band band-FACE_ABSENT", "band band-IDENTITY_MISMATCH",
+        "threshold 0.55", "12.0 s", "id=\"reference\"", "status-PENDING_REVIEW"}) {
+    EXPECT_TRUE(absl::StrContains(page->body, expected)) << expected;
+  }
+  auto report = Get("/sessions/" + seed_.session_id + "/report", cookie);
+  ASSERT_EQ(report->status, 200);
+  EXPECT_TRUE(absl::StrContains(report->body, "Hash chain verified."));
+  const std::string n = std::to_string(seed_.events_sent);
+  EXPECT_TRUE(absl::StrContains(report->body, n + " of " + n + " event hashes recomputed"));
+  size_t embedded = 0;
+  for (size_t at = 0; (at = report->body.find("data:image/jpeg;base64,", at)) != std::string::npos;
+       ++at) {
+    ++embedded;
+  }
+  EXPECT_EQ(embedded, seed_.chips.size());
+  EXPECT_TRUE(
+      absl::StrContains(report->get_header_value("Content-Security-Policy"), "img-src data:"));
+}
+
+TEST_F(ConsoleHttpTest, HealthzAndMetricsNeedNoSessionAndMetricsParseAsPrometheusText) {
+  SendBadlySignedBatch(server_);
+  auto health = http_->Get("/healthz");
+  ASSERT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+  auto metrics = http_->Get("/metrics");
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_TRUE(
+      absl::StartsWith(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4"));
+  const std::string input = server_.data_dir() + "/metrics.txt";
+  std::ofstream(input) << metrics->body;
+  const std::string command = std::string("/usr/bin/python3 ") + PROCTOR_SOURCE_DIR +
+                              "/tests/integration/parse_metrics.py < " + input;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
+  ASSERT_EQ(::pclose(pipe), 0) << "the Prometheus parser refused /metrics:\n" << metrics->body;
+  const auto families = nlohmann::json::parse(out);
+
+  auto value = [&](const std::string& family, const std::string& sample,
+                   const nlohmann::json& labels = nlohmann::json::object()) -> double {
+    if (!families.contains(family)) {
+      ADD_FAILURE() << "no family " << family;
+      return -1;
+    }
+    for (const auto& s : families[family]["samples"]) {
+      if (s["name"] == sample && s["labels"] == labels) return s["value"].get<double>();
+    }
+    ADD_FAILURE() << "no sample " << sample << " " << labels.dump();
+    return -1;
+  };
+  EXPECT_EQ(families["proctor_sessions_open"]["type"], "gauge");
+  EXPECT_EQ(value("proctor_sessions_open", "proctor_sessions_open"), 1);  // the bad one is open
+  EXPECT_EQ(value("proctor_sessions_pending_review", "proctor_sessions_pending_review"), 1);
+  EXPECT_EQ(families["proctor_events_ingested"]["type"], "counter");
+  EXPECT_EQ(value("proctor_events_ingested", "proctor_events_ingested_total"),
+            static_cast<double>(seed_.events_sent));
+  EXPECT_EQ(families["proctor_ingest_latency_seconds"]["type"], "histogram");
+  EXPECT_GE(value("proctor_ingest_latency_seconds", "proctor_ingest_latency_seconds_count"), 1);
+  EXPECT_EQ(value("proctor_ingest_latency_seconds", "proctor_ingest_latency_seconds_count"),
+            value("proctor_ingest_latency_seconds", "proctor_ingest_latency_seconds_bucket",
+                  {{"le", "+Inf"}}));
+  EXPECT_GT(value("proctor_ingest_latency_seconds", "proctor_ingest_latency_seconds_sum"), 0);
+  EXPECT_EQ(families["proctor_flags"]["type"], "counter");
+  EXPECT_EQ(value("proctor_flags", "proctor_flags_total", {{"kind", "MULTIPLE_FACES"}}), 1);
+  EXPECT_EQ(value("proctor_flags", "proctor_flags_total", {{"kind", "FACE_ABSENT"}}), 1);
+  EXPECT_GE(value("proctor_flags", "proctor_flags_total", {{"kind", "IDENTITY_MISMATCH"}}), 1);
+  EXPECT_EQ(value("proctor_verification_failures", "proctor_verification_failures_total",
+                  {{"check", "signature"}}),
+            1);
+  EXPECT_EQ(value("proctor_verification_failures", "proctor_verification_failures_total",
+                  {{"check", "fork"}}),
+            0);
+}
+
+}  // namespace
+}  // namespace proctor::testing

@@ -1,0 +1,356 @@
+// Two proctor-server replicas on one PostgreSQL (a throwaway server this test starts), learners
+// streaming to both: SIGKILL a replica under load five times in a row (alternating, each
+// restarted after its kill); the learners whose replica died continue their sessions on the
+// other one, resending from their last acknowledgement. Afterwards every session holds each of
+// its events exactly once, and after every kill the database already held every event
+// acknowledged before it. Prints the counts (sent, acknowledged, stored).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "server/service/proto_convert.h"
+#include "tests/support/postgres_test_server.h"
+#include "tests/support/server_harness.h"
+#include "tests/support/test_data.h"
+
+namespace proctor::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// One proctor-server replica: --db on the shared PostgreSQL database, --data-dir shared with
+// the other replica (the same storage.key and admin token), its own port, kept across restarts.
+class Replica {
+ public:
+  Replica(std::string name, std::string data_dir, std::string db)
+      : name_(std::move(name)), data_dir_(std::move(data_dir)), db_(std::move(db)) {}
+  ~Replica() { Kill(); }
+
+  bool Start(std::string* why) {
+    if (port_ == 0) port_ = FreePort();
+    const std::string listen = address();
+    const std::string log = data_dir_ + "/" + name_ + ".log";
+    const std::string models = ModelsDir();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
+              "", "--data-dir", data_dir_.c_str(), "--db", db_.c_str(), "--models", models.c_str(),
+              nullptr);
+      ::_exit(127);
+    }
+    auto channel = grpc::CreateChannel(listen, grpc::InsecureChannelCredentials());
+    const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::system_clock::now() < deadline) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        *why = name_ + " exited during start; see " + log;
+        return false;
+      }
+      if (channel->WaitForConnected(std::chrono::system_clock::now() +
+                                    std::chrono::milliseconds(200)) &&
+          fs::exists(data_dir_ + "/admin.token")) {
+        return true;
+      }
+    }
+    *why = name_ + " did not answer within 60 s; see " + log;
+    return false;
+  }
+
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  std::string data_dir_;
+  std::string db_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// Sends a signed batch of `session` to whichever replica `stub` talks to; fills *ack.
+grpc::Status SendVia(v1::SessionService::Stub& stub, const LearnerSession& session,
+                     const std::vector<Event>& events, v1::BatchAck* ack) {
+  grpc::ClientContext context;
+  Authorize(&context, session.token());
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto stream = stub.StreamEvents(&context);
+  v1::EventBatch batch;
+  for (const Event& e : events) server::EventToProto(e, batch.add_events());
+  batch.set_head_signature(session.Sign(events));
+  stream->Write(batch);
+  stream->WritesDone();
+  v1::BatchAck received;
+  bool got = false;
+  while (stream->Read(&received)) *ack = received, got = true;
+  grpc::Status status = stream->Finish();
+  if (status.ok() && !got) return grpc::Status(grpc::StatusCode::INTERNAL, "no ack");
+  return status;
+}
+
+struct StoredCounts {
+  int64_t rows = 0;
+  int64_t distinct_seqs = 0;
+  int64_t max_seq = 0;
+};
+
+// What the database holds for each session, read directly (not through a replica).
+std::map<std::string, StoredCounts> StoredPerSession(const std::string& uri) {
+  pqxx::connection c(uri);
+  pqxx::nontransaction t(c);
+  std::map<std::string, StoredCounts> out;
+  for (const pqxx::row& row :
+       t.exec("SELECT s.id, count(e.seq), count(DISTINCT e.seq), coalesce(max(e.seq), 0) "
+              "FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid GROUP BY s.id")) {
+    out[row[0].as<std::string>()] = {row[1].as<int64_t>(), row[2].as<int64_t>(),
+                                     row[3].as<int64_t>()};
+  }
+  return out;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/proctor_replicas_XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicatesNothing) {
+  constexpr int kSessions = 8;
+  constexpr uint64_t kEvents = 20000;
+  constexpr uint64_t kBatch = 20;
+  // A learner sends a batch at most every 20 ms (1,000 events/s): the load lasts long enough
+  // for five kills and restarts.
+  constexpr auto kPace = std::chrono::milliseconds(20);
+  constexpr int kKills = 5;
+
+  auto postgres = PostgresTestServer::Start();
+  ASSERT_TRUE(postgres.ok()) << postgres.status();
+  auto uri = (*postgres)->CreateDatabase("proctor");
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  TempDir data;
+  ASSERT_FALSE(data.path().empty());
+  std::vector<std::unique_ptr<Replica>> replicas;
+  for (const char* name : {"replica-a", "replica-b"}) {
+    replicas.push_back(std::make_unique<Replica>(name, data.path(), *uri));
+    std::string why;
+    // One after the other: the first creates storage.key and the admin token, both share them.
+    ASSERT_TRUE(replicas.back()->Start(&why)) << why;
+  }
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::SessionService::Stub>> stubs;
+  for (const auto& replica : replicas) {
+    channels.push_back(grpc::CreateChannel(replica->address(), grpc::InsecureChannelCredentials()));
+    stubs.push_back(v1::SessionService::NewStub(channels.back()));
+  }
+
+  // Set-up through replica A: an assessment, learners, passes, open sessions.
+  const std::string admin_token = [&] {
+    std::ifstream in(data.path() + "/admin.token");
+    std::string token;
+    in >> token;
+    return token;
+  }();
+  auto admin = v1::AdminService::NewStub(channels[0]);
+  {
+    grpc::ClientContext context;
+    Authorize(&context, admin_token);
+    v1::CreateAssessmentRequest request;
+    request.set_assessment_id("failover");
+    request.set_course("Algebra 101");
+    request.set_title("Final exam");
+    request.set_kind(v1::INTERMEDIATE);
+    v1::CreateAssessmentResponse response;
+    const grpc::Status status = admin->CreateAssessment(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  std::vector<std::unique_ptr<LearnerSession>> sessions;
+  std::vector<std::vector<Event>> planned(kSessions);
+  for (int i = 0; i < kSessions; ++i) {
+    const std::string learner = "learner-" + std::to_string(i);
+    {
+      grpc::ClientContext context;
+      Authorize(&context, admin_token);
+      v1::EnrollLearnerRequest request;
+      request.set_learner_id(learner);
+      request.set_name("Learner " + learner);
+      v1::EnrollLearnerResponse response;
+      const grpc::Status status = admin->EnrollLearner(&context, request, &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+    grpc::ClientContext context;
+    Authorize(&context, admin_token);
+    v1::IssuePassRequest request;
+    request.set_learner_id(learner);
+    request.set_assessment_id("failover");
+    v1::IssuePassResponse pass;
+    const grpc::Status issued = admin->IssuePass(&context, request, &pass);
+    ASSERT_TRUE(issued.ok()) << issued.error_message();
+    sessions.push_back(std::make_unique<LearnerSession>(channels[0]));
+    ASSERT_TRUE(sessions.back()->Open(pass.pass()).ok());
+    for (uint64_t k = 0; k < kEvents; ++k) {
+      planned[i].push_back(sessions.back()->Next(EventKind::kHeartbeat, k * 200));
+    }
+  }
+
+  // Each learner streams to replica i % 2 and moves to the other one when a call fails,
+  // resending everything after its last acknowledgement.
+  std::vector<std::atomic<uint64_t>> acked(kSessions);
+  std::vector<std::atomic<int>> on_replica(kSessions);  // where each learner streams now
+  std::atomic<uint64_t> events_sent{0};
+  std::atomic<int> failovers{0};
+  std::atomic<bool> gave_up{false};
+  std::vector<std::thread> learners;
+  for (int i = 0; i < kSessions; ++i) {
+    learners.emplace_back([&, i] {
+      int replica = i % 2;
+      on_replica[i] = replica;
+      const auto deadline = Clock::now() + std::chrono::seconds(240);
+      while (acked[i] < kEvents) {
+        if (Clock::now() > deadline) {
+          gave_up = true;
+          return;
+        }
+        const uint64_t from = acked[i];
+        std::vector<Event> batch(planned[i].begin() + from,
+                                 planned[i].begin() + std::min(kEvents, from + kBatch));
+        events_sent += batch.size();
+        v1::BatchAck ack;
+        const grpc::Status status = SendVia(*stubs[replica], *sessions[i], batch, &ack);
+        if (status.ok()) {
+          acked[i] = std::max<uint64_t>(acked[i], ack.acked_seq());
+          std::this_thread::sleep_for(kPace);
+          continue;
+        }
+        ++failovers;
+        replica = 1 - replica;
+        on_replica[i] = replica;
+        std::this_thread::sleep_for(kPace);
+      }
+    });
+  }
+
+  const auto total_acked = [&] {
+    uint64_t sum = 0;
+    for (auto& a : acked) sum += a;
+    return sum;
+  };
+  int kills = 0;
+  uint64_t lost = 0;
+  for (int k = 0; k < kKills; ++k) {
+    // Kill once the load has moved on since the last restart (not after a fixed time: a loaded
+    // CI machine is slow).
+    const uint64_t target = total_acked() + 2000;
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (total_acked() < target && Clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    Replica& victim = *replicas[k % 2];
+    int hit = 0;
+    for (int i = 0; i < kSessions; ++i) hit += on_replica[i] == k % 2 ? 1 : 0;
+    std::vector<uint64_t> acked_before(kSessions);
+    for (int i = 0; i < kSessions; ++i) acked_before[i] = acked[i];
+    victim.Kill();
+    ++kills;
+    ASSERT_LT(total_acked(), kSessions * kEvents) << "kill " << k + 1 << " came after the load";
+    EXPECT_GT(hit, 0) << "kill " << k + 1 << " hit no learner's replica";
+    const auto stored = StoredPerSession(*uri);
+    uint64_t acked_sum = 0;
+    uint64_t stored_sum = 0;
+    for (int i = 0; i < kSessions; ++i) {
+      const StoredCounts& s = stored.at(sessions[i]->session_id());
+      acked_sum += acked_before[i];
+      stored_sum += static_cast<uint64_t>(s.rows);
+      if (static_cast<uint64_t>(s.max_seq) < acked_before[i]) lost += acked_before[i] - s.max_seq;
+      EXPECT_GE(static_cast<uint64_t>(s.rows), acked_before[i])
+          << "kill " << k + 1 << ": an acknowledged event of session " << i << " was lost";
+      EXPECT_EQ(s.rows, s.max_seq) << "kill " << k + 1 << ": gap or duplicate in session " << i;
+    }
+    std::printf(
+        "kill %d: SIGKILL %s (streaming %d of %d sessions) with %llu events acknowledged, "
+        "%llu stored\n",
+        k + 1, victim.name().c_str(), hit, kSessions, static_cast<unsigned long long>(acked_sum),
+        static_cast<unsigned long long>(stored_sum));
+    std::fflush(stdout);
+    std::string why;
+    ASSERT_TRUE(victim.Start(&why)) << why;
+  }
+  for (std::thread& t : learners) t.join();
+  EXPECT_FALSE(gave_up) << "a learner could not deliver its session within 240 s";
+  EXPECT_EQ(kills, kKills);
+  EXPECT_EQ(lost, 0u);
+
+  const auto stored = StoredPerSession(*uri);
+  uint64_t stored_sum = 0;
+  for (int i = 0; i < kSessions; ++i) {
+    const StoredCounts& s = stored.at(sessions[i]->session_id());
+    EXPECT_EQ(s.rows, static_cast<int64_t>(kEvents)) << "session " << i;
+    EXPECT_EQ(s.distinct_seqs, s.rows) << "session " << i << " holds an event twice";
+    EXPECT_EQ(s.max_seq, static_cast<int64_t>(kEvents)) << "session " << i;
+    EXPECT_EQ(acked[i].load(), kEvents) << "session " << i;
+    stored_sum += static_cast<uint64_t>(s.rows);
+  }
+  EXPECT_GT(failovers.load(), 0) << "no learner ever had to move: the kills hit nothing";
+  std::printf(
+      "replica failover: %d kills, %d sessions x %llu events; sent %llu (with resends), "
+      "acknowledged %llu, stored %llu (each seq once); %d failed calls moved a learner\n",
+      kills, kSessions, static_cast<unsigned long long>(kEvents),
+      static_cast<unsigned long long>(events_sent.load()),
+      static_cast<unsigned long long>(total_acked()), static_cast<unsigned long long>(stored_sum),
+      failovers.load());
+}
+
+}  // namespace
+}  // namespace proctor::testing
