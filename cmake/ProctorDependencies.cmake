@@ -13,7 +13,7 @@ endmacro()
 
 find_package(Threads REQUIRED)
 proctor_require_package(dlib libdlib-dev)
-proctor_require_package(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs calib3d videoio)
+proctor_require_package(OpenCV libopencv-dev COMPONENTS core imgproc imgcodecs calib3d videoio highgui)
 proctor_require_package(absl libabsl-dev)
 proctor_require_package(nlohmann_json nlohmann-json3-dev)
 proctor_require_package(CLI11 libcli11-dev)

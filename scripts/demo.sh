@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, command 1: set everything up, then run the main job — proctor-server on embedded
-# SQLite, an assessment, a learner enrolled from a photo, two scripted proctored sessions driven
-# through proctorctl (one honest FINAL exam, one suspicious midterm), the LMS recording both
-# results, an examiner's decision, and the results with their proctoring status.
+# SQLite, a FINAL assessment, a learner enrolled from a photo, proctor-client proctoring a sample
+# video (the learner alone, an empty seat, a second person, someone else, the learner again), the
+# LMS recording the result, and the session's flags, verdict and result status at the end.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$repo/scripts/setup.sh"
@@ -32,43 +32,28 @@ export PROCTOR_TOKEN
 PROCTOR_TOKEN=$(cat "$data/admin.token")
 c() { "$ctl" --server "127.0.0.1:$port" "$@"; }
 
-step "Administrator: two assessments, one learner enrolled from a photo, examiner and LMS tokens"
+step "Administrator: an assessment, the learner enrolled from a photo, examiner and LMS tokens"
+"$bin/client/tools/proctor-sample-video" --out "$data/exam.avi" --enroll-photo-out "$data/ada.jpg" \
+  --models "${PROCTOR_MODELS:-$repo/models}"
 c assessment create --id alg-final --course "Algebra 101" --title "Final exam" --kind final
-c assessment create --id alg-mid --course "Algebra 101" --title "Midterm" --kind intermediate
-c learner enroll --learner ada --name "Ada Lovelace" --photo "$demo_photos/sample2.jpg"
+c learner enroll --learner ada --name "Ada Lovelace" --photo "$data/ada.jpg"
 examiner=$(c token issue --role examiner --label "Dr. Examiner")
 lms=$(c token issue --role lms --label "LMS connector")
 
-step "The learner's face and someone else's, as the client computes them (proctor-face)"
-mkdir -p "$data/chips"
-"$face" embed --json --chips "$data/chips" "$demo_photos/sample2.jpg" "$demo_photos/sample4.jpg" \
-  >"$data/faces.json"
-echo "descriptors in $data/faces.json, evidence chips in $data/chips/"
-
-step "Session 1: FINAL exam, sat honestly (scripts/sessions/final-honest.script)"
+step "Learner: proctor-client on the sample video ($data/exam.avi)"
 pass=$(c pass issue --learner ada --assessment alg-final 2>/dev/null)
-s1=$(c session replay --pass "$pass" --script "$repo/scripts/sessions/final-honest.script" \
-     --faces "$data/faces.json" --json)
-echo "$s1"
-s1_id=$(echo "$s1" | sed -E 's/.*"session_id":"([^"]+)".*/\1/')
+"$bin/client/cli/proctor-client" run --server "127.0.0.1:$port" --pass "$pass" \
+  --video "$data/exam.avi" --journal "$data/journal" --headless \
+  --models "${PROCTOR_MODELS:-$repo/models}" --json >"$data/client.json"
+session=$(sed -nE 's/.*"session_id": "([^"]+)".*/\1/p' "$data/client.json")
 
-step "Session 2: midterm with a second person, someone else verified, an empty seat"
-pass=$(c pass issue --learner ada --assessment alg-mid 2>/dev/null)
-s2=$(c session replay --pass "$pass" --script "$repo/scripts/sessions/midterm-suspicious.script" \
-     --faces "$data/faces.json" --json)
-echo "$s2"
-s2_id=$(echo "$s2" | sed -E 's/.*"session_id":"([^"]+)".*/\1/')
+step "LMS: the result recorded with the session's proctoring status"
+c --token "$lms" result submit --session "$session" --score 46 --max 50
 
-step "LMS: both results recorded"
-c --token "$lms" result submit --session "$s1_id" --score 46 --max 50
-c --token "$lms" result submit --session "$s2_id" --score 39 --max 50
-
-step "Examiner: the flagged queue, the flagged session, a decision"
+step "Examiner: the flagged session — its events, flags and why"
 c --token "$examiner" session list --flagged
-c --token "$examiner" session show "$s2_id"
-c --token "$examiner" review decide "$s2_id" --verdict reject \
-  --note "a different person verified at 0:45 and a second person on camera from 1:10"
+c --token "$examiner" session show "$session"
 
-step "Verdicts and recorded results"
+step "Verdict and recorded result (the examiner has not decided yet: the result waits)"
 c session list
 c result list

@@ -444,6 +444,11 @@ absl::Status Journal::Rebase(uint64_t seq, const Hash32& hash) {
   return WriteState();
 }
 
+uint64_t Journal::first_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_.empty() ? 0 : events_.begin()->first;
+}
+
 uint64_t Journal::last_seq() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_seq_;

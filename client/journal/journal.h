@@ -90,6 +90,7 @@ class Journal {
   // here. Only forward (seq > last_seq()); marks seq as acknowledged.
   absl::Status Rebase(uint64_t seq, const Hash32& hash);
 
+  uint64_t first_seq() const;  // the first event this journal holds, 0 when none
   uint64_t last_seq() const;   // 0 when empty
   Hash32 head_hash() const;    // zeros when empty
   int64_t last_at_ms() const;  // at_ms of the last event, 0 when none

@@ -1,0 +1,51 @@
+// What the learner sees while proctor-client runs: one line per event as it happens, a status
+// line redrawn in place when stderr is a terminal, and an optional preview window (OpenCV) with
+// the face box and the status drawn on the frame. Not thread-safe: the analysis thread owns it.
+#ifndef PROCTOR_CLIENT_CLI_LIVE_DISPLAY_H_
+#define PROCTOR_CLIENT_CLI_LIVE_DISPLAY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/analysis/proctor_monitor.h"
+#include "client/capture/frame_source.h"
+#include "client/journal/journal.h"
+
+namespace proctor::cli {
+
+struct DeliveryView {
+  uint64_t events = 0;   // journaled in this session
+  uint64_t pending = 0;  // not yet acknowledged
+  bool connected = false;
+  std::string last_error;
+};
+
+class LiveDisplay {
+ public:
+  // `preview`: open a window (only when a display is available; otherwise says so once).
+  explicit LiveDisplay(bool preview);
+  ~LiveDisplay();
+
+  void Message(const std::string& text);  // a line for the learner (stderr)
+  void OnEvents(const std::vector<client::SignedEvent>& events);
+  void Update(const client::LiveStatus& status, const DeliveryView& delivery);
+  void ShowFrame(const client::Frame& frame, const client::LiveStatus& status);
+  void Finish();  // ends the status line
+
+ private:
+  std::string StatusLine(const client::LiveStatus& status, const DeliveryView& delivery) const;
+
+  bool tty_ = false;
+  bool preview_ = false;
+  bool line_shown_ = false;
+  int64_t last_draw_ms_ = 0;
+};
+
+// "00:01:02.5" for 62 500 ms.
+std::string FormatMediaTime(int64_t ms);
+
+}  // namespace proctor::cli
+
+#endif  // PROCTOR_CLIENT_CLI_LIVE_DISPLAY_H_

@@ -1,0 +1,506 @@
+// proctor-client end to end: a real proctor-server process and the real client binary on a video
+// the test builds from photos (the enrolled learner alone; nobody; the learner and someone else;
+// someone else alone; the learner again). What the server recorded is checked against the
+// script; then the faults: the server stopped mid-session and started again, the client killed
+// with SIGKILL and run again, the journal's tail corrupted — every event arrives exactly once —
+// and bad input: each with a clear message, its exit code and nothing lost.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "client/tools/sample_video.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/face_fixtures.h"
+#include "tests/support/server_harness.h"
+#include "tests/support/test_data.h"
+
+extern char** environ;
+
+namespace proctor::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Media time of the scripted video's segments, ms.
+constexpr int64_t kAloneEnd = 12'000;
+constexpr int64_t kNobodyEnd = 18'000;
+constexpr int64_t kTwoEnd = 24'000;
+constexpr int64_t kOtherEnd = 30'000;
+constexpr int64_t kVideoEnd = 40'000;
+// Debounce (1 s) plus one analysis interval at 3 fps, and a margin.
+constexpr int64_t kSlackMs = 1'800;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// proctor-client as a child process, stdout and stderr in files.
+class ClientProcess {
+ public:
+  ClientProcess(const std::string& dir, const std::vector<std::string>& args) {
+    static int counter = 0;
+    const std::string stem = dir + "/client-" + std::to_string(++counter);
+    out_path_ = stem + ".out";
+    err_path_ = stem + ".err";
+    std::vector<std::string> argv = {PROCTOR_CLIENT_BINARY, "run"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~ClientProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // The exit code; -1 when it did not end within timeout_s (then it is killed).
+  int Wait(int timeout_s = 180) {
+    const auto give_up = Clock::now() + std::chrono::seconds(timeout_s);
+    while (pid_ > 0) {
+      int status = 0;
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        pid_ = -1;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      if (Clock::now() > give_up) {
+        Kill();
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return exit_code_;
+  }
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    exit_code_ = 137;
+  }
+  // Waits until stderr contains `text`; false when the process ended or timeout_s passed first.
+  bool WaitForOutput(const std::string& text, int timeout_s = 120) {
+    const auto give_up = Clock::now() + std::chrono::seconds(timeout_s);
+    while (Clock::now() < give_up) {
+      if (err().find(text) != std::string::npos) return true;
+      int status = 0;
+      if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return err().find(text) != std::string::npos;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  std::string out() const { return ReadAll(out_path_); }
+  std::string err() const { return ReadAll(err_path_); }
+  nlohmann::json summary() const {
+    try {
+      return nlohmann::json::parse(out());
+    } catch (const nlohmann::json::exception& e) {
+      ADD_FAILURE() << "stdout is not one JSON document: " << e.what() << "\n" << out();
+      return {};
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  std::string out_path_;
+  std::string err_path_;
+};
+
+class ClientEndToEndTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    faces_ = new std::vector<FaceSample>(DemoFaces(2));
+    if (faces_->size() < 2) return;
+    video_dir_ =
+        new std::string(fs::temp_directory_path() / ("client_e2e_" + std::to_string(::getpid())));
+    fs::create_directories(*video_dir_);
+    const auto& learner = (*faces_)[0].photo_jpeg;
+    const auto& other = (*faces_)[1].photo_jpeg;
+    // The learner is shown mirrored: the same person, not the enrollment photo's pixels.
+    std::vector<client::VideoSegment> script = {
+        {{learner}, kAloneEnd / 1000.0, true},
+        {{}, (kNobodyEnd - kAloneEnd) / 1000.0, false},
+        {{learner, other}, (kTwoEnd - kNobodyEnd) / 1000.0, true},
+        {{other}, (kOtherEnd - kTwoEnd) / 1000.0, false},
+        {{learner}, (kVideoEnd - kOtherEnd) / 1000.0, true},
+    };
+    const auto status = client::BuildProctoringVideo(*video_dir_ + "/exam.avi", script);
+    if (!status.ok()) ADD_FAILURE() << status;
+    std::ofstream(*video_dir_ + "/broken.avi") << "RIFF this is not a video at all";
+  }
+  static void TearDownTestSuite() {
+    if (video_dir_ != nullptr) fs::remove_all(*video_dir_);
+    delete video_dir_;
+    delete faces_;
+    video_dir_ = nullptr;
+    faces_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(faces_, nullptr);
+    ASSERT_GE(faces_->size(), 2u) << "demo faces missing: run scripts/setup.sh";
+    std::string why;
+    ASSERT_TRUE(server_.Start(&why)) << why;
+    admin_ = v1::AdminService::NewStub(server_.channel());
+    review_ = v1::ReviewService::NewStub(server_.channel());
+    work_ = server_.data_dir() + "/client";
+    fs::create_directories(work_);
+    Admin("exam", v1::FINAL);
+  }
+
+  void Admin(const std::string& assessment, v1::AssessmentKind kind) {
+    {
+      grpc::ClientContext context;
+      Authorize(&context, server_.admin_token());
+      v1::CreateAssessmentRequest request;
+      request.set_assessment_id(assessment);
+      request.set_course("Algebra 101");
+      request.set_title("Final exam");
+      request.set_kind(kind);
+      v1::CreateAssessmentResponse response;
+      const auto status = admin_->CreateAssessment(&context, request, &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::EnrollLearnerRequest request;
+    request.set_learner_id("ada");
+    request.set_name("Ada");
+    const auto& photo = (*faces_)[0].photo_jpeg;
+    request.add_photos(std::string(photo.begin(), photo.end()));
+    v1::EnrollLearnerResponse response;
+    const auto status = admin_->EnrollLearner(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  std::string IssuePass() {
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::IssuePassRequest request;
+    request.set_learner_id("ada");
+    request.set_assessment_id("exam");
+    v1::IssuePassResponse response;
+    const grpc::Status status = admin_->IssuePass(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.pass();
+  }
+
+  std::vector<std::string> Args(const std::string& pass, const std::string& journal,
+                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {
+        "--server",   server_.address(), "--pass",   pass,       "--journal", work_ + "/" + journal,
+        "--headless", "--json",          "--models", ModelsDir()};
+    bool has_source = false;
+    for (const auto& e : extra) has_source |= e == "--camera" || e == "--video";
+    if (!has_source) {
+      args.push_back("--video");
+      args.push_back(*video_dir_ + "/exam.avi");
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  std::vector<v1::SessionSummary> Sessions() {
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::ListSessionsResponse response;
+    const auto status = review_->ListSessions(&context, v1::ListSessionsRequest(), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.sessions().begin(), response.sessions().end()};
+  }
+
+  v1::SessionDetail Show(const std::string& session_id) {
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::GetSessionRequest request;
+    request.set_session_id(session_id);
+    v1::SessionDetail detail;
+    const grpc::Status status = review_->GetSession(&context, request, &detail);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return detail;
+  }
+
+  // The client's events as stored: seq 1..n each exactly once (the server's own findings,
+  // seq 0, are skipped).
+  std::vector<v1::RecordedEvent> ClientEvents(const v1::SessionDetail& detail) {
+    std::vector<v1::RecordedEvent> out;
+    for (const auto& e : detail.events()) {
+      if (!e.from_server()) out.push_back(e);
+    }
+    return out;
+  }
+
+  void ExpectExactlyOnce(const std::vector<v1::RecordedEvent>& events, uint64_t expected) {
+    ASSERT_EQ(events.size(), expected);
+    for (size_t i = 0; i < events.size(); ++i) {
+      ASSERT_EQ(events[i].seq(), i + 1) << "seqs must be 1..n with no gap and no duplicate";
+    }
+    std::map<v1::EventKind, int> kinds;
+    for (const auto& e : events) ++kinds[e.kind()];
+    EXPECT_EQ(kinds[v1::SESSION_STARTED], 1);
+    EXPECT_EQ(kinds[v1::SESSION_ENDED], 1);
+    EXPECT_EQ(events.back().kind(), v1::SESSION_ENDED);
+    for (size_t i = 1; i < events.size(); ++i) {
+      EXPECT_GE(events[i].at_ms(), events[i - 1].at_ms()) << "at_ms went back at seq " << i + 1;
+    }
+  }
+
+  static std::vector<FaceSample>* faces_;
+  static std::string* video_dir_;
+  ServerProcess server_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::ReviewService::Stub> review_;
+  std::string work_;
+};
+
+std::vector<FaceSample>* ClientEndToEndTest::faces_ = nullptr;
+std::string* ClientEndToEndTest::video_dir_ = nullptr;
+
+bool Within(int64_t at_ms, int64_t from, int64_t to) { return at_ms >= from && at_ms <= to; }
+
+TEST_F(ClientEndToEndTest, ServerRecordsWhatTheVideoShows) {
+  ClientProcess client(work_, Args(IssuePass(), "journal"));
+  ASSERT_EQ(client.Wait(), 0) << client.err();
+  SCOPED_TRACE("the client's log:\n" + client.err());
+  const auto summary = client.summary();
+  EXPECT_EQ(summary["pending"], 0);
+  EXPECT_EQ(summary["closed"], true);
+  EXPECT_EQ(summary["verdict"], "PENDING_REVIEW");
+  const std::string session_id = summary["session_id"];
+  EXPECT_FALSE(fs::exists(work_ + "/journal/session.json"))
+      << "a delivered, closed session must leave no secrets or evidence on disk";
+
+  const auto detail = Show(session_id);
+  EXPECT_EQ(detail.summary().verdict(), v1::PENDING_REVIEW);
+  const auto events = ClientEvents(detail);
+  ExpectExactlyOnce(events, summary["events"].get<uint64_t>());
+
+  auto find = [&](v1::EventKind kind, v1::EventPhase phase) {
+    std::vector<v1::RecordedEvent> out;
+    for (const auto& e : events) {
+      if (e.kind() == kind && e.phase() == phase) out.push_back(e);
+    }
+    return out;
+  };
+  // Nobody in view 12-18 s: one absence, begun and ended at the segment's edges.
+  const auto absent_begin = find(v1::FACE_ABSENT, v1::BEGIN);
+  const auto absent_end = find(v1::FACE_ABSENT, v1::END);
+  ASSERT_EQ(absent_begin.size(), 1u);
+  ASSERT_EQ(absent_end.size(), 1u);
+  EXPECT_TRUE(Within(absent_begin[0].at_ms(), kAloneEnd, kAloneEnd + kSlackMs))
+      << absent_begin[0].at_ms();
+  EXPECT_TRUE(Within(absent_end[0].at_ms(), kNobodyEnd, kNobodyEnd + kSlackMs))
+      << absent_end[0].at_ms();
+  EXPECT_NEAR(absent_end[0].duration_ms(), kNobodyEnd - kAloneEnd, kSlackMs);
+  EXPECT_TRUE(absent_begin[0].has_evidence());
+  // Two people 18-24 s.
+  const auto multi_begin = find(v1::MULTIPLE_FACES, v1::BEGIN);
+  const auto multi_end = find(v1::MULTIPLE_FACES, v1::END);
+  ASSERT_EQ(multi_begin.size(), 1u);
+  ASSERT_EQ(multi_end.size(), 1u);
+  EXPECT_TRUE(Within(multi_begin[0].at_ms(), kNobodyEnd, kNobodyEnd + kSlackMs));
+  EXPECT_EQ(multi_begin[0].face_count(), 2);
+  EXPECT_TRUE(Within(multi_end[0].at_ms(), kTwoEnd, kTwoEnd + kSlackMs));
+  // Someone else alone 24-30 s: a mismatch there, the server's distance above its threshold;
+  // never a mismatch while the learner is alone.
+  const auto mismatches = find(v1::IDENTITY_MISMATCH, v1::INSTANT);
+  ASSERT_GE(mismatches.size(), 1u);
+  for (const auto& m : mismatches) {
+    EXPECT_TRUE(Within(m.at_ms(), kTwoEnd, kOtherEnd + kSlackMs)) << "mismatch at " << m.at_ms();
+    EXPECT_GT(m.distance(), detail.match_threshold());
+  }
+  const auto verified = find(v1::IDENTITY_VERIFIED, v1::INSTANT);
+  int verified_alone = 0;
+  for (const auto& v : verified) {
+    EXPECT_FALSE(Within(v.at_ms(), kTwoEnd + kSlackMs, kOtherEnd)) << "verified someone else";
+    EXPECT_LE(v.distance(), detail.match_threshold()) << "server disagrees at " << v.at_ms();
+    if (v.at_ms() < kAloneEnd || v.at_ms() > kOtherEnd) ++verified_alone;
+  }
+  EXPECT_GE(verified_alone, 3) << "identity is checked every few seconds";
+  // A video of still photos never blinks: liveness fails (the photo-spoofing check).
+  EXPECT_EQ(find(v1::LIVENESS_FAILED, v1::INSTANT).size(), 1u);
+  EXPECT_TRUE(find(v1::LIVENESS_PASSED, v1::INSTANT).empty());
+  // The server's flags follow the events.
+  std::map<v1::EventKind, int> flags;
+  for (const auto& f : detail.flags()) ++flags[f.kind()];
+  EXPECT_GE(flags[v1::FACE_ABSENT], 1);
+  EXPECT_GE(flags[v1::MULTIPLE_FACES], 1);
+  EXPECT_GE(flags[v1::IDENTITY_MISMATCH], 1);
+  EXPECT_EQ(flags[v1::EVIDENCE_MISMATCH], 0) << "the server's re-check agrees with the client";
+}
+
+TEST_F(ClientEndToEndTest, ServerStoppedMidSessionAndRestartedGetsEveryEventOnce) {
+  ClientProcess client(work_, Args(IssuePass(), "journal", {"--drain-timeout", "120"}));
+  ASSERT_TRUE(client.WaitForOutput("proctoring from")) << client.err();
+  server_.Kill();
+  // The client goes on offline: everything it sees goes to the journal.
+  ASSERT_TRUE(client.WaitForOutput("SESSION_ENDED")) << client.err();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::string why;
+  ASSERT_TRUE(server_.Start(&why)) << why;
+  ASSERT_EQ(client.Wait(), 0) << client.err();
+  const auto summary = client.summary();
+  EXPECT_EQ(summary["pending"], 0);
+  EXPECT_GE(summary["reconnects"].get<int>(), 1) << "the stop was not noticed";
+  const auto events = ClientEvents(Show(summary["session_id"]));
+  std::printf("[ counts ] journaled %llu, acknowledged %llu, stored %zu, resent duplicates %d\n",
+              static_cast<unsigned long long>(summary["events"].get<uint64_t>()),
+              static_cast<unsigned long long>(summary["acknowledged"].get<uint64_t>()),
+              events.size(), summary["duplicates"].get<int>());
+  ExpectExactlyOnce(events, summary["events"].get<uint64_t>());
+}
+
+TEST_F(ClientEndToEndTest, ClientKilledMidSessionRunsAgainAndTheRestArrives) {
+  const std::string pass = IssuePass();
+  std::string session_id;
+  {
+    ClientProcess first(work_, Args(pass, "journal"));
+    ASSERT_TRUE(first.WaitForOutput("FACE_ABSENT begin")) << first.err();
+    first.Kill();
+    // The second run finds the session in the journal.
+  }
+  ASSERT_EQ(Sessions().size(), 1u);
+  session_id = Sessions()[0].session_id();
+  const size_t before = ClientEvents(Show(session_id)).size();
+  ClientProcess second(work_, Args(pass, "journal"));
+  ASSERT_EQ(second.Wait(), 0) << second.err();
+  EXPECT_NE(second.err().find("resuming session " + session_id), std::string::npos) << second.err();
+  const auto summary = second.summary();
+  EXPECT_EQ(summary["resumed"], true);
+  EXPECT_EQ(summary["session_id"], session_id);
+  const auto events = ClientEvents(Show(session_id));
+  std::printf("[ counts ] stored before the rerun %zu, journaled %llu, stored %zu\n", before,
+              static_cast<unsigned long long>(summary["events"].get<uint64_t>()), events.size());
+  ExpectExactlyOnce(events, summary["events"].get<uint64_t>());
+  EXPECT_GT(events.size(), before);
+  // The restart is on the record, and the absence open at the kill was closed at the restart.
+  int restarts = 0;
+  int absent_begin = 0;
+  int absent_end = 0;
+  for (const auto& e : events) {
+    restarts += e.kind() == v1::HEARTBEAT && e.detail().find("restarted") != std::string::npos;
+    absent_begin += e.kind() == v1::FACE_ABSENT && e.phase() == v1::BEGIN;
+    absent_end += e.kind() == v1::FACE_ABSENT && e.phase() == v1::END;
+  }
+  EXPECT_EQ(restarts, 1);
+  EXPECT_EQ(absent_begin, absent_end) << "every BEGIN has its END";
+  // Media time went on from where the first run stopped: nothing analysed twice.
+  EXPECT_LE(events.back().at_ms(), kVideoEnd);
+}
+
+TEST_F(ClientEndToEndTest, CorruptedJournalTailIsReportedAndTheIntactPartDelivered) {
+  const std::string pass = IssuePass();
+  {
+    ClientProcess offline(work_, Args(pass, "journal", {"--drain-timeout", "2"}));
+    ASSERT_TRUE(offline.WaitForOutput("proctoring from")) << offline.err();
+    server_.Kill();
+    ASSERT_EQ(offline.Wait(), 4) << offline.err();
+    EXPECT_NE(offline.err().find("still journaled"), std::string::npos) << offline.err();
+    EXPECT_GT(offline.summary()["pending"].get<int>(), 0);
+  }
+  const std::string log = work_ + "/journal/events.log";
+  const auto size = fs::file_size(log);
+  std::string why;
+  ASSERT_TRUE(server_.Start(&why)) << why;
+  {
+    // Another pass cannot take over a journal that holds an undelivered session.
+    ClientProcess intruder(work_, Args("pass-wrong", "journal"));
+    EXPECT_EQ(intruder.Wait(), 3) << intruder.err();
+    EXPECT_NE(intruder.err().find("another pass"), std::string::npos) << intruder.err();
+    EXPECT_EQ(fs::file_size(log), size) << "the journal must stay as it was";
+  }
+  fs::resize_file(log, size - 25);  // a torn last write
+
+  ClientProcess again(work_, Args(pass, "journal"));
+  ASSERT_EQ(again.Wait(), 0) << again.err();
+  EXPECT_NE(again.err().find("damaged"), std::string::npos) << again.err();
+  EXPECT_NE(again.err().find("intact events"), std::string::npos) << again.err();
+  const auto summary = again.summary();
+  const auto events = ClientEvents(Show(summary["session_id"]));
+  ExpectExactlyOnce(events, summary["events"].get<uint64_t>());
+  bool damaged_copy = false;
+  for (const auto& entry : fs::directory_iterator(work_ + "/journal")) {
+    damaged_copy |= entry.path().filename().string().rfind("events.log.damaged-", 0) == 0;
+  }
+  EXPECT_TRUE(damaged_copy) << "the damaged bytes are kept aside for inspection";
+}
+
+TEST_F(ClientEndToEndTest, BadInputGetsAClearMessageAndTheRightExitCode) {
+  const std::string pass = IssuePass();
+  {
+    ClientProcess no_camera(work_, Args(pass, "j1", {"--camera", "9"}));
+    EXPECT_EQ(no_camera.Wait(), 1);
+    EXPECT_NE(no_camera.err().find("camera"), std::string::npos) << no_camera.err();
+    EXPECT_FALSE(fs::exists(work_ + "/j1/session.json")) << "the pass must not be spent";
+  }
+  {
+    ClientProcess missing(work_, Args(pass, "j2", {"--video", work_ + "/no-such.avi"}));
+    EXPECT_EQ(missing.Wait(), 1);
+    EXPECT_NE(missing.err().find("no-such.avi"), std::string::npos) << missing.err();
+  }
+  {
+    ClientProcess broken(work_, Args(pass, "j3", {"--video", *video_dir_ + "/broken.avi"}));
+    EXPECT_EQ(broken.Wait(), 1);
+    EXPECT_NE(broken.err().find("broken.avi"), std::string::npos) << broken.err();
+  }
+  {
+    ClientProcess wrong(work_, Args("pass-not-issued", "j4"));
+    EXPECT_EQ(wrong.Wait(), 3);
+    EXPECT_NE(wrong.err().find("refused the pass"), std::string::npos) << wrong.err();
+  }
+  {
+    auto args = Args(pass, "j5", {"--connect-timeout", "2"});
+    args[1] = "127.0.0.1:1";  // --server: nothing listens there
+    ClientProcess unreachable(work_, args);
+    EXPECT_EQ(unreachable.Wait(), 4);
+    EXPECT_NE(unreachable.err().find("cannot reach"), std::string::npos) << unreachable.err();
+  }
+  {
+    ClientProcess usage(work_, {"--server", server_.address(), "--headless"});
+    EXPECT_EQ(usage.Wait(), 2) << "no --pass";
+  }
+  // None of that spent the pass: it still opens the session, once.
+  {
+    ClientProcess good(work_, Args(pass, "j6", {"--duration", "3"}));
+    EXPECT_EQ(good.Wait(), 0) << good.err();
+  }
+  {
+    ClientProcess used(work_, Args(pass, "j7", {"--duration", "3"}));
+    EXPECT_EQ(used.Wait(), 3);
+    EXPECT_NE(used.err().find("already"), std::string::npos) << used.err();
+  }
+}
+
+}  // namespace
+}  // namespace proctor::testing
