@@ -235,6 +235,20 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   EXPECT_EQ(browser.Text(".notice"), "Verdict recorded.");
   EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "REJECTED"));
   EXPECT_EQ(browser.Text("#decided-by"), "Dr. Examiner");
+  // The printable report, as an appeal body would read it (screenshot beside the first).
+  browser.Click("#report-link");
+  EXPECT_EQ(browser.Text("#chain-result"), "Hash chain verified.");
+  EXPECT_TRUE(absl::StrContains(browser.Text("#verdict-section"), "Dr. Examiner"));
+  const json report_images = browser.Script(
+      "return Array.from(document.querySelectorAll('#evidence img')).filter("
+      "i => i.complete && i.naturalWidth > 0).length");
+  EXPECT_EQ(report_images, seed.evidence_seqs.size());
+  const std::vector<uint8_t> report_png = browser.Screenshot();
+  const std::string report_path =
+      (std::filesystem::path(shot_path).parent_path() / "console-report.png").string();
+  std::ofstream(report_path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(report_png.data()),
+             static_cast<std::streamsize>(report_png.size()));
   browser.Go(base + "/results");
   EXPECT_EQ(browser.Text("#results tr[data-session='" + seed.session_id + "'] td.status"),
             "REJECTED");
