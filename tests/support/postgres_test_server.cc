@@ -146,7 +146,10 @@ absl::StatusOr<std::unique_ptr<PostgresTestServer>> PostgresTestServer::Start(
     server->gid_ = user->pw_gid;
   }
 
-  std::string pattern = (fs::temp_directory_path() / "proctor_pg.XXXXXX").string();
+  // The server's user must reach the directory: as root, /tmp rather than a $TMPDIR that may
+  // sit under /root.
+  const fs::path temp = server->switch_user_ ? fs::path("/tmp") : fs::temp_directory_path();
+  std::string pattern = (temp / "proctor_pg.XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("mkdtemp ", pattern, ": ", std::strerror(errno)));
   }
