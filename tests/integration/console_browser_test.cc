@@ -169,6 +169,12 @@ class Browser {
   std::string session_;
 };
 
+void SavePng(const std::vector<uint8_t>& png, const std::string& path) {
+  EXPECT_GT(png.size(), 1000u) << path;
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+}
+
 TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges) {
   const std::string chromedriver = EnvOr("PROCTOR_CHROMEDRIVER", "/usr/bin/chromedriver");
   const std::string chromium = EnvOr("PROCTOR_CHROMIUM", "/usr/bin/chromium");
@@ -182,6 +188,11 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   ASSERT_FALSE(seed.session_id.empty());
   const std::string base = "http://" + server.http_address();
 
+  const std::string shot_path =
+      EnvOr("PROCTOR_CONSOLE_SCREENSHOT", std::filesystem::current_path() / "console-session.png");
+  auto beside = [&](const std::string& name) {
+    return (std::filesystem::path(shot_path).parent_path() / name).string();
+  };
   Browser browser(chromedriver, chromium);
   ASSERT_TRUE(browser.ok());
   // Sign in: the queue sends a stranger to the sign-in page first.
@@ -194,6 +205,7 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
 
   // The queue lists the flagged session under the learner's name, as text.
   EXPECT_EQ(browser.Text("#queue a.learner"), kScriptLearnerName);
+  SavePng(browser.Screenshot(), beside("console-queue.png"));
   browser.Click("#queue a.open-session");
   ASSERT_TRUE(absl::EndsWith(browser.Url(), "/sessions/" + seed.session_id)) << browser.Url();
   EXPECT_FALSE(browser.AlertOpen());
@@ -218,8 +230,6 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   }
   EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "PENDING_REVIEW"));
 
-  const std::string shot_path =
-      EnvOr("PROCTOR_CONSOLE_SCREENSHOT", std::filesystem::current_path() / "console-session.png");
   const std::vector<uint8_t> png = browser.Screenshot();
   ASSERT_GT(png.size(), 1000u);
   EXPECT_EQ(png[1], 'P');
@@ -243,15 +253,11 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
       "return Array.from(document.querySelectorAll('#evidence img')).filter("
       "i => i.complete && i.naturalWidth > 0).length");
   EXPECT_EQ(report_images, seed.evidence_seqs.size());
-  const std::vector<uint8_t> report_png = browser.Screenshot();
-  const std::string report_path =
-      (std::filesystem::path(shot_path).parent_path() / "console-report.png").string();
-  std::ofstream(report_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(report_png.data()),
-             static_cast<std::streamsize>(report_png.size()));
+  SavePng(browser.Screenshot(), beside("console-report.png"));
   browser.Go(base + "/results");
   EXPECT_EQ(browser.Text("#results tr[data-session='" + seed.session_id + "'] td.status"),
             "REJECTED");
+  SavePng(browser.Screenshot(), beside("console-results.png"));
   browser.Go(base + "/queue");
   EXPECT_TRUE(browser.FindAll("#queue").empty());  // nothing left to review
 }
