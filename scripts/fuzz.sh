@@ -22,9 +22,13 @@ fi
 
 cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 cmake --build build/fuzz
-corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
-cp tests/fuzz/corpus/event_validation/* "$corpus"/
-printf '==> event_validation_fuzz for %s s\n' "$seconds"
-(cd build/fuzz && ./event_validation_fuzz -max_total_time="$seconds" -print_final_stats=1 \
-  "$corpus" "$repo/tests/fuzz/corpus/event_validation" 2>&1 | tail -15)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Each target starts from the corpus kept in the repo (seeds and regression inputs) and writes
+# what it discovers to a scratch directory, so the repository stays clean.
+for target in event_validation journal_reader evidence_decode; do
+  mkdir -p "$work/$target"
+  printf '==> %s_fuzz for %s s\n' "$target" "$seconds"
+  (cd build/fuzz && ./"${target}_fuzz" -max_total_time="$seconds" -print_final_stats=1 \
+    "$work/$target" "$repo/tests/fuzz/corpus/$target" 2>&1 | tail -15)
+done
