@@ -10,6 +10,7 @@
 #include "biometrics/face_aligner.h"
 #include "biometrics/face_matcher.h"
 #include "biometrics/face_quality.h"
+#include "biometrics/head_pose.h"
 #include "biometrics/image_codec.h"
 #include "client/analysis/debounced_state.h"
 #include "common/status_macros.h"
@@ -51,6 +52,10 @@ absl::Status ValidateMonitorOptions(const MonitorOptions& o) {
   if (o.mismatch_confirm_frames < 1 || o.mismatch_confirm_frames > 10) {
     return bad(
         absl::StrCat("mismatch_confirm_frames must be 1-10, got ", o.mismatch_confirm_frames));
+  }
+  if (!(o.analysis_fps > 0 && o.analysis_fps <= 30) ||
+      !(o.liveness_fps > 0 && o.liveness_fps <= 30)) {
+    return bad("analysis_fps and liveness_fps must be within (0, 30]");
   }
   if (!(o.detect_scale > 0.2 && o.detect_scale <= 1.0)) {
     return bad(absl::StrCat("detect_scale must be within (0.2, 1], got ", o.detect_scale));
@@ -108,6 +113,7 @@ class MonitorImpl : public ProctorMonitor {
       reference_.emplace();
       std::copy(options_.reference.begin(), options_.reference.end(), reference_->begin());
     }
+    UpdatePrompt();
   }
 
   std::vector<Event> Start(int64_t at_ms) override {
@@ -117,6 +123,7 @@ class MonitorImpl : public ProctorMonitor {
     last_heartbeat_ms_ = at_ms;
     liveness_deadline_ms_ = at_ms + options_.liveness_window_ms;
     status_.at_ms = at_ms;
+    UpdatePrompt();
     Event e = NewEvent(EventKind::kSessionStarted, at_ms);
     e.detail = options_.liveness_window_ms > 0 ? "liveness check: blink and turn your head"
                                                : "liveness check off";
@@ -135,10 +142,23 @@ class MonitorImpl : public ProctorMonitor {
     if (!started_) AppendAll(&out, Start(frame.at_ms));
     const int64_t at = std::max(frame.at_ms, status_.at_ms);
     EndCameraStall(at, &out);
+    if (!FullAnalysisDue(at)) {
+      // A frame between full analyses (the liveness check asked for more): eyes and head turn
+      // only, around the face.
+      if (LivenessPending()) RETURN_IF_ERROR(RoiLiveness(frame.image, at, &out));
+      status_.at_ms = at;
+      UpdatePrompt();
+      return out;
+    }
     ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces, Detect(frame.image));
     Observation obs = Observe(frame.image, faces);
     UpdateStates(frame.image, obs, at, &out);
-    UpdateLiveness(obs, at, &out);
+    if (obs.face != nullptr) {
+      last_box_ = obs.face->detection.box;
+      UpdateLiveness(obs.face, obs.yaw_off, at, &out);
+    } else {
+      UpdateLiveness(nullptr, std::nullopt, at, &out);
+    }
     RETURN_IF_ERROR(MaybeCheckIdentity(frame.image, obs, at, &out));
     MaybeHeartbeat(obs, at, &out);
     UpdateStatus(obs, at);
@@ -226,8 +246,9 @@ class MonitorImpl : public ProctorMonitor {
     if (neutral_ && obs.face->pose) {
       obs.yaw_off = obs.face->pose->yaw_deg - neutral_->yaw_deg;
       obs.pitch_off = obs.face->pose->pitch_deg - neutral_->pitch_deg;
-      obs.looking_away = std::fabs(*obs.yaw_off) > options_.max_yaw_deg ||
-                         std::fabs(*obs.pitch_off) > options_.max_pitch_deg;
+      // Not during the liveness check: turning the head is what it asks for.
+      obs.looking_away = !LivenessPending() && (std::fabs(*obs.yaw_off) > options_.max_yaw_deg ||
+                                                std::fabs(*obs.pitch_off) > options_.max_pitch_deg);
     }
     return obs;
   }
@@ -339,16 +360,76 @@ class MonitorImpl : public ProctorMonitor {
     return options_.liveness_window_ms > 0 && !status_.liveness_passed.has_value();
   }
 
-  void UpdateLiveness(const Observation& obs, int64_t at, std::vector<Event>* out) {
+  void UpdateLiveness(const FaceAnalysis* face, std::optional<double> yaw_off, int64_t at,
+                      std::vector<Event>* out) {
     if (!LivenessPending()) return;
-    if (obs.face != nullptr && obs.face->quality.usable()) {
-      if (blink_.Update(obs.face->eye_aspect_ratio, at)) blinked_ = true;
-      if (obs.yaw_off) {
-        max_turn_deg_ = std::max(max_turn_deg_, std::fabs(*obs.yaw_off));
-        turned_ = turned_ || std::fabs(*obs.yaw_off) >= options_.liveness_turn_deg;
+    if (face != nullptr && face->quality.usable()) {
+      if (blink_.Update(face->eye_aspect_ratio, at)) blinked_ = true;
+      if (yaw_off) {
+        max_turn_deg_ = std::max(max_turn_deg_, std::fabs(*yaw_off));
+        turned_ = turned_ || std::fabs(*yaw_off) >= options_.liveness_turn_deg;
       }
     }
     if ((blinked_ && turned_) || at >= liveness_deadline_ms_) DecideLiveness(at, false, out);
+  }
+
+  // Full analyses: the first frame at or after each multiple of 1000 / analysis_fps ms (an
+  // absolute grid), whatever rate frames arrive at.
+  bool FullAnalysisDue(int64_t at) {
+    const double interval = 1000.0 / options_.analysis_fps;
+    if (at + 0.5 < full_due_ms_) return false;
+    full_due_ms_ = interval * (std::floor((at + 0.5) / interval) + 1.0);
+    return true;
+  }
+
+  // Liveness on a frame between full analyses: detection only in a crop around the last face,
+  // shrunk so the face is about kRoiFacePx wide — a few ms instead of a whole-frame HOG pass.
+  // One face must be found there, else the frame is left to the full analyses.
+  absl::Status RoiLiveness(const Image& image, int64_t at, std::vector<Event>* out) {
+    if (!last_box_) return absl::OkStatus();
+    constexpr double kRoiFacePx = 100;  // above the HOG window (80 px) with some margin
+    const biometrics::Rect& b = *last_box_;
+    const biometrics::Rect r = biometrics::ClipToImage(
+        {b.x - b.width * 3 / 5, b.y - b.height * 3 / 5, b.width * 11 / 5, b.height * 11 / 5},
+        image.width, image.height);
+    if (r.width < 32 || r.height < 32) return absl::OkStatus();
+    const double scale = std::min(1.0, kRoiFacePx / std::max(1, b.width));
+    Image crop = Crop(image, r);
+    if (scale < 1.0) {
+      crop = biometrics::ResizeImage(crop, std::max(1, static_cast<int>(r.width * scale)),
+                                     std::max(1, static_cast<int>(r.height * scale)));
+    }
+    ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces, presence_->Analyze(crop));
+    if (faces.size() != 1) return absl::OkStatus();
+    FaceAnalysis& f = faces.front();
+    const double sx = static_cast<double>(r.width) / crop.width;
+    const double sy = static_cast<double>(r.height) / crop.height;
+    for (biometrics::PointF& p : f.landmarks) {
+      p.x = static_cast<float>(r.x + p.x * sx);
+      p.y = static_cast<float>(r.y + p.y * sy);
+    }
+    f.detection.box = {r.x + static_cast<int>(f.detection.box.x * sx),
+                       r.y + static_cast<int>(f.detection.box.y * sy),
+                       static_cast<int>(f.detection.box.width * sx),
+                       static_cast<int>(f.detection.box.height * sy)};
+    // Pose in the whole frame's geometry, as for the neutral pose it is compared with.
+    std::optional<double> yaw_off;
+    if (auto pose = biometrics::EstimateHeadPose(f.landmarks, image.width, image.height);
+        pose.ok() && neutral_) {
+      yaw_off = pose->yaw_deg - neutral_->yaw_deg;
+    }
+    last_box_ = f.detection.box;
+    UpdateLiveness(&f, yaw_off, at, out);
+    return absl::OkStatus();
+  }
+
+  static Image Crop(const Image& image, const biometrics::Rect& r) {
+    Image out = Image::Blank(r.width, r.height);
+    for (int y = 0; y < r.height; ++y) {
+      const uint8_t* src = &image.rgb[(static_cast<size_t>(r.y + y) * image.width + r.x) * 3];
+      std::copy(src, src + static_cast<size_t>(r.width) * 3, &out.rgb[out.stride() * y]);
+    }
+    return out;
   }
 
   void DecideLiveness(int64_t at, bool ended, std::vector<Event>* out) {
@@ -363,6 +444,7 @@ class MonitorImpl : public ProctorMonitor {
     e.detail = Truncate(seen);
     out->push_back(Emit(std::move(e)));
     status_.liveness_passed = passed;
+    UpdatePrompt();
   }
 
   // --- identity ----------------------------------------------------------------------------
@@ -450,12 +532,17 @@ class MonitorImpl : public ProctorMonitor {
       status_.box = obs.face->detection.box;
     }
     status_.detail = obs.could_not_tell ? "could not tell: " + obs.could_not_tell_why : "";
+    UpdatePrompt();
+  }
+
+  void UpdatePrompt() {
     status_.prompt.clear();
     if (LivenessPending()) {
       if (!blinked_) status_.prompt = "blink";
       if (!turned_)
         status_.prompt += status_.prompt.empty() ? "turn your head" : ", turn your head";
     }
+    status_.wanted_fps = LivenessPending() ? options_.liveness_fps : options_.analysis_fps;
   }
 
   // --- events ------------------------------------------------------------------------------
@@ -551,6 +638,8 @@ class MonitorImpl : public ProctorMonitor {
   std::optional<int64_t> camera_down_since_;  // as emitted
 
   std::optional<biometrics::HeadPose> neutral_;
+  std::optional<biometrics::Rect> last_box_;  // the single face last seen
+  double full_due_ms_ = 0;
   std::vector<double> neutral_yaws_, neutral_pitches_;
 
   int64_t liveness_deadline_ms_ = 0;

@@ -40,7 +40,8 @@ struct MonitorOptions {
   // ends), ms, default 1000.
   int64_t debounce_ms = 1000;
   // Head turned away from the learner's own neutral pose (measured in the first seconds) by
-  // more than these, degrees: LOOKING_AWAY. Defaults 30 (yaw) and 25 (pitch).
+  // more than these, degrees: LOOKING_AWAY (not judged while the liveness check, which asks
+  // for a head turn, runs). Defaults 30 (yaw) and 25 (pitch).
   double max_yaw_deg = 30.0;
   double max_pitch_deg = 25.0;
   // Liveness at session start: a blink and a head turn within this window, ms, default 15000;
@@ -61,6 +62,14 @@ struct MonitorOptions {
   // single-face frames) found someone else, 1-10, default 2: one bad frame of the enrolled
   // learner is not a mismatch. (With no reference every check is a mismatch at once.)
   int mismatch_confirm_frames = 2;
+  // Full analysis (faces, pose, states, identity) at most this many frames per second, (0, 30],
+  // default 3 (the capture's default rate). Frames that arrive faster — the client raises the
+  // capture rate to LiveStatus::wanted_fps during the liveness check — serve the liveness check
+  // only, analysed in a small crop around the face.
+  double analysis_fps = 3.0;
+  // Frames per second wanted while the liveness check runs (a blink lasts 100-300 ms), (0, 30],
+  // default 10.
+  double liveness_fps = 10.0;
   // Face detection runs on the frame scaled by this, (0.2, 1], default 1. HOG's cost falls with
   // the square of it, but so does the smallest face found (~80 px at 1, ~160 px at 0.5 in the
   // full frame). Landmarks, pose and the identity chip are mapped back to the full frame.
@@ -85,6 +94,9 @@ struct LiveStatus {
   // (brightness 12)"); empty otherwise.
   std::string detail;
   int64_t at_ms = 0;  // media time of the last frame
+  // Frames per second the monitor wants now: liveness_fps while the liveness check runs,
+  // analysis_fps otherwise. The client passes it to FrameSource::SetSampleFps.
+  double wanted_fps = 3.0;
 };
 
 class ProctorMonitor {

@@ -323,6 +323,36 @@ TEST_F(ProctorMonitorTest, LivenessFailsWithWhatWasNotSeen) {
   EXPECT_TRUE(Of(EventKind::kLivenessPassed).empty());
 }
 
+TEST_F(ProctorMonitorTest, LivenessSeesAHeadTurnInTheFramesBetweenFullAnalyses) {
+  MonitorOptions options = Options();
+  options.liveness_window_ms = 5000;
+  auto monitor = NewMonitor(options);
+  ASSERT_NE(monitor, nullptr);
+  EXPECT_EQ(monitor->status().wanted_fps, 10.0);  // the liveness check wants more frames
+  // The learner's photo mirrored reads as a head turn of ~60 degrees (its yaw is ~30).
+  const biometrics::Image turned =
+      *ComposeFrame({biometrics::MirrorHorizontally(Shared().photos[0])}, 640, 480);
+  Take(monitor->Start(0));
+  // 10 frames per second. Full analyses fall on a 333 ms grid (0, 400, 700, 1000, 1400, ...):
+  // the turned frames at x100 and x200 ms after the first 2 s are never among them, so only
+  // the liveness pass around the face can see the turn.
+  for (int64_t at = 0; at < 6000; at += 100) {
+    const bool turn = at >= 2000 && (at % 1000 == 100 || at % 1000 == 200);
+    auto events = monitor->OnFrame(Frame{turn ? turned : learner_, at});
+    ASSERT_TRUE(events.ok()) << events.status();
+    Take(std::move(*events));
+  }
+  const auto failed = Of(EventKind::kLivenessFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]->at_ms, 5000);
+  EXPECT_NE(failed[0]->detail.find("no blink seen, head turn seen"), std::string::npos)
+      << failed[0]->detail;
+  EXPECT_EQ(monitor->status().wanted_fps, 3.0);
+  EXPECT_TRUE(StateEvents(events_).empty()) << ::testing::PrintToString(StateEvents(events_));
+  EXPECT_TRUE(Of(EventKind::kIdentityMismatch).empty());
+  ExpectValidForServer();
+}
+
 TEST_F(ProctorMonitorTest, HeartbeatsFollowMediaTime) {
   MonitorOptions options = Options();
   options.heartbeat_interval_ms = 2000;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/capture/frame_source.h"
 #include "client/capture/opencv_frame.h"
+#include "client/capture/sampling_clock.h"
 
 namespace proctor::client {
 namespace {
@@ -86,6 +87,12 @@ class CameraSource : public FrameSource {
     return Frame{std::move(*image), last_at_ms_};
   }
 
+  absl::Status SetSampleFps(double fps) override {
+    if (auto s = internal::ValidateSampleFps(fps); !s.ok()) return s;
+    interval_ = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double, std::milli>(1000.0 / fps));
+    return absl::OkStatus();
+  }
   bool realtime() const override { return true; }
   std::string Describe() const override { return absl::StrCat("camera ", index_); }
 
@@ -118,7 +125,7 @@ class CameraSource : public FrameSource {
 
   const int index_;
   std::unique_ptr<cv::VideoCapture> capture_;  // used by the grabber thread only, then released
-  const Clock::duration interval_;
+  Clock::duration interval_;                   // Next()'s thread only
   const Clock::duration stall_;
   const Clock::time_point opened_;
 

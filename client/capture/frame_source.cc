@@ -14,12 +14,20 @@
 
 namespace proctor::client {
 
-absl::Status ValidateFrameSourceOptions(const FrameSourceOptions& options) {
-  if (!(options.sample_fps > 0) || !std::isfinite(options.sample_fps) ||
-      options.sample_fps > 1000) {
+namespace internal {
+
+absl::Status ValidateSampleFps(double fps) {
+  if (!(fps > 0) || !std::isfinite(fps) || fps > 1000) {
     return absl::InvalidArgumentError(
-        absl::StrCat("sample_fps must be within (0, 1000], got ", options.sample_fps));
+        absl::StrCat("sample_fps must be within (0, 1000], got ", fps));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+
+absl::Status ValidateFrameSourceOptions(const FrameSourceOptions& options) {
+  if (auto s = internal::ValidateSampleFps(options.sample_fps); !s.ok()) return s;
   if (options.image_interval_ms <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("image_interval_ms must be > 0, got ", options.image_interval_ms));
@@ -68,6 +76,11 @@ class ImageDirectorySource : public FrameSource {
       return Frame{std::move(*image), at_ms};
     }
     return std::nullopt;
+  }
+  absl::Status SetSampleFps(double fps) override {
+    if (auto s = internal::ValidateSampleFps(fps); !s.ok()) return s;
+    sampler_.SetFps(fps);
+    return absl::OkStatus();
   }
   bool realtime() const override { return false; }
   std::string Describe() const override { return absl::StrCat("images in ", dir_); }

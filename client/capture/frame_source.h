@@ -45,6 +45,10 @@ class FrameSource {
   // gave no frame for camera_stall_ms (the caller may call again: frames may come back). Other
   // errors: the source is broken (unreadable file), with a message naming it.
   virtual absl::StatusOr<std::optional<Frame>> Next() = 0;
+  // Changes the rate set by FrameSourceOptions::sample_fps from the next frame on (the client
+  // raises it while the monitor's liveness check wants more frames: LiveStatus::wanted_fps).
+  // INVALID_ARGUMENT unless 0 < fps <= 1000. Call from the thread that calls Next().
+  virtual absl::Status SetSampleFps(double fps) = 0;
   // True for cameras (real time), false for files.
   virtual bool realtime() const = 0;
   // "camera 0", "video exam.avi", "images in dir/" — for status lines and errors.

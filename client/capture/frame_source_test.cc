@@ -98,6 +98,23 @@ TEST_F(FrameSourceTest, SampleRateAboveTheFileRateGivesEveryFrame) {
   for (size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(frames[i].at_ms, 250 * i);
 }
 
+TEST_F(FrameSourceTest, SampleRateCanChangeMidVideo) {
+  const std::string path = WriteVideo("thirty.avi", 90, 30.0);  // 3 s
+  auto source = OpenVideo(path, FrameSourceOptions{});
+  ASSERT_TRUE(source.ok()) << source.status();
+  std::vector<int64_t> times;
+  for (int i = 0; i < 6; ++i) {
+    if (i == 3) ASSERT_TRUE((*source)->SetSampleFps(10).ok());
+    auto frame = (*source)->Next();
+    ASSERT_TRUE(frame.ok() && frame->has_value());
+    times.push_back((*frame)->at_ms);
+  }
+  // 3 per second, then (after the frame already due at 1000 ms) 10 per second.
+  EXPECT_EQ(times, (std::vector<int64_t>{0, 333, 667, 1000, 1100, 1200}));
+  EXPECT_EQ((*source)->SetSampleFps(0).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*source)->SetSampleFps(-3).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(FrameSourceTest, MissingVideoIsNotFound) {
   auto source = OpenVideo((dir_ / "nope.avi").string(), FrameSourceOptions{});
   ASSERT_FALSE(source.ok());

@@ -49,6 +49,11 @@ class VideoFileSource : public FrameSource {
     }
     return std::nullopt;
   }
+  absl::Status SetSampleFps(double fps) override {
+    if (auto s = internal::ValidateSampleFps(fps); !s.ok()) return s;
+    sampler_.SetFps(fps);
+    return absl::OkStatus();
+  }
   bool realtime() const override { return false; }
   std::string Describe() const override { return absl::StrCat("video ", path_); }
 
