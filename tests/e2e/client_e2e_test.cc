@@ -456,6 +456,16 @@ TEST_F(ClientEndToEndTest, CorruptedJournalTailIsReportedAndTheIntactPartDeliver
   EXPECT_TRUE(damaged_copy) << "the damaged bytes are kept aside for inspection";
 }
 
+TEST_F(ClientEndToEndTest, DeadFirstServerInTheListFailsOverToTheNext) {
+  auto args = Args(IssuePass(), "journal", {"--duration", "6"});
+  args[1] = "127.0.0.1:1," + server_.address();  // --server: the first address answers nothing
+  ClientProcess client(work_, args);
+  ASSERT_EQ(client.Wait(), 0) << client.err();
+  const auto summary = client.summary();
+  EXPECT_EQ(summary["pending"], 0);
+  ExpectExactlyOnce(ClientEvents(Show(summary["session_id"])), summary["events"].get<uint64_t>());
+}
+
 TEST_F(ClientEndToEndTest, BadInputGetsAClearMessageAndTheRightExitCode) {
   const std::string pass = IssuePass();
   {
