@@ -1,17 +1,26 @@
 // The review console over HTTP against a real proctor-server process: what needs a session and
 // what does not, sign-in, CSRF refusals, escaping of a hostile learner name, evidence images,
-// the report's chain verification, the exports, /healthz, and /metrics checked with
-// prometheus_client's own parser.
+// the report's chain verification, the exports, /healthz, /metrics checked with
+// prometheus_client's own parser, and HTTPS under --tls-cert/--tls-key.
 #include <httplib.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/console_seed.h"
 #include "tests/support/server_harness.h"
+#include "tests/support/test_data.h"
 
 namespace proctor::testing {
 namespace {
@@ -286,6 +295,67 @@ TEST_F(ConsoleHttpTest, HealthzAndMetricsNeedNoSessionAndMetricsParseAsPrometheu
   EXPECT_EQ(value("proctor_verification_failures", "proctor_verification_failures_total",
                   {{"check", "fork"}}),
             0);
+}
+
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// With --tls-cert/--tls-key the console is HTTPS only, and its cookies are Secure.
+TEST(ConsoleTlsTest, ServesHttpsWithTheServersCertificateAndSecureCookies) {
+  char pattern[] = "/tmp/proctor_console_tls_XXXXXX";
+  const std::string dir = ::mkdtemp(pattern);
+  const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  const std::string openssl =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(openssl.c_str()), 0) << "openssl could not make a test certificate";
+  const int port = FreeLoopbackPort();
+  const std::string http = "127.0.0.1:" + std::to_string(port);
+  const std::string grpc = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  const std::string models = ModelsDir(), data = dir + "/data", log = dir + "/server.log";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::freopen(log.c_str(), "w", stderr);
+    std::freopen(log.c_str(), "a", stdout);
+    ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", grpc.c_str(), "--http",
+            http.c_str(), "--tls-cert", cert.c_str(), "--tls-key", key.c_str(), "--db",
+            "memory:", "--data-dir", data.c_str(), "--models", models.c_str(), nullptr);
+    ::_exit(127);
+  }
+  httplib::SSLClient https("127.0.0.1", port);
+  https.set_ca_cert_path(cert.c_str());
+  https.enable_server_certificate_verification(true);
+  int health_status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && health_status == 0) {
+    if (auto res = https.Get("/healthz")) {
+      health_status = res->status;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  ASSERT_EQ(health_status, 200) << "no HTTPS answer on " << http;
+  auto login = https.Get("/login");
+  ASSERT_TRUE(login);
+  EXPECT_TRUE(absl::StrContains(login->get_header_value("Set-Cookie"), "; Secure"));
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_read_timeout(5, 0);
+  auto refused = plain.Get("/healthz");
+  EXPECT_FALSE(refused && refused->status == 200) << "plain HTTP answered on the TLS port";
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace
