@@ -451,10 +451,13 @@ class MonitorImpl : public ProctorMonitor {
 
   absl::Status MaybeCheckIdentity(const Image& image, const Observation& obs, int64_t at,
                                   std::vector<Event>* out) {
-    // Not while a state is open: the check that matters comes right after it ends, and an
-    // identity event in its debounce tail would force its END to a later at_ms.
-    if (obs.face == nullptr || obs.looking_away || absent_.active() || several_.active() ||
-        away_.active()) {
+    // Not while nobody or several people are in view: the check that matters comes right after
+    // that ends. While LOOKING_AWAY is open and the head still turned, identity IS checked —
+    // otherwise whoever keeps their head turned would never be verified. Not in a state's
+    // debounce edges (turning away but not yet reported, or back but END not yet reported): an
+    // identity event there would force the BEGIN/END to a later at_ms.
+    if (obs.face == nullptr || absent_.active() || several_.active() ||
+        away_.active() != obs.looking_away) {
       return absl::OkStatus();
     }
     const bool due = identity_due_now_ || mismatches_pending_ > 0 || !last_identity_ms_ ||
@@ -477,6 +480,8 @@ class MonitorImpl : public ProctorMonitor {
       e.client_distance = static_cast<float>(std::clamp(d, 0.0, 4.0));
       match = d <= options_.match_threshold;
       e.detail = absl::StrFormat("distance %.3f, threshold %.2f", d, options_.match_threshold);
+      // A turned head gives a less reliable descriptor: say so to the examiner.
+      if (obs.looking_away) absl::StrAppend(&e.detail, "; head turned away");
     }
     if (match) {
       mismatches_pending_ = 0;

@@ -281,6 +281,7 @@ int SessionRun::Proctor() {
         std::min(options.identity_interval_ms, meta_.identity_interval_ms);
   }
   options.liveness_window_ms = o_.liveness_window_ms;
+  options.analysis_fps = o_.analysis_fps;
   auto monitor = client::ProctorMonitor::Create(analyzer_.get(), options);
   if (!monitor.ok()) return Fail(kRunFailure, std::string(monitor.status().message()));
   auto& m = **monitor;
@@ -299,6 +300,7 @@ int SessionRun::Proctor() {
   const int64_t offset = source_->realtime() ? resume_at_ms_ : 0;
   ended_at_ms_ = resume_at_ms_;
   const int64_t started_ms = SteadyMs();
+  double sample_fps = o_.analysis_fps;
   display_.Message(
       absl::StrCat("proctoring from ", source_->Describe(),
                    resumed_ && !source_->realtime()
@@ -330,8 +332,13 @@ int SessionRun::Proctor() {
       return Fail(kRunFailure, absl::StrCat("journal: ", s.message()));
     }
     ended_at_ms_ = std::max(ended_at_ms_, frame.at_ms);
-    display_.Update(m.status(), Delivery());
-    display_.ShowFrame(frame, m.status());
+    const client::LiveStatus status = m.status();
+    if (status.wanted_fps != sample_fps) {
+      // The liveness check wants frames faster (a blink lasts 100-300 ms), then slower again.
+      if (source_->SetSampleFps(status.wanted_fps).ok()) sample_fps = status.wanted_fps;
+    }
+    display_.Update(status, Delivery());
+    display_.ShowFrame(frame, status);
   }
   if (g_interrupts > 0) display_.Message("interrupted: ending the session");
   if (auto s = Emit(m.Finish(ended_at_ms_)); !s.ok()) {
