@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -103,8 +104,10 @@ void BM_Baseline_DecodeOnly(benchmark::State& state) {
   state.counters["cpu_per_media_s"] = F().decode_cpu_per_media_s;
 }
 
-// What the client runs: source + ProctorMonitor at default options (range(0): detect_scale in
-// percent, 100 = the default), over the whole scripted video.
+// What the client runs: source + ProctorMonitor at default options over the whole scripted
+// video. range(0): detect_scale in percent (100 = the default); range(1): 1 = with the default
+// 15 s liveness check at its 10 frames per second (the session's start), 0 = without (the
+// steady state of a long exam).
 void BM_SourceAndMonitor(benchmark::State& state) {
   double cpu = 0;
   int events = 0;
@@ -112,6 +115,7 @@ void BM_SourceAndMonitor(benchmark::State& state) {
     MonitorOptions options;
     options.reference = F().reference;
     options.detect_scale = state.range(0) / 100.0;
+    if (state.range(1) == 0) options.liveness_window_ms = 0;
     const double start = ProcessCpuSeconds();
     auto source = OpenVideo(F().video, FrameSourceOptions{});
     auto monitor = ProctorMonitor::Create(F().analyzer.get(), options);
@@ -171,6 +175,28 @@ void BM_Stage_PresenceAnalyze(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(presence->Analyze(frame));
 }
 
+void BM_Stage_LivenessCrop(benchmark::State& state) {
+  // A frame between full analyses during the liveness check: the face's surroundings (2.2x its
+  // box) shrunk so the face is ~100 px wide, as ProctorMonitor cuts them.
+  auto presence = *F().analyzer->CloneWith(false, false);
+  const biometrics::Rect b = (*presence->Analyze(F().one_face))[0].detection.box;
+  const biometrics::Rect r = biometrics::ClipToImage(
+      {b.x - b.width * 3 / 5, b.y - b.height * 3 / 5, b.width * 11 / 5, b.height * 11 / 5}, 640,
+      480);
+  const double scale = std::min(1.0, 100.0 / b.width);
+  for (auto _ : state) {
+    biometrics::Image crop = biometrics::Image::Blank(r.width, r.height);
+    for (int y = 0; y < r.height; ++y) {
+      const uint8_t* src = &F().one_face.rgb[(static_cast<size_t>(r.y + y) * 640 + r.x) * 3];
+      std::copy(src, src + r.width * 3, &crop.rgb[crop.stride() * y]);
+    }
+    crop = biometrics::ResizeImage(crop, static_cast<int>(r.width * scale),
+                                   static_cast<int>(r.height * scale));
+    benchmark::DoNotOptimize(presence->Analyze(crop));
+  }
+  state.counters["face_px"] = b.width;
+}
+
 void BM_Stage_IdentityDescriptor(benchmark::State& state) {
   // Chip + descriptor: every identity check (every 5 s, and after each anomaly).
   auto presence = *F().analyzer->CloneWith(false, false);
@@ -192,13 +218,15 @@ void BM_Stage_EvidenceFrameJpeg(benchmark::State& state) {
 
 BENCHMARK(BM_Baseline_DecodeOnly)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SourceAndMonitor)
-    ->Arg(100)
-    ->Arg(75)
-    ->Arg(50)
+    ->Args({100, 1})
+    ->Args({100, 0})
+    ->Args({75, 0})
+    ->Args({50, 0})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Stage_GrabOnly)->Iterations(3)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Stage_PresenceAnalyze)->Arg(100)->Arg(75)->Arg(50)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Stage_LivenessCrop)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Stage_IdentityDescriptor)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Stage_EvidenceFrameJpeg)->Unit(benchmark::kMillisecond);
 
