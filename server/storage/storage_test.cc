@@ -1157,6 +1157,32 @@ TEST(PostgresStorageTest, ConnectionErrorsNameTheDatabaseButNeverThePassword) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A database that refuses writes (here: read-only by default, as a hot standby is) answers
+// UNAVAILABLE to writes, with nothing written, while reads go on.
+TEST(PostgresStorageTest, ADatabaseThatRefusesWritesIsUnavailableForWrites) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  ASSERT_NE(OpenPgWithSessions(*uri), nullptr);
+  auto server = SharedPostgres();
+  ASSERT_TRUE(server.ok());
+  const std::string database = uri->substr(uri->rfind('/') + 1);
+  ASSERT_TRUE((*server)
+                  ->Execute("postgres", absl::StrCat("ALTER DATABASE ", database,
+                                                     " SET default_transaction_read_only = on"))
+                  .ok());
+  auto storage = PostgresStorage::Open(*uri);  // new connections: read-only
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  auto append = (*storage)->AppendBatches({TestBatch("s1", 0, 1, 3)});
+  EXPECT_EQ(append.status().code(), absl::StatusCode::kUnavailable) << append.status();
+  EXPECT_TRUE(absl::StrContains(append.status().message(), "read-only")) << append.status();
+  EXPECT_EQ((*storage)->AppendAudit({kNow, "root", "x", "y", "z"}).code(),
+            absl::StatusCode::kUnavailable);
+  auto session = (*storage)->GetSession("s1");
+  ASSERT_TRUE(session.ok()) << session.status();
+  EXPECT_EQ(session->last_seq, 0u);
+  EXPECT_EQ(PgCount(*uri, "SELECT count(*) FROM events"), 0);
+}
+
 // The database goes away under a running storage: calls fail UNAVAILABLE (no crash, nothing
 // half-written), and once the server is back the same storage object works again.
 TEST(PostgresStorageTest, AStoppedServerIsUnavailableAndTheStorageRecoversAfterRestart) {
