@@ -13,12 +13,14 @@ ctl="$bin/server/ctl/proctorctl"
 demo_photos="$repo/.cache/face-api-1.7.15/package/demo"
 data="$repo/.cache/demo-server"
 port=${PROCTOR_DEMO_PORT:-50051}
+http=${PROCTOR_DEMO_HTTP:-127.0.0.1:8080}  # the review console; '' turns it off
 step() { printf '\n==> %s\n' "$*"; }
 
 rm -rf "$data"
 mkdir -p "$data"
 step "Starting proctor-server on 127.0.0.1:$port (SQLite at $data/proctor.db)"
 "$bin/server/service/proctor-server" --listen "127.0.0.1:$port" --data-dir "$data" \
+  --http "$http" \
   --models "${PROCTOR_MODELS:-$repo/models}" >"$data/server.log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
@@ -57,3 +59,9 @@ c --token "$examiner" session show "$session"
 step "Verdict and recorded result (the examiner has not decided yet: the result waits)"
 c session list
 c result list
+
+if [[ ${PROCTOR_DEMO_KEEP:-0} == 1 && -n $http ]]; then
+  printf '\nReview console: http://%s/  (examiner token: %s)\nCtrl-C stops the server.\n' \
+    "$http" "$examiner"
+  wait "$server_pid"
+fi
