@@ -83,20 +83,27 @@ Child Spawn(const std::vector<std::string>& args, int log_fd, bool switch_user, 
   return {pid, ""};
 }
 
-// PQping the server until it accepts connections, the process exits, or time runs out.
-absl::Status WaitUntilReady(pid_t pid, const std::string& conninfo, int timeout_ms) {
+// Waits until the server that `pid` runs says it is ready in its postmaster.pid (line 1 its pid,
+// line 8 its status), the process exits, or time runs out. Not a connection attempt: with tests
+// running in parallel, another test's server may answer on the port this one failed to bind.
+absl::Status WaitUntilReady(pid_t pid, const std::string& data_dir, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (PQping(conninfo.c_str()) == PQPING_OK) return absl::OkStatus();
+    std::ifstream in(data_dir + "/postmaster.pid");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    if (lines.size() >= 8 && lines[0] == std::to_string(pid) && lines[7].rfind("ready", 0) == 0) {
+      return absl::OkStatus();
+    }
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       return absl::UnavailableError(
           absl::StrCat("postgres exited during start-up (status ", status, ")"));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return absl::DeadlineExceededError(
-      absl::StrCat("postgres did not accept connections within ", timeout_ms, " ms"));
+      absl::StrCat("postgres did not become ready within ", timeout_ms, " ms"));
 }
 
 }  // namespace
@@ -221,9 +228,7 @@ absl::Status PostgresTestServer::RunServer() {
   ::close(log_fd);
   if (child.pid < 0) return absl::InternalError(child.error);
   pid_ = child.pid;
-  const std::string ping = absl::StrCat("host=127.0.0.1 port=", port_, " user=", kSuperuser,
-                                        " dbname=postgres connect_timeout=2");
-  absl::Status ready = WaitUntilReady(pid_, ping, 30000);
+  absl::Status ready = WaitUntilReady(pid_, dir_ + "/data", 30000);
   if (!ready.ok()) {
     if (::kill(pid_, 0) == 0) {
       ::kill(pid_, SIGKILL);
