@@ -353,6 +353,35 @@ TEST_F(ProctorMonitorTest, LivenessSeesAHeadTurnInTheFramesBetweenFullAnalyses) 
   ExpectValidForServer();
 }
 
+TEST_F(ProctorMonitorTest, HeadTurnedAwayIsLookingAwayWithTheFaceChip) {
+  auto monitor = NewMonitor(Options());
+  ASSERT_NE(monitor, nullptr);
+  // The learner's photo mirrored reads as a head turn of ~60 degrees from the neutral pose
+  // learnt on the first frames (its yaw is ~30).
+  const biometrics::Image turned =
+      *ComposeFrame({biometrics::MirrorHorizontally(Shared().photos[0])}, 640, 480);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 3000);
+  Feed(*monitor, turned, 3000);
+  EXPECT_EQ(monitor->status().face, LiveStatus::Face::kLookingAway);
+  Feed(*monitor, learner_, 3000);
+  Take(monitor->Finish(now_));
+  EXPECT_EQ(StateEvents(events_),
+            (std::vector<std::string>{"LOOKING_AWAY BEGIN 3000 0", "LOOKING_AWAY END 6000 3000"}));
+  const Event& begin = *Of(EventKind::kLookingAway)[0];
+  EXPECT_EQ(begin.face_count, 1);
+  EXPECT_NE(begin.detail.find("deg yaw"), std::string::npos) << begin.detail;
+  auto chip = biometrics::DecodeImage(begin.evidence_jpeg.data(), begin.evidence_jpeg.size(), {});
+  ASSERT_TRUE(chip.ok()) << chip.status();
+  EXPECT_EQ(chip->width, 150);
+  // Identity is checked right after, and the turned frames raised no mismatch.
+  const auto verified = Of(EventKind::kIdentityVerified);
+  ASSERT_GE(verified.size(), 2u);
+  EXPECT_EQ(verified.back()->at_ms, 7000);  // when the END was decided
+  EXPECT_TRUE(Of(EventKind::kIdentityMismatch).empty());
+  ExpectValidForServer();
+}
+
 TEST_F(ProctorMonitorTest, HeartbeatsFollowMediaTime) {
   MonitorOptions options = Options();
   options.heartbeat_interval_ms = 2000;
