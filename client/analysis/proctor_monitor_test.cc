@@ -13,7 +13,6 @@
 #include "biometrics/face_matcher.h"
 #include "biometrics/image_codec.h"
 #include "client/tools/sample_video.h"
-#include "tests/support/face_fixtures.h"
 #include "tests/support/test_data.h"
 
 namespace proctor::client {
@@ -23,21 +22,32 @@ constexpr int64_t kFrameMs = 1000 / 3;  // one frame at the client's default 3 p
 
 struct Fixture {
   std::unique_ptr<biometrics::FaceAnalyzer> analyzer;
-  std::vector<testing::FaceSample> people;
-  std::vector<biometrics::Image> photos;  // decoded people[i].photo_jpeg
+  std::vector<biometrics::Image> photos;  // single-face crops of distinct people
+  std::vector<float> reference;           // descriptor of photos[0]
 };
 
-// Models and faces load once for the whole suite (~2 s).
+// Models and faces load once per process (~1.5 s): one analyzer, the people cut from one demo
+// group photo (faces in one photo are different people) by a descriptor-free clone.
 const Fixture& Shared() {
   static const Fixture* fixture = [] {
     auto* f = new Fixture;
     biometrics::FaceAnalyzerOptions options;
     options.models_dir = testing::ModelsDir();
     auto analyzer = biometrics::FaceAnalyzer::Create(options);
-    if (analyzer.ok()) f->analyzer = std::move(*analyzer);
-    f->people = testing::DemoFaces(2);
-    for (const auto& p : f->people) {
-      f->photos.push_back(*biometrics::DecodeImage(p.photo_jpeg.data(), p.photo_jpeg.size(), {}));
+    if (!analyzer.ok()) return f;
+    f->analyzer = std::move(*analyzer);
+    auto group = biometrics::ReadImageFile(testing::DemoPhotosDir() + "/sample1.jpg", {});
+    auto cutter = f->analyzer->CloneWith(false, false);
+    if (!group.ok() || !cutter.ok()) return f;
+    auto people = CutSingleFacePhotos(**cutter, *group);
+    if (!people.ok()) return f;
+    for (const auto& jpeg : *people) {
+      f->photos.push_back(*biometrics::DecodeImage(jpeg.data(), jpeg.size(), {}));
+    }
+    if (f->photos.empty()) return f;
+    auto faces = f->analyzer->Analyze(f->photos[0]);
+    if (faces.ok() && faces->size() == 1) {
+      f->reference.assign(faces->front().descriptor->begin(), faces->front().descriptor->end());
     }
     return f;
   }();
@@ -49,7 +59,9 @@ class ProctorMonitorTest : public ::testing::Test {
   void SetUp() override {
     const Fixture& f = Shared();
     ASSERT_NE(f.analyzer, nullptr) << "face models missing in " << testing::ModelsDir();
-    ASSERT_GE(f.people.size(), 2u);
+    ASSERT_GE(f.photos.size(), 2u)
+        << "demo photos missing in " << testing::DemoPhotosDir() << " (run scripts/setup.sh)";
+    ASSERT_EQ(f.reference.size(), kDescriptorSize);
     learner_ = Compose({0});
     other_ = Compose({1});
     both_ = Compose({0, 1});
@@ -64,7 +76,7 @@ class ProctorMonitorTest : public ::testing::Test {
 
   static MonitorOptions Options() {
     MonitorOptions o;
-    o.reference = Shared().people[0].descriptor;
+    o.reference = Shared().reference;
     o.liveness_window_ms = 0;
     return o;
   }
