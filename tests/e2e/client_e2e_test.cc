@@ -22,6 +22,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/support/face_fixtures.h"
 #include "tests/support/server_harness.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/test_data.h"
 
 extern char** environ;
@@ -96,6 +97,14 @@ class ClientProcess {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return exit_code_;
+  }
+  bool Running() {
+    int status = 0;
+    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return pid_ > 0;
   }
   void Kill() {
     if (pid_ <= 0) return;
@@ -455,6 +464,45 @@ TEST_F(ClientEndToEndTest, CorruptedJournalTailIsReportedAndTheIntactPartDeliver
   }
   EXPECT_TRUE(damaged_copy) << "the damaged bytes are kept aside for inspection";
 }
+
+// The learner's network dies mid-session and comes back: through a proxy the test controls,
+// either reset (connections refused) or blackholed (connections hang: only the client's ack
+// timeout and keepalives notice) for longer than the client's 10 s ack timeout.
+class NetworkCutTest : public ClientEndToEndTest,
+                       public ::testing::WithParamInterface<TcpProxy::Cut> {};
+
+TEST_P(NetworkCutTest, EverythingIsDeliveredOnceAfterTheNetworkReturns) {
+  const std::string server = server_.address();
+  TcpProxy proxy(std::stoi(server.substr(server.rfind(':') + 1)));
+  auto args = Args(IssuePass(), "journal", {"--drain-timeout", "120"});
+  args[1] = proxy.address();  // --server
+  ClientProcess client(work_, args);
+  ASSERT_TRUE(client.WaitForOutput("proctoring from")) << client.err();
+  const auto cut_at = Clock::now();
+  proxy.CutNetwork(GetParam());
+  ASSERT_TRUE(client.WaitForOutput("SESSION_ENDED")) << client.err();
+  std::this_thread::sleep_until(cut_at + std::chrono::seconds(15));
+  EXPECT_TRUE(client.Running()) << "it cannot have delivered and closed while the network was down";
+  proxy.Restore();
+  ASSERT_EQ(client.Wait(), 0) << client.err();
+  const auto summary = client.summary();
+  EXPECT_EQ(summary["pending"], 0);
+  EXPECT_GE(summary["reconnects"].get<int>(), 1) << "the cut was not noticed";
+  const auto events = ClientEvents(Show(summary["session_id"]));
+  std::printf(
+      "[ counts ] journaled %llu, acknowledged %llu, stored %zu, reconnects %d, "
+      "connections through the proxy %d\n",
+      static_cast<unsigned long long>(summary["events"].get<uint64_t>()),
+      static_cast<unsigned long long>(summary["acknowledged"].get<uint64_t>()), events.size(),
+      summary["reconnects"].get<int>(), proxy.connections_accepted());
+  ExpectExactlyOnce(events, summary["events"].get<uint64_t>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Cut, NetworkCutTest,
+                         ::testing::Values(TcpProxy::Cut::kReset, TcpProxy::Cut::kBlackhole),
+                         [](const auto& info) {
+                           return info.param == TcpProxy::Cut::kReset ? "Reset" : "Blackhole";
+                         });
 
 TEST_F(ClientEndToEndTest, DeadFirstServerInTheListFailsOverToTheNext) {
   auto args = Args(IssuePass(), "journal", {"--duration", "6"});
