@@ -169,10 +169,11 @@ class TempDir {
 
 TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicatesNothing) {
   constexpr int kSessions = 8;
-  constexpr uint64_t kEvents = 20000;
+  // Each learner streams until the five kills are done and it has sent at least this many
+  // events, however slow the machine: every kill hits a live load.
+  constexpr uint64_t kMinEvents = 4000;
   constexpr uint64_t kBatch = 20;
-  // A learner sends a batch at most every 20 ms (1,000 events/s): the load lasts long enough
-  // for five kills and restarts.
+  // A learner sends a batch at most every 20 ms (1,000 events/s).
   constexpr auto kPace = std::chrono::milliseconds(20);
   constexpr int kKills = 5;
 
@@ -217,6 +218,8 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   std::vector<std::unique_ptr<LearnerSession>> sessions;
+  // The events each learner has made so far (signed and chained as it goes), owned by its thread
+  // until the join.
   std::vector<std::vector<Event>> planned(kSessions);
   for (int i = 0; i < kSessions; ++i) {
     const std::string learner = "learner-" + std::to_string(i);
@@ -240,9 +243,6 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
     ASSERT_TRUE(issued.ok()) << issued.error_message();
     sessions.push_back(std::make_unique<LearnerSession>(channels[0]));
     ASSERT_TRUE(sessions.back()->Open(pass.pass()).ok());
-    for (uint64_t k = 0; k < kEvents; ++k) {
-      planned[i].push_back(sessions.back()->Next(EventKind::kHeartbeat, k * 200));
-    }
   }
 
   // Each learner streams to replica i % 2 and moves to the other one when a call fails,
@@ -252,20 +252,29 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
   std::atomic<uint64_t> events_sent{0};
   std::atomic<int> failovers{0};
   std::atomic<bool> gave_up{false};
+  std::atomic<bool> kills_done{false};
   std::vector<std::thread> learners;
   for (int i = 0; i < kSessions; ++i) {
     learners.emplace_back([&, i] {
       int replica = i % 2;
       on_replica[i] = replica;
-      const auto deadline = Clock::now() + std::chrono::seconds(240);
-      while (acked[i] < kEvents) {
+      const auto deadline = Clock::now() + std::chrono::seconds(300);
+      std::vector<Event>& mine = planned[i];
+      for (;;) {
         if (Clock::now() > deadline) {
           gave_up = true;
           return;
         }
         const uint64_t from = acked[i];
-        std::vector<Event> batch(planned[i].begin() + from,
-                                 planned[i].begin() + std::min(kEvents, from + kBatch));
+        if (from == mine.size()) {  // everything made so far is acknowledged
+          if (kills_done && from >= kMinEvents) return;
+          for (uint64_t k = 0; k < kBatch; ++k) {
+            mine.push_back(
+                sessions[i]->Next(EventKind::kHeartbeat, static_cast<int64_t>(mine.size()) * 200));
+          }
+        }
+        std::vector<Event> batch(mine.begin() + from,
+                                 mine.begin() + std::min<uint64_t>(mine.size(), from + kBatch));
         events_sent += batch.size();
         v1::BatchAck ack;
         const grpc::Status status = SendVia(*stubs[replica], *sessions[i], batch, &ack);
@@ -304,7 +313,6 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
     for (int i = 0; i < kSessions; ++i) acked_before[i] = acked[i];
     victim.Kill();
     ++kills;
-    ASSERT_LT(total_acked(), kSessions * kEvents) << "kill " << k + 1 << " came after the load";
     EXPECT_GT(hit, 0) << "kill " << k + 1 << " hit no learner's replica";
     const auto stored = StoredPerSession(*uri);
     uint64_t acked_sum = 0;
@@ -325,8 +333,13 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
         static_cast<unsigned long long>(stored_sum));
     std::fflush(stdout);
     std::string why;
-    ASSERT_TRUE(victim.Start(&why)) << why;
+    if (!victim.Start(&why)) {
+      kills_done = true;  // the learners finish before the test ends
+      for (std::thread& t : learners) t.join();
+      FAIL() << why;
+    }
   }
+  kills_done = true;
   for (std::thread& t : learners) t.join();
   EXPECT_FALSE(gave_up) << "a learner could not deliver its session within 240 s";
   EXPECT_EQ(kills, kKills);
@@ -334,19 +347,23 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
 
   const auto stored = StoredPerSession(*uri);
   uint64_t stored_sum = 0;
+  uint64_t made = 0;
   for (int i = 0; i < kSessions; ++i) {
     const StoredCounts& s = stored.at(sessions[i]->session_id());
-    EXPECT_EQ(s.rows, static_cast<int64_t>(kEvents)) << "session " << i;
+    const auto events = static_cast<int64_t>(planned[i].size());
+    EXPECT_GE(planned[i].size(), kMinEvents) << "session " << i;
+    EXPECT_EQ(s.rows, events) << "session " << i;
     EXPECT_EQ(s.distinct_seqs, s.rows) << "session " << i << " holds an event twice";
-    EXPECT_EQ(s.max_seq, static_cast<int64_t>(kEvents)) << "session " << i;
-    EXPECT_EQ(acked[i].load(), kEvents) << "session " << i;
+    EXPECT_EQ(s.max_seq, events) << "session " << i;
+    EXPECT_EQ(acked[i].load(), planned[i].size()) << "session " << i;
     stored_sum += static_cast<uint64_t>(s.rows);
+    made += planned[i].size();
   }
   EXPECT_GT(failovers.load(), 0) << "no learner ever had to move: the kills hit nothing";
   std::printf(
-      "replica failover: %d kills, %d sessions x %llu events; sent %llu (with resends), "
+      "replica failover: %d kills, %d sessions, %llu events made; sent %llu (with resends), "
       "acknowledged %llu, stored %llu (each seq once); %d failed calls moved a learner\n",
-      kills, kSessions, static_cast<unsigned long long>(kEvents),
+      kills, kSessions, static_cast<unsigned long long>(made),
       static_cast<unsigned long long>(events_sent.load()),
       static_cast<unsigned long long>(total_acked()), static_cast<unsigned long long>(stored_sum),
       failovers.load());
