@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/crypto.h"
 #include "common/event.h"
 
 namespace proctor::server {
@@ -102,6 +103,17 @@ struct AppendBatch {
   std::string session_id;
   uint64_t expected_last_seq = 0;
   std::vector<StoredEvent> events;  // seqs expected_last_seq+1 ... in order
+  // The client's Ed25519 signature over the hash of the batch's last event, as SessionLedger
+  // verified it. Stored with the events (same transaction) as a BatchSignature whose head_seq is
+  // the last event's seq; nothing is stored when absent or when the batch holds no events.
+  std::optional<Signature> head_signature;
+};
+
+// A stored batch signature: the client's Ed25519 signature, with the session's key, over the
+// stored hash of event head_seq. Kept so that a report can re-verify what ingest verified.
+struct BatchSignature {
+  uint64_t head_seq = 0;
+  Signature signature{};
 };
 
 // Something the server found itself (EVIDENCE_MISMATCH).

@@ -268,6 +268,9 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
   out.duplicates = static_cast<uint32_t>(resent);
   out.batch.session_id = live.id;
   out.batch.expected_last_seq = live.last_seq;
+  // Verified above over the hash of the batch's last event, which is the last new one whenever
+  // there are new events (resent events can only lead a batch); kept for the session's report.
+  out.batch.head_signature = signature;
   out.new_last_seq = live.last_seq;
   out.new_head = live.head;
   const int64_t now = clock_();

@@ -7,8 +7,9 @@
 // not stored; different: ALREADY_EXISTS, a fork), the next seq (FAILED_PRECONDITION naming the
 // expected seq on a gap), the hash chain (FAILED_PRECONDITION), and every evidence JPEG
 // (INVALID_ARGUMENT). Only then does it seal the evidence, compute the server's own identity
-// distances and hand the batch to the GroupCommitter; the caller hears back after the commit.
-// Nothing of a rejected batch is stored.
+// distances and hand the batch to the GroupCommitter with its verified head signature (stored
+// with the events, for the report to re-verify); the caller hears back after the commit.
+// Nothing of a rejected batch is stored, and a fully resent batch stores nothing again.
 //
 // Thread-safe. Each session admits one batch in flight; a second concurrent batch for the same
 // session gets UNAVAILABLE (retry). The in-memory session cache is only a cache: a reload from

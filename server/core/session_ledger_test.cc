@@ -119,6 +119,27 @@ TEST_F(SessionLedgerTest, ResendIsAcknowledgedWithoutStoringTwice) {
   EXPECT_EQ(storage_.ListEvents("s1")->size(), 3u);
 }
 
+TEST_F(SessionLedgerTest, StoresEachAcceptedBatchsHeadSignatureOnceAndNoRefusedOne) {
+  std::vector<Event> batch = {Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)};
+  ASSERT_TRUE(Ingest(batch).ok());
+  const Hash32 head2 = head_;
+  ASSERT_TRUE(Ingest(batch).ok());  // a full resend: acknowledged, nothing stored again
+  batch.push_back(Next(EventKind::kHeartbeat));  // resend 1-2 plus a new 3
+  ASSERT_TRUE(Ingest(batch).ok());
+  const SigningKey stranger = SigningKey::Generate();
+  EXPECT_TRUE(absl::IsUnauthenticated(Ingest({Next(EventKind::kHeartbeat)}, &stranger).status()));
+
+  auto signatures = storage_.ListBatchSignatures("s1");
+  ASSERT_TRUE(signatures.ok()) << signatures.status();
+  ASSERT_EQ(signatures->size(), 2u);
+  EXPECT_EQ((*signatures)[0].head_seq, 2u);
+  EXPECT_EQ((*signatures)[0].signature, key_.Sign(head2.data(), head2.size()));
+  EXPECT_EQ((*signatures)[1].head_seq, 3u);
+  const Hash32 head3 = (*storage_.ListEvents("s1"))[2].hash;
+  EXPECT_TRUE(
+      VerifySignature(key_.public_key(), head3.data(), head3.size(), (*signatures)[1].signature));
+}
+
 TEST_F(SessionLedgerTest, StatsCountStoredEventsLatencyAndEachVerificationFailure) {
   std::vector<Event> batch = {Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)};
   ASSERT_TRUE(Ingest(batch).ok());

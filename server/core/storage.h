@@ -55,13 +55,18 @@ class Storage {
   // decided_by of `session` (the event columns last_seq/head_hash are not touched).
   virtual absl::Status UpdateSessionOutcome(const SessionRecord& session) = 0;
 
-  // Appends several sessions' batches in one durable transaction (group commit). Returns one
-  // status per batch: OK, or ABORTED when that session's last_seq moved (that batch is skipped,
-  // the others still commit). A non-OK overall status means nothing was written.
+  // Appends several sessions' batches in one durable transaction (group commit), each with its
+  // head signature when it has one. Returns one status per batch: OK, or ABORTED when that
+  // session's last_seq moved (that batch is skipped, its signature too; the others still
+  // commit). A non-OK overall status means nothing was written.
   virtual absl::StatusOr<std::vector<absl::Status>> AppendBatches(
       const std::vector<AppendBatch>& batches) = 0;
   // Events of a session in seq order, without evidence bytes (has_evidence says if any).
   virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(const std::string& session_id) = 0;
+  // The head signatures of the session's stored batches, ascending by head_seq (NOT_FOUND when
+  // there is no such session). Purges leave them: they are not biometric data.
+  virtual absl::StatusOr<std::vector<BatchSignature>> ListBatchSignatures(
+      const std::string& session_id) = 0;
   // Hashes of events from_seq..to_seq inclusive, in order (for idempotent resends).
   virtual absl::StatusOr<std::vector<Hash32>> EventHashes(const std::string& session_id,
                                                           uint64_t from_seq, uint64_t to_seq) = 0;

@@ -181,6 +181,9 @@ absl::Status MemoryStorage::AppendOne(const AppendBatch& batch) {
   }
   row->record.last_seq = batch.events.back().event.seq;
   row->record.head_hash = batch.events.back().hash;
+  if (batch.head_signature) {
+    row->signatures.push_back({row->record.last_seq, *batch.head_signature});
+  }
   return absl::OkStatus();
 }
 
@@ -208,6 +211,13 @@ absl::StatusOr<std::vector<StoredEvent>> MemoryStorage::ListEvents(const std::st
     out.push_back(std::move(copy));
   }
   return out;
+}
+
+absl::StatusOr<std::vector<BatchSignature>> MemoryStorage::ListBatchSignatures(
+    const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  return row->signatures;
 }
 
 absl::StatusOr<std::vector<Hash32>> MemoryStorage::EventHashes(const std::string& session_id,

@@ -85,7 +85,8 @@ constexpr Statement kStatements[] = {
      "verdict = $6, decision_note = $7, decided_by = $8 WHERE id = $1"},
 
     // The group commit. Locks the sessions' rows in sid order (replicas never deadlock), then
-    // inserts every event and advances every session in one statement.
+    // inserts every event and every batch signature and advances every session in one
+    // statement.
     {"lock_sessions",
      "SELECT id, sid, last_seq, state FROM sessions WHERE id = ANY ($1::text[]) "
      "ORDER BY sid FOR UPDATE"},
@@ -95,7 +96,9 @@ constexpr Statement kStatements[] = {
      "received_at_unix_ms, has_evidence, evidence) "
      "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::integer[], $4::integer[], "
      "$5::bigint[], $6::bigint[], $7::bytea[], $8::real[], $9::integer[], $10::bytea[], "
-     "$11::bytea[], $12::bytea[], $13::real[], $14::bigint[], $15::boolean[], $16::bytea[])) "
+     "$11::bytea[], $12::bytea[], $13::real[], $14::bigint[], $15::boolean[], $16::bytea[])), "
+     "signed AS (INSERT INTO batch_signatures (session_sid, head_seq, signature) "
+     "SELECT * FROM unnest($20::bigint[], $21::bigint[], $22::bytea[])) "
      "UPDATE sessions s SET last_seq = a.last_seq, head_hash = a.head_hash "
      "FROM unnest($17::bigint[], $18::bigint[], $19::bytea[]) AS a (sid, last_seq, head_hash) "
      "WHERE s.sid = a.sid"},
@@ -110,6 +113,9 @@ constexpr Statement kStatements[] = {
     {"event_hashes",
      "SELECT s.sid, e.hash FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid "
      "AND e.seq BETWEEN $2 AND $3 WHERE s.id = $1 ORDER BY e.seq"},
+    {"list_signatures",
+     "SELECT s.sid, b.head_seq, b.signature FROM sessions s LEFT JOIN batch_signatures b "
+     "ON b.session_sid = s.sid WHERE s.id = $1 ORDER BY b.head_seq"},
     {"select_evidence",
      "SELECT s.sid, e.evidence FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid "
      "AND e.seq = $2 WHERE s.id = $1"},
@@ -318,6 +324,17 @@ struct EventColumns {
     has_evidence.Bool(stored.has_evidence);
     evidence.BytesOrNull(stored.sealed_evidence);
     ++rows;
+  }
+};
+
+// The head signatures of one group commit, column by column.
+struct SignatureColumns {
+  ArrayLiteral sid, head_seq, signature;
+
+  void Add(int64_t session_sid, uint64_t seq, const Signature& bytes) {
+    sid.Int(session_sid);
+    head_seq.Int(ToInt64(seq));
+    signature.Bytes(bytes.data(), bytes.size());
   }
 };
 
@@ -717,6 +734,7 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStorage::AppendBatches(
     std::map<std::string, SessionCursor> cursors = LockSessions(t, batches);
     Statuses statuses(batches.size());
     EventColumns columns;
+    SignatureColumns signatures;
     // Walk the batches in order, as if each were appended on its own: a later batch of the same
     // session follows an earlier one of this call.
     for (size_t i = 0; i < batches.size(); ++i) {
@@ -730,6 +748,9 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStorage::AppendBatches(
       statuses[i] = storage_rules::CheckBatch(batch, cursor.last_seq, cursor.state);
       if (!statuses[i].ok() || batch.events.empty()) continue;
       for (const StoredEvent& stored : batch.events) columns.Add(cursor.sid, stored);
+      if (batch.head_signature) {
+        signatures.Add(cursor.sid, batch.events.back().event.seq, *batch.head_signature);
+      }
       cursor.last_seq = batch.events.back().event.seq;
       cursor.head_hash = batch.events.back().hash;
       cursor.advanced = true;
@@ -751,7 +772,9 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStorage::AppendBatches(
         std::move(c.detail).Finish(), std::move(c.prev_hash).Finish(), std::move(c.hash).Finish(),
         std::move(c.server_distance).Finish(), std::move(c.received_at).Finish(),
         std::move(c.has_evidence).Finish(), std::move(c.evidence).Finish(),
-        std::move(sids).Finish(), std::move(last_seqs).Finish(), std::move(heads).Finish());
+        std::move(sids).Finish(), std::move(last_seqs).Finish(), std::move(heads).Finish(),
+        std::move(signatures.sid).Finish(), std::move(signatures.head_seq).Finish(),
+        std::move(signatures.signature).Finish());
     return statuses;
   });
 }
@@ -769,6 +792,27 @@ absl::StatusOr<std::vector<StoredEvent>> PostgresStorage::ListEvents(
     }
     return out;
   });
+}
+
+absl::StatusOr<std::vector<BatchSignature>> PostgresStorage::ListBatchSignatures(
+    const std::string& session_id) {
+  using Signatures = std::vector<BatchSignature>;
+  return Read("listing batch signatures",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<Signatures> {
+                const pqxx::result r = t.exec_prepared("list_signatures", session_id);
+                if (r.empty()) return storage_rules::NoSuch("session", session_id);
+                Signatures out;
+                for (const pqxx::row& row : r) {
+                  if (row[1].is_null()) continue;
+                  BatchSignature& signature = out.emplace_back();
+                  signature.head_seq = static_cast<uint64_t>(row[1].as<int64_t>());
+                  // The schema's CHECK constraint keeps every stored signature 64 bytes.
+                  pqxx::binarystring bytes(row[2]);
+                  std::memcpy(signature.signature.data(), bytes.data(),
+                              std::min(bytes.size(), signature.signature.size()));
+                }
+                return out;
+              });
 }
 
 absl::StatusOr<std::vector<Hash32>> PostgresStorage::EventHashes(const std::string& session_id,

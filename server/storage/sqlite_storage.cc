@@ -91,6 +91,10 @@ constexpr char kListEvents[] =
     "SELECT seq, kind, phase, at_ms, duration_ms, descriptor, client_distance, face_count, "
     "detail, prev_hash, hash, server_distance, received_at_unix_ms, has_evidence "
     "FROM events WHERE session_sid = ?1 ORDER BY seq";
+constexpr char kInsertSignature[] =
+    "INSERT INTO batch_signatures (session_sid, head_seq, signature) VALUES (?1, ?2, ?3)";
+constexpr char kListSignatures[] =
+    "SELECT head_seq, signature FROM batch_signatures WHERE session_sid = ?1 ORDER BY head_seq";
 constexpr char kEventHashes[] =
     "SELECT hash FROM events WHERE session_sid = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY seq";
 constexpr char kSelectEvidence[] =
@@ -327,12 +331,37 @@ absl::StatusOr<std::vector<SessionRecord>> QuerySessions(SqliteConnection& c,
   return out;
 }
 
+// The statements of one AppendBatches call, prepared once for all its batches.
+struct AppendStatements {
+  SqliteStatement find;
+  SqliteStatement insert;
+  SqliteStatement advance;
+  SqliteStatement sign;
+};
+
+// Stores the batch's head signature (when it has one) for event `head_seq`.
+absl::Status InsertSignature(SqliteConnection& c, const AppendBatch& batch, int64_t sid,
+                             uint64_t head_seq, SqliteStatement& sign) {
+  if (!batch.head_signature) return absl::OkStatus();
+  sign.Reset();
+  sign.BindInt64(1, sid);
+  sign.BindInt64(2, ToInt64(head_seq));
+  sign.BindBlob(3, batch.head_signature->data(), batch.head_signature->size());
+  const int rc = sign.Step();
+  if (rc != SQLITE_DONE) {
+    return c.Error(rc, absl::StrCat("storing the batch signature of session ", batch.session_id));
+  }
+  return absl::OkStatus();
+}
+
 // Appends one batch inside the caller's transaction. The returned status is a database failure
 // (the whole transaction must be abandoned); `outcome` is the batch's own result (OK, or why it
 // was skipped without writing anything).
-absl::Status AppendOne(SqliteConnection& c, const AppendBatch& batch, SqliteStatement& find,
-                       SqliteStatement& insert, SqliteStatement& advance,
+absl::Status AppendOne(SqliteConnection& c, const AppendBatch& batch, AppendStatements& statements,
                        std::vector<uint8_t>& scratch, absl::Status& outcome) {
+  SqliteStatement& find = statements.find;
+  SqliteStatement& insert = statements.insert;
+  SqliteStatement& advance = statements.advance;
   find.Reset();
   find.BindText(1, batch.session_id);
   int rc = find.Step();
@@ -366,7 +395,7 @@ absl::Status AppendOne(SqliteConnection& c, const AppendBatch& batch, SqliteStat
   if (rc != SQLITE_DONE) {
     return c.Error(rc, absl::StrCat("advancing session ", batch.session_id));
   }
-  return absl::OkStatus();
+  return InsertSignature(c, batch, sid, last.event.seq, statements.sign);
 }
 
 // ---- Opening and migrating. ----
@@ -731,10 +760,13 @@ absl::StatusOr<std::vector<absl::Status>> SqliteStorage::AppendBatches(
     ASSIGN_OR_RETURN(SqliteStatement find, c.Prepare(kSessionForAppend));
     ASSIGN_OR_RETURN(SqliteStatement insert, c.Prepare(kInsertEvent));
     ASSIGN_OR_RETURN(SqliteStatement advance, c.Prepare(kAdvanceSession));
+    ASSIGN_OR_RETURN(SqliteStatement sign, c.Prepare(kInsertSignature));
+    AppendStatements statements{std::move(find), std::move(insert), std::move(advance),
+                                std::move(sign)};
     std::vector<uint8_t> scratch;
     Statuses statuses(batches.size());
     for (size_t i = 0; i < batches.size(); ++i) {
-      RETURN_IF_ERROR(AppendOne(c, batches[i], find, insert, advance, scratch, statuses[i]));
+      RETURN_IF_ERROR(AppendOne(c, batches[i], statements, scratch, statuses[i]));
     }
     return statuses;
   });
@@ -750,6 +782,27 @@ absl::StatusOr<std::vector<StoredEvent>> SqliteStorage::ListEvents(const std::st
     while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadEvent(s, session_id));
     if (rc != SQLITE_DONE) {
       return c.Error(rc, absl::StrCat("listing the events of session ", session_id));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<BatchSignature>> SqliteStorage::ListBatchSignatures(
+    const std::string& session_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<BatchSignature>> {
+    ASSIGN_OR_RETURN(int64_t sid, SessionSid(c, session_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListSignatures));
+    s.BindInt64(1, sid);
+    std::vector<BatchSignature> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      BatchSignature& signature = out.emplace_back();
+      signature.head_seq = static_cast<uint64_t>(s.Int64(0));
+      // The schema's CHECK constraint keeps every stored signature exactly 64 bytes.
+      (void)s.BlobInto(1, signature.signature.data(), signature.signature.size());
+    }
+    if (rc != SQLITE_DONE) {
+      return c.Error(rc, absl::StrCat("listing the batch signatures of session ", session_id));
     }
     return out;
   });

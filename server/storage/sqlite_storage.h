@@ -85,6 +85,8 @@ class SqliteStorage : public Storage {
   absl::StatusOr<std::vector<absl::Status>> AppendBatches(
       const std::vector<AppendBatch>& batches) override;
   absl::StatusOr<std::vector<StoredEvent>> ListEvents(const std::string& session_id) override;
+  absl::StatusOr<std::vector<BatchSignature>> ListBatchSignatures(
+      const std::string& session_id) override;
   absl::StatusOr<std::vector<Hash32>> EventHashes(const std::string& session_id, uint64_t from_seq,
                                                   uint64_t to_seq) override;
   absl::StatusOr<std::vector<uint8_t>> GetEvidence(const std::string& session_id,

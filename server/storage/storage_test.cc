@@ -22,6 +22,7 @@
 #include "server/storage/memory_storage.h"
 #include "server/storage/postgres_connection_pool.h"
 #include "server/storage/postgres_storage.h"
+#include "server/storage/schema_migrations.h"
 #include "server/storage/sqlite_storage.h"
 #include "tests/support/postgres_test_server.h"
 
@@ -91,14 +92,38 @@ StoredEvent TestEvent(const std::string& session_id, uint64_t seq) {
   return stored;
 }
 
-// Events first..first+count-1 of a session, expected to follow expected_last_seq.
+// Stands in for a client's signature of head `seq` (storage stores it, it does not verify it).
+Signature TestSignature(const std::string& session_id, uint64_t seq) {
+  Signature signature{};
+  for (size_t i = 0; i < signature.size(); ++i) {
+    signature[i] = static_cast<uint8_t>(seq * 7 + i * 3 + (session_id.empty() ? 0 : session_id[0]));
+  }
+  return signature;
+}
+
+// Events first..first+count-1 of a session, expected to follow expected_last_seq, with a head
+// signature for the last one.
 AppendBatch TestBatch(const std::string& session_id, uint64_t expected_last_seq, uint64_t first,
                       uint64_t count) {
-  AppendBatch batch{session_id, expected_last_seq, {}};
+  AppendBatch batch{session_id, expected_last_seq, {}, std::nullopt};
   for (uint64_t seq = first; seq < first + count; ++seq) {
     batch.events.push_back(TestEvent(session_id, seq));
   }
+  if (count > 0) batch.head_signature = TestSignature(session_id, first + count - 1);
   return batch;
+}
+
+// The head seqs of stored batch signatures, checking each is the one TestBatch made.
+std::vector<uint64_t> SignedHeads(Storage& storage, const std::string& session_id) {
+  auto signatures = storage.ListBatchSignatures(session_id);
+  EXPECT_TRUE(signatures.ok()) << signatures.status();
+  std::vector<uint64_t> heads;
+  if (!signatures.ok()) return heads;
+  for (const BatchSignature& s : *signatures) {
+    EXPECT_EQ(s.signature, TestSignature(session_id, s.head_seq)) << "head " << s.head_seq;
+    heads.push_back(s.head_seq);
+  }
+  return heads;
 }
 
 void ExpectSameEvent(const StoredEvent& got, const StoredEvent& want) {
@@ -494,10 +519,63 @@ TYPED_TEST(StorageTest, StaleBatchIsAbortedWhileOthersInTheSameCallCommit) {
   EXPECT_EQ(this->storage_->GetSession("s2")->last_seq, 7u);
   EXPECT_EQ(this->storage_->GetSession("s2")->head_hash, TestHash("s2", 7));
 
-  auto empty = this->storage_->AppendBatches({AppendBatch{"s1", 2, {}}});
+  auto empty = this->storage_->AppendBatches({AppendBatch{"s1", 2, {}, std::nullopt}});
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE((*empty)[0].ok());
   EXPECT_EQ(this->storage_->GetSession("s1")->head_hash, TestHash("s1", 2));
+}
+
+TYPED_TEST(StorageTest, BatchSignaturesAreStoredWithTheirBatchAndListedInSeqOrder) {
+  using Heads = std::vector<uint64_t>;
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", {{1}}).ok());
+  this->NewSession("s1", "l1", "a1");
+  this->NewSession("s2", "l2", "a2");
+  this->NewSession("s3", "l2", "a1");
+  EXPECT_EQ(SignedHeads(*this->storage_, "s1"), Heads{});
+  this->Append(TestBatch("s1", 0, 1, 3));
+
+  AppendBatch unsigned_batch = TestBatch("s2", 4, 5, 1);
+  unsigned_batch.head_signature.reset();
+  AppendBatch empty{"s1", 6, {}, TestSignature("s1", 6)};
+  auto statuses = this->storage_->AppendBatches({
+      TestBatch("s2", 0, 1, 4),  // commits: s2 head 4
+      TestBatch("s1", 0, 1, 2),  // ABORTED (s1 is at 3): neither events nor signature
+      TestBatch("s1", 3, 4, 3),  // commits: s1 head 6
+      empty,                     // no events, so no signature
+      unsigned_batch,            // events without a signature: nothing to store
+      TestBatch("s1", 6, 9, 1),  // seq 9 where 7 belongs: refused, no signature
+  });
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_EQ(statuses->size(), 6u);
+  EXPECT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+  EXPECT_EQ((*statuses)[1].code(), absl::StatusCode::kAborted) << (*statuses)[1];
+  EXPECT_TRUE((*statuses)[2].ok()) << (*statuses)[2];
+  EXPECT_TRUE((*statuses)[3].ok()) << (*statuses)[3];
+  EXPECT_TRUE((*statuses)[4].ok()) << (*statuses)[4];
+  EXPECT_EQ((*statuses)[5].code(), absl::StatusCode::kInvalidArgument) << (*statuses)[5];
+  this->Append(TestBatch("s1", 6, 7, 1));
+
+  EXPECT_EQ(SignedHeads(*this->storage_, "s1"), (Heads{3, 6, 7}));
+  EXPECT_EQ(SignedHeads(*this->storage_, "s2"), Heads{4});
+  EXPECT_EQ(SignedHeads(*this->storage_, "s3"), Heads{});
+  EXPECT_EQ(this->storage_->GetSession("s2")->last_seq, 5u);
+
+  // A resent batch is stale, so it adds nothing; neither does one after the session closed.
+  auto resent = this->storage_->AppendBatches({TestBatch("s1", 3, 4, 3)});
+  ASSERT_TRUE(resent.ok()) << resent.status();
+  EXPECT_EQ((*resent)[0].code(), absl::StatusCode::kAborted);
+  this->Close("s2", 0.5, Verdict::kPendingReview);
+  auto closed = this->storage_->AppendBatches({TestBatch("s2", 5, 6, 1)});
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ((*closed)[0].code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(SignedHeads(*this->storage_, "s1"), (Heads{3, 6, 7}));
+  EXPECT_EQ(SignedHeads(*this->storage_, "s2"), Heads{4});
+
+  // Not biometric: a purge of the learner leaves them.
+  ASSERT_TRUE(this->storage_->PurgeBiometrics("l1").ok());
+  EXPECT_EQ(SignedHeads(*this->storage_, "s1"), (Heads{3, 6, 7}));
+  EXPECT_EQ(this->storage_->ListBatchSignatures("nope").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TYPED_TEST(StorageTest, EventHashesReturnsTheStoredRange) {
@@ -876,11 +954,79 @@ TEST(SqliteStorageTest, AppendBatchesWritesNothingWhenTheTransactionFails) {
   EXPECT_TRUE(storage->ListEvents("s1")->empty());
   EXPECT_EQ(storage->GetSession("s1")->last_seq, 0u);
   EXPECT_TRUE(storage->ListEvents("s2")->empty());
+  EXPECT_TRUE(storage->ListBatchSignatures("s1")->empty()) << "s1's batch was rolled back too";
+  EXPECT_TRUE(storage->ListBatchSignatures("s2")->empty());
 
   RawExec(path, "DROP TRIGGER fail_fourth");
   auto retried = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(storage->GetSession("s2")->last_seq, 5u);
+  EXPECT_EQ(SignedHeads(*storage, "s1"), std::vector<uint64_t>{3});
+  EXPECT_EQ(SignedHeads(*storage, "s2"), std::vector<uint64_t>{5});
+}
+
+TEST(SqliteStorageTest, AFailingSignatureInsertWritesNoEventsEither) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  auto storage = OpenWithSessions(path);
+  ASSERT_NE(storage, nullptr);
+  RawExec(path,
+          "CREATE TRIGGER fail_signature AFTER INSERT ON batch_signatures WHEN NEW.head_seq = 5 "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  auto failed = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(
+      absl::StrContains(failed.status().message(), "storing the batch signature of session s2"))
+      << failed.status();
+  for (const std::string id : {"s1", "s2"}) {
+    EXPECT_TRUE(storage->ListEvents(id)->empty()) << id;
+    EXPECT_EQ(storage->GetSession(id)->last_seq, 0u) << id;
+    EXPECT_TRUE(storage->ListBatchSignatures(id)->empty()) << id;
+  }
+}
+
+// A database made by a build that knew only schema version 1, with a session and events in it.
+void MakeVersion1Database(const std::string& path) {
+  ASSERT_GE(SqliteMigrations().size(), 2u);
+  RawExec(path,
+          absl::StrCat("BEGIN; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "applied_at INTEGER NOT NULL); ",
+                       SqliteMigrations()[0].sql,
+                       "; INSERT INTO schema_migrations VALUES (1, 0); "
+                       "INSERT INTO assessments VALUES ('a1', 'Math', 'Final', 2, 1); "
+                       "INSERT INTO learners VALUES ('l1', 'Ada'); "
+                       "INSERT INTO sessions (id, learner_id, assessment_id, client_public_key, "
+                       "state, opened_at_unix_ms, closed_at_unix_ms, ended_at_ms, risk_score, "
+                       "verdict, decision_note, decided_by, last_seq, head_hash) VALUES ('old', "
+                       "'l1', 'a1', zeroblob(32), 1, 0, 0, 0, 0, 1, '', '', 1, zeroblob(32)); "
+                       "INSERT INTO events (session_sid, seq, kind, phase, at_ms, duration_ms, "
+                       "client_distance, face_count, detail, prev_hash, hash, server_distance, "
+                       "received_at_unix_ms, has_evidence) SELECT sid, 1, 1, 0, 0, 0, -1, 0, '', "
+                       "zeroblob(32), zeroblob(32), -1, 0, 0 FROM sessions; COMMIT"));
+}
+
+TEST(SqliteStorageTest, MigratesAVersion1DatabaseAndKeepsItsData) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  MakeVersion1Database(path);
+  ASSERT_EQ(RawCount(path, "SELECT max(version) FROM schema_migrations"), 1);
+  auto storage = SqliteStorage::Open(path);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  EXPECT_EQ(RawCount(path, "SELECT max(version) FROM schema_migrations"),
+            SqliteStorage::LatestSchemaVersion());
+  EXPECT_EQ(RawCount(path, "SELECT count(*) FROM schema_migrations"),
+            SqliteStorage::LatestSchemaVersion());
+  EXPECT_GE(SqliteStorage::LatestSchemaVersion(), 2);
+  Storage& s = **storage;
+  EXPECT_EQ(s.GetSession("old")->last_seq, 1u);
+  EXPECT_EQ(s.ListEvents("old")->size(), 1u);
+  auto none = s.ListBatchSignatures("old");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty()) << "sessions stored before version 2 have no signatures";
+  auto statuses = s.AppendBatches({TestBatch("old", 1, 2, 2)});
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+  EXPECT_EQ(SignedHeads(s, "old"), std::vector<uint64_t>{3});
 }
 
 TEST(SqliteStorageTest, ALockedDatabaseIsUnavailableAndWritesNothing) {
@@ -1069,11 +1215,86 @@ TEST(PostgresStorageTest, AppendBatchesWritesNothingWhenTheTransactionFails) {
   EXPECT_TRUE(storage->ListEvents("s1")->empty());
   EXPECT_EQ(storage->GetSession("s1")->last_seq, 0u);
   EXPECT_TRUE(storage->ListEvents("s2")->empty());
+  EXPECT_TRUE(storage->ListBatchSignatures("s1")->empty()) << "s1's batch was rolled back too";
+  EXPECT_TRUE(storage->ListBatchSignatures("s2")->empty());
 
   ASSERT_TRUE((*server)->Execute(database, "DROP TRIGGER fail_fourth ON events").ok());
   auto retried = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(storage->GetSession("s2")->last_seq, 5u);
+  EXPECT_EQ(SignedHeads(*storage, "s1"), std::vector<uint64_t>{3});
+  EXPECT_EQ(SignedHeads(*storage, "s2"), std::vector<uint64_t>{5});
+}
+
+TEST(PostgresStorageTest, AFailingSignatureInsertWritesNoEventsEither) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  auto storage = OpenPgWithSessions(*uri);
+  ASSERT_NE(storage, nullptr);
+  auto server = SharedPostgres();
+  ASSERT_TRUE(server.ok());
+  const std::string database = uri->substr(uri->rfind('/') + 1);
+  ASSERT_TRUE((*server)
+                  ->Execute(database,
+                            "CREATE FUNCTION fail_signature() RETURNS trigger LANGUAGE plpgsql "
+                            "AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; "
+                            "CREATE TRIGGER fail_signature BEFORE INSERT ON batch_signatures "
+                            "FOR EACH ROW WHEN (NEW.head_seq = 5) EXECUTE FUNCTION "
+                            "fail_signature()")
+                  .ok());
+  auto failed = storage->AppendBatches({TestBatch("s1", 0, 1, 3), TestBatch("s2", 0, 1, 5)});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(absl::StrContains(failed.status().message(), "injected failure")) << failed.status();
+  for (const std::string id : {"s1", "s2"}) {
+    EXPECT_TRUE(storage->ListEvents(id)->empty()) << id;
+    EXPECT_EQ(storage->GetSession(id)->last_seq, 0u) << id;
+    EXPECT_TRUE(storage->ListBatchSignatures(id)->empty()) << id;
+  }
+}
+
+TEST(PostgresStorageTest, MigratesAVersion1DatabaseAndKeepsItsData) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  ASSERT_GE(PostgresMigrations().size(), 2u);
+  {
+    pqxx::connection c(*uri);
+    pqxx::work t(c);
+    t.exec0(
+        "CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT "
+        "NULL)");
+    t.exec0(PostgresMigrations()[0].sql);
+    t.exec0(
+        "INSERT INTO schema_migrations VALUES (1, 0); "
+        "INSERT INTO assessments VALUES ('a1', 'Math', 'Final', 2, 1); "
+        "INSERT INTO learners VALUES ('l1', 'Ada'); "
+        "INSERT INTO sessions (id, learner_id, assessment_id, client_public_key, state, "
+        "opened_at_unix_ms, closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, "
+        "decided_by, last_seq, head_hash) VALUES ('old', 'l1', 'a1', "
+        "decode(repeat('00', 32), 'hex'), 1, 0, 0, 0, 0, 1, '', '', 1, "
+        "decode(repeat('00', 32), 'hex')); "
+        "INSERT INTO events (session_sid, seq, kind, phase, at_ms, duration_ms, client_distance, "
+        "face_count, detail, prev_hash, hash, server_distance, received_at_unix_ms, "
+        "has_evidence) SELECT sid, 1, 1, 0, 0, 0, -1, 0, '', decode(repeat('00', 32), 'hex'), "
+        "decode(repeat('00', 32), 'hex'), -1, 0, false FROM sessions");
+    t.commit();
+  }
+  ASSERT_EQ(PgCount(*uri, "SELECT max(version) FROM schema_migrations"), 1);
+  auto storage = PostgresStorage::Open(*uri);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  EXPECT_EQ(PgCount(*uri, "SELECT max(version) FROM schema_migrations"),
+            PostgresStorage::LatestSchemaVersion());
+  EXPECT_EQ(PgCount(*uri, "SELECT count(*) FROM schema_migrations"),
+            PostgresStorage::LatestSchemaVersion());
+  Storage& s = **storage;
+  EXPECT_EQ(s.GetSession("old")->last_seq, 1u);
+  EXPECT_EQ(s.ListEvents("old")->size(), 1u);
+  auto none = s.ListBatchSignatures("old");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty()) << "sessions stored before version 2 have no signatures";
+  auto statuses = s.AppendBatches({TestBatch("old", 1, 2, 2)});
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_TRUE((*statuses)[0].ok()) << (*statuses)[0];
+  EXPECT_EQ(SignedHeads(s, "old"), std::vector<uint64_t>{3});
 }
 
 TEST(PostgresStorageTest, TwoReplicasAppendingTheSameSeqsStoreThemOnce) {
