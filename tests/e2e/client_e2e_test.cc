@@ -20,6 +20,7 @@
 #include "client/tools/sample_video.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/client_process.h"
 #include "tests/support/face_fixtures.h"
 #include "tests/support/server_harness.h"
 #include "tests/support/tcp_proxy.h"
@@ -41,110 +42,6 @@ constexpr int64_t kOtherEnd = 30'000;
 constexpr int64_t kVideoEnd = 40'000;
 // Debounce (1 s) plus one analysis interval at 3 fps, and a margin.
 constexpr int64_t kSlackMs = 1'800;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// proctor-client as a child process, stdout and stderr in files.
-class ClientProcess {
- public:
-  ClientProcess(const std::string& dir, const std::vector<std::string>& args) {
-    static int counter = 0;
-    const std::string stem = dir + "/client-" + std::to_string(++counter);
-    out_path_ = stem + ".out";
-    err_path_ = stem + ".err";
-    std::vector<std::string> argv = {PROCTOR_CLIENT_BINARY, "run"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> raw;
-    for (auto& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~ClientProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  // The exit code; -1 when it did not end within timeout_s (then it is killed).
-  int Wait(int timeout_s = 180) {
-    const auto give_up = Clock::now() + std::chrono::seconds(timeout_s);
-    while (pid_ > 0) {
-      int status = 0;
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        pid_ = -1;
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        break;
-      }
-      if (Clock::now() > give_up) {
-        Kill();
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return exit_code_;
-  }
-  bool Running() {
-    int status = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    return pid_ > 0;
-  }
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    exit_code_ = 137;
-  }
-  // Waits until stderr contains `text`; false when the process ended or timeout_s passed first.
-  bool WaitForOutput(const std::string& text, int timeout_s = 120) {
-    const auto give_up = Clock::now() + std::chrono::seconds(timeout_s);
-    while (Clock::now() < give_up) {
-      if (err().find(text) != std::string::npos) return true;
-      int status = 0;
-      if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return err().find(text) != std::string::npos;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-  std::string out() const { return ReadAll(out_path_); }
-  std::string err() const { return ReadAll(err_path_); }
-  nlohmann::json summary() const {
-    try {
-      return nlohmann::json::parse(out());
-    } catch (const nlohmann::json::exception& e) {
-      ADD_FAILURE() << "stdout is not one JSON document: " << e.what() << "\n" << out();
-      return {};
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-  std::string out_path_;
-  std::string err_path_;
-};
 
 class ClientEndToEndTest : public ::testing::Test {
  protected:

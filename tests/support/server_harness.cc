@@ -44,12 +44,15 @@ std::string Tail(const std::string& path) {
 ServerProcess::ServerProcess() {
   char pattern[] = "/tmp/proctor_server_XXXXXX";
   data_dir_ = ::mkdtemp(pattern);
+  own_data_dir_ = data_dir_;
 }
+
+void ServerProcess::ShareDataDir(const ServerProcess& owner) { data_dir_ = owner.data_dir_; }
 
 ServerProcess::~ServerProcess() {
   Kill();
   std::error_code ec;
-  std::filesystem::remove_all(data_dir_, ec);
+  std::filesystem::remove_all(own_data_dir_, ec);
 }
 
 bool ServerProcess::Start(std::string* why) {
@@ -57,15 +60,21 @@ bool ServerProcess::Start(std::string* why) {
   if (http_port_ == 0) http_port_ = FreePort();
   const std::string listen = address();
   const std::string http = http_address();
-  const std::string log = data_dir_ + "/server.log";
+  const std::string log = data_dir_ + "/server-" + std::to_string(port_) + ".log";
   const std::string models = ModelsDir();
   pid_ = ::fork();
   if (pid_ == 0) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
-            http.c_str(), "--data-dir", data_dir_.c_str(), "--models", models.c_str(), nullptr);
+    if (db_.empty()) {
+      ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
+              http.c_str(), "--data-dir", data_dir_.c_str(), "--models", models.c_str(), nullptr);
+    } else {
+      ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
+              http.c_str(), "--data-dir", data_dir_.c_str(), "--models", models.c_str(), "--db",
+              db_.c_str(), nullptr);
+    }
     ::_exit(127);
   }
   auto channel = this->channel();
@@ -136,8 +145,7 @@ grpc::Status LearnerSession::Open(const std::string& pass) {
   grpc::ClientContext context;
   v1::OpenSessionRequest request;
   request.set_pass(pass);
-  request.set_client_public_key(
-      std::string(key_.public_key().begin(), key_.public_key().end()));
+  request.set_client_public_key(std::string(key_.public_key().begin(), key_.public_key().end()));
   grpc::Status status = stub_->OpenSession(&context, request, &opened_);
   if (status.ok()) {
     session_id_ = opened_.session_id();

@@ -3,14 +3,13 @@
 #ifndef PROCTOR_TESTS_SUPPORT_SERVER_HARNESS_H_
 #define PROCTOR_TESTS_SUPPORT_SERVER_HARNESS_H_
 
+#include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "common/crypto.h"
 #include "common/event.h"
@@ -29,6 +28,11 @@ class ServerProcess {
   // Starts proctor-server on a free port (the same port, data dir and database on a restart); waits
   // until it answers; false (with the log tail in *why) when it does not within 60 s.
   bool Start(std::string* why);
+  // Before Start: store in this database (--db, e.g. postgresql://...) instead of the data dir's
+  // SQLite file, and/or use another server's data dir (replicas share its storage.key and
+  // admin.token; the directory then stays with its owner).
+  void set_db(std::string db) { db_ = std::move(db); }
+  void ShareDataDir(const ServerProcess& owner);
   void Kill();  // SIGKILL, waits for the exit
   int Stop();   // SIGTERM, returns the exit status
   std::string address() const;
@@ -41,6 +45,8 @@ class ServerProcess {
 
  private:
   std::string data_dir_;
+  std::string own_data_dir_;  // created by this object, removed with it
+  std::string db_;            // --db; empty: the default (SQLite in the data dir)
   int port_ = 0;
   int http_port_ = 0;
   pid_t pid_ = -1;
