@@ -1,9 +1,12 @@
-// Two proctor-server replicas on one PostgreSQL (a throwaway server this test starts), learners
-// streaming to both: SIGKILL a replica under load five times in a row (alternating, each
-// restarted after its kill); the learners whose replica died continue their sessions on the
-// other one, resending from their last acknowledgement. Afterwards every session holds each of
-// its events exactly once, and after every kill the database already held every event
-// acknowledged before it. Prints the counts (sent, acknowledged, stored).
+// proctor-server processes on a throwaway PostgreSQL server that this test starts, under load.
+// 1. Two replicas, learners streaming to both: SIGKILL a replica five times in a row
+//    (alternating, each restarted after its kill); the learners whose replica died continue
+//    their sessions on the other one, resending from their last acknowledgement. Afterwards
+//    every session holds each of its events exactly once, and after every kill the database
+//    already held every event acknowledged before it.
+// 2. PostgreSQL stopped under a loaded server: UNAVAILABLE meanwhile, nothing acknowledged that
+//    is not stored, and the same process carries on once the database is back.
+// Both print their counts (sent or made, acknowledged, stored).
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -20,6 +23,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
@@ -367,6 +371,177 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
       static_cast<unsigned long long>(events_sent.load()),
       static_cast<unsigned long long>(total_acked()), static_cast<unsigned long long>(stored_sum),
       failovers.load());
+}
+
+// The database goes away under a loaded server: while PostgreSQL is stopped the server answers
+// UNAVAILABLE (or ABORTED, retryable) and acknowledges nothing it has not stored; once the
+// database is back the same server process carries on and every event ends up stored once.
+TEST(ReplicaFailoverTest, WhilePostgresIsStoppedTheServerIsUnavailableAndRecoversAfter) {
+  constexpr int kSessions = 4;
+  constexpr uint64_t kBatch = 20;
+  constexpr auto kPace = std::chrono::milliseconds(20);
+
+  auto postgres = PostgresTestServer::Start();
+  ASSERT_TRUE(postgres.ok()) << postgres.status();
+  auto uri = (*postgres)->CreateDatabase("proctor");
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  TempDir data;
+  ASSERT_FALSE(data.path().empty());
+  Replica server("server", data.path(), *uri);
+  std::string why;
+  ASSERT_TRUE(server.Start(&why)) << why;
+  auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::SessionService::NewStub(channel);
+  const std::string admin_token = [&] {
+    std::ifstream in(data.path() + "/admin.token");
+    std::string token;
+    in >> token;
+    return token;
+  }();
+  auto admin = v1::AdminService::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    Authorize(&context, admin_token);
+    v1::CreateAssessmentRequest request;
+    request.set_assessment_id("outage");
+    request.set_course("Algebra 101");
+    request.set_title("Final exam");
+    request.set_kind(v1::INTERMEDIATE);
+    v1::CreateAssessmentResponse response;
+    ASSERT_TRUE(admin->CreateAssessment(&context, request, &response).ok());
+  }
+  std::vector<std::unique_ptr<LearnerSession>> sessions;
+  for (int i = 0; i < kSessions; ++i) {
+    const std::string learner = "learner-" + std::to_string(i);
+    grpc::ClientContext enroll_context;
+    Authorize(&enroll_context, admin_token);
+    v1::EnrollLearnerRequest enroll;
+    enroll.set_learner_id(learner);
+    enroll.set_name(learner);
+    v1::EnrollLearnerResponse enrolled;
+    ASSERT_TRUE(admin->EnrollLearner(&enroll_context, enroll, &enrolled).ok());
+    grpc::ClientContext pass_context;
+    Authorize(&pass_context, admin_token);
+    v1::IssuePassRequest request;
+    request.set_learner_id(learner);
+    request.set_assessment_id("outage");
+    v1::IssuePassResponse pass;
+    ASSERT_TRUE(admin->IssuePass(&pass_context, request, &pass).ok());
+    sessions.push_back(std::make_unique<LearnerSession>(channel));
+    ASSERT_TRUE(sessions.back()->Open(pass.pass()).ok());
+  }
+
+  std::vector<std::vector<Event>> made(kSessions);
+  std::vector<std::atomic<uint64_t>> acked(kSessions);
+  std::atomic<bool> done{false};
+  std::mutex codes_mu;
+  std::map<std::string, int> codes;  // guarded by codes_mu: refusals seen, by gRPC code
+  std::vector<std::thread> learners;
+  for (int i = 0; i < kSessions; ++i) {
+    learners.emplace_back([&, i] {
+      std::vector<Event>& mine = made[i];
+      const auto deadline = Clock::now() + std::chrono::seconds(240);
+      while (Clock::now() < deadline) {
+        const uint64_t from = acked[i];
+        if (from == mine.size()) {
+          if (done) return;
+          for (uint64_t k = 0; k < kBatch; ++k) {
+            mine.push_back(
+                sessions[i]->Next(EventKind::kHeartbeat, static_cast<int64_t>(mine.size()) * 200));
+          }
+        }
+        std::vector<Event> batch(mine.begin() + from,
+                                 mine.begin() + std::min<uint64_t>(mine.size(), from + kBatch));
+        v1::BatchAck ack;
+        const grpc::Status status = SendVia(*stub, *sessions[i], batch, &ack);
+        if (status.ok()) {
+          acked[i] = std::max<uint64_t>(acked[i], ack.acked_seq());
+        } else {
+          std::lock_guard<std::mutex> lock(codes_mu);
+          ++codes[std::to_string(status.error_code()) + " " + status.error_message()];
+        }
+        std::this_thread::sleep_for(kPace);
+      }
+    });
+  }
+  const auto total_acked = [&] {
+    uint64_t sum = 0;
+    for (auto& a : acked) sum += a;
+    return sum;
+  };
+  const auto wait_for_progress = [&](uint64_t events) {
+    const uint64_t target = total_acked() + events;
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (total_acked() < target && Clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return total_acked() >= target;
+  };
+  const auto stop_learners = [&] {
+    done = true;
+    for (std::thread& t : learners) t.join();
+  };
+
+  const bool streaming = wait_for_progress(1000);
+  const uint64_t before_stop = total_acked();
+  const absl::Status stopped = (*postgres)->Stop();
+  if (!streaming || !stopped.ok()) {
+    stop_learners();
+    FAIL() << "streaming: " << streaming << ", stopping PostgreSQL: " << stopped;
+  }
+  // Let every learner run into the outage for a while.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const uint64_t during_outage = total_acked();
+  std::map<std::string, int> outage_codes;
+  {
+    std::lock_guard<std::mutex> lock(codes_mu);
+    outage_codes.swap(codes);
+  }
+  const absl::Status restarted = (*postgres)->Restart();
+  if (!restarted.ok()) {
+    stop_learners();
+    FAIL() << restarted;
+  }
+  // Everything acknowledged until now, the outage included, is in the database.
+  const auto stored_at_restart = StoredPerSession(*uri);
+  for (int i = 0; i < kSessions; ++i) {
+    const StoredCounts& s = stored_at_restart.at(sessions[i]->session_id());
+    EXPECT_GE(static_cast<uint64_t>(s.rows), acked[i].load())
+        << "session " << i << ": acknowledged while the database was down, never stored";
+  }
+  const bool recovered = wait_for_progress(1000);
+  stop_learners();
+  EXPECT_TRUE(recovered) << "no progress after PostgreSQL came back";
+
+  int unavailable = 0;
+  for (const auto& [code, count] : outage_codes) {
+    std::printf("  during the outage, %d x %s\n", count, code.c_str());
+    const bool retryable =
+        code.rfind("14 ", 0) == 0 || code.rfind("10 ", 0) == 0;  // UNAVAILABLE, ABORTED
+    EXPECT_TRUE(retryable) << count << " x " << code;
+    if (code.rfind("14 ", 0) == 0) unavailable += count;
+  }
+  EXPECT_GT(unavailable, 0) << "no call was refused UNAVAILABLE while the database was down";
+  const auto stored = StoredPerSession(*uri);
+  uint64_t stored_sum = 0;
+  uint64_t made_sum = 0;
+  for (int i = 0; i < kSessions; ++i) {
+    const StoredCounts& s = stored.at(sessions[i]->session_id());
+    const auto events = static_cast<int64_t>(made[i].size());
+    EXPECT_EQ(s.rows, events) << "session " << i;
+    EXPECT_EQ(s.distinct_seqs, s.rows) << "session " << i;
+    EXPECT_EQ(s.max_seq, events) << "session " << i;
+    EXPECT_EQ(acked[i].load(), made[i].size()) << "session " << i;
+    stored_sum += static_cast<uint64_t>(s.rows);
+    made_sum += made[i].size();
+  }
+  std::printf(
+      "database outage: %llu events acknowledged before PostgreSQL stopped, %llu when it came "
+      "back 3 s later; %d calls refused UNAVAILABLE meanwhile; at the end %llu made, %llu "
+      "acknowledged, %llu stored (each seq once)\n",
+      static_cast<unsigned long long>(before_stop), static_cast<unsigned long long>(during_outage),
+      unavailable, static_cast<unsigned long long>(made_sum),
+      static_cast<unsigned long long>(total_acked()), static_cast<unsigned long long>(stored_sum));
 }
 
 }  // namespace
