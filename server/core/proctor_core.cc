@@ -254,6 +254,13 @@ absl::StatusOr<Verdict> ProctorCore::Decide(const Principal& who, const std::str
   return verdict;
 }
 
+absl::Status ProctorCore::RecordEvidenceView(const Principal& who, const std::string& session_id,
+                                             const std::string& what) {
+  RETURN_IF_ERROR(Require(who, {Role::kExaminer, Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateId(session_id, "session id"));
+  return Audit(who, "evidence.view", session_id, what);
+}
+
 absl::StatusOr<ResultStatus> ProctorCore::SubmitResult(const Principal& who,
                                                        const std::string& session_id, double score,
                                                        double max_score) {

@@ -90,6 +90,10 @@ class ProctorCore {
   absl::StatusOr<SessionView> GetSession(const Principal& who, const std::string& session_id);
   absl::StatusOr<Verdict> Decide(const Principal& who, const std::string& session_id,
                                  Verdict verdict, const std::string& note);
+  // Records in the audit log ("evidence.view") that an examiner or administrator saw evidence
+  // of the session; `what` says which (never the evidence itself). The caller decides how often.
+  absl::Status RecordEvidenceView(const Principal& who, const std::string& session_id,
+                                  const std::string& what);
 
   absl::StatusOr<ResultStatus> SubmitResult(const Principal& who, const std::string& session_id,
                                             double score, double max_score);

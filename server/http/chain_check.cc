@@ -1,5 +1,7 @@
 #include "server/http/chain_check.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 
@@ -52,6 +54,61 @@ ChainCheck VerifyChain(const SessionRecord& session, const std::vector<StoredEve
     check.problems.push_back(absl::StrCat("the session head (seq ", session.last_seq,
                                           ") is not the hash of the last stored event"));
   }
+  return check;
+}
+
+namespace {
+
+// The stored hash of event `seq`, or nullptr when no stored event has that seq.
+const Hash32* StoredHash(const std::vector<StoredEvent>& events, uint64_t seq) {
+  auto it = std::lower_bound(events.begin(), events.end(), seq,
+                             [](const StoredEvent& e, uint64_t s) { return e.event.seq < s; });
+  if (it == events.end() || it->event.seq != seq) return nullptr;
+  return &it->hash;
+}
+
+// Empty when `signature` verifies; otherwise why not.
+std::string SignatureProblem(const SessionRecord& session, const std::vector<StoredEvent>& events,
+                             const BatchSignature& signature) {
+  PublicKey key{};
+  if (session.client_public_key.size() != key.size()) {
+    return absl::StrCat("seq ", signature.head_seq, ": the session key is ",
+                        session.client_public_key.size(), " bytes, not 32; nothing can verify");
+  }
+  std::copy(session.client_public_key.begin(), session.client_public_key.end(), key.begin());
+  const Hash32* hash = StoredHash(events, signature.head_seq);
+  if (hash == nullptr) {
+    return absl::StrCat("seq ", signature.head_seq, ": signed, but no such event is stored");
+  }
+  if (!VerifySignature(key, hash->data(), hash->size(), signature.signature)) {
+    return absl::StrCat("seq ", signature.head_seq,
+                        ": the batch signature does not verify with the session key over the "
+                        "stored hash of this event");
+  }
+  return "";
+}
+
+}  // namespace
+
+SignatureCheck VerifyBatchSignatures(const SessionRecord& session,
+                                     const std::vector<StoredEvent>& events,
+                                     const std::vector<BatchSignature>& signatures) {
+  SignatureCheck check;
+  check.signatures = signatures.size();
+  for (const BatchSignature& signature : signatures) {
+    check.last_signed_seq = std::max(check.last_signed_seq, signature.head_seq);
+    std::string problem = SignatureProblem(session, events, signature);
+    if (problem.empty()) {
+      ++check.verified;
+    } else {
+      check.failed.push_back(signature.head_seq);
+      check.problems.push_back(std::move(problem));
+    }
+  }
+  check.unsigned_events =
+      static_cast<size_t>(std::count_if(events.begin(), events.end(), [&](const StoredEvent& e) {
+        return e.event.seq > check.last_signed_seq;
+      }));
   return check;
 }
 

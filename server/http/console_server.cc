@@ -74,6 +74,11 @@ struct ConsoleServer::Impl {
   // Refuses (403) a request from another site or without the expected token.
   bool SameOrigin(const httplib::Request& req, httplib::Response& res);
   bool CsrfOk(const httplib::Request& req, httplib::Response& res, const ConsoleSession& s);
+  // Puts "evidence.view" of `session_id` (saying `what`) in the audit log, unless this sign-in
+  // already did: once per examiner, session and sign-in keeps the log readable. An error means
+  // nothing was recorded, and the evidence must not be shown.
+  absl::Status AuditEvidenceView(const httplib::Request& req, const ConsoleSession& s,
+                                 const std::string& session_id, const std::string& what);
   void Fail(httplib::Response& res, const ConsoleSession* s, const absl::Status& status);
   std::string SessionCookie(const std::string& value, int max_age_s) const;
   void ShowLogin(httplib::Response& res, int status, const std::string& error);
@@ -96,6 +101,9 @@ struct ConsoleServer::Impl {
   std::thread thread;
   int port = 0;
   std::once_flag stop_once;
+  // Serializes AuditEvidenceView's check, append and mark, so that the images a page loads in
+  // parallel record one entry, and none is shown before it is recorded.
+  std::mutex evidence_audit_mu;
 };
 
 std::string ConsoleServer::Impl::SessionCookie(const std::string& value, int max_age_s) const {
@@ -140,6 +148,20 @@ bool ConsoleServer::Impl::CsrfOk(const httplib::Request& req, httplib::Response&
                             "try again)"),
                   kHtml);
   return false;
+}
+
+absl::Status ConsoleServer::Impl::AuditEvidenceView(const httplib::Request& req,
+                                                    const ConsoleSession& s,
+                                                    const std::string& session_id,
+                                                    const std::string& what) {
+  const std::string cookie = Cookie(req, kSessionCookie);
+  std::lock_guard<std::mutex> lock(evidence_audit_mu);
+  if (sessions.EvidenceViewRecorded(cookie, session_id)) return absl::OkStatus();
+  if (absl::Status recorded = desk->RecordEvidenceView(s.who, session_id, what); !recorded.ok()) {
+    return recorded;
+  }
+  sessions.MarkEvidenceViewRecorded(cookie, session_id);
+  return absl::OkStatus();
 }
 
 void ConsoleServer::Impl::Fail(httplib::Response& res, const ConsoleSession* s,
@@ -211,8 +233,12 @@ void ConsoleServer::Impl::Evidence(const httplib::Request& req, httplib::Respons
   if (!absl::SimpleAtoi(std::string(req.matches[2]), &seq)) {
     return Fail(res, &*s, absl::InvalidArgumentError("bad seq"));
   }
-  auto jpeg = desk->Evidence(s->who, req.matches[1], seq);
+  const std::string id = req.matches[1];
+  auto jpeg = desk->Evidence(s->who, id, seq);
   if (!jpeg.ok()) return Fail(res, &*s, jpeg.status());
+  if (auto audited = AuditEvidenceView(req, *s, id, absl::StrCat("seq ", seq)); !audited.ok()) {
+    return Fail(res, &*s, audited);
+  }
   res.set_header("Cache-Control", "private, no-store");
   res.set_content(reinterpret_cast<const char*>(jpeg->data()), jpeg->size(), "image/jpeg");
 }
@@ -220,8 +246,14 @@ void ConsoleServer::Impl::Evidence(const httplib::Request& req, httplib::Respons
 void ConsoleServer::Impl::Report(const httplib::Request& req, httplib::Response& res) {
   auto s = SignedIn(req, res, true);
   if (!s) return;
-  auto report = desk->Report(s->who, req.matches[1]);
+  const std::string id = req.matches[1];
+  auto report = desk->Report(s->who, id);
   if (!report.ok()) return Fail(res, &*s, report.status());
+  if (!report->evidence.empty()) {  // the report embeds the evidence images
+    auto audited = AuditEvidenceView(
+        req, *s, id, absl::StrCat("report, ", report->evidence.size(), " image(s)"));
+    if (!audited.ok()) return Fail(res, &*s, audited);
+  }
   res.set_header("Content-Security-Policy", kReportCsp);
   res.set_content(ReportPage(*report, s->who.label, clock()), kHtml);
 }

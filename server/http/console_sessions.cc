@@ -19,7 +19,7 @@ std::string ConsoleSessions::Create(const Principal& who) {
     });
     sessions_.erase(oldest);
   }
-  Entry entry{{who, RandomToken(32), now + options_.idle_timeout_ms}, now};
+  Entry entry{{who, RandomToken(32), now + options_.idle_timeout_ms}, now, {}};
   // Keyed by the hash, as tokens are in the database: a memory dump does not hand out cookies.
   sessions_[SecretHash(cookie)] = std::move(entry);
   return cookie;
@@ -44,6 +44,20 @@ std::optional<ConsoleSession> ConsoleSessions::Find(const std::string& cookie) {
 void ConsoleSessions::Remove(const std::string& cookie) {
   std::lock_guard<std::mutex> lock(mu_);
   sessions_.erase(SecretHash(cookie));
+}
+
+bool ConsoleSessions::EvidenceViewRecorded(const std::string& cookie,
+                                           const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(SecretHash(cookie));
+  return it != sessions_.end() && it->second.evidence_viewed.count(session_id) != 0;
+}
+
+void ConsoleSessions::MarkEvidenceViewRecorded(const std::string& cookie,
+                                               const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(SecretHash(cookie));
+  if (it != sessions_.end()) it->second.evidence_viewed.insert(session_id);
 }
 
 }  // namespace proctor::server::http

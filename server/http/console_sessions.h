@@ -1,6 +1,7 @@
 // Signed-in examiners of the web console: an opaque random cookie value maps to the principal
-// who signed in with their token, a per-session CSRF token for state-changing forms, and an
-// expiry. The bearer token itself is never kept. In memory only: a restart signs everyone out.
+// who signed in with their token, a per-session CSRF token for state-changing forms, an expiry,
+// and the proctoring sessions whose evidence view this sign-in has already put in the audit log.
+// The bearer token itself is never kept. In memory only: a restart signs everyone out.
 // Thread-safe.
 #ifndef PROCTOR_SERVER_HTTP_CONSOLE_SESSIONS_H_
 #define PROCTOR_SERVER_HTTP_CONSOLE_SESSIONS_H_
@@ -10,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "server/core/proctor_core.h"
@@ -42,10 +44,17 @@ class ConsoleSessions {
   std::optional<ConsoleSession> Find(const std::string& cookie);
   void Remove(const std::string& cookie);
 
+  // Whether this sign-in already recorded an evidence view of proctoring session `session_id`
+  // (false for an unknown cookie). Neither refreshes nor expires anything.
+  bool EvidenceViewRecorded(const std::string& cookie, const std::string& session_id);
+  // Notes that it has, for as long as the sign-in lasts; nothing for an unknown cookie.
+  void MarkEvidenceViewRecorded(const std::string& cookie, const std::string& session_id);
+
  private:
   struct Entry {
     ConsoleSession session;
     int64_t created_at_unix_ms = 0;
+    std::set<std::string> evidence_viewed;  // proctoring session ids
   };
   const ConsoleSessionOptions options_;
   const Clock clock_;

@@ -60,5 +60,19 @@ TEST_F(ConsoleSessionsTest, RemoveSignsOutAndTheOldestGoesBeyondTheLimit) {
   EXPECT_TRUE(sessions_.Find(fourth).has_value());
 }
 
+TEST_F(ConsoleSessionsTest, EvidenceViewsAreRememberedPerSignInAndSession) {
+  const std::string first = sessions_.Create(examiner_);
+  const std::string second = sessions_.Create(examiner_);
+  EXPECT_FALSE(sessions_.EvidenceViewRecorded(first, "s-1"));
+  sessions_.MarkEvidenceViewRecorded(first, "s-1");
+  EXPECT_TRUE(sessions_.EvidenceViewRecorded(first, "s-1"));
+  EXPECT_FALSE(sessions_.EvidenceViewRecorded(first, "s-2")) << "per proctoring session";
+  EXPECT_FALSE(sessions_.EvidenceViewRecorded(second, "s-1")) << "per sign-in";
+  sessions_.MarkEvidenceViewRecorded("unknown-cookie", "s-1");
+  EXPECT_FALSE(sessions_.EvidenceViewRecorded("unknown-cookie", "s-1"));
+  sessions_.Remove(first);
+  EXPECT_FALSE(sessions_.EvidenceViewRecorded(first, "s-1")) << "gone with the sign-in";
+}
+
 }  // namespace
 }  // namespace proctor::server::http

@@ -70,8 +70,46 @@ TEST(PagesTest, ReportEmbedsEvidenceAndSaysWhatWasVerified) {
   EXPECT_FALSE(absl::StrContains(html, "<script"));
   EXPECT_TRUE(absl::StrContains(html, "data:image/jpeg;base64,/9j/"));
   EXPECT_TRUE(absl::StrContains(html, "Hash chain verified."));
-  EXPECT_TRUE(absl::StrContains(html, "signatures themselves are not stored"));
   EXPECT_FALSE(absl::StrContains(html, "<form"));
+}
+
+TEST(PagesTest, ReportCountsVerifiedSignaturesAndNamesFailuresAndUnsignedEventsInRed) {
+  SessionReport report;
+  report.page = HostilePage();
+  report.signatures.signatures = report.signatures.verified = 2;
+  report.signatures.last_signed_seq = 1;
+  std::string html = ReportPage(report, "Dr. E", 1'700'000'000'000);
+  EXPECT_TRUE(absl::StrContains(
+      html, "<p class=\"verified\" id=\"signature-result\">2 batch signatures verified, 0 failed."))
+      << html;
+  EXPECT_FALSE(absl::StrContains(html, "id=\"signature-failures\""));
+  EXPECT_FALSE(absl::StrContains(html, "id=\"unsigned-events\""));
+
+  report.signatures.signatures = 3;
+  report.signatures.verified = 1;
+  report.signatures.failed = {6, 9};
+  report.signatures.problems = {"seq 6: <b>bad</b>", "seq 9: bad too"};
+  report.signatures.last_signed_seq = 9;
+  report.signatures.unsigned_events = 3;
+  html = ReportPage(report, "Dr. E", 1'700'000'000'000);
+  EXPECT_TRUE(absl::StrContains(
+      html, "<p class=\"error\" id=\"signature-result\">1 batch signature verified, 2 failed."))
+      << html;
+  EXPECT_TRUE(absl::StrContains(html,
+                                "<ul class=\"problems\" id=\"signature-failures\"><li>seq "
+                                "6: &lt;b&gt;bad&lt;/b&gt;</li><li>seq 9: bad too</li></ul>"))
+      << html;
+  EXPECT_TRUE(absl::StrContains(
+      html,
+      "<li class=\"error\" id=\"unsigned-events\">3 events after seq 9, the last signed "
+      "head, unsigned"))
+      << html;
+
+  report.signatures = {};
+  report.signatures.unsigned_events = 1;
+  html = ReportPage(report, "Dr. E", 1'700'000'000'000);
+  EXPECT_TRUE(absl::StrContains(html, "0 batch signatures verified, 0 failed.")) << html;
+  EXPECT_TRUE(absl::StrContains(html, "1 event unsigned: no batch signature is stored")) << html;
 }
 
 TEST(PagesTest, LoginPageCarriesTheNonceAndEscapesTheError) {

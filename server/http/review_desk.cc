@@ -1,5 +1,7 @@
 #include "server/http/review_desk.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -87,7 +89,24 @@ absl::StatusOr<SessionReport> ReviewDesk::Report(const Principal& who,
                                if (jpeg.ok()) report.evidence[seq] = *jpeg;
                                return jpeg;
                              });
+  ASSIGN_OR_RETURN(auto signatures, parts_.storage->ListBatchSignatures(session_id));
+  const SessionRecord& session = report.page.view.session;
+  if (session.state == SessionState::kOpen) {
+    // Read after the events: a batch committed in between is not part of this report.
+    const uint64_t read_up_to =
+        report.page.view.events.empty() ? 0 : report.page.view.events.back().event.seq;
+    signatures.erase(
+        std::remove_if(signatures.begin(), signatures.end(),
+                       [&](const BatchSignature& b) { return b.head_seq > read_up_to; }),
+        signatures.end());
+  }
+  report.signatures = VerifyBatchSignatures(session, report.page.view.events, signatures);
   return report;
+}
+
+absl::Status ReviewDesk::RecordEvidenceView(const Principal& who, const std::string& session_id,
+                                            const std::string& what) {
+  return parts_.core->RecordEvidenceView(who, session_id, what);
 }
 
 absl::StatusOr<Verdict> ReviewDesk::Decide(const Principal& who, const std::string& session_id,

@@ -50,6 +50,7 @@ struct SessionPage {
 struct SessionReport {
   SessionPage page;
   ChainCheck chain;
+  SignatureCheck signatures;                          // the stored batch signatures, verified again
   std::map<uint64_t, std::vector<uint8_t>> evidence;  // seq -> JPEG, what is still stored
 };
 
@@ -72,6 +73,9 @@ class ReviewDesk {
   absl::StatusOr<std::vector<uint8_t>> Evidence(const Principal& who, const std::string& session_id,
                                                 uint64_t seq);
   absl::StatusOr<SessionReport> Report(const Principal& who, const std::string& session_id);
+  // Appends an "evidence.view" audit entry (through ProctorCore) saying `what` was seen.
+  absl::Status RecordEvidenceView(const Principal& who, const std::string& session_id,
+                                  const std::string& what);
   absl::StatusOr<Verdict> Decide(const Principal& who, const std::string& session_id,
                                  Verdict verdict, const std::string& note);
   absl::StatusOr<std::vector<ResultRow>> Results(const Principal& who);

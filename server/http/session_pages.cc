@@ -179,6 +179,42 @@ std::string Section(const std::string& title, const std::string& id, const std::
                       body, "</section>");
 }
 
+std::string Plural(size_t n, const char* one, const char* many) {
+  return absl::StrCat(n, " ", n == 1 ? one : many);
+}
+
+// "N batch signatures verified, M failed", the failures named by seq (in red), and the events
+// after the last signed head, which no stored signature covers.
+std::string SignatureLines(const SessionReport& report) {
+  const SignatureCheck& g = report.signatures;
+  std::string out = absl::StrCat(
+      "<p class=\"", g.failed.empty() ? "verified" : "error", "\" id=\"signature-result\">",
+      Plural(g.verified, "batch signature", "batch signatures"), " verified, ", g.failed.size(),
+      " failed.</p><ul><li>Each batch was accepted only after the client's Ed25519 signature over "
+      "the hash of its last event verified with the session key above. The stored signatures (",
+      g.signatures,
+      ") are verified again here over the stored hashes; since each hash covers the one before "
+      "it, a verified signature vouches for every event up to its seq.</li>");
+  if (g.unsigned_events > 0) {
+    absl::StrAppend(&out, "<li class=\"error\" id=\"unsigned-events\">",
+                    Plural(g.unsigned_events, "event", "events"),
+                    g.last_signed_seq == 0
+                        ? std::string(" unsigned: no batch signature is stored for this session "
+                                      "(sessions stored before signatures were kept have none)")
+                        : absl::StrCat(" after seq ", g.last_signed_seq,
+                                       ", the last signed head, unsigned: no stored signature "
+                                       "covers them"),
+                    ".</li>");
+  }
+  out += "</ul>";
+  if (!g.failed.empty()) {
+    out += "<ul class=\"problems\" id=\"signature-failures\">";
+    for (const std::string& p : g.problems) absl::StrAppend(&out, "<li>", Html(p), "</li>");
+    out += "</ul>";
+  }
+  return out;
+}
+
 std::string ChainSection(const SessionReport& report) {
   const ChainCheck& c = report.chain;
   const SessionRecord& s = report.page.view.session;
@@ -199,20 +235,15 @@ std::string ChainSection(const SessionReport& report) {
                     " event(s) whose evidence was purged cannot be re-hashed; their links are "
                     "still checked.</li>");
   }
-  absl::StrAppend(
-      &out,
-      "<li>Signatures: every batch was accepted only after its Ed25519 signature over the "
-      "batch's last hash verified with the session key below; the signatures themselves are "
-      "not stored, so this report cannot re-verify them. Because each hash covers the one "
-      "before it, the verified chain ties every event to that accepted head.</li>"
-      "<li>Session public key (Ed25519): <code>",
-      ToHex(s.client_public_key.data(), s.client_public_key.size()), "</code></li></ul>");
+  absl::StrAppend(&out, "<li>Session public key (Ed25519): <code>",
+                  ToHex(s.client_public_key.data(), s.client_public_key.size()),
+                  "</code></li></ul>");
   if (!c.ok()) {
     out += "<ul class=\"problems\">";
     for (const std::string& p : c.problems) absl::StrAppend(&out, "<li>", Html(p), "</li>");
     out += "</ul>";
   }
-  return out;
+  return out + SignatureLines(report);
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // The review console over HTTP against a real proctor-server process: what needs a session and
-// what does not, sign-in, CSRF refusals, escaping of a hostile learner name, evidence images,
-// the report's chain verification, the exports, /healthz, /metrics checked with
+// what does not, sign-in, CSRF refusals, escaping of a hostile learner name, evidence images
+// and their audit entries, the report's chain and signature verification (with a signature
+// tampered in the server's SQLite database), the exports, /healthz, /metrics checked with
 // prometheus_client's own parser, and HTTPS under --tls-cert/--tls-key.
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +82,34 @@ class ConsoleHttpTest : public ::testing::Test {
                               httplib::Headers headers = {}) {
     if (!cookie.empty()) headers.emplace("Cookie", "proctor_session=" + cookie);
     return http_->Post("/sessions/" + seed_.session_id + "/verdict", headers, form);
+  }
+
+  // Runs SQL on the server's database through a connection of its own, as an intruder with
+  // file access would; returns the first column of the first row (0 when none, -1 on error).
+  int64_t Sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_stmt* stmt = nullptr;
+    int64_t value = -1;
+    const std::string path = server_.data_dir() + "/proctor.db";
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+      const int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+      if (rc == SQLITE_DONE) value = 0;
+    }
+    EXPECT_NE(value, -1) << sql << ": " << sqlite3_errmsg(db);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+
+  // The evidence.view audit entries of the seeded session by the seeded examiner.
+  int64_t EvidenceViews(const std::string& detail_like = "%") {
+    return Sql(
+        "SELECT count(*) FROM audit WHERE action = 'evidence.view' AND actor = "
+        "'Dr. Examiner' AND subject = '" +
+        seed_.session_id + "' AND detail LIKE '" + detail_like + "'");
   }
 
   ServerProcess server_;
@@ -238,6 +268,84 @@ TEST_F(ConsoleHttpTest, EvidenceImagesAreTheChipsSentAndTheReportVerifiesTheChai
   EXPECT_EQ(embedded, seed_.chips.size());
   EXPECT_TRUE(
       absl::StrContains(report->get_header_value("Content-Security-Policy"), "img-src data:"));
+}
+
+TEST_F(ConsoleHttpTest, ReportVerifiesEveryStoredBatchSignatureAndShowsTamperedOnesAsFailed) {
+  const std::string cookie = SignIn(seed_.examiner_token);
+  ASSERT_EQ(seed_.batch_heads, (std::vector<uint64_t>{6, 12}));
+  const std::string report = "/sessions/" + seed_.session_id + "/report";
+  auto intact = Get(report, cookie);
+  ASSERT_EQ(intact->status, 200);
+  EXPECT_TRUE(absl::StrContains(
+      intact->body,
+      "<p class=\"verified\" id=\"signature-result\">2 batch signatures verified, 0 failed."))
+      << intact->body;
+  EXPECT_FALSE(absl::StrContains(intact->body, "id=\"signature-failures\""));
+  EXPECT_FALSE(absl::StrContains(intact->body, "id=\"unsigned-events\""));
+
+  // The first batch's stored signature is overwritten: that signature fails, named by its seq.
+  EXPECT_EQ(Sql("UPDATE batch_signatures SET signature = zeroblob(64) WHERE head_seq = 6"), 0);
+  EXPECT_EQ(Sql("SELECT count(*) FROM batch_signatures WHERE signature = zeroblob(64)"), 1);
+  auto tampered = Get(report, cookie);
+  ASSERT_EQ(tampered->status, 200);
+  EXPECT_TRUE(absl::StrContains(
+      tampered->body,
+      "<p class=\"error\" id=\"signature-result\">1 batch signature verified, 1 failed."))
+      << tampered->body;
+  EXPECT_TRUE(absl::StrContains(tampered->body,
+                                "<ul class=\"problems\" id=\"signature-failures\"><li>seq 6: "
+                                "the batch signature does not verify"))
+      << tampered->body;
+  EXPECT_TRUE(absl::StrContains(tampered->body, "Hash chain verified."))
+      << "the events themselves are intact";
+
+  // Without the last batch's signature, its events are reported as unsigned.
+  EXPECT_EQ(Sql("DELETE FROM batch_signatures WHERE head_seq = 12"), 0);
+  auto unsigned_tail = Get(report, cookie);
+  ASSERT_EQ(unsigned_tail->status, 200);
+  EXPECT_TRUE(absl::StrContains(unsigned_tail->body, "0 batch signatures verified, 1 failed."));
+  EXPECT_TRUE(absl::StrContains(unsigned_tail->body,
+                                "id=\"unsigned-events\">6 events after seq 6, the last signed "
+                                "head, unsigned"))
+      << unsigned_tail->body;
+}
+
+TEST_F(ConsoleHttpTest, EvidenceViewsAreAuditedOncePerExaminerSessionAndSignIn) {
+  ASSERT_GE(seed_.evidence_seqs.size(), 2u);
+  const std::string evidence = "/sessions/" + seed_.session_id + "/evidence/";
+  const std::string first = std::to_string(seed_.evidence_seqs[0]);
+  const std::string second = std::to_string(seed_.evidence_seqs[1]);
+  EXPECT_EQ(EvidenceViews(), 0);
+  EXPECT_EQ(Get(evidence + first, "forged-cookie")->status, 401);
+  EXPECT_EQ(EvidenceViews(), 0) << "nothing was shown";
+
+  const std::string a = SignIn(seed_.examiner_token);
+  EXPECT_EQ(Get("/sessions/" + seed_.session_id, a)->status, 200);
+  EXPECT_EQ(EvidenceViews(), 0) << "the page itself shows no evidence; its images do";
+  EXPECT_EQ(Get(evidence + first, a)->status, 200);
+  EXPECT_EQ(EvidenceViews(), 1);
+  EXPECT_EQ(EvidenceViews("seq " + first), 1);
+  EXPECT_EQ(Get(evidence + first, a)->status, 200);
+  EXPECT_EQ(Get(evidence + second, a)->status, 200);
+  EXPECT_EQ(Get("/sessions/" + seed_.session_id + "/report", a)->status, 200);
+  EXPECT_EQ(EvidenceViews(), 1) << "once per examiner, session and sign-in";
+
+  // Another sign-in of the same examiner: a refused view records nothing, the report (which
+  // embeds every image) records one entry.
+  const std::string b = SignIn(seed_.examiner_token);
+  EXPECT_EQ(Get(evidence + "1", b)->status, 404);
+  EXPECT_EQ(EvidenceViews(), 1);
+  EXPECT_EQ(Get("/sessions/" + seed_.session_id + "/report", b)->status, 200);
+  EXPECT_EQ(Get(evidence + second, b)->status, 200);
+  EXPECT_EQ(EvidenceViews(), 2);
+  EXPECT_EQ(EvidenceViews("report, " + std::to_string(seed_.chips.size()) + " image(s)"), 1);
+
+  EXPECT_EQ(Get(evidence + second, a)->status, 200);
+  EXPECT_EQ(EvidenceViews(), 2) << "the first sign-in already has its entry";
+  // A third sign-in: a new entry again.
+  const std::string c = SignIn(seed_.examiner_token);
+  EXPECT_EQ(Get(evidence + second, c)->status, 200);
+  EXPECT_EQ(EvidenceViews(), 3);
 }
 
 TEST_F(ConsoleHttpTest, HealthzAndMetricsNeedNoSessionAndMetricsParseAsPrometheusText) {

@@ -102,9 +102,16 @@ ConsoleSeed SeedFlaggedSession(ServerProcess& server) {
       s.Next(EventKind::kSessionEnded, 120000),
   };
   seed.events_sent = events.size();
-  v1::BatchAck ack;
-  const grpc::Status sent = s.Send(events, &ack);
-  EXPECT_TRUE(sent.ok()) << sent.error_message();
+  // Two batches, so that the report has two batch signatures to verify.
+  const size_t half = events.size() / 2;
+  for (const std::vector<Event>& batch :
+       {std::vector<Event>(events.begin(), events.begin() + half),
+        std::vector<Event>(events.begin() + half, events.end())}) {
+    v1::BatchAck ack;
+    const grpc::Status sent = s.Send(batch, &ack);
+    EXPECT_TRUE(sent.ok()) << sent.error_message();
+    seed.batch_heads.push_back(batch.back().seq);
+  }
   v1::CloseSessionResponse closed;
   const grpc::Status close = s.Close(120000, &closed);
   EXPECT_TRUE(close.ok()) << close.error_message();

@@ -22,6 +22,7 @@ struct ConsoleSeed {
   std::vector<uint64_t> evidence_seqs;      // events that carry a chip, in order
   std::vector<std::vector<uint8_t>> chips;  // the JPEG sent with each, same order
   uint64_t events_sent = 0;
+  std::vector<uint64_t> batch_heads;  // the last seq of each batch sent, in order
 };
 
 ConsoleSeed SeedFlaggedSession(ServerProcess& server);
