@@ -170,6 +170,17 @@ absl::StatusOr<std::shared_ptr<SessionLedger::LiveSession>> SessionLedger::Load(
   return sessions_.emplace(session_id, std::move(live)).first->second;
 }
 
+absl::Status SessionLedger::Refresh(LiveSession& live) {
+  auto record = storage_->GetSession(live.id);
+  if (!record.ok()) return record.status();
+  if (record->last_seq > live.last_seq) {
+    live.last_seq = record->last_seq;
+    live.head = record->head_hash;
+  }
+  live.closed = live.closed || record->state == SessionState::kClosed;
+  return absl::OkStatus();
+}
+
 void SessionLedger::Evict(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   sessions_.erase(session_id);
@@ -227,6 +238,18 @@ void SessionLedger::Ingest(const std::string& caller_session_id, std::vector<Eve
         "another batch of this session is being stored; resend after its acknowledgement"));
   }
   auto prepared = Prepare(**live, events, head_signature);
+  if (!prepared.ok() && absl::IsFailedPrecondition(prepared.status()) &&
+      events.front().seq > (*live)->last_seq + 1) {
+    // A gap against this cache may be no gap at all: another replica on the same database may
+    // have stored the events in between (a learner that moved to it and back). Look once.
+    if (auto refreshed = Refresh(**live); !refreshed.ok()) {
+      prepared = refreshed;
+    } else if ((*live)->closed) {
+      prepared = absl::FailedPreconditionError("the session is closed; no more events");
+    } else {
+      prepared = Prepare(**live, events, head_signature);
+    }
+  }
   if (!prepared.ok()) {
     lock.unlock();
     CountRefusal(prepared.status());

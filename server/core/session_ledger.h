@@ -106,6 +106,9 @@ class SessionLedger {
 
   absl::StatusOr<std::shared_ptr<LiveSession>> Load(const std::string& session_id);
   void Evict(const std::string& session_id);
+  // Re-reads the session's stored head (last_seq, head hash, closed) into the cache, forward
+  // only: other replicas may have stored events since it was loaded. Caller holds live.mu.
+  absl::Status Refresh(LiveSession& live);
   absl::StatusOr<Prepared> Prepare(LiveSession& live, std::vector<Event>& events,
                                    const Signature& signature);
   absl::Status CheckResends(LiveSession& live, const std::vector<Event>& events,

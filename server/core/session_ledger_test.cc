@@ -108,6 +108,34 @@ TEST_F(SessionLedgerTest, StoresChainedBatchesAndComputesServerDistance) {
   EXPECT_EQ((*events)[1].hash, head_);
 }
 
+TEST_F(SessionLedgerTest, ALearnerBackFromAnotherReplicaContinuesWhereThatReplicaStored) {
+  // Replica A (ledger_) caches the session at seq 2; the learner moves to replica B (another
+  // ledger on the same database), which stores 3-4; then back to A with seq 5.
+  ASSERT_TRUE(Ingest({Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)}).ok());
+  GroupCommitter committer_b(&storage_, {});
+  SessionLedger replica_b(&storage_, &committer_b, &box_, &inspector_,
+                          [] { return int64_t{1000}; });
+  std::vector<Event> on_b = {Next(EventKind::kHeartbeat), Next(EventKind::kHeartbeat)};
+  const Hash32 h = EventDigest(on_b.back());
+  std::promise<absl::StatusOr<IngestAck>> done_b;
+  replica_b.Ingest("s1", on_b, key_.Sign(h.data(), h.size()),
+                   [&](absl::StatusOr<IngestAck> r) { done_b.set_value(std::move(r)); });
+  auto ack_b = done_b.get_future().get();
+  ASSERT_TRUE(ack_b.ok()) << ack_b.status();
+  ASSERT_EQ(ack_b->acked_seq, 4u);
+
+  auto ack = Ingest({Next(EventKind::kHeartbeat)});
+  ASSERT_TRUE(ack.ok()) << "A must look at the database before calling seq 5 a gap: "
+                        << ack.status();
+  EXPECT_EQ(ack->acked_seq, 5u);
+  EXPECT_EQ(storage_.ListEvents("s1")->size(), 5u);
+  // A real gap is still one.
+  Next(EventKind::kHeartbeat);  // seq 6 never sent
+  auto gap = Ingest({Next(EventKind::kHeartbeat)});
+  EXPECT_TRUE(absl::IsFailedPrecondition(gap.status())) << gap.status();
+  EXPECT_EQ(storage_.ListEvents("s1")->size(), 5u);
+}
+
 TEST_F(SessionLedgerTest, ResendIsAcknowledgedWithoutStoringTwice) {
   std::vector<Event> batch = {Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)};
   ASSERT_TRUE(Ingest(batch).ok());
