@@ -1,10 +1,46 @@
 #include "server/service/grpc_status.h"
 
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
+
 namespace proctor::server {
+namespace {
+
+// Failures inside the server (its database, its files) are the operator's business: their
+// messages name database addresses and paths, which callers — learners included — must not see.
+bool IsInternalDetail(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnknown:
+      return true;
+    case absl::StatusCode::kUnavailable: {
+      const std::string lower = absl::AsciiStrToLower(status.message());
+      return absl::StrContains(lower, "postgresql") || absl::StrContains(lower, "sqlite") ||
+             absl::StrContains(lower, "database");
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  if (!IsInternalDetail(status)) return grpc::Status(code, std::string(status.message()));
+  const std::string incident = RandomToken(5);
+  spdlog::warn("incident {}: {}", incident, status.ToString());
+  return grpc::Status(
+      code, absl::StrCat(status.code() == absl::StatusCode::kUnavailable
+                             ? "the server's storage is unavailable; retry later"
+                             : "the server failed to complete the request",
+                         " (incident ", incident, " in the server log)"));
 }
 
 std::string BearerToken(const grpc::ServerContextBase& context) {

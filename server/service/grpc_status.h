@@ -11,7 +11,10 @@
 
 namespace proctor::server {
 
-// absl and gRPC share the canonical code numbers; the message is kept as is.
+// absl and gRPC share the canonical code numbers. The message is kept as is, except for failures
+// inside the server (INTERNAL, DATA_LOSS, UNKNOWN, and UNAVAILABLE from its database): those are
+// logged with an incident id and the caller gets a generic message naming that id, never a
+// database address or a path.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 // The token of an "authorization: Bearer <token>" metadata entry, or "" when absent.
 std::string BearerToken(const grpc::ServerContextBase& context);

@@ -160,6 +160,8 @@ TEST(DatabaseOutageTest, ServerAnswersUnavailableAcksNothingUnstoredAndRecovers)
   v1::BatchAck refused;
   const grpc::Status down = learner.Send(during, &refused);
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  EXPECT_EQ(down.error_message().find("postgresql"), std::string::npos)
+      << "a learner must not learn the database's address: " << down.error_message();
   EXPECT_LT(refused.acked_seq(), 3u) << "acknowledged an event it could not store";
   ASSERT_TRUE((*postgres)->Restart().ok());
   // Back: the same batch is accepted (the server reconnects to the database by itself).
