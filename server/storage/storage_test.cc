@@ -554,10 +554,14 @@ TYPED_TEST(StorageTest, BatchSignaturesAreStoredWithTheirBatchAndListedInSeqOrde
   EXPECT_TRUE((*statuses)[4].ok()) << (*statuses)[4];
   EXPECT_EQ((*statuses)[5].code(), absl::StatusCode::kInvalidArgument) << (*statuses)[5];
   this->Append(TestBatch("s1", 6, 7, 1));
+  AppendBatch unsigned_alone = TestBatch("s3", 0, 1, 2);  // a call with no signature at all
+  unsigned_alone.head_signature.reset();
+  this->Append(unsigned_alone);
 
   EXPECT_EQ(SignedHeads(*this->storage_, "s1"), (Heads{3, 6, 7}));
   EXPECT_EQ(SignedHeads(*this->storage_, "s2"), Heads{4});
   EXPECT_EQ(SignedHeads(*this->storage_, "s3"), Heads{});
+  EXPECT_EQ(this->storage_->GetSession("s3")->last_seq, 2u);
   EXPECT_EQ(this->storage_->GetSession("s2")->last_seq, 5u);
 
   // A resent batch is stale, so it adds nothing; neither does one after the session closed.
