@@ -441,7 +441,7 @@ absl::Status Journal::Rebase(uint64_t seq, const Hash32& hash) {
   last_seq_ = seq;
   head_ = hash;
   acked_ = seq;
-  return WriteState();
+  return WriteState(false);
 }
 
 uint64_t Journal::first_seq() const {
@@ -494,20 +494,20 @@ std::optional<Hash32> Journal::HashAt(uint64_t seq) const {
   return it->second.hash;
 }
 
-absl::Status Journal::WriteState() {
+absl::Status Journal::WriteState(bool durable) {
   nlohmann::json j;
   j["acked_seq"] = acked_;
   j["closed"] = closed_;
   j["verdict"] = verdict_;
   j["risk_score"] = risk_score_;
-  return WriteFileAtomically(dir_ + "/state.json", j.dump() + "\n", false);
+  return WriteFileAtomically(dir_ + "/state.json", j.dump() + "\n", durable);
 }
 
 absl::Status Journal::MarkAcked(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   if (seq <= acked_) return absl::OkStatus();
   acked_ = std::min(seq, last_seq_);
-  return WriteState();
+  return WriteState(false);
 }
 
 uint64_t Journal::acked_seq() const {
@@ -526,12 +526,7 @@ absl::Status Journal::MarkClosed(const std::string& verdict, double risk_score) 
   verdict_ = verdict;
   risk_score_ = risk_score;
   // Durable: a closed session must not be reopened for new events after a restart.
-  nlohmann::json j;
-  j["acked_seq"] = acked_;
-  j["closed"] = closed_;
-  j["verdict"] = verdict_;
-  j["risk_score"] = risk_score_;
-  return WriteFileAtomically(dir_ + "/state.json", j.dump() + "\n", true);
+  return WriteState(true);
 }
 
 bool Journal::closed() const {

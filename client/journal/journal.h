@@ -127,7 +127,7 @@ class Journal {
   explicit Journal(std::string dir);
   absl::Status Load(JournalOpenReport* report);
   absl::Status LoadLog(JournalOpenReport* report);
-  absl::Status WriteState();
+  absl::Status WriteState(bool durable);
   absl::Status AppendRecord(uint8_t type, const std::string& payload, uint64_t* payload_offset);
   absl::StatusOr<SignedEvent> ReadAt(const Location& location) const;
 
