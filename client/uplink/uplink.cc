@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -74,6 +75,22 @@ void SetDeadline(grpc::ClientContext& context, int64_t ms) {
 
 std::string VerdictName(v1::Verdict verdict) { return v1::Verdict_Name(verdict); }
 
+// Calls `attempt` (given the ms left) until it succeeds, fails for good, or timeout_ms would pass
+// during the next wait; waits initial_backoff_ms between tries, doubling up to max_backoff_ms.
+// Returns OK, the permanent error, or the last retryable one.
+absl::Status RetryWithBackoff(const UplinkOptions& options, int64_t timeout_ms,
+                              const std::function<absl::Status(int64_t left_ms)>& attempt) {
+  const int64_t give_up = SteadyMs() + timeout_ms;
+  int64_t backoff = options.initial_backoff_ms;
+  for (;;) {
+    const absl::Status status = attempt(std::max<int64_t>(give_up - SteadyMs(), 1));
+    if (status.ok() || !Retryable(status.code())) return status;
+    if (SteadyMs() + backoff >= give_up) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
+    backoff = std::min(backoff * 2, options.max_backoff_ms);
+  }
+}
+
 }  // namespace
 
 absl::Status ValidateUplinkOptions(const UplinkOptions& o) {
@@ -123,41 +140,32 @@ absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
                                                   const std::string& pass,
                                                   const PublicKey& client_key, int64_t timeout_ms) {
   RETURN_IF_ERROR(ValidateUplinkOptions(options));
-  const int64_t give_up = SteadyMs() + timeout_ms;
-  int64_t backoff = options.initial_backoff_ms;
-  absl::Status last;
-  for (size_t attempt = 0;; ++attempt) {
-    const std::string& address = options.servers[attempt % options.servers.size()];
-    auto channel = MakeChannel(address, options);
-    auto stub = v1::SessionService::NewStub(channel);
+  OpenedSession out;
+  size_t attempts = 0;
+  const absl::Status status = RetryWithBackoff(options, timeout_ms, [&](int64_t left_ms) {
+    const std::string& address = options.servers[attempts++ % options.servers.size()];
+    auto stub = v1::SessionService::NewStub(MakeChannel(address, options));
     grpc::ClientContext context;
-    SetDeadline(context,
-                std::min(options.rpc_timeout_ms, std::max<int64_t>(give_up - SteadyMs(), 1)));
+    SetDeadline(context, std::min(options.rpc_timeout_ms, left_ms));
     v1::OpenSessionRequest request;
     request.set_pass(pass);
     request.set_client_public_key(client_key.data(), client_key.size());
     v1::OpenSessionResponse response;
-    const grpc::Status status = stub->OpenSession(&context, request, &response);
-    if (status.ok()) {
-      OpenedSession out;
-      out.server = address;
-      out.session_id = response.session_id();
-      out.session_token = response.session_token();
-      out.reference.assign(response.reference_descriptor().begin(),
-                           response.reference_descriptor().end());
-      out.match_threshold = response.match_threshold();
-      out.identity_interval_ms = response.identity_interval_ms();
-      return out;
-    }
-    last = FromGrpc(status, absl::StrCat("opening the session at ", address));
-    if (!Retryable(last.code())) return last;
-    if (SteadyMs() + backoff >= give_up) {
-      return absl::UnavailableError(absl::StrCat("no server answered within ", timeout_ms / 1000,
-                                                 " s (last: ", last.message(), ")"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
-    backoff = std::min(backoff * 2, options.max_backoff_ms);
-  }
+    const grpc::Status rpc = stub->OpenSession(&context, request, &response);
+    if (!rpc.ok()) return FromGrpc(rpc, absl::StrCat("opening the session at ", address));
+    out.server = address;
+    out.session_id = response.session_id();
+    out.session_token = response.session_token();
+    out.reference.assign(response.reference_descriptor().begin(),
+                         response.reference_descriptor().end());
+    out.match_threshold = response.match_threshold();
+    out.identity_interval_ms = response.identity_interval_ms();
+    return absl::OkStatus();
+  });
+  if (status.ok()) return out;
+  if (!Retryable(status.code())) return status;
+  return absl::UnavailableError(absl::StrCat("no server answered within ", timeout_ms / 1000,
+                                             " s (last: ", status.message(), ")"));
 }
 
 Uplink::Uplink(Journal* journal, UplinkOptions options, std::string session_token)
@@ -180,36 +188,32 @@ void Uplink::NextServer() {
 }
 
 absl::StatusOr<SessionHead> Uplink::FetchHead(int64_t timeout_ms) {
-  const int64_t give_up = SteadyMs() + timeout_ms;
-  int64_t backoff = options_.initial_backoff_ms;
-  for (;;) {
+  SessionHead head;
+  const absl::Status status = RetryWithBackoff(options_, timeout_ms, [&](int64_t left_ms) {
     Connection& connection = CurrentConnection();
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + token_);
-    SetDeadline(context,
-                std::min(options_.rpc_timeout_ms, std::max<int64_t>(give_up - SteadyMs(), 1)));
+    SetDeadline(context, std::min(options_.rpc_timeout_ms, left_ms));
     v1::GetSessionHeadResponse response;
-    const grpc::Status status =
+    const grpc::Status rpc =
         connection.stub().GetSessionHead(&context, v1::GetSessionHeadRequest(), &response);
-    if (status.ok()) {
-      SessionHead head;
-      head.last_seq = response.last_seq();
-      if (response.head_hash().size() == head.head_hash.size()) {
-        std::memcpy(head.head_hash.data(), response.head_hash().data(), head.head_hash.size());
-      }
-      head.closed = response.state() == v1::CLOSED;
-      head.verdict = VerdictName(response.verdict());
-      head.risk_score = response.risk_score();
-      return head;
+    if (!rpc.ok()) {
+      const absl::Status error =
+          FromGrpc(rpc, absl::StrCat("asking ", connection.address(), " for the session"));
+      if (Retryable(error.code())) NextServer();
+      return error;
     }
-    auto error =
-        FromGrpc(status, absl::StrCat("asking ", connection.address(), " for the session"));
-    if (!Retryable(error.code())) return error;
-    NextServer();
-    if (SteadyMs() + backoff >= give_up) return error;
-    std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
-    backoff = std::min(backoff * 2, options_.max_backoff_ms);
-  }
+    head.last_seq = response.last_seq();
+    if (response.head_hash().size() == head.head_hash.size()) {
+      std::memcpy(head.head_hash.data(), response.head_hash().data(), head.head_hash.size());
+    }
+    head.closed = response.state() == v1::CLOSED;
+    head.verdict = VerdictName(response.verdict());
+    head.risk_score = response.risk_score();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return head;
 }
 
 void Uplink::Start() {
@@ -425,30 +429,30 @@ bool Uplink::WaitDrained(int64_t timeout_ms) {
 }
 
 absl::StatusOr<CloseOutcome> Uplink::Close(int64_t ended_at_ms, int64_t timeout_ms) {
-  const int64_t give_up = SteadyMs() + timeout_ms;
-  int64_t backoff = options_.initial_backoff_ms;
-  for (;;) {
+  CloseOutcome out;
+  const absl::Status status = RetryWithBackoff(options_, timeout_ms, [&](int64_t left_ms) {
     Connection& connection = CurrentConnection();
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + token_);
-    // Closing scores the session and may wait for evidence re-checks on the server.
-    SetDeadline(context, std::max<int64_t>(give_up - SteadyMs(), 1));
+    // Closing scores the session and may wait for evidence re-checks on the server: the whole
+    // time left, not rpc_timeout_ms.
+    SetDeadline(context, left_ms);
     v1::CloseSessionRequest request;
     request.set_ended_at_ms(ended_at_ms);
     v1::CloseSessionResponse response;
-    const grpc::Status status = connection.stub().CloseSession(&context, request, &response);
-    if (status.ok()) {
-      CloseOutcome out{VerdictName(response.verdict()), response.risk_score()};
-      RETURN_IF_ERROR(journal_->MarkClosed(out.verdict, out.risk_score));
-      return out;
+    const grpc::Status rpc = connection.stub().CloseSession(&context, request, &response);
+    if (!rpc.ok()) {
+      const absl::Status error =
+          FromGrpc(rpc, absl::StrCat("closing the session at ", connection.address()));
+      if (Retryable(error.code())) NextServer();
+      return error;
     }
-    auto error = FromGrpc(status, absl::StrCat("closing the session at ", connection.address()));
-    if (!Retryable(error.code())) return error;
-    NextServer();
-    if (SteadyMs() + backoff >= give_up) return error;
-    std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
-    backoff = std::min(backoff * 2, options_.max_backoff_ms);
-  }
+    out = CloseOutcome{VerdictName(response.verdict()), response.risk_score()};
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  RETURN_IF_ERROR(journal_->MarkClosed(out.verdict, out.risk_score));
+  return out;
 }
 
 UplinkStats Uplink::stats() const {

@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/console_seed.h"
+#include "tests/support/free_port.h"
 #include "tests/support/server_harness.h"
 
 namespace proctor::testing {
@@ -38,24 +39,12 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // A minimal W3C WebDriver client over chromedriver's HTTP API. Calls that fail record a test
 // failure and return null.
 class Browser {
  public:
   Browser(const std::string& chromedriver, const std::string& chromium) {
-    port_ = FreePort();
+    port_ = FreeLoopbackPort();
     pid_ = ::fork();
     if (pid_ == 0) {
       const std::string port_flag = "--port=" + std::to_string(port_);

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/console_seed.h"
+#include "tests/support/free_port.h"
 #include "tests/support/server_harness.h"
 #include "tests/support/test_data.h"
 
@@ -403,18 +404,6 @@ TEST_F(ConsoleHttpTest, HealthzAndMetricsNeedNoSessionAndMetricsParseAsPrometheu
   EXPECT_EQ(value("proctor_verification_failures", "proctor_verification_failures_total",
                   {{"check", "fork"}}),
             0);
-}
-
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 // With --tls-cert/--tls-key the console is HTTPS only, and its cookies are Secure.

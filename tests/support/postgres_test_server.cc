@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/support/free_port.h"
 
 namespace proctor::testing {
 namespace {
@@ -30,23 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kSuperuser[] = "proctor";
-
-// A free TCP port on 127.0.0.1 (free now; the server binds it a moment later).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 struct Child {
   pid_t pid = -1;
@@ -182,7 +166,7 @@ absl::StatusOr<std::unique_ptr<PostgresTestServer>> PostgresTestServer::Start(
   // The port is free when chosen, not necessarily when the server binds it: try a few.
   absl::Status started;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    server->port_ = FreePort();
+    server->port_ = FreeLoopbackPort();
     started = server->RunServer();
     if (started.ok()) return server;
   }

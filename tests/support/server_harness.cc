@@ -14,22 +14,11 @@
 #include <thread>
 
 #include "server/service/proto_convert.h"
+#include "tests/support/free_port.h"
 #include "tests/support/test_data.h"
 
 namespace proctor::testing {
 namespace {
-
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 std::string Tail(const std::string& path) {
   std::ifstream in(path);
@@ -56,8 +45,8 @@ ServerProcess::~ServerProcess() {
 }
 
 bool ServerProcess::Start(std::string* why) {
-  if (port_ == 0) port_ = FreePort();  // a restart keeps the address clients know
-  if (http_port_ == 0) http_port_ = FreePort();
+  if (port_ == 0) port_ = FreeLoopbackPort();  // a restart keeps the address clients know
+  if (http_port_ == 0) http_port_ = FreeLoopbackPort();
   const std::string listen = address();
   const std::string http = http_address();
   const std::string log = data_dir_ + "/server-" + std::to_string(port_) + ".log";
