@@ -9,12 +9,7 @@
 namespace proctor::biometrics {
 
 double DescriptorDistance(const Descriptor& a, const Descriptor& b) {
-  double sum = 0;
-  for (int i = 0; i < kDescriptorSize; ++i) {
-    const double d = static_cast<double>(a[i]) - b[i];
-    sum += d * d;
-  }
-  return std::sqrt(sum);
+  return protocol::DescriptorDistance(a, b);
 }
 
 absl::StatusOr<Descriptor> DescriptorFromValues(const std::vector<double>& values) {
@@ -35,18 +30,15 @@ absl::StatusOr<Descriptor> DescriptorFromValues(const std::vector<double>& value
 }
 
 absl::StatusOr<FaceMatcher> FaceMatcher::Create(double threshold) {
-  if (!(threshold > 0.0 && threshold <= 2.0)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("match threshold must be in (0, 2], got ", threshold));
-  }
-  return FaceMatcher(threshold);
+  if (auto s = protocol::ValidateMatchThreshold(threshold); !s.ok()) return s;
+  return FaceMatcher(static_cast<protocol::MatchThreshold>(threshold));
 }
 
 MatchDecision FaceMatcher::Compare(const Descriptor& reference, const Descriptor& probe) const {
   MatchDecision decision;
   decision.threshold = threshold_;
   decision.distance = DescriptorDistance(reference, probe);
-  decision.match = decision.distance < threshold_;
+  decision.match = protocol::SamePerson(decision.distance, threshold_);
   return decision;
 }
 

@@ -1,4 +1,5 @@
-// Comparing identity descriptors: Euclidean distance against a threshold.
+// Comparing identity descriptors with the identity rule both ends share
+// (protocol/identity_rule.h): Euclidean distance, same person at or below the threshold.
 #ifndef PROCTOR_BIOMETRICS_FACE_MATCHER_H_
 #define PROCTOR_BIOMETRICS_FACE_MATCHER_H_
 
@@ -6,11 +7,12 @@
 
 #include "absl/status/statusor.h"
 #include "biometrics/face_types.h"
+#include "protocol/identity_rule.h"
 
 namespace proctor::biometrics {
 
 // dlib's threshold for its ResNet: 99.38% on LFW.
-inline constexpr double kDefaultMatchThreshold = 0.6;
+inline constexpr protocol::MatchThreshold kDefaultMatchThreshold = protocol::kDefaultMatchThreshold;
 
 // Euclidean distance between two descriptors. Thread-safe.
 double DescriptorDistance(const Descriptor& a, const Descriptor& b);
@@ -21,11 +23,11 @@ absl::StatusOr<Descriptor> DescriptorFromValues(const std::vector<double>& value
 
 struct MatchDecision {
   double distance = 0;
-  double threshold = kDefaultMatchThreshold;
-  bool match = false;  // distance < threshold
+  protocol::MatchThreshold threshold = kDefaultMatchThreshold;
+  bool match = false;  // protocol::SamePerson: distance <= threshold
 };
 
-// Decides "same person" by distance < threshold. Immutable; thread-safe.
+// Decides "same person" by distance <= threshold. Immutable; thread-safe.
 class FaceMatcher {
  public:
   // INVALID_ARGUMENT unless 0 < threshold <= 2 (descriptors have unit-ish norm, so 2 is the
@@ -35,11 +37,11 @@ class FaceMatcher {
   MatchDecision Compare(const Descriptor& reference, const Descriptor& probe) const;
   // The probe face closest to `reference`; `probes` must not be empty.
   MatchDecision BestOf(const Descriptor& reference, const std::vector<Descriptor>& probes) const;
-  double threshold() const { return threshold_; }
+  protocol::MatchThreshold threshold() const { return threshold_; }
 
  private:
-  explicit FaceMatcher(double threshold) : threshold_(threshold) {}
-  double threshold_;
+  explicit FaceMatcher(protocol::MatchThreshold threshold) : threshold_(threshold) {}
+  protocol::MatchThreshold threshold_;
 };
 
 }  // namespace proctor::biometrics

@@ -23,13 +23,15 @@ TEST(FaceMatcherTest, DistanceIsEuclidean) {
   EXPECT_DOUBLE_EQ(DescriptorDistance(a, a), 0.0);
 }
 
-TEST(FaceMatcherTest, MatchIsStrictlyBelowThreshold) {
+TEST(FaceMatcherTest, MatchIsAtOrBelowThreshold) {
   auto matcher = FaceMatcher::Create(0.5);
   ASSERT_TRUE(matcher.ok());
   Descriptor a = Filled(0);
   Descriptor b = Filled(0);
-  b[0] = 0.5f;
+  b[0] = 0.51f;
   EXPECT_FALSE(matcher->Compare(a, b).match);
+  b[0] = 0.5f;  // at the threshold: the same person (protocol::SamePerson, as the proto says)
+  EXPECT_TRUE(matcher->Compare(a, b).match);
   b[0] = 0.49f;
   const MatchDecision d = matcher->Compare(a, b);
   EXPECT_TRUE(d.match);

@@ -19,15 +19,11 @@ namespace proctor::client {
 
 absl::Status ValidateMonitorOptions(const MonitorOptions& o) {
   auto bad = [](const std::string& what) { return absl::InvalidArgumentError(what); };
-  if (!o.reference.empty() && o.reference.size() != kDescriptorSize) {
-    return bad(absl::StrCat("reference must have ", kDescriptorSize, " values or none, got ",
-                            o.reference.size()));
+  if (auto s = protocol::ValidateTemplates(o.templates, "enrolled templates"); !s.ok()) {
+    return bad(std::string(s.message()));
   }
-  for (float v : o.reference) {
-    if (!std::isfinite(v)) return bad("reference holds a value that is not a finite number");
-  }
-  if (!(o.match_threshold > 0 && o.match_threshold <= 2)) {
-    return bad(absl::StrCat("match_threshold must be within (0, 2], got ", o.match_threshold));
+  if (auto s = protocol::ValidateMatchThreshold(o.match_threshold, "match_threshold"); !s.ok()) {
+    return bad(std::string(s.message()));
   }
   if (o.identity_interval_ms <= 0 || o.evidence_interval_ms < 0 || o.debounce_ms < 0 ||
       o.liveness_window_ms < 0 || o.heartbeat_interval_ms <= 0) {
@@ -109,10 +105,6 @@ class MonitorImpl : public ProctorMonitor {
         absent_(options_.debounce_ms),
         several_(options_.debounce_ms),
         away_(options_.debounce_ms) {
-    if (options_.reference.size() == kDescriptorSize) {
-      reference_.emplace();
-      std::copy(options_.reference.begin(), options_.reference.end(), reference_->begin());
-    }
     UpdatePrompt();
   }
 
@@ -472,27 +464,28 @@ class MonitorImpl : public ProctorMonitor {
     e.descriptor.assign(descriptor.begin(), descriptor.end());
     e.face_count = 1;
     bool match = false;
-    if (!reference_) {
+    const bool enrolled = !options_.templates.empty();
+    if (!enrolled) {
       e.detail = "no enrolled reference";
     } else {
-      const double d = biometrics::DescriptorDistance(*reference_, descriptor);
+      const double d = *protocol::IdentityDistance(descriptor, options_.templates);
       status_.last_distance = d;
       e.client_distance = static_cast<float>(std::clamp(d, 0.0, 4.0));
-      match = d <= options_.match_threshold;
+      match = protocol::SamePerson(d, options_.match_threshold);
       e.detail = absl::StrFormat("distance %.3f, threshold %.2f", d, options_.match_threshold);
       // A turned head gives a less reliable descriptor: say so to the examiner.
       if (obs.looking_away) absl::StrAppend(&e.detail, "; head turned away");
     }
     if (match) {
       mismatches_pending_ = 0;
-    } else if (reference_ && ++mismatches_pending_ < options_.mismatch_confirm_frames) {
+    } else if (enrolled && ++mismatches_pending_ < options_.mismatch_confirm_frames) {
       // One odd frame of the enrolled learner (blur, a hand) must not read as someone else:
       // look again at the next usable frame before saying so.
       return absl::OkStatus();
     }
     if (!match) {
       e.kind = EventKind::kIdentityMismatch;
-      if (reference_) {
+      if (enrolled) {
         absl::StrAppend(&e.detail, "; on ", mismatches_pending_, " frames in a row");
       }
       mismatches_pending_ = 0;
@@ -628,7 +621,6 @@ class MonitorImpl : public ProctorMonitor {
   std::unique_ptr<biometrics::FaceAnalyzer> presence_;  // no descriptors: the per-frame pass
   biometrics::FaceAnalyzer* embedder_;                  // computes identity descriptors
   std::unique_ptr<biometrics::FaceAnalyzer> owned_embedder_;
-  std::optional<biometrics::Descriptor> reference_;
 
   bool started_ = false;
   bool finished_ = false;

@@ -21,15 +21,17 @@
 #include "biometrics/face_analyzer.h"
 #include "client/capture/frame_source.h"
 #include "common/event.h"
+#include "protocol/identity_rule.h"
 
 namespace proctor::client {
 
 struct MonitorOptions {
-  // The enrolled reference (128 values) from OpenSession; empty: identity cannot be checked
-  // (each identity check then reports a mismatch with detail "no enrolled reference").
-  std::vector<float> reference;
-  // Distance at or below which the face is the learner's, 0-2; from OpenSession.
-  double match_threshold = 0.6;
+  // Every enrolled template (128 values each) from OpenSession; the identity distance is the
+  // nearest (protocol/identity_rule.h). Empty: identity cannot be checked (each identity check
+  // then reports a mismatch with detail "no enrolled reference").
+  std::vector<protocol::Template> templates;
+  // Distance at or below which the face is the learner's, (0, 2]; from OpenSession.
+  protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
   // How often identity is verified while one face is visible, ms, default 5000; the client
   // uses min(this, the server's identity_interval_ms).
   int64_t identity_interval_ms = 5000;

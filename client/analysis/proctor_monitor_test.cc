@@ -76,7 +76,7 @@ class ProctorMonitorTest : public ::testing::Test {
 
   static MonitorOptions Options() {
     MonitorOptions o;
-    o.reference = Shared().reference;
+    o.templates = {Shared().reference};
     o.liveness_window_ms = 0;
     return o;
   }
@@ -304,7 +304,7 @@ TEST_F(ProctorMonitorTest, CameraStallBeginsAtOnceAndEndsWithTheNextFrame) {
 
 TEST_F(ProctorMonitorTest, WithoutAReferenceEveryCheckIsAMismatch) {
   MonitorOptions options = Options();
-  options.reference.clear();
+  options.templates.clear();
   auto monitor = NewMonitor(options);
   ASSERT_NE(monitor, nullptr);
   Take(monitor->Start(0));
@@ -409,7 +409,7 @@ TEST_F(ProctorMonitorTest, HeartbeatsFollowMediaTime) {
 
 TEST_F(ProctorMonitorTest, RefusesBadOptionsAndBadFrames) {
   MonitorOptions options = Options();
-  options.reference.resize(5);
+  options.templates = {std::vector<float>(5, 0.1f)};
   EXPECT_EQ(ProctorMonitor::Create(Shared().analyzer.get(), options).status().code(),
             absl::StatusCode::kInvalidArgument);
   options = Options();

@@ -46,14 +46,14 @@ int RunCompare(const FaceCliOptions& options, const std::string& reference,
   if (options.json) {
     std::cout << nlohmann::json{{"distance", decision.distance},
                                 {"match", decision.match},
-                                {"threshold", decision.threshold},
+                                {"threshold", protocol::ShortDouble(decision.threshold)},
                                 {"reference_faces", ref.faces.size()},
                                 {"probe_faces", pro.faces.size()}}
                      .dump()
               << "\n";
   } else {
     std::printf("distance %.3f %s threshold %.3f: %s\n", decision.distance,
-                decision.match ? "<" : ">=", decision.threshold,
+                decision.match ? "<=" : ">", protocol::ShortDouble(decision.threshold),
                 decision.match ? "same person" : "different people");
     std::printf("(reference: %zu face%s, largest used; probe: %zu face%s, closest used)\n",
                 ref.faces.size(), ref.faces.size() == 1 ? "" : "s", pro.faces.size(),

@@ -23,7 +23,7 @@ inline constexpr int kExitNoFace = 3;    // an image holds no face
 struct FaceCliOptions {
   std::string models_dir;  // --models; empty: $PROCTOR_MODELS, else the repo's models/
   int upsample = 1;        // --upsample, 0-2; 1 finds faces down to ~40 px in photos
-  double threshold = 0.6;  // --threshold, (0, 2]; same person when distance < threshold
+  double threshold = 0.6;  // --threshold, (0, 2]; same person when distance <= threshold
   bool json = false;       // --json: one JSON document on stdout, nothing else there
   std::string chips_dir;   // embed --chips: write each face's 150x150 aligned chip (JPEG) here
 };

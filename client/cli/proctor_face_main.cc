@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
     compare->add_option("reference", reference, "Photo of the known person (largest face used)")
         ->required();
     compare->add_option("probe", probe, "Photo to check (closest face used)")->required();
-    compare->add_option("--threshold", options.threshold, "Same person when distance < this")
+    compare->add_option("--threshold", options.threshold, "Same person when distance <= this")
         ->check(CLI::Range(0.0, 2.0))
         ->capture_default_str();
     AddCommonOptions(compare, options);

@@ -14,7 +14,6 @@
 #include "client/analysis/proctor_monitor.h"
 #include "client/capture/frame_source.h"
 #include "client/cli/live_display.h"
-#include "client/journal/event_sealer.h"
 #include "client/journal/journal.h"
 #include "client/uplink/uplink.h"
 #include "common/crypto.h"
@@ -93,7 +92,7 @@ class SessionRun {
   std::unique_ptr<biometrics::FaceAnalyzer> analyzer_;
   std::unique_ptr<client::FrameSource> source_;
   std::unique_ptr<Uplink> uplink_;
-  std::unique_ptr<client::EventSealer> sealer_;
+  std::unique_ptr<protocol::ChainSealer> sealer_;
   client::UplinkOptions uplink_options_;
   JournalMeta meta_;
   bool resumed_ = false;
@@ -195,7 +194,7 @@ int SessionRun::OpenOrResume() {
   meta_.session_token = opened->session_token;
   meta_.signing_key = key.SecretBytes();
   meta_.pass_hash = SecretHash(o_.pass);
-  meta_.reference = opened->reference;
+  meta_.templates = opened->templates;
   meta_.match_threshold = opened->match_threshold;
   meta_.identity_interval_ms = opened->identity_interval_ms;
   meta_.opened_at_unix_ms = NowUnixMs();
@@ -203,7 +202,8 @@ int SessionRun::OpenOrResume() {
     return Fail(kRunFailure, absl::StrCat("journal: ", s.message()));
   }
   display_.Message(absl::StrCat("session ", meta_.session_id, " opened (identity threshold ",
-                                absl::StrFormat("%.2f", meta_.match_threshold), ")"));
+                                absl::StrFormat("%.2f", meta_.match_threshold), ", ",
+                                meta_.templates.size(), " enrolled template(s))"));
   return kRunOk;
 }
 
@@ -274,7 +274,7 @@ std::vector<Event> SessionRun::EndStatesOpenAtRestart() {
 
 int SessionRun::Proctor() {
   client::MonitorOptions options;
-  options.reference = meta_.reference;
+  options.templates = meta_.templates;
   options.match_threshold = meta_.match_threshold;
   if (meta_.identity_interval_ms > 0) {
     options.identity_interval_ms =
@@ -435,8 +435,9 @@ int SessionRun::Run() {
     if (auto s = journal_->Clear(); !s.ok()) display_.Message(std::string(s.message()));
     return rc;
   }
-  sealer_ = std::make_unique<client::EventSealer>(meta_.session_id, std::move(*key),
-                                                  journal_->last_seq(), journal_->head_hash());
+  sealer_ = std::make_unique<protocol::ChainSealer>(
+      meta_.session_id, std::move(*key),
+      protocol::ChainHead{journal_->last_seq(), journal_->head_hash()});
   uplink_->Start();
   if (!analysis_done_ && !journal_->closed()) {
     if (int rc = Proctor(); rc != kRunOk) {

@@ -16,7 +16,7 @@
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "proctor/v1/types.pb.h"
-#include "server/service/proto_convert.h"
+#include "protocol/event_codec.h"
 
 namespace proctor::client {
 namespace {
@@ -119,7 +119,7 @@ std::string MetaToJson(const JournalMeta& m) {
   j["session_token"] = m.session_token;
   j["signing_key"] = ToHexString(m.signing_key);
   j["pass_hash"] = m.pass_hash;
-  j["reference"] = m.reference;
+  j["templates"] = m.templates;
   j["match_threshold"] = m.match_threshold;
   j["identity_interval_ms"] = m.identity_interval_ms;
   j["opened_at_unix_ms"] = m.opened_at_unix_ms;
@@ -139,12 +139,19 @@ absl::StatusOr<JournalMeta> MetaFromJson(const std::string& path, const std::str
     m.session_token = j.at("session_token").get<std::string>();
     m.signing_key = FromHexString(j.at("signing_key").get<std::string>());
     m.pass_hash = j.at("pass_hash").get<std::string>();
-    m.reference = j.at("reference").get<std::vector<float>>();
-    m.match_threshold = j.at("match_threshold").get<double>();
+    if (j.contains("templates")) {
+      m.templates = j.at("templates").get<std::vector<protocol::Template>>();
+    } else if (auto reference = j.at("reference").get<std::vector<float>>(); !reference.empty()) {
+      m.templates.push_back(std::move(reference));  // written by a client before 0.2
+    }
+    m.match_threshold = j.at("match_threshold").get<protocol::MatchThreshold>();
     m.identity_interval_ms = j.at("identity_interval_ms").get<int64_t>();
     m.opened_at_unix_ms = j.at("opened_at_unix_ms").get<int64_t>();
     if (m.signing_key.size() != 64 || m.session_id.empty()) {
       return absl::DataLossError(absl::StrCat(path, ": damaged (bad key or session id)"));
+    }
+    if (auto s = protocol::ValidateTemplates(m.templates, path.c_str()); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("damaged: ", s.message()));
     }
     return m;
   } catch (const nlohmann::json::exception& e) {
@@ -206,7 +213,7 @@ absl::Status Journal::Load(JournalOpenReport* report) {
     }
   }
   RETURN_IF_ERROR(LoadLog(report));
-  if (acked_ > last_seq_) acked_ = last_seq_;
+  if (acked_ > chain_.head().seq) acked_ = chain_.head().seq;
   return absl::OkStatus();
 }
 
@@ -260,12 +267,12 @@ absl::Status Journal::LoadLog(JournalOpenReport* report) {
         break;
       }
       const uint64_t seq = GetLE(reinterpret_cast<const uint8_t*>(payload.data()), 8);
-      if (seq <= last_seq_) {
+      protocol::ChainHead head{seq, {}};
+      std::memcpy(head.hash.data(), payload.data() + 8, 32);
+      if (seq <= chain_.head().seq || !chain_.Rebase(head).ok()) {
         damage = absl::StrCat("a rebase record goes backwards at byte ", good);
         break;
       }
-      last_seq_ = seq;
-      std::memcpy(head_.data(), payload.data() + 8, 32);
       acked_ = std::max(acked_, seq);
     } else {
       Location location{good + kHeaderSize, size, {}, 0};
@@ -275,15 +282,13 @@ absl::Status Journal::LoadLog(JournalOpenReport* report) {
                               event.status().message());
         break;
       }
-      if (event->event.seq != last_seq_ + 1 || event->event.prev_hash != head_) {
+      if (!chain_.Append(event->event, event->hash).ok()) {
         damage = absl::StrCat("the hash chain breaks at seq ", event->event.seq);
         break;
       }
       location.hash = event->hash;
       location.at_ms = event->event.at_ms;
       events_[event->event.seq] = location;
-      last_seq_ = event->event.seq;
-      head_ = event->hash;
       last_at_ms_ = event->event.at_ms;
     }
     good += kHeaderSize + size;
@@ -317,7 +322,7 @@ absl::StatusOr<SignedEvent> Journal::ReadAt(const Location& location) const {
   if (!proto.ParseFromArray(payload.data() + 64, static_cast<int>(payload.size() - 64))) {
     return absl::DataLossError("event record does not parse");
   }
-  ASSIGN_OR_RETURN(Event event, server::EventFromProto(proto));
+  ASSIGN_OR_RETURN(Event event, protocol::EventFromProto(proto));
   SignedEvent out;
   std::memcpy(out.signature.data(), payload.data(), 64);
   out.hash = EventDigest(event);
@@ -338,7 +343,7 @@ absl::StatusOr<JournalMeta> Journal::meta() const {
 
 absl::Status Journal::BeginSession(const JournalMeta& meta) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (meta_ || last_seq_ != 0) {
+  if (meta_ || chain_.head().seq != 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("journal ", dir_, " already holds session ",
                      meta_ ? meta_->session_id : std::string("(events without a session)")));
@@ -380,22 +385,19 @@ absl::Status Journal::Append(const std::vector<SignedEvent>& events) {
   if (events.empty()) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(mu_);
   if (!meta_) return absl::FailedPreconditionError("journal holds no session");
-  uint64_t seq = last_seq_;
-  Hash32 head = head_;
+  protocol::ChainVerifier extended = chain_;
   for (const auto& e : events) {
-    if (e.event.seq != seq + 1 || e.event.prev_hash != head ||
-        e.event.session_id != meta_->session_id) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "event seq ", e.event.seq, " does not continue the journal's chain at ", seq));
+    if (e.event.session_id != meta_->session_id || !extended.Append(e.event, e.hash).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("event seq ", e.event.seq,
+                                                     " does not continue the journal's chain at ",
+                                                     extended.head().seq));
     }
-    seq = e.event.seq;
-    head = e.hash;
   }
   const uint64_t size_before = size_;
   std::vector<std::pair<uint64_t, Location>> added;
   for (const auto& e : events) {
     v1::Event proto;
-    server::EventToProto(e.event, &proto);
+    protocol::EventToProto(e.event, &proto);
     std::string payload(reinterpret_cast<const char*>(e.signature.data()), e.signature.size());
     payload += proto.SerializeAsString();
     uint64_t offset = 0;
@@ -415,17 +417,16 @@ absl::Status Journal::Append(const std::vector<SignedEvent>& events) {
     return status;
   }
   for (auto& [s, location] : added) events_[s] = location;
-  last_seq_ = seq;
-  head_ = head;
+  chain_ = extended;
   last_at_ms_ = events.back().event.at_ms;
   return absl::OkStatus();
 }
 
 absl::Status Journal::Rebase(uint64_t seq, const Hash32& hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (seq <= last_seq_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rebase to seq ", seq, " is not after the journal's last seq ", last_seq_));
+  if (seq <= chain_.head().seq) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rebase to seq ", seq, " is not after the journal's last seq ", chain_.head().seq));
   }
   std::string payload;
   PutU64(payload, seq);
@@ -438,8 +439,7 @@ absl::Status Journal::Rebase(uint64_t seq, const Hash32& hash) {
     (void)::ftruncate(fd_, static_cast<off_t>(size_before));
     return Errno("syncing", dir_ + "/events.log");
   }
-  last_seq_ = seq;
-  head_ = hash;
+  RETURN_IF_ERROR(chain_.Rebase({seq, hash}));
   acked_ = seq;
   return WriteState(false);
 }
@@ -451,11 +451,11 @@ uint64_t Journal::first_seq() const {
 
 uint64_t Journal::last_seq() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return last_seq_;
+  return chain_.head().seq;
 }
 Hash32 Journal::head_hash() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return head_;
+  return chain_.head().hash;
 }
 int64_t Journal::last_at_ms() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -470,7 +470,7 @@ absl::StatusOr<std::vector<SignedEvent>> Journal::Read(uint64_t from_seq, size_t
                                                        size_t max_bytes) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<SignedEvent> out;
-  if (from_seq > last_seq_) return out;
+  if (from_seq > chain_.head().seq) return out;
   auto it = events_.find(from_seq);
   if (it == events_.end()) {
     return absl::NotFoundError(
@@ -506,7 +506,7 @@ absl::Status Journal::WriteState(bool durable) {
 absl::Status Journal::MarkAcked(uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
   if (seq <= acked_) return absl::OkStatus();
-  acked_ = std::min(seq, last_seq_);
+  acked_ = std::min(seq, chain_.head().seq);
   return WriteState(false);
 }
 
@@ -517,7 +517,7 @@ uint64_t Journal::acked_seq() const {
 
 uint64_t Journal::pending() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return last_seq_ - acked_;
+  return chain_.head().seq - acked_;
 }
 
 absl::Status Journal::MarkClosed(const std::string& verdict, double risk_score) {
@@ -556,8 +556,7 @@ absl::Status Journal::Clear() {
   size_ = sizeof(kMagic);
   meta_.reset();
   events_.clear();
-  last_seq_ = 0;
-  head_ = Hash32{};
+  chain_ = protocol::ChainVerifier();
   last_at_ms_ = 0;
   acked_ = 0;
   closed_ = false;

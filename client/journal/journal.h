@@ -1,14 +1,14 @@
 // Journal: the client's durable record of one proctored session, so that no event is lost when
 // the network, the server or the client itself fails.
 //
-// Every event is signed and chained (see EventSealer) and appended here, flushed to disk with
+// Every event is signed and chained (protocol::ChainSealer) and appended here, flushed to disk with
 // fdatasync, BEFORE the uplink may send it. The uplink reads unacknowledged events back from the
 // journal, and a second `proctor-client run` with the same directory first delivers what is left.
 //
 // Files in the directory (created 0700; files 0600):
 //   session.json  what is needed to continue the session after a restart: server, session id
-//                 and token, the session's Ed25519 secret key, the enrolled reference, the pass's
-//                 hash. Written once, atomically. It holds secrets and a biometric template: it
+//                 and token, the session's Ed25519 secret key, the enrolled templates, the
+//                 pass's hash. Written once, atomically. It holds secrets and a biometric template: it
 //                 never leaves the machine and is deleted with Clear().
 //   events.log    "PRJNL001" then records: type (1 byte), payload length (u32 LE), BLAKE2b-128 of
 //                 type+payload (16 bytes), payload. Type 1: an event (64-byte signature, then the
@@ -35,16 +35,12 @@
 #include "absl/status/statusor.h"
 #include "common/crypto.h"
 #include "common/event.h"
+#include "protocol/chain.h"
+#include "protocol/identity_rule.h"
 
 namespace proctor::client {
 
-// An event with its hash (EventDigest) and the session key's signature over that hash. Any
-// event's signature can sign a batch that ends with it (the server checks the batch head).
-struct SignedEvent {
-  Event event;
-  Hash32 hash{};
-  Signature signature{};
-};
+using protocol::SignedEvent;
 
 struct JournalMeta {
   std::string server;  // the --server value the session was opened with
@@ -52,8 +48,9 @@ struct JournalMeta {
   std::string session_token;         // secret
   std::vector<uint8_t> signing_key;  // 64-byte libsodium Ed25519 secret key; secret
   std::string pass_hash;             // SecretHash(pass): a rerun must present the same pass
-  std::vector<float> reference;      // enrolled descriptor from OpenSession (biometric)
-  double match_threshold = 0.6;
+  // Every enrolled template from OpenSession, in the server's order (biometric).
+  std::vector<protocol::Template> templates;
+  protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
   int64_t identity_interval_ms = 0;
   int64_t opened_at_unix_ms = 0;
 };
@@ -137,8 +134,7 @@ class Journal {
   uint64_t size_ = 0;                    // guarded by mu_
   std::optional<JournalMeta> meta_;      // guarded by mu_
   std::map<uint64_t, Location> events_;  // seq -> location, guarded by mu_
-  uint64_t last_seq_ = 0;                // guarded by mu_
-  Hash32 head_{};                        // guarded by mu_
+  protocol::ChainVerifier chain_;        // where the chain stands; guarded by mu_
   int64_t last_at_ms_ = 0;               // guarded by mu_
   uint64_t acked_ = 0;                   // guarded by mu_
   bool closed_ = false;                  // guarded by mu_

@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "client/journal/event_sealer.h"
 
 namespace proctor::client {
 namespace {
@@ -32,8 +31,8 @@ class JournalTest : public ::testing::Test {
     meta.session_token = "token";
     meta.signing_key = key_.SecretBytes();
     meta.pass_hash = SecretHash("pass");
-    meta.reference.assign(128, 0.25f);
-    meta.match_threshold = 0.55;
+    meta.templates = {std::vector<float>(128, 0.25f), std::vector<float>(128, -0.125f)};
+    meta.match_threshold = 0.55f;
     meta.identity_interval_ms = 30000;
     return meta;
   }
@@ -44,7 +43,7 @@ class JournalTest : public ::testing::Test {
     return journal.ok() ? std::move(*journal) : nullptr;
   }
 
-  std::vector<SignedEvent> MakeEvents(EventSealer& sealer, int count, int64_t at_ms) {
+  std::vector<SignedEvent> MakeEvents(protocol::ChainSealer& sealer, int count, int64_t at_ms) {
     std::vector<Event> events;
     for (int i = 0; i < count; ++i) {
       Event e;
@@ -66,7 +65,7 @@ TEST_F(JournalTest, AppendedEventsSurviveReopenWithChainAndSignatures) {
   ASSERT_TRUE(journal);
   EXPECT_FALSE(journal->has_session());
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
-  EventSealer sealer("s-1", std::move(*SigningKey::FromBytes(key_.SecretBytes())), 0, {});
+  protocol::ChainSealer sealer("s-1", std::move(*SigningKey::FromBytes(key_.SecretBytes())));
   ASSERT_TRUE(journal->Append(MakeEvents(sealer, 5, 100)).ok());
   ASSERT_TRUE(journal->MarkAcked(3).ok());
   const Hash32 head = journal->head_hash();
@@ -79,7 +78,9 @@ TEST_F(JournalTest, AppendedEventsSurviveReopenWithChainAndSignatures) {
   EXPECT_EQ(report.intact_events, 5u);
   ASSERT_TRUE(journal->has_session());
   EXPECT_EQ(journal->meta()->session_id, "s-1");
-  EXPECT_EQ(journal->meta()->reference.size(), 128u);
+  ASSERT_EQ(journal->meta()->templates.size(), 2u);
+  EXPECT_EQ(journal->meta()->templates[1], std::vector<float>(128, -0.125f));
+  EXPECT_EQ(journal->meta()->match_threshold, 0.55f);
   EXPECT_EQ(journal->last_seq(), 5u);
   EXPECT_EQ(journal->head_hash(), head);
   EXPECT_EQ(journal->acked_seq(), 3u);
@@ -109,13 +110,13 @@ TEST_F(JournalTest, FilesAreOwnerOnly) {
 TEST_F(JournalTest, RefusesEventsThatDoNotContinueTheChain) {
   auto journal = OpenJournal();
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
-  EventSealer sealer("s-1", SigningKey::Generate(), 0, {});
+  protocol::ChainSealer sealer("s-1", SigningKey::Generate());
   auto events = MakeEvents(sealer, 3, 0);
   ASSERT_TRUE(journal->Append({events[0]}).ok());
   auto status = journal->Append({events[2]});  // skips seq 2
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   EXPECT_EQ(journal->last_seq(), 1u);
-  EventSealer other("s-1", SigningKey::Generate(), 1, Hash32{});  // wrong prev_hash
+  protocol::ChainSealer other("s-1", SigningKey::Generate(), {1, Hash32{}});  // wrong prev_hash
   EXPECT_EQ(journal->Append(MakeEvents(other, 1, 5)).code(), absl::StatusCode::kInvalidArgument);
   ASSERT_TRUE(journal->Append({events[1], events[2]}).ok());
   EXPECT_EQ(journal->last_seq(), 3u);
@@ -124,7 +125,7 @@ TEST_F(JournalTest, RefusesEventsThatDoNotContinueTheChain) {
 TEST_F(JournalTest, TornTailIsCutOffKeptAsideAndReported) {
   auto journal = OpenJournal();
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
-  EventSealer sealer("s-1", SigningKey::Generate(), 0, {});
+  protocol::ChainSealer sealer("s-1", SigningKey::Generate());
   ASSERT_TRUE(journal->Append(MakeEvents(sealer, 4, 0)).ok());
   const auto head3 = *journal->HashAt(3);
   journal.reset();
@@ -144,7 +145,7 @@ TEST_F(JournalTest, TornTailIsCutOffKeptAsideAndReported) {
   EXPECT_EQ(journal->head_hash(), head3);
 
   // The chain continues where the intact part ends, and that survives another reopen.
-  EventSealer resumed("s-1", SigningKey::Generate(), 3, head3);
+  protocol::ChainSealer resumed("s-1", SigningKey::Generate(), {3, head3});
   ASSERT_TRUE(journal->Append(MakeEvents(resumed, 2, 10)).ok());
   journal.reset();
   journal = OpenJournal(&report);
@@ -155,7 +156,7 @@ TEST_F(JournalTest, TornTailIsCutOffKeptAsideAndReported) {
 TEST_F(JournalTest, CorruptedByteIsDetectedByTheChecksum) {
   auto journal = OpenJournal();
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
-  EventSealer sealer("s-1", SigningKey::Generate(), 0, {});
+  protocol::ChainSealer sealer("s-1", SigningKey::Generate());
   ASSERT_TRUE(journal->Append(MakeEvents(sealer, 4, 0)).ok());
   journal.reset();
   const auto log = dir_ / "events.log";
@@ -200,7 +201,7 @@ TEST_F(JournalTest, DamagedSessionFileIsAClearError) {
 TEST_F(JournalTest, ReadRespectsTheByteBudgetButReturnsAtLeastOneEvent) {
   auto journal = OpenJournal();
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
-  EventSealer sealer("s-1", SigningKey::Generate(), 0, {});
+  protocol::ChainSealer sealer("s-1", SigningKey::Generate());
   ASSERT_TRUE(journal->Append(MakeEvents(sealer, 10, 0)).ok());
   auto few = journal->Read(1, 100, 300);
   ASSERT_TRUE(few.ok());
@@ -218,14 +219,14 @@ TEST_F(JournalTest, ReadRespectsTheByteBudgetButReturnsAtLeastOneEvent) {
 TEST_F(JournalTest, RebaseContinuesAfterEventsOnlyTheServerHolds) {
   auto journal = OpenJournal();
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
-  EventSealer sealer("s-1", SigningKey::Generate(), 0, {});
+  protocol::ChainSealer sealer("s-1", SigningKey::Generate());
   ASSERT_TRUE(journal->Append(MakeEvents(sealer, 2, 0)).ok());
   Hash32 server_head{};
   server_head[0] = 7;
   EXPECT_FALSE(journal->Rebase(2, server_head).ok());
   ASSERT_TRUE(journal->Rebase(5, server_head).ok());
   EXPECT_EQ(journal->acked_seq(), 5u);
-  EventSealer resumed("s-1", SigningKey::Generate(), 5, server_head);
+  protocol::ChainSealer resumed("s-1", SigningKey::Generate(), {5, server_head});
   ASSERT_TRUE(journal->Append(MakeEvents(resumed, 1, 50)).ok());
   journal.reset();
   journal = OpenJournal();
@@ -241,7 +242,7 @@ TEST_F(JournalTest, RebaseContinuesAfterEventsOnlyTheServerHolds) {
 TEST_F(JournalTest, ClosedStateSurvivesAndClearRemovesSecretsAndEvidence) {
   auto journal = OpenJournal();
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
-  EventSealer sealer("s-1", SigningKey::Generate(), 0, {});
+  protocol::ChainSealer sealer("s-1", SigningKey::Generate());
   ASSERT_TRUE(journal->Append(MakeEvents(sealer, 2, 0)).ok());
   ASSERT_TRUE(journal->MarkAcked(2).ok());
   ASSERT_TRUE(journal->MarkClosed("AUTO_ACCEPTED", 0.1).ok());

@@ -48,7 +48,7 @@ TEST(SampleVideoTest, ScriptedSessionThroughCaptureAndAnalysis) {
   ASSERT_TRUE(source.ok()) << source.status();
   MonitorOptions options;
   const auto& d = *enrolled->front().descriptor;
-  options.reference.assign(d.begin(), d.end());
+  options.templates = {std::vector<float>(d.begin(), d.end())};
   auto monitor = ProctorMonitor::Create(analyzer->get(), options);
   ASSERT_TRUE(monitor.ok()) << monitor.status();
 

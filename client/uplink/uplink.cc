@@ -14,7 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "proctor/v1/session.grpc.pb.h"
-#include "server/service/proto_convert.h"
+#include "protocol/event_codec.h"
 
 namespace proctor::client {
 namespace {
@@ -23,27 +23,6 @@ int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      absl::StrCat(what, ": ", status.error_message()));
-}
-
-// Worth another try: the network, the server or its database may come back.
-bool Retryable(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kUnknown:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::shared_ptr<grpc::ChannelCredentials> Credentials(const UplinkOptions& options) {
@@ -84,7 +63,7 @@ absl::Status RetryWithBackoff(const UplinkOptions& options, int64_t timeout_ms,
   int64_t backoff = options.initial_backoff_ms;
   for (;;) {
     const absl::Status status = attempt(std::max<int64_t>(give_up - SteadyMs(), 1));
-    if (status.ok() || !Retryable(status.code())) return status;
+    if (status.ok() || !protocol::IsRetryable(status.code())) return status;
     if (SteadyMs() + backoff >= give_up) return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
     backoff = std::min(backoff * 2, options.max_backoff_ms);
@@ -152,18 +131,18 @@ absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
     request.set_client_public_key(client_key.data(), client_key.size());
     v1::OpenSessionResponse response;
     const grpc::Status rpc = stub->OpenSession(&context, request, &response);
-    if (!rpc.ok()) return FromGrpc(rpc, absl::StrCat("opening the session at ", address));
+    if (!rpc.ok())
+      return protocol::FromGrpcStatus(rpc, absl::StrCat("opening the session at ", address));
     out.server = address;
     out.session_id = response.session_id();
     out.session_token = response.session_token();
-    out.reference.assign(response.reference_descriptor().begin(),
-                         response.reference_descriptor().end());
+    ASSIGN_OR_RETURN(out.templates, protocol::TemplatesFromProto(response));
     out.match_threshold = response.match_threshold();
     out.identity_interval_ms = response.identity_interval_ms();
     return absl::OkStatus();
   });
   if (status.ok()) return out;
-  if (!Retryable(status.code())) return status;
+  if (!protocol::IsRetryable(status.code())) return status;
   return absl::UnavailableError(absl::StrCat("no server answered within ", timeout_ms / 1000,
                                              " s (last: ", status.message(), ")"));
 }
@@ -198,9 +177,9 @@ absl::StatusOr<SessionHead> Uplink::FetchHead(int64_t timeout_ms) {
     const grpc::Status rpc =
         connection.stub().GetSessionHead(&context, v1::GetSessionHeadRequest(), &response);
     if (!rpc.ok()) {
-      const absl::Status error =
-          FromGrpc(rpc, absl::StrCat("asking ", connection.address(), " for the session"));
-      if (Retryable(error.code())) NextServer();
+      const absl::Status error = protocol::FromGrpcStatus(
+          rpc, absl::StrCat("asking ", connection.address(), " for the session"));
+      if (protocol::IsRetryable(error.code())) NextServer();
       return error;
     }
     head.last_seq = response.last_seq();
@@ -274,7 +253,7 @@ void Uplink::Run() {
       continue;
     }
     stats_.connected = false;
-    if (!Retryable(status.code())) {
+    if (!protocol::IsRetryable(status.code())) {
       fatal_ = status;
       cv_.notify_all();
       continue;
@@ -313,7 +292,8 @@ absl::Status Uplink::SyncHead(Connection& connection) {
     stats_.server = connection.address();
   }
   if (!status.ok()) {
-    return FromGrpc(status, absl::StrCat("asking ", connection.address(), " for the session"));
+    return protocol::FromGrpcStatus(
+        status, absl::StrCat("asking ", connection.address(), " for the session"));
   }
   const uint64_t server_seq = response.last_seq();
   if (server_seq > journal_->last_seq()) {
@@ -380,7 +360,7 @@ absl::Status Uplink::Stream(Connection& connection) {
     }
     if (events->empty()) continue;
     v1::EventBatch batch;
-    for (const auto& e : *events) server::EventToProto(e.event, batch.add_events());
+    for (const auto& e : *events) protocol::EventToProto(e.event, batch.add_events());
     batch.set_head_signature(events->back().signature.data(), events->back().signature.size());
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -418,7 +398,7 @@ absl::Status Uplink::Stream(Connection& connection) {
                                                     " did not acknowledge within ",
                                                     options_.rpc_timeout_ms / 1000, " s"));
   }
-  return FromGrpc(status, absl::StrCat("sending to ", connection.address()));
+  return protocol::FromGrpcStatus(status, absl::StrCat("sending to ", connection.address()));
 }
 
 bool Uplink::WaitDrained(int64_t timeout_ms) {
@@ -442,9 +422,9 @@ absl::StatusOr<CloseOutcome> Uplink::Close(int64_t ended_at_ms, int64_t timeout_
     v1::CloseSessionResponse response;
     const grpc::Status rpc = connection.stub().CloseSession(&context, request, &response);
     if (!rpc.ok()) {
-      const absl::Status error =
-          FromGrpc(rpc, absl::StrCat("closing the session at ", connection.address()));
-      if (Retryable(error.code())) NextServer();
+      const absl::Status error = protocol::FromGrpcStatus(
+          rpc, absl::StrCat("closing the session at ", connection.address()));
+      if (protocol::IsRetryable(error.code())) NextServer();
       return error;
     }
     out = CloseOutcome{VerdictName(response.verdict()), response.risk_score()};

@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/journal/journal.h"
+#include "protocol/identity_rule.h"
 #include "common/crypto.h"
 
 namespace proctor::client {
@@ -60,8 +61,8 @@ struct OpenedSession {
   std::string server;  // the address that answered
   std::string session_id;
   std::string session_token;
-  std::vector<float> reference;
-  double match_threshold = 0.6;
+  std::vector<protocol::Template> templates;  // every enrolled template (identity rule)
+  protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
   int64_t identity_interval_ms = 0;
 };
 

@@ -110,14 +110,14 @@ void ScoreStates(const std::vector<StoredEvent>& events, const Policy& p, int64_
 void CheckClientClaim(const StoredEvent& s, const Policy& p, ScoreBuilder& b) {
   const Event& e = s.event;
   if (s.server_distance < 0) return;
-  const bool server_match = s.server_distance <= p.match_threshold;
+  const bool server_match = protocol::SamePerson(s.server_distance, p.match_threshold);
   const bool client_match = e.kind == EventKind::kIdentityVerified;
   std::string why;
   if (server_match != client_match) {
     why = absl::StrFormat("client reported %s but the server's distance is %.3f (threshold %.2f)",
                           EventKindName(e.kind), s.server_distance, p.match_threshold);
-  } else if (e.client_distance >= 0 &&
-             std::fabs(e.client_distance - s.server_distance) > p.distance_tolerance) {
+  } else if (e.client_distance >= 0 && !protocol::DistancesAgree(e.client_distance, s.server_distance,
+                                                                  p.distance_tolerance)) {
     why = absl::StrFormat("client distance %.3f differs from the server's %.3f by more than %.2f",
                           e.client_distance, s.server_distance, p.distance_tolerance);
   }
@@ -202,7 +202,7 @@ void ScoreFindings(const std::vector<StoredEvent>& events, const std::vector<Fin
 Policy PolicyFor(AssessmentKind kind) {
   Policy p;
   if (kind == AssessmentKind::kFinal) {
-    p.match_threshold = 0.55;
+    p.match_threshold = 0.55f;
     p.identity_interval_ms = 30'000;
     p.evidence_interval_ms = 120'000;
     p.absence_tolerance_ms = 5'000;
@@ -228,7 +228,7 @@ std::string DescribePolicy(AssessmentKind kind, const Policy& p) {
 }
 
 bool ServerSeesMismatch(const StoredEvent& s, const Policy& p) {
-  if (s.server_distance >= 0) return s.server_distance > p.match_threshold;
+  if (s.server_distance >= 0) return !protocol::SamePerson(s.server_distance, p.match_threshold);
   return s.event.kind == EventKind::kIdentityMismatch;
 }
 

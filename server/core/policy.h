@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/identity_rule.h"
 #include "server/core/domain.h"
 
 namespace proctor::server {
@@ -15,7 +16,7 @@ struct Policy {
   // Identity distance at or below which the face is the enrolled learner, 0-2.
   // INTERMEDIATE 0.6 (the model's own threshold), FINAL 0.55 (measured impostor pairs reach
   // 0.586 on the face-api demo photos).
-  double match_threshold = 0.6;
+  protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
   // The client verifies identity at least this often, milliseconds. A stretch of more than twice
   // this without a server-confirmed verification counts as a coverage gap.
   int64_t identity_interval_ms = 60'000;
@@ -37,7 +38,7 @@ struct Policy {
   int evidence_recheck_every = 3;
   // Largest accepted disagreement between the client's distance and the server's, and between
   // the client's descriptor and the server's re-embedding of the chip. Unit: descriptor distance.
-  double distance_tolerance = 0.02;
+  double distance_tolerance = protocol::kDefaultDistanceTolerance;
   double chip_tolerance = 0.15;
 };
 

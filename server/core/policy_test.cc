@@ -1,6 +1,8 @@
 #include "server/core/policy.h"
 
 #include "gtest/gtest.h"
+#include "protocol/identity_rule.h"
+#include "protocol/testing/identity_fixtures.h"
 
 namespace proctor::server {
 namespace {
@@ -108,6 +110,53 @@ TEST(ScoreSessionTest, ClientDistanceDisagreeingWithServerIsEvidenceMismatch) {
   ASSERT_FALSE(card.flags.empty());
   EXPECT_EQ(card.flags.back().kind, EventKind::kEvidenceMismatch);
   EXPECT_EQ(card.verdict, Verdict::kPendingReview);
+}
+
+// The multi-photo case: a learner enrolled with three photos, the first a weaker one, is seen on a
+// frame 0.673 from that first template but 0.492 from the nearest. Both ends apply the identity
+// rule to all three templates, so an honest client and the server agree.
+TEST(ScoreSessionTest, HonestClientEnrolledWithSeveralPhotosRaisesNoEvidenceMismatch) {
+  const auto templates = protocol::testing::ThreeTemplatesWeakFirst();
+  const auto probe = protocol::testing::BorderlineProbe();
+  const double nearest = *protocol::IdentityDistance(probe, templates);
+  const Policy policy = PolicyFor(AssessmentKind::kFinal);
+  ASSERT_TRUE(protocol::SamePerson(nearest, policy.match_threshold));
+  ASSERT_FALSE(protocol::SamePerson(protocol::DescriptorDistance(probe, templates[0]),
+                                    policy.match_threshold));
+  auto events = CleanSession();
+  StoredEvent honest = Make(8, EventKind::kIdentityVerified, 60000, EventPhase::kInstant,
+                            static_cast<float>(nearest));
+  honest.event.client_distance = static_cast<float>(nearest);
+  events.push_back(honest);
+  const auto card = ScoreSession(events, {}, policy, 120000);
+  for (const auto& f : card.flags) {
+    EXPECT_NE(f.kind, EventKind::kEvidenceMismatch) << f.detail;
+    EXPECT_NE(f.kind, EventKind::kIdentityMismatch) << f.detail;
+  }
+  EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
+
+  // A client that measured only the first template reports a mismatch the server does not see:
+  // its claim disagrees with the rule, and that is still flagged.
+  StoredEvent first_only = honest;
+  first_only.event.kind = EventKind::kIdentityMismatch;
+  first_only.event.client_distance =
+      static_cast<float>(protocol::DescriptorDistance(probe, templates[0]));
+  events.back() = first_only;
+  const auto flagged = ScoreSession(events, {}, policy, 120000);
+  ASSERT_FALSE(flagged.flags.empty());
+  EXPECT_EQ(flagged.flags.front().kind, EventKind::kEvidenceMismatch);
+}
+
+TEST(ScoreSessionTest, AtTheThresholdBothEndsSeeTheLearner) {
+  const Policy policy = PolicyFor(AssessmentKind::kFinal);
+  auto events = CleanSession();
+  StoredEvent at =
+      Make(8, EventKind::kIdentityVerified, 60000, EventPhase::kInstant, policy.match_threshold);
+  at.event.client_distance = policy.match_threshold;
+  events.push_back(at);
+  const auto card = ScoreSession(events, {}, policy, 120000);
+  for (const auto& f : card.flags) EXPECT_NE(f.kind, EventKind::kEvidenceMismatch) << f.detail;
+  EXPECT_FALSE(ServerSeesMismatch(at, policy));
 }
 
 TEST(ScoreSessionTest, NeverVerifiedForcesReview) {

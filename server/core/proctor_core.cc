@@ -189,9 +189,10 @@ absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
   ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(out.session.assessment_id));
   out.policy = PolicyFor(assessment.kind);
   ASSIGN_OR_RETURN(auto templates, storage_->GetTemplates(out.session.learner_id));
-  if (!templates.empty()) {
-    ASSIGN_OR_RETURN(auto plain, box_->Open(templates.front(), TemplateAd(out.session.learner_id)));
-    ASSIGN_OR_RETURN(out.reference, DescriptorFromBytes(plain));
+  // All of them: the client applies the same identity rule as the server (nearest template).
+  for (const auto& sealed : templates) {
+    ASSIGN_OR_RETURN(auto plain, box_->Open(sealed, TemplateAd(out.session.learner_id)));
+    ASSIGN_OR_RETURN(out.templates.emplace_back(), DescriptorFromBytes(plain));
   }
   return out;
 }

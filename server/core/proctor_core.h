@@ -31,7 +31,7 @@ struct Principal {
 struct OpenedSession {
   SessionRecord session;
   std::string session_token;
-  std::vector<float> reference;  // first template, or empty
+  std::vector<protocol::Template> templates;  // every enrolled template, in enrollment order
   Policy policy;
 };
 

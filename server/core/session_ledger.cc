@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "protocol/chain.h"
 #include "server/core/event_validation.h"
 
 namespace proctor::server {
@@ -14,24 +16,12 @@ namespace {
 
 constexpr size_t kMaxQueuedRechecks = 512;
 
-double Distance(const std::vector<float>& a, const std::vector<float>& b) {
-  double sum = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    const double d = double{a[i]} - double{b[i]};
-    sum += d * d;
-  }
-  return std::sqrt(sum);
-}
-
-// Smallest distance to any template; -1 when there is none.
-float NearestTemplate(const std::vector<float>& d,
-                      const std::vector<std::vector<float>>& templates) {
-  double best = -1;
-  for (const auto& t : templates) {
-    const double dist = Distance(d, t);
-    if (best < 0 || dist < best) best = dist;
-  }
-  return static_cast<float>(best);
+// The identity rule's distance as stored (float, as the client's travels); -1 when the learner
+// has no template.
+float StoredIdentityDistance(const std::vector<float>& descriptor,
+                             const std::vector<protocol::Template>& templates) {
+  const auto distance = protocol::IdentityDistance(descriptor, templates);
+  return distance ? static_cast<float>(*distance) : -1.0f;
 }
 
 }  // namespace
@@ -278,7 +268,7 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
                                                                const Signature& signature) {
   std::vector<Hash32> hashes(events.size());
   for (size_t i = 0; i < events.size(); ++i) hashes[i] = EventDigest(events[i]);
-  if (!VerifySignature(live.key, hashes.back().data(), hashes.back().size(), signature)) {
+  if (!protocol::VerifyBatchHead(live.key, hashes.back(), signature)) {
     return absl::UnauthenticatedError(absl::StrCat("the signature over the batch head (seq ",
                                                    events.back().seq,
                                                    ") does not verify with this session's key"));
@@ -303,7 +293,7 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
     stored.hash = hashes[i];
     stored.received_at_unix_ms = now;
     if (IsIdentityKind(e.kind))
-      stored.server_distance = NearestTemplate(e.descriptor, live.templates);
+      stored.server_distance = StoredIdentityDistance(e.descriptor, live.templates);
     if (!e.evidence_jpeg.empty()) {
       stored.has_evidence = true;
       stored.sealed_evidence = box_->Seal(e.evidence_jpeg, EvidenceAd(live.id, e.seq));
@@ -349,19 +339,10 @@ absl::Status SessionLedger::CheckResends(LiveSession& live, const std::vector<Ev
 absl::Status SessionLedger::CheckNewEvents(LiveSession& live, std::vector<Event>& events,
                                            const std::vector<Hash32>& hashes, size_t first_new) {
   if (first_new == events.size()) return absl::OkStatus();
-  if (events[first_new].seq != live.last_seq + 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("gap in the session: expected seq ", live.last_seq + 1, ", got seq ",
-                     events[first_new].seq, "; resend from seq ", live.last_seq + 1));
-  }
-  Hash32 expected = first_new == 0 ? live.head : hashes[first_new - 1];
+  // Resent events were checked against the stored hashes: the first new one continues the head.
+  protocol::ChainVerifier chain({live.last_seq, live.head});
   for (size_t i = first_new; i < events.size(); ++i) {
-    if (events[i].prev_hash != expected) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("broken hash chain at seq ", events[i].seq,
-                       ": prev_hash is not the hash of the event before it"));
-    }
-    expected = hashes[i];
+    RETURN_IF_ERROR(chain.Append(events[i], hashes[i]));
   }
   for (size_t i = first_new; i < events.size(); ++i) {
     if (events[i].evidence_jpeg.empty()) continue;
@@ -454,8 +435,8 @@ void SessionLedger::RunRecheck(const Recheck& r) {
     finding.detail = absl::StrCat("evidence chip of seq ", r.seq,
                                   " could not be re-checked: ", chip.status().message());
   } else {
-    const double drift = Distance(*chip, r.claimed);
-    const float nearest = NearestTemplate(*chip, r.templates);
+    const double drift = protocol::DescriptorDistance(*chip, r.claimed);
+    const float nearest = StoredIdentityDistance(*chip, r.templates);
     if (drift > r.policy.chip_tolerance) {
       finding.distance = static_cast<float>(drift);
       finding.detail = absl::StrFormat(
@@ -463,7 +444,7 @@ void SessionLedger::RunRecheck(const Recheck& r) {
           "(tolerance %.2f)",
           r.seq, drift, r.policy.chip_tolerance);
     } else if (r.claimed_kind == EventKind::kIdentityVerified && nearest >= 0 &&
-               nearest > r.policy.match_threshold) {
+               !protocol::SamePerson(nearest, r.policy.match_threshold)) {
       finding.distance = nearest;
       finding.detail = absl::StrFormat(
           "evidence chip of seq %d is %.3f from the enrolled template (threshold %.2f)", r.seq,

@@ -3,6 +3,8 @@
 #include <future>
 
 #include "gtest/gtest.h"
+#include "protocol/identity_rule.h"
+#include "protocol/testing/identity_fixtures.h"
 #include "server/storage/memory_storage.h"
 
 namespace proctor::server {
@@ -106,6 +108,75 @@ TEST_F(SessionLedgerTest, StoresChainedBatchesAndComputesServerDistance) {
   ASSERT_EQ(events->size(), 2u);
   EXPECT_NEAR((*events)[1].server_distance, 0.3f, 1e-6);
   EXPECT_EQ((*events)[1].hash, head_);
+}
+
+// A learner enrolled with three photos, the first a weaker one (protocol/testing fixtures).
+class MultiTemplateLedgerTest : public SessionLedgerTest {
+ protected:
+  void SetUp() override {
+    SessionLedgerTest::SetUp();
+    std::vector<std::vector<uint8_t>> sealed;
+    for (const auto& t : protocol::testing::ThreeTemplatesWeakFirst()) {
+      sealed.push_back(box_.Seal(DescriptorBytes(t), TemplateAd("l")));
+    }
+    ASSERT_TRUE(storage_.ReplaceTemplates("l", sealed).ok());
+  }
+
+  // An identity event as a client applying the identity rule reports it, `claimed` its distance.
+  Event Identity(const std::vector<float>& probe, double claimed) {
+    Event e = Next(EventKind::kIdentityVerified, probe);
+    e.kind = protocol::SamePerson(claimed, PolicyFor(AssessmentKind::kFinal).match_threshold)
+                 ? EventKind::kIdentityVerified
+                 : EventKind::kIdentityMismatch;
+    e.client_distance = static_cast<float>(claimed);
+    head_ = EventDigest(e);
+    return e;
+  }
+
+  std::vector<EventKind> FlagKinds(const Scorecard& card) {
+    std::vector<EventKind> kinds;
+    for (const auto& f : card.flags) kinds.push_back(f.kind);
+    return kinds;
+  }
+};
+
+TEST_F(MultiTemplateLedgerTest, AnHonestClientMeasuringTheNearestTemplateRaisesNoEvidenceMismatch) {
+  const auto templates = protocol::testing::ThreeTemplatesWeakFirst();
+  const auto probe = protocol::testing::BorderlineProbe();
+  const double nearest = *protocol::IdentityDistance(probe, templates);
+  ASSERT_TRUE(Ingest({Next(EventKind::kSessionStarted)}).ok());
+  auto ack = Ingest({Identity(probe, nearest)});
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  auto events = storage_.ListEvents("s1");
+  ASSERT_TRUE(events.ok());
+  // The server measured the nearest of all three templates, not the first (0.673).
+  EXPECT_NEAR((*events)[1].server_distance, protocol::testing::Hypot(0.2, 0.45), 1e-6);
+  EXPECT_EQ((*events)[1].event.kind, EventKind::kIdentityVerified);
+  auto card = ledger_.Close("s1", 2000, 0);
+  ASSERT_TRUE(card.ok()) << card.status();
+  for (EventKind kind : FlagKinds(*card)) {
+    EXPECT_NE(kind, EventKind::kEvidenceMismatch);
+    EXPECT_NE(kind, EventKind::kIdentityMismatch);
+  }
+}
+
+TEST_F(MultiTemplateLedgerTest, AClientThatLiesAboutItsDistanceIsStillFlagged) {
+  const auto templates = protocol::testing::ThreeTemplatesWeakFirst();
+  ASSERT_TRUE(Ingest({Next(EventKind::kSessionStarted)}).ok());
+  // The impostor's nearest template is 0.728 away; the client claims 0.3 and VERIFIED.
+  const auto impostor = protocol::testing::ImpostorProbe();
+  ASSERT_GT(*protocol::IdentityDistance(impostor, templates), 0.7);
+  ASSERT_TRUE(Ingest({Identity(impostor, 0.3)}).ok());
+  // An honest face whose distance is misreported (0.10 lower than measured).
+  const auto honest = protocol::testing::HonestProbe();
+  ASSERT_TRUE(
+      Ingest({Identity(honest, *protocol::IdentityDistance(honest, templates) - 0.1)}).ok());
+  auto card = ledger_.Close("s1", 3000, 0);
+  ASSERT_TRUE(card.ok()) << card.status();
+  const auto kinds = FlagKinds(*card);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), EventKind::kEvidenceMismatch), 2);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), EventKind::kIdentityMismatch), 1);
+  EXPECT_EQ(card->verdict, Verdict::kPendingReview);
 }
 
 TEST_F(SessionLedgerTest, ALearnerBackFromAnotherReplicaContinuesWhereThatReplicaStored) {

@@ -18,10 +18,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/event.h"
+#include "common/status_macros.h"
 #include "proctor/v1/session.grpc.pb.h"
+#include "protocol/chain.h"
+#include "protocol/event_codec.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
-#include "server/service/proto_convert.h"
 
 namespace proctor::ctl {
 namespace {
@@ -111,24 +113,16 @@ absl::StatusOr<std::vector<ScriptFace>> ReadFaces(const std::string& path) {
   return faces;
 }
 
-float Distance(const std::vector<float>& a, const google::protobuf::RepeatedField<float>& b) {
-  if (b.size() != static_cast<int>(a.size())) return -1.0f;
-  double sum = 0;
-  for (size_t i = 0; i < a.size(); ++i) sum += (a[i] - b[i]) * (a[i] - b[i]);
-  return static_cast<float>(std::sqrt(sum));
-}
-
-// Builds the chained events of the script for the opened session.
-absl::StatusOr<std::vector<Event>> BuildEvents(const std::vector<ScriptLine>& script,
-                                               const std::vector<ScriptFace>& faces,
-                                               const v1::OpenSessionResponse& opened) {
-  std::vector<Event> events;
+// Builds the script's events for the opened session, sealed into its chain as the client does.
+absl::StatusOr<std::vector<protocol::SignedEvent>> BuildEvents(
+    const std::vector<ScriptLine>& script, const std::vector<ScriptFace>& faces,
+    const v1::OpenSessionResponse& opened, protocol::ChainSealer& sealer) {
+  ASSIGN_OR_RETURN(const std::vector<protocol::Template> templates,
+                   protocol::TemplatesFromProto(opened));
+  std::vector<protocol::SignedEvent> events;
   std::map<EventKind, int64_t> begun;
-  Hash32 head{};
   for (const ScriptLine& line : script) {
     Event e;
-    e.session_id = opened.session_id();
-    e.seq = events.size() + 1;
     e.kind = line.kind;
     e.phase = line.phase;
     e.at_ms = line.at_ms;
@@ -143,21 +137,20 @@ absl::StatusOr<std::vector<Event>> BuildEvents(const std::vector<ScriptLine>& sc
       }
       e.descriptor = faces[line.face].descriptor;
       e.evidence_jpeg = faces[line.face].chip_jpeg;
-      e.client_distance = Distance(e.descriptor, opened.reference_descriptor());
+      const auto distance = protocol::IdentityDistance(e.descriptor, templates);
+      e.client_distance = distance ? static_cast<float>(*distance) : -1.0f;
       e.face_count = 1;
     } else if (line.kind == EventKind::kMultipleFaces && line.phase == EventPhase::kBegin) {
       e.face_count = 2;
     }
-    e.prev_hash = head;
-    head = EventDigest(e);
-    events.push_back(std::move(e));
+    events.push_back(sealer.Seal(std::move(e)));
   }
   return events;
 }
 
 // Streams the events in batches on one stream, one batch in flight; returns the last acked seq.
 grpc::Status Stream(v1::SessionService::Stub& stub, const std::string& session_token,
-                    const std::vector<Event>& events, const SigningKey& key, int batch_size,
+                    const std::vector<protocol::SignedEvent>& events, int batch_size,
                     uint64_t* acked) {
   grpc::ClientContext call;
   PrepareCall(&call, session_token, 60);
@@ -165,9 +158,8 @@ grpc::Status Stream(v1::SessionService::Stub& stub, const std::string& session_t
   for (size_t from = 0; from < events.size(); from += batch_size) {
     const size_t to = std::min(events.size(), from + batch_size);
     v1::EventBatch batch;
-    for (size_t i = from; i < to; ++i) server::EventToProto(events[i], batch.add_events());
-    const Hash32 h = EventDigest(events[to - 1]);
-    const Signature sig = key.Sign(h.data(), h.size());
+    for (size_t i = from; i < to; ++i) protocol::EventToProto(events[i].event, batch.add_events());
+    const Signature& sig = events[to - 1].signature;
     batch.set_head_signature(std::string(sig.begin(), sig.end()));
     v1::BatchAck ack;
     if (!stream->Write(batch) || !stream->Read(&ack)) break;
@@ -183,7 +175,7 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
   auto faces = ReadFaces(options.faces);
   if (!faces.ok()) return ReportLocalError(std::string(faces.status().message()));
   auto stub = v1::SessionService::NewStub(context.channel());
-  const SigningKey key = SigningKey::Generate();
+  SigningKey key = SigningKey::Generate();
   v1::OpenSessionRequest open;
   open.set_pass(options.pass);
   open.set_client_public_key(std::string(key.public_key().begin(), key.public_key().end()));
@@ -191,10 +183,11 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
   grpc::Status status =
       context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
   if (!status.ok()) return context.ReportRpcError("opening the session", status);
-  auto events = BuildEvents(*script, *faces, opened);
+  protocol::ChainSealer sealer(opened.session_id(), std::move(key));
+  auto events = BuildEvents(*script, *faces, opened, sealer);
   if (!events.ok()) return ReportLocalError(std::string(events.status().message()));
   uint64_t acked = 0;
-  status = Stream(*stub, opened.session_token(), *events, key, options.batch, &acked);
+  status = Stream(*stub, opened.session_token(), *events, options.batch, &acked);
   if (!status.ok()) return context.ReportRpcError("streaming events", status);
   nlohmann::json out = {
       {"session_id", opened.session_id()}, {"sent", events->size()}, {"acked", acked}};
@@ -202,7 +195,7 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
     grpc::ClientContext call;
     PrepareCall(&call, opened.session_token(), 60);
     v1::CloseSessionRequest close;
-    close.set_ended_at_ms(events->back().at_ms);
+    close.set_ended_at_ms(events->back().event.at_ms);
     v1::CloseSessionResponse closed;
     status = stub->CloseSession(&call, close, &closed);
     if (!status.ok()) return context.ReportRpcError("closing the session", status);

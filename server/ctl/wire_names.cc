@@ -1,5 +1,7 @@
 #include "server/ctl/wire_names.h"
 
+#include "protocol/identity_rule.h"
+
 #include <charconv>
 #include <cstdlib>
 
@@ -56,11 +58,6 @@ std::string UtcTime(int64_t unix_ms) {
                           absl::UTCTimeZone());
 }
 
-double ShortDouble(float value) {
-  char buffer[32];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer) - 1, value);
-  *result.ptr = '\0';
-  return std::strtod(buffer, nullptr);
-}
+double ShortDouble(float value) { return protocol::ShortDouble(value); }
 
 }  // namespace proctor::ctl

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "server/loadgen/evidence_jpeg.h"
-#include "server/service/proto_convert.h"
+#include "protocol/event_codec.h"
 
 namespace proctor::loadgen {
 namespace {
@@ -55,7 +55,7 @@ void SyntheticSession::NextBatch(int max_events, v1::EventBatch* batch) {
       std::min<uint64_t>(next_seq_ + max_events - 1, static_cast<uint64_t>(total_events_));
   for (; next_seq_ <= last; ++next_seq_) {
     const Event event = MakeEvent(next_seq_);
-    server::EventToProto(event, batch->add_events());
+    protocol::EventToProto(event, batch->add_events());
     prev_hash_ = EventDigest(event);
   }
   const Signature signature = key_.Sign(prev_hash_.data(), prev_hash_.size());

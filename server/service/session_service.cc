@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/event_codec.h"
 #include "server/service/grpc_status.h"
 #include "server/service/proto_convert.h"
 
@@ -29,7 +30,7 @@ class EventStream final : public Stream {
     std::vector<Event> events;
     events.reserve(batch_.events_size());
     for (const v1::Event& p : batch_.events()) {
-      auto e = EventFromProto(p);
+      auto e = protocol::EventFromProto(p);
       if (!e.ok()) return Finish(ToGrpcStatus(e.status()));
       events.push_back(std::move(*e));
     }
@@ -81,9 +82,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::OpenSession(grpc::CallbackServerCo
   if (!opened.ok()) return FinishUnary(context, opened.status());
   response->set_session_id(opened->session.id);
   response->set_session_token(opened->session_token);
-  response->mutable_reference_descriptor()->Assign(opened->reference.begin(),
-                                                   opened->reference.end());
-  response->set_match_threshold(static_cast<float>(opened->policy.match_threshold));
+  protocol::TemplatesToProto(opened->templates, response);
+  response->set_match_threshold(opened->policy.match_threshold);
   response->set_identity_interval_ms(opened->policy.identity_interval_ms);
   return FinishUnary(context, absl::OkStatus());
 }

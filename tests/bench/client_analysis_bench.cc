@@ -113,7 +113,7 @@ void BM_SourceAndMonitor(benchmark::State& state) {
   int events = 0;
   for (auto _ : state) {
     MonitorOptions options;
-    options.reference = F().reference;
+    options.templates = {F().reference};
     options.detect_scale = state.range(0) / 100.0;
     if (state.range(1) == 0) options.liveness_window_ms = 0;
     const double start = ProcessCpuSeconds();

@@ -8,14 +8,14 @@
 #include "common/crypto.h"
 #include "proctor/v1/session.pb.h"
 #include "server/core/event_validation.h"
-#include "server/service/proto_convert.h"
+#include "protocol/event_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   proctor::v1::EventBatch batch;
   if (!batch.ParseFromArray(data, static_cast<int>(size))) return 0;
   std::vector<proctor::Event> events;
   for (const auto& p : batch.events()) {
-    auto e = proctor::server::EventFromProto(p);
+    auto e = proctor::protocol::EventFromProto(p);
     if (!e.ok()) return 0;
     events.push_back(std::move(*e));
   }

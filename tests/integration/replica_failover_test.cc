@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "server/service/proto_convert.h"
+#include "protocol/event_codec.h"
 #include "tests/support/postgres_test_server.h"
 #include "tests/support/server_harness.h"
 #include "tests/support/test_data.h"
@@ -123,7 +123,7 @@ grpc::Status SendVia(v1::SessionService::Stub& stub, const LearnerSession& sessi
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   auto stream = stub.StreamEvents(&context);
   v1::EventBatch batch;
-  for (const Event& e : events) server::EventToProto(e, batch.add_events());
+  for (const Event& e : events) protocol::EventToProto(e, batch.add_events());
   batch.set_head_signature(session.Sign(events));
   stream->Write(batch);
   stream->WritesDone();

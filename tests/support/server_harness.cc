@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "server/service/proto_convert.h"
+#include "protocol/event_codec.h"
 #include "tests/support/free_port.h"
 #include "tests/support/test_data.h"
 
@@ -180,7 +180,7 @@ grpc::Status LearnerSession::SendSigned(const std::vector<Event>& events,
   context.set_wait_for_ready(wait_for_ready_);
   auto stream = stub_->StreamEvents(&context);
   v1::EventBatch batch;
-  for (const Event& e : events) server::EventToProto(e, batch.add_events());
+  for (const Event& e : events) protocol::EventToProto(e, batch.add_events());
   batch.set_head_signature(signature);
   stream->Write(batch);
   stream->WritesDone();
