@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -83,6 +84,20 @@ class ClientEndToEndTest : public ::testing::Test {
     work_ = server_.data_dir() + "/client";
     fs::create_directories(work_);
     Admin("exam", v1::FINAL);
+  }
+
+  // Replaces ada's templates with those of `photos`, in that order.
+  void Enroll(const std::vector<std::vector<uint8_t>>& photos) {
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::EnrollLearnerRequest request;
+    request.set_learner_id("ada");
+    request.set_name("Ada");
+    for (const auto& p : photos) request.add_photos(std::string(p.begin(), p.end()));
+    v1::EnrollLearnerResponse response;
+    const auto status = admin_->EnrollLearner(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.templates(), static_cast<int>(photos.size()));
   }
 
   void Admin(const std::string& assessment, v1::AssessmentKind kind) {
@@ -264,6 +279,45 @@ TEST_F(ClientEndToEndTest, ServerRecordsWhatTheVideoShows) {
   EXPECT_GE(flags[v1::MULTIPLE_FACES], 1);
   EXPECT_GE(flags[v1::IDENTITY_MISMATCH], 1);
   EXPECT_EQ(flags[v1::EVIDENCE_MISMATCH], 0) << "the server's re-check agrees with the client";
+}
+
+// Enrolled with three photos of herself, the first a weak scan: the client measures the nearest
+// template as the server does (protocol/identity_rule.h), so an honest learner is not accused of
+// tampering; the stranger is still a mismatch.
+TEST_F(ClientEndToEndTest, LearnerEnrolledWithSeveralPhotosWeakestFirstRaisesNoEvidenceMismatch) {
+  const FaceSample& learner = (*faces_)[0];
+  std::vector<float> weak_descriptor;
+  const std::vector<uint8_t> weak = WeakPhoto(learner, &weak_descriptor);
+  ASSERT_FALSE(weak.empty());
+  // Against the weak template alone the video's learner (shown mirrored) is measurably farther
+  // than against her good photo: a client that used only the first template would disagree
+  // with the server by more than the 0.02 tolerance.
+  double weak_sq = 0, good_sq = 0;
+  for (size_t i = 0; i < weak_descriptor.size(); ++i) {
+    weak_sq += std::pow(weak_descriptor[i] - learner.mirrored_descriptor[i], 2);
+    good_sq += std::pow(learner.descriptor[i] - learner.mirrored_descriptor[i], 2);
+  }
+  ASSERT_GT(std::sqrt(weak_sq) - std::sqrt(good_sq), 0.02)
+      << "the weak photo is not weak enough to tell the rules apart";
+  // The good photo twice (enrolled from two uploads): three templates, the weak one first.
+  Enroll({weak, learner.photo_jpeg, learner.photo_jpeg});
+
+  ClientProcess client(work_, Args(IssuePass(), "journal"));
+  ASSERT_EQ(client.Wait(), 0) << client.err();
+  SCOPED_TRACE("the client's log:\n" + client.err());
+  EXPECT_NE(client.err().find("3 enrolled template(s)"), std::string::npos);
+  const auto detail = Show(client.summary()["session_id"]);
+  std::map<v1::EventKind, int> flags;
+  for (const auto& f : detail.flags()) ++flags[f.kind()];
+  EXPECT_EQ(flags[v1::EVIDENCE_MISMATCH], 0) << "an honest client was accused of tampering";
+  EXPECT_GE(flags[v1::IDENTITY_MISMATCH], 1) << "the stranger at 24-30 s must still be caught";
+  int verified = 0;
+  for (const auto& e : ClientEvents(detail)) {
+    if (e.kind() != v1::IDENTITY_VERIFIED) continue;
+    ++verified;
+    EXPECT_LE(e.distance(), detail.match_threshold()) << "server disagrees at " << e.at_ms();
+  }
+  EXPECT_GE(verified, 3);
 }
 
 TEST_F(ClientEndToEndTest, ServerStoppedMidSessionAndRestartedGetsEveryEventOnce) {

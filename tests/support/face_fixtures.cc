@@ -26,8 +26,7 @@ std::vector<float> ToVector(const biometrics::Descriptor& d) {
 
 // One single-face sample from a detected face, or nothing when the crop is ambiguous.
 bool MakeSample(biometrics::FaceAnalyzer& analyzer, const biometrics::Image& image,
-                const biometrics::FaceAnalysis& face, const std::string& source,
-                FaceSample* out) {
+                const biometrics::FaceAnalysis& face, const std::string& source, FaceSample* out) {
   const auto& b = face.detection.box;
   const int margin = b.width * 6 / 10;
   const biometrics::Rect r = biometrics::ClipToImage(
@@ -79,6 +78,31 @@ std::vector<FaceSample> DemoFaces(size_t count) {
   ADD_FAILURE() << "no demo photo in " << DemoPhotosDir() << " gave " << count
                 << " single-face crops (run scripts/setup.sh)";
   return {};
+}
+
+std::vector<uint8_t> WeakPhoto(const FaceSample& sample, std::vector<float>* descriptor) {
+  biometrics::FaceAnalyzerOptions options;
+  options.models_dir = ModelsDir();
+  auto analyzer = biometrics::FaceAnalyzer::Create(options);
+  auto photo = biometrics::DecodeImage(sample.photo_jpeg.data(), sample.photo_jpeg.size(), {});
+  if (!analyzer.ok() || !photo.ok()) {
+    ADD_FAILURE() << "weak photo: " << (analyzer.ok() ? photo.status() : analyzer.status());
+    return {};
+  }
+  biometrics::Image small =
+      biometrics::ResizeImage(*photo, photo->width * 2 / 5, photo->height * 2 / 5);
+  for (uint8_t& v : small.rgb) v = static_cast<uint8_t>(v * 6 / 10);
+  auto jpeg =
+      biometrics::EncodeJpeg(biometrics::ResizeImage(small, photo->width, photo->height), 20);
+  if (!jpeg.ok()) return {};
+  auto decoded = biometrics::DecodeImage(jpeg->data(), jpeg->size(), {});
+  auto faces = decoded.ok() ? (*analyzer)->Analyze(*decoded) : decoded.status();
+  if (!faces.ok() || faces->size() != 1) {
+    ADD_FAILURE() << "weak photo of " << sample.source << ": no single face found";
+    return {};
+  }
+  *descriptor = ToVector(*faces->front().descriptor);
+  return std::move(*jpeg);
 }
 
 }  // namespace proctor::testing
