@@ -8,6 +8,8 @@ if(CMAKE_BUILD_TYPE STREQUAL "Release" OR CMAKE_BUILD_TYPE STREQUAL "RelWithDebI
 endif()
 if(PROCTOR_NATIVE)
   target_compile_options(proctor_compile_options INTERFACE -march=native)
+elseif(PROCTOR_ARCH AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  target_compile_options(proctor_compile_options INTERFACE -march=${PROCTOR_ARCH})
 endif()
 if(PROCTOR_SANITIZE)
   target_compile_options(proctor_compile_options INTERFACE
