@@ -11,17 +11,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/clock.h"
 
 namespace proctor::cli {
 namespace {
 
 constexpr char kWindow[] = "proctor-client";
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string FaceText(const client::LiveStatus& s) {
   using Face = client::LiveStatus::Face;

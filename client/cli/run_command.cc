@@ -16,6 +16,7 @@
 #include "client/cli/live_display.h"
 #include "client/journal/journal.h"
 #include "client/uplink/uplink.h"
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "nlohmann/json.hpp"
 
@@ -34,18 +35,6 @@ extern "C" void OnInterrupt(int) { g_interrupts = g_interrupts + 1; }
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "proctor-client: %s\n", message.c_str());
   return code;
-}
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 absl::Status ValidateRunOptions(const RunOptions& o) {

@@ -1,18 +1,11 @@
 #include "client/journal/journal.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "proctor/v1/types.pb.h"
@@ -21,18 +14,12 @@
 namespace proctor::client {
 namespace {
 
-namespace fs = std::filesystem;
-
 constexpr char kMagic[8] = {'P', 'R', 'J', 'N', 'L', '0', '0', '1'};
 constexpr uint8_t kEventRecord = 1;
 constexpr uint8_t kRebaseRecord = 2;
 constexpr size_t kHeaderSize = 1 + 4 + 16;
 // An event is at most 256 KiB of evidence plus small fields: anything larger is damage.
 constexpr uint32_t kMaxPayload = 1 << 20;
-
-absl::Status Errno(const std::string& what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
 
 std::array<uint8_t, 16> Checksum(uint8_t type, const std::string& payload) {
   std::array<uint8_t, 16> out{};
@@ -68,47 +55,6 @@ std::vector<uint8_t> FromHexString(const std::string& hex) {
   }
   out.resize(len);
   return out;
-}
-
-// Writes `text` to path via a temporary file and rename, mode 0600; fsyncs when `durable`.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& text, bool durable) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("creating", tmp);
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const auto status = Errno("writing", tmp);
-      ::close(fd);
-      return status;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (durable && ::fsync(fd) != 0) {
-    const auto status = Errno("syncing", tmp);
-    ::close(fd);
-    return status;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("renaming to", path);
-  if (durable) {
-    const int dir = ::open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-      ::fsync(dir);
-      ::close(dir);
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string MetaToJson(const JournalMeta& m) {
@@ -159,30 +105,19 @@ absl::StatusOr<JournalMeta> MetaFromJson(const std::string& path, const std::str
   }
 }
 
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
-Journal::Journal(std::string dir) : dir_(std::move(dir)) {}
+Journal::Journal(std::string dir, FileEnv* env) : dir_(std::move(dir)), env_(env) {}
 
-Journal::~Journal() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Journal::~Journal() = default;
 
 absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir,
-                                                       JournalOpenReport* report) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("journal directory ", dir, ": cannot create: ", ec.message()));
+                                                       JournalOpenReport* report, FileEnv* env) {
+  if (env == nullptr) env = FileEnv::Default();
+  if (auto s = env->CreatePrivateDir(dir); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("journal directory ", s.message()));
   }
-  ::chmod(dir.c_str(), 0700);
-  std::unique_ptr<Journal> journal(new Journal(dir));
+  std::unique_ptr<Journal> journal(new Journal(dir, env));
   JournalOpenReport local;
   RETURN_IF_ERROR(journal->Load(report != nullptr ? report : &local));
   return journal;
@@ -191,14 +126,14 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir,
 absl::Status Journal::Load(JournalOpenReport* report) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::string meta_path = dir_ + "/session.json";
-  if (fs::exists(meta_path)) {
-    ASSIGN_OR_RETURN(std::string text, ReadText(meta_path));
+  if (env_->FileExists(meta_path)) {
+    ASSIGN_OR_RETURN(std::string text, env_->ReadFile(meta_path));
     ASSIGN_OR_RETURN(JournalMeta meta, MetaFromJson(meta_path, text));
     meta_ = std::move(meta);
   }
   const std::string state_path = dir_ + "/state.json";
-  if (fs::exists(state_path)) {
-    auto text = ReadText(state_path);
+  if (env_->FileExists(state_path)) {
+    auto text = env_->ReadFile(state_path);
     try {
       if (text.ok()) {
         const auto j = nlohmann::json::parse(*text);
@@ -220,19 +155,14 @@ absl::Status Journal::Load(JournalOpenReport* report) {
 absl::Status Journal::LoadLog(JournalOpenReport* report) {
   *report = JournalOpenReport{};
   const std::string path = dir_ + "/events.log";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) return Errno("opening", path);
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0) return Errno("reading", path);
-  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  ASSIGN_OR_RETURN(log_, env_->OpenReadWrite(path));
+  ASSIGN_OR_RETURN(const uint64_t file_size, log_->Size());
   std::vector<uint8_t> data(file_size);
-  if (file_size > 0 && ::pread(fd_, data.data(), file_size, 0) != static_cast<ssize_t>(file_size)) {
-    return Errno("reading", path);
-  }
+  if (file_size > 0) RETURN_IF_ERROR(log_->Read(0, file_size, data.data()));
   uint64_t good = 0;
   std::string damage;
   if (file_size == 0) {
-    if (::pwrite(fd_, kMagic, sizeof(kMagic), 0) != sizeof(kMagic)) return Errno("writing", path);
+    RETURN_IF_ERROR(log_->Write(0, kMagic, sizeof(kMagic)));
     size_ = sizeof(kMagic);
     return absl::OkStatus();
   }
@@ -299,24 +229,19 @@ absl::Status Journal::LoadLog(JournalOpenReport* report) {
     report->damaged_bytes = file_size - good;
     report->damage = damage;
     report->damaged_copy = absl::StrCat(path, ".damaged-", NowUnixMs());
-    std::ofstream copy(report->damaged_copy, std::ios::binary);
-    copy.write(reinterpret_cast<const char*>(&data[good]),
-               static_cast<std::streamsize>(file_size - good));
-    copy.close();
-    if (!copy) return Errno("saving the damaged tail to", report->damaged_copy);
-    if (::ftruncate(fd_, static_cast<off_t>(good)) != 0 || ::fdatasync(fd_) != 0) {
-      return Errno("cutting the damaged tail off", path);
-    }
+    // Kept aside durably before the log is cut: the damaged bytes are evidence too.
+    RETURN_IF_ERROR(env_->WriteFileAtomically(
+        report->damaged_copy,
+        std::string(reinterpret_cast<const char*>(&data[good]), file_size - good), true));
+    RETURN_IF_ERROR(log_->Truncate(good));
+    RETURN_IF_ERROR(log_->Sync());
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<SignedEvent> Journal::ReadAt(const Location& location) const {
   std::string payload(location.size, '\0');
-  if (::pread(fd_, payload.data(), location.size, static_cast<off_t>(location.offset)) !=
-      static_cast<ssize_t>(location.size)) {
-    return Errno("reading", dir_ + "/events.log");
-  }
+  RETURN_IF_ERROR(log_->Read(location.offset, location.size, payload.data()));
   if (payload.size() < 64) return absl::DataLossError("event record shorter than a signature");
   v1::Event proto;
   if (!proto.ParseFromArray(payload.data() + 64, static_cast<int>(payload.size() - 64))) {
@@ -348,7 +273,7 @@ absl::Status Journal::BeginSession(const JournalMeta& meta) {
         absl::StrCat("journal ", dir_, " already holds session ",
                      meta_ ? meta_->session_id : std::string("(events without a session)")));
   }
-  RETURN_IF_ERROR(WriteFileAtomically(dir_ + "/session.json", MetaToJson(meta), true));
+  RETURN_IF_ERROR(env_->WriteFileAtomically(dir_ + "/session.json", MetaToJson(meta), true));
   meta_ = meta;
   return absl::OkStatus();
 }
@@ -362,23 +287,20 @@ absl::Status Journal::AppendRecord(uint8_t type, const std::string& payload,
   const auto sum = Checksum(type, payload);
   record.append(reinterpret_cast<const char*>(sum.data()), sum.size());
   record.append(payload);
-  const std::string path = dir_ + "/events.log";
-  size_t done = 0;
-  while (done < record.size()) {
-    const ssize_t n =
-        ::pwrite(fd_, record.data() + done, record.size() - done, static_cast<off_t>(size_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const auto status = Errno("appending to", path);
-      // Leave no half record behind: the next append would start after it.
-      if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) return status;
-      return status;
-    }
-    done += static_cast<size_t>(n);
+  if (auto status = log_->Write(size_, record.data(), record.size()); !status.ok()) {
+    // Leave no half record behind: the next append would start after it.
+    (void)log_->Truncate(size_);
+    return status;
   }
   *payload_offset = size_ + kHeaderSize;
   size_ += record.size();
   return absl::OkStatus();
+}
+
+absl::Status Journal::Unappend(uint64_t size_before, absl::Status why) {
+  size_ = size_before;
+  (void)log_->Truncate(size_before);
+  return why;
 }
 
 absl::Status Journal::Append(const std::vector<SignedEvent>& events) {
@@ -402,20 +324,12 @@ absl::Status Journal::Append(const std::vector<SignedEvent>& events) {
     payload += proto.SerializeAsString();
     uint64_t offset = 0;
     auto status = AppendRecord(kEventRecord, payload, &offset);
-    if (!status.ok()) {
-      size_ = size_before;
-      (void)::ftruncate(fd_, static_cast<off_t>(size_before));
-      return status;
-    }
+    if (!status.ok()) return Unappend(size_before, status);
     added.push_back({e.event.seq, Location{offset, static_cast<uint32_t>(payload.size()), e.hash,
                                            e.event.at_ms}});
   }
-  if (::fdatasync(fd_) != 0) {
-    const auto status = Errno("syncing", dir_ + "/events.log");
-    size_ = size_before;
-    (void)::ftruncate(fd_, static_cast<off_t>(size_before));
-    return status;
-  }
+  // Not written unless synced: the uplink may send only what a crash cannot take back.
+  if (auto status = log_->Sync(); !status.ok()) return Unappend(size_before, status);
   for (auto& [s, location] : added) events_[s] = location;
   chain_ = extended;
   last_at_ms_ = events.back().event.at_ms;
@@ -434,11 +348,7 @@ absl::Status Journal::Rebase(uint64_t seq, const Hash32& hash) {
   uint64_t offset = 0;
   const uint64_t size_before = size_;
   RETURN_IF_ERROR(AppendRecord(kRebaseRecord, payload, &offset));
-  if (::fdatasync(fd_) != 0) {
-    size_ = size_before;
-    (void)::ftruncate(fd_, static_cast<off_t>(size_before));
-    return Errno("syncing", dir_ + "/events.log");
-  }
+  if (auto status = log_->Sync(); !status.ok()) return Unappend(size_before, status);
   RETURN_IF_ERROR(chain_.Rebase({seq, hash}));
   acked_ = seq;
   return WriteState(false);
@@ -500,7 +410,7 @@ absl::Status Journal::WriteState(bool durable) {
   j["closed"] = closed_;
   j["verdict"] = verdict_;
   j["risk_score"] = risk_score_;
-  return WriteFileAtomically(dir_ + "/state.json", j.dump() + "\n", durable);
+  return env_->WriteFileAtomically(dir_ + "/state.json", j.dump() + "\n", durable);
 }
 
 absl::Status Journal::MarkAcked(uint64_t seq) {
@@ -545,14 +455,11 @@ double Journal::closed_risk_score() const {
 absl::Status Journal::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const char* name : {"/session.json", "/state.json"}) {
-    std::error_code ec;
-    fs::remove(dir_ + name, ec);
-    if (ec) return absl::InternalError(absl::StrCat("removing ", dir_, name, ": ", ec.message()));
+    RETURN_IF_ERROR(env_->RemoveFile(dir_ + name));
   }
-  if (::ftruncate(fd_, 0) != 0) return Errno("emptying", dir_ + "/events.log");
-  if (::pwrite(fd_, kMagic, sizeof(kMagic), 0) != sizeof(kMagic) || ::fdatasync(fd_) != 0) {
-    return Errno("writing", dir_ + "/events.log");
-  }
+  RETURN_IF_ERROR(log_->Truncate(0));
+  RETURN_IF_ERROR(log_->Write(0, kMagic, sizeof(kMagic)));
+  RETURN_IF_ERROR(log_->Sync());
   size_ = sizeof(kMagic);
   meta_.reset();
   events_.clear();

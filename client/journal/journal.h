@@ -1,15 +1,16 @@
 // Journal: the client's durable record of one proctored session, so that no event is lost when
 // the network, the server or the client itself fails.
 //
-// Every event is signed and chained (protocol::ChainSealer) and appended here, flushed to disk with
-// fdatasync, BEFORE the uplink may send it. The uplink reads unacknowledged events back from the
-// journal, and a second `proctor-client run` with the same directory first delivers what is left.
+// Every event is signed and chained (protocol::ChainSealer) and appended here, flushed to disk
+// (FileEnv's RandomRWFile::Sync: fdatasync) BEFORE the uplink may send it. The uplink reads
+// unacknowledged events back from the journal, and a second `proctor-client run` with the same
+// directory first delivers what is left.
 //
 // Files in the directory (created 0700; files 0600):
 //   session.json  what is needed to continue the session after a restart: server, session id
 //                 and token, the session's Ed25519 secret key, the enrolled templates, the
-//                 pass's hash. Written once, atomically. It holds secrets and a biometric template: it
-//                 never leaves the machine and is deleted with Clear().
+//                 pass's hash. Written once, atomically. It holds secrets and a biometric template:
+//                 it never leaves the machine and is deleted with Clear().
 //   events.log    "PRJNL001" then records: type (1 byte), payload length (u32 LE), BLAKE2b-128 of
 //                 type+payload (16 bytes), payload. Type 1: an event (64-byte signature, then the
 //                 proctor.v1.Event message). Type 2: a rebase (u64 LE seq, 32-byte hash): the chain
@@ -35,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "common/crypto.h"
 #include "common/event.h"
+#include "common/file_env.h"
 #include "protocol/chain.h"
 #include "protocol/identity_rule.h"
 
@@ -66,8 +68,11 @@ class Journal {
  public:
   // Opens (creating when missing) the journal in `dir`. A damaged events.log tail is cut off
   // and reported in `report`; an unreadable session.json is an error (DATA_LOSS) naming it.
+  // Every file operation goes through `env` (nullptr: FileEnv::Default(), the real file
+  // system), which must outlive the journal.
   static absl::StatusOr<std::unique_ptr<Journal>> Open(const std::string& dir,
-                                                       JournalOpenReport* report);
+                                                       JournalOpenReport* report,
+                                                       FileEnv* env = nullptr);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -121,16 +126,19 @@ class Journal {
     Hash32 hash{};
     int64_t at_ms = 0;
   };
-  explicit Journal(std::string dir);
+  Journal(std::string dir, FileEnv* env);
   absl::Status Load(JournalOpenReport* report);
   absl::Status LoadLog(JournalOpenReport* report);
   absl::Status WriteState(bool durable);
+  // Forgets a failed append: the log is cut back to `size_before`; returns `why`.
+  absl::Status Unappend(uint64_t size_before, absl::Status why);
   absl::Status AppendRecord(uint8_t type, const std::string& payload, uint64_t* payload_offset);
   absl::StatusOr<SignedEvent> ReadAt(const Location& location) const;
 
   const std::string dir_;
   mutable std::mutex mu_;
-  int fd_ = -1;                          // events.log, guarded by mu_
+  FileEnv* const env_;
+  std::unique_ptr<RandomRWFile> log_;    // events.log, guarded by mu_
   uint64_t size_ = 0;                    // guarded by mu_
   std::optional<JournalMeta> meta_;      // guarded by mu_
   std::map<uint64_t, Location> events_;  // seq -> location, guarded by mu_

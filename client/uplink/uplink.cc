@@ -12,18 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "proctor/v1/session.grpc.pb.h"
 #include "protocol/event_codec.h"
 
 namespace proctor::client {
 namespace {
-
-int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::shared_ptr<grpc::ChannelCredentials> Credentials(const UplinkOptions& options) {
   if (options.tls_ca_file.empty()) return grpc::InsecureChannelCredentials();

@@ -1,11 +1,9 @@
-// proctor.v1.AdminService, ReviewService and ResultService: thin adapters from proto to
-// ProctorCore. Thread-safe (ProctorCore is).
+// proctor.v1.AdminService: assessments, enrollment, passes, tokens, purge — a thin adapter from
+// proto to ProctorCore. Thread-safe (ProctorCore is).
 #ifndef PROCTOR_SERVER_SERVICE_ADMIN_SERVICE_H_
 #define PROCTOR_SERVER_SERVICE_ADMIN_SERVICE_H_
 
 #include "proctor/v1/admin.grpc.pb.h"
-#include "proctor/v1/results.grpc.pb.h"
-#include "proctor/v1/review.grpc.pb.h"
 #include "server/core/proctor_core.h"
 
 namespace proctor::server {
@@ -24,32 +22,6 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                           v1::IssueTokenResponse* response) override;
   grpc::Status PurgeLearner(grpc::ServerContext* context, const v1::PurgeLearnerRequest* request,
                             v1::PurgeLearnerResponse* response) override;
-
- private:
-  ProctorCore* const core_;
-};
-
-class ReviewServiceImpl final : public v1::ReviewService::Service {
- public:
-  explicit ReviewServiceImpl(ProctorCore* core) : core_(core) {}
-  grpc::Status ListSessions(grpc::ServerContext* context, const v1::ListSessionsRequest* request,
-                            v1::ListSessionsResponse* response) override;
-  grpc::Status GetSession(grpc::ServerContext* context, const v1::GetSessionRequest* request,
-                          v1::SessionDetail* response) override;
-  grpc::Status Decide(grpc::ServerContext* context, const v1::DecideRequest* request,
-                      v1::DecideResponse* response) override;
-
- private:
-  ProctorCore* const core_;
-};
-
-class ResultServiceImpl final : public v1::ResultService::Service {
- public:
-  explicit ResultServiceImpl(ProctorCore* core) : core_(core) {}
-  grpc::Status SubmitResult(grpc::ServerContext* context, const v1::SubmitResultRequest* request,
-                            v1::SubmitResultResponse* response) override;
-  grpc::Status ListResults(grpc::ServerContext* context, const v1::ListResultsRequest* request,
-                           v1::ListResultsResponse* response) override;
 
  private:
   ProctorCore* const core_;

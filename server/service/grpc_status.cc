@@ -36,11 +36,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (!IsInternalDetail(status)) return grpc::Status(code, std::string(status.message()));
   const std::string incident = RandomToken(5);
   spdlog::warn("incident {}: {}", incident, status.ToString());
-  return grpc::Status(
-      code, absl::StrCat(status.code() == absl::StatusCode::kUnavailable
-                             ? "the server's storage is unavailable; retry later"
-                             : "the server failed to complete the request",
-                         " (incident ", incident, " in the server log)"));
+  return grpc::Status(code, absl::StrCat(status.code() == absl::StatusCode::kUnavailable
+                                             ? "the server's storage is unavailable; retry later"
+                                             : "the server failed to complete the request",
+                                         " (incident ", incident, " in the server log)"));
 }
 
 std::string BearerToken(const grpc::ServerContextBase& context) {

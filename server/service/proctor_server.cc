@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "biometrics/model_files.h"
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/file_io.h"
 #include "server/core/biometric_inspector.h"
@@ -27,6 +28,8 @@
 #include "server/http/console_server.h"
 #include "server/http/review_desk.h"
 #include "server/service/admin_service.h"
+#include "server/service/result_service.h"
+#include "server/service/review_service.h"
 #include "server/service/session_service.h"
 #include "server/storage/memory_storage.h"
 #include "server/storage/postgres_storage.h"
@@ -34,12 +37,6 @@
 
 namespace proctor::server {
 namespace {
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const ServerOptions& options) {
   std::string db =

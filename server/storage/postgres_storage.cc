@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "server/storage/postgres_connection_pool.h"
 #include "server/storage/schema_migrations.h"
@@ -155,12 +156,6 @@ constexpr int64_t kMigrationLockKey = 0x70726f63746f72;
 int64_t ToInt64(uint64_t value) {
   return static_cast<int64_t>(
       std::min<uint64_t>(value, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
-}
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Exact text for a double (17 significant digits round-trip), in PostgreSQL's spelling of the

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "server/storage/schema_migrations.h"
 #include "server/storage/sqlite_connection.h"
@@ -137,12 +138,6 @@ constexpr char kRecordMigration[] =
 int64_t ToInt64(uint64_t value) {
   return static_cast<int64_t>(
       std::min<uint64_t>(value, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
-}
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Descriptors are stored as little-endian float32, whatever the host's byte order.

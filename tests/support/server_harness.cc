@@ -116,6 +116,10 @@ std::string ServerProcess::admin_token() const {
 
 std::shared_ptr<grpc::Channel> ServerProcess::channel() const {
   grpc::ChannelArguments args;
+  // Its own connections: gRPC otherwise shares subchannels between channels to one address, and
+  // after a restart a new channel could report READY on the killed server's stale connection
+  // (Start returned before the new process listened; the first call then failed "Socket closed").
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
   return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);

@@ -1,0 +1,27 @@
+// proctor.v1.ReviewService: sessions, their timeline and flags, examiners' decisions — a thin
+// adapter from proto to ProctorCore. Thread-safe (ProctorCore is).
+#ifndef PROCTOR_SERVER_SERVICE_REVIEW_SERVICE_H_
+#define PROCTOR_SERVER_SERVICE_REVIEW_SERVICE_H_
+
+#include "proctor/v1/review.grpc.pb.h"
+#include "server/core/proctor_core.h"
+
+namespace proctor::server {
+
+class ReviewServiceImpl final : public v1::ReviewService::Service {
+ public:
+  explicit ReviewServiceImpl(ProctorCore* core) : core_(core) {}
+  grpc::Status ListSessions(grpc::ServerContext* context, const v1::ListSessionsRequest* request,
+                            v1::ListSessionsResponse* response) override;
+  grpc::Status GetSession(grpc::ServerContext* context, const v1::GetSessionRequest* request,
+                          v1::SessionDetail* response) override;
+  grpc::Status Decide(grpc::ServerContext* context, const v1::DecideRequest* request,
+                      v1::DecideResponse* response) override;
+
+ private:
+  ProctorCore* const core_;
+};
+
+}  // namespace proctor::server
+
+#endif  // PROCTOR_SERVER_SERVICE_REVIEW_SERVICE_H_
