@@ -1,12 +1,54 @@
 #include "server/storage/sqlite_connection.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace proctor::server {
+namespace {
+
+// True for an empty file or one that starts with SQLite's header: a file proctor may narrow.
+bool EmptyOrSqlite(int fd) {
+  static constexpr char kHeader[] = "SQLite format 3";  // 16 bytes with its NUL
+  char head[sizeof kHeader] = {};
+  const ssize_t n = ::pread(fd, head, sizeof head, 0);
+  return n == 0 ||
+         (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kHeader, sizeof head) == 0);
+}
+
+// The database holds sealed biometric data and the audit log: owner only. SQLite would create
+// the file 0644 (less the umask) and gives the -wal and -shm files it creates the database
+// file's mode, so the file is created 0600 here before SQLite opens it. A database left
+// group- or world-readable by an older proctor, and its -wal and -shm after a crash, are
+// narrowed to 0600 too (best effort: a file of another owner keeps its mode); a file that is
+// not a database is left alone for SQLite to refuse.
+absl::Status CreateOwnerOnly(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("sqlite: opening ", path, ": ", strerror(errno)));
+  }
+  struct stat st {};
+  const bool narrow = EmptyOrSqlite(fd);
+  if (narrow && ::fstat(fd, &st) == 0 && (st.st_mode & 0077) != 0) (void)::fchmod(fd, 0600);
+  ::close(fd);
+  if (!narrow) return absl::OkStatus();
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string companion = path + suffix;
+    if (::stat(companion.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+      (void)::chmod(companion.c_str(), 0600);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view detail) {
   const std::string message = absl::StrCat("sqlite: ", context, ": ", detail);
@@ -118,6 +160,9 @@ bool SqliteStatement::BlobInto(int column, uint8_t* out, size_t out_size) const 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                          int flags,
                                                                          int busy_timeout_ms) {
+  if ((flags & SQLITE_OPEN_CREATE) != 0) {
+    if (absl::Status created = CreateOwnerOnly(path); !created.ok()) return created;
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {

@@ -75,7 +75,9 @@ class SqliteStatement {
 class SqliteConnection {
  public:
   // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_NOMUTEX is added) and extended result
-  // codes on; waits up to busy_timeout_ms for another connection's lock.
+  // codes on; waits up to busy_timeout_ms for another connection's lock. With SQLITE_OPEN_CREATE
+  // the database file is created mode 0600, so its -wal and -shm are 0600 too, and an existing
+  // database (with its -wal and -shm) that others may read is narrowed to 0600.
   static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const std::string& path, int flags,
                                                                 int busy_timeout_ms);
   ~SqliteConnection();

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -939,6 +942,54 @@ std::unique_ptr<SqliteStorage> OpenWithSessions(const std::string& path,
             .ok());
   }
   return std::move(*opened);
+}
+
+// The mode bits of `path` (-1 when it cannot be read).
+int FileMode(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    ADD_FAILURE() << path << ": " << std::strerror(errno);
+    return -1;
+  }
+  return static_cast<int>(st.st_mode & 0777);
+}
+
+// The database holds sealed biometric data and the audit log: the file, its WAL and its
+// shared-memory index are the owner's only, under the usual umask 022 too (with which SQLite
+// alone makes them 0644).
+TEST(SqliteStorageTest, DatabaseWalAndShmFilesAreOwnerOnly) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  const mode_t umask_before = ::umask(022);
+  auto storage = OpenWithSessions(path);
+  ASSERT_NE(storage, nullptr);
+  auto statuses = storage->AppendBatches({TestBatch("s1", 0, 1, 3)});
+  ASSERT_TRUE(statuses.ok() && (*statuses)[0].ok());
+  EXPECT_EQ(storage->ListEvents("s1")->size(), 3u);
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    EXPECT_EQ(FileMode(file), 0600) << file;
+  }
+  ::umask(umask_before);
+}
+
+// A database an older proctor created 0644 is narrowed when it is opened, and the WAL and index
+// made after it with it; a file that is not a database is refused and keeps its mode.
+TEST(SqliteStorageTest, NarrowsAnOlderReadableDatabaseButNotAFileThatIsNone) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  ASSERT_TRUE(SqliteStorage::Open(path).ok());
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto storage = OpenWithSessions(path);
+  ASSERT_NE(storage, nullptr);
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    EXPECT_EQ(FileMode(file), 0600) << file;
+  }
+
+  const std::string notes = dir.File("notes.txt");
+  WriteFile(notes, std::string(4096, 'x'));
+  ASSERT_EQ(::chmod(notes.c_str(), 0644), 0);
+  EXPECT_EQ(SqliteStorage::Open(notes).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(FileMode(notes), 0644);
 }
 
 TEST(SqliteStorageTest, AppendBatchesWritesNothingWhenTheTransactionFails) {
