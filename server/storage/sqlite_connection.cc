@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/internal_status.h"
 
 namespace proctor::server {
 namespace {
@@ -32,7 +33,8 @@ bool EmptyOrSqlite(int fd) {
 absl::Status CreateOwnerOnly(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("sqlite: opening ", path, ": ", strerror(errno)));
+    return MarkInternal(
+        absl::UnavailableError(absl::StrCat("sqlite: opening ", path, ": ", strerror(errno))));
   }
   struct stat st {};
   const bool narrow = EmptyOrSqlite(fd);
@@ -48,10 +50,8 @@ absl::Status CreateOwnerOnly(const std::string& path) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view detail) {
-  const std::string message = absl::StrCat("sqlite: ", context, ": ", detail);
+// The status for `rc` with `message`, before SqliteStatus marks it.
+absl::Status StatusForCode(int rc, const std::string& message) {
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -83,6 +83,16 @@ absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view d
     default:
       return absl::InternalError(message);
   }
+}
+
+}  // namespace
+
+absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view detail) {
+  absl::Status status = StatusForCode(rc, absl::StrCat("sqlite: ", context, ": ", detail));
+  // ALREADY_EXISTS and NOT_FOUND answer the call; every other code is a failure of the database,
+  // whose message (a path, SQLite's words) is for the operator only.
+  if (absl::IsAlreadyExists(status) || absl::IsNotFound(status)) return status;
+  return MarkInternal(std::move(status));
 }
 
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept

@@ -26,7 +26,9 @@ namespace proctor::server {
 //   BUSY, LOCKED, FULL, IOERR, READONLY, CANTOPEN, PROTOCOL -> UNAVAILABLE (retrying may help)
 //   CONSTRAINT_UNIQUE / _PRIMARYKEY -> ALREADY_EXISTS; CONSTRAINT_FOREIGNKEY -> NOT_FOUND
 //   CORRUPT, NOTADB -> DATA_LOSS; NOMEM -> RESOURCE_EXHAUSTED; anything else -> INTERNAL.
-// The message reads "sqlite: <context>: <detail>".
+// The message reads "sqlite: <context>: <detail>". Every status but ALREADY_EXISTS and NOT_FOUND
+// is a failure of the database and is marked internal (common/internal_status.h): callers get a
+// generic message, the operator's log the full one.
 absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view detail);
 
 // A cached prepared statement borrowed from its SqliteConnection. On destruction it is reset and

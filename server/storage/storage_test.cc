@@ -22,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/internal_status.h"
 #include "server/storage/memory_storage.h"
 #include "server/storage/postgres_connection_pool.h"
 #include "server/storage/postgres_storage.h"
@@ -283,6 +284,7 @@ TYPED_TEST(StorageTest, StoresAssessmentsAndRefusesDuplicates) {
   auto duplicate =
       this->storage_->CreateAssessment({"a1", "Other", "Other", AssessmentKind::kIntermediate, 3});
   EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  EXPECT_FALSE(IsMarkedInternal(duplicate)) << "an answer to the call, not a database failure";
   EXPECT_EQ(this->storage_->GetAssessment("a1")->title, "Midterm");
   EXPECT_EQ(this->storage_->GetAssessment("nope").status().code(), absl::StatusCode::kNotFound);
 }
@@ -1098,6 +1100,7 @@ TEST(SqliteStorageTest, ALockedDatabaseIsUnavailableAndWritesNothing) {
   auto blocked = storage->AppendBatches({TestBatch("s1", 0, 1, 3)});
   EXPECT_EQ(blocked.status().code(), absl::StatusCode::kUnavailable) << blocked.status();
   EXPECT_TRUE(absl::StrContains(blocked.status().message(), "sqlite: ")) << blocked.status();
+  EXPECT_TRUE(IsMarkedInternal(blocked.status())) << "callers must not see the path";
   EXPECT_EQ(storage->UpsertLearner("l2", "Grace").code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(storage->GetSession("s1").ok()) << "reads go on while another process writes";
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -1426,6 +1429,7 @@ TEST(PostgresStorageTest, ConnectionErrorsNameTheDatabaseButNeverThePassword) {
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "postgresql://ada@127.0.0.1:1/proctor"))
       << refused.status();
   EXPECT_FALSE(absl::StrContains(refused.status().message(), "s3cret")) << refused.status();
+  EXPECT_TRUE(IsMarkedInternal(refused.status())) << "callers must not see the address";
   EXPECT_EQ(PostgresStorage::Open("").status().code(), absl::StatusCode::kInvalidArgument);
   PostgresStorageOptions options;
   options.connections = 0;
@@ -1451,6 +1455,7 @@ TEST(PostgresStorageTest, ADatabaseThatRefusesWritesIsUnavailableForWrites) {
   auto append = (*storage)->AppendBatches({TestBatch("s1", 0, 1, 3)});
   EXPECT_EQ(append.status().code(), absl::StatusCode::kUnavailable) << append.status();
   EXPECT_TRUE(absl::StrContains(append.status().message(), "read-only")) << append.status();
+  EXPECT_TRUE(IsMarkedInternal(append.status())) << append.status();
   EXPECT_EQ((*storage)->AppendAudit({kNow, "root", "x", "y", "z"}).code(),
             absl::StatusCode::kUnavailable);
   auto session = (*storage)->GetSession("s1");
@@ -1487,6 +1492,7 @@ TEST(PostgresStorageTest, AStoppedServerIsUnavailableAndTheStorageRecoversAfterR
                                   "postgresql: appending events on "
                                   "postgresql://proctor@127.0.0.1:"))
         << append.status();
+    EXPECT_TRUE(IsMarkedInternal(append.status())) << "callers must not see the address";
     EXPECT_EQ(storage->UpsertLearner("l2", "Grace").code(), absl::StatusCode::kUnavailable);
     EXPECT_EQ(storage->GetSession("s1").status().code(), absl::StatusCode::kUnavailable);
 
