@@ -2,29 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "common/internal_status.h"
 
 namespace proctor::server {
 namespace {
 
 // Failures inside the server (its database, its files) are the operator's business: their
 // messages name database addresses and paths, which callers — learners included — must not see.
+// The storage adapters mark such failures where they arise (common/internal_status.h); INTERNAL,
+// DATA_LOSS and UNKNOWN are internal whoever made them. An UNAVAILABLE the server says on purpose
+// ("another batch of this session is being stored; resend ...") is unmarked and reaches the caller.
 bool IsInternalDetail(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kDataLoss:
     case absl::StatusCode::kUnknown:
       return true;
-    case absl::StatusCode::kUnavailable: {
-      const std::string lower = absl::AsciiStrToLower(status.message());
-      return absl::StrContains(lower, "postgresql") || absl::StrContains(lower, "sqlite") ||
-             absl::StrContains(lower, "database");
-    }
     default:
-      return false;
+      return IsMarkedInternal(status);
   }
 }
 

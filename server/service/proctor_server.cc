@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <netdb.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -77,6 +80,37 @@ absl::Status EnsureAdminToken(ProctorCore& core, const std::string& data_dir) {
   if (!ok) return absl::InternalError(absl::StrCat("writing ", path));
   spdlog::info("wrote the administrator token to {} (mode 0600)", path);
   return absl::OkStatus();
+}
+
+// Why the gRPC listener could not bind `listen`: gRPC's builder says only that it failed, so bind
+// a socket of our own to the same address, as gRPC does (SO_REUSEADDR, no SO_REUSEPORT).
+std::string ListenFailure(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon == std::string::npos ? 0 : colon);
+  const std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+  if (rc != 0) return absl::StrCat("cannot resolve it: ", gai_strerror(rc));
+  int error = 0;
+  for (const addrinfo* a = found; a != nullptr && error == 0; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0) error = errno;
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (error == EADDRINUSE) return "address in use (is another proctor-server running?)";
+  if (error != 0) return strerror(error);
+  return "gRPC refused it (its log above says why)";
 }
 
 }  // namespace
@@ -182,6 +216,9 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second server on this port would then start, and the
+  // kernel would split the learners' connections (and their events) between the two databases.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, credentials, &parts->port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.RegisterService(parts->admin.get());
@@ -191,7 +228,7 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   parts->grpc_server = builder.BuildAndStart();
   if (!parts->grpc_server || parts->port == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen, " (address in use or not allowed?)"));
+        absl::StrCat("cannot listen on ", options.listen, ": ", ListenFailure(options.listen)));
   }
   spdlog::info("proctor-server listening on {} (gRPC{}), data in {}", options.listen,
                options.tls_cert.empty() ? ", plaintext" : ", TLS", options.data_dir);

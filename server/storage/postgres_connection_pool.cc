@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/internal_status.h"
 
 namespace proctor::server {
 namespace {
@@ -108,9 +109,12 @@ std::string RedactPostgresConninfo(absl::string_view conninfo) {
   return RedactPasswordParameters(conninfo, /*uri=*/false);
 }
 
-PostgresFailure ConvertPostgresException(std::exception_ptr error, absl::string_view context,
-                                         absl::string_view target, bool stale_connection,
-                                         bool connection_open) {
+namespace {
+
+// ConvertPostgresException before the mark.
+PostgresFailure ClassifyPostgresException(std::exception_ptr error, absl::string_view context,
+                                          absl::string_view target, bool stale_connection,
+                                          bool connection_open) {
   const std::string where = absl::StrCat("postgresql: ", context, " on ", target, ": ");
   // A pooled connection that died since its last use (the server restarted, or dropped it) and
   // broke before anything was committed: the same call on a new connection is safe.
@@ -142,6 +146,23 @@ PostgresFailure ConvertPostgresException(std::exception_ptr error, absl::string_
   } catch (...) {
     return {absl::InternalError(absl::StrCat(where, "unknown exception")), false};
   }
+}
+
+}  // namespace
+
+PostgresFailure ConvertPostgresException(std::exception_ptr error, absl::string_view context,
+                                         absl::string_view target, bool stale_connection,
+                                         bool connection_open) {
+  PostgresFailure failure = ClassifyPostgresException(std::move(error), context, target,
+                                                      stale_connection, connection_open);
+  // ALREADY_EXISTS, NOT_FOUND and INVALID_ARGUMENT answer the call; every other code is a failure
+  // of the database, whose message names it (host, port, user, database) for the operator only.
+  const absl::StatusCode code = failure.status.code();
+  if (code != absl::StatusCode::kAlreadyExists && code != absl::StatusCode::kNotFound &&
+      code != absl::StatusCode::kInvalidArgument) {
+    failure.status = MarkInternal(std::move(failure.status));
+  }
+  return failure;
 }
 
 PostgresConnectionPool::PostgresConnectionPool(std::string conninfo, std::string target, int size,

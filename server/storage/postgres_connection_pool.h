@@ -38,7 +38,9 @@ struct PostgresFailure {
 // "postgresql: <context> on <target>: <cause>". Connection loss, shutdowns, a server that
 // refuses writes (read-only, disk full, too many connections) and an unknown commit outcome are
 // UNAVAILABLE; unique and foreign-key violations ALREADY_EXISTS and NOT_FOUND; text the
-// database cannot hold INVALID_ARGUMENT; damaged data DATA_LOSS; anything else INTERNAL.
+// database cannot hold INVALID_ARGUMENT; damaged data DATA_LOSS; anything else INTERNAL. All but
+// ALREADY_EXISTS, NOT_FOUND and INVALID_ARGUMENT are marked internal (common/internal_status.h),
+// so callers never see the database's address.
 // `stale_connection`: the connection was made by an earlier call (so a break is most likely a
 // server restart since, not the server going away now).
 PostgresFailure ConvertPostgresException(std::exception_ptr error, absl::string_view context,

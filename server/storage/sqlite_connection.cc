@@ -1,15 +1,57 @@
 #include "server/storage/sqlite_connection.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/internal_status.h"
 
 namespace proctor::server {
+namespace {
 
-absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view detail) {
-  const std::string message = absl::StrCat("sqlite: ", context, ": ", detail);
+// True for an empty file or one that starts with SQLite's header: a file proctor may narrow.
+bool EmptyOrSqlite(int fd) {
+  static constexpr char kHeader[] = "SQLite format 3";  // 16 bytes with its NUL
+  char head[sizeof kHeader] = {};
+  const ssize_t n = ::pread(fd, head, sizeof head, 0);
+  return n == 0 ||
+         (n == static_cast<ssize_t>(sizeof head) && std::memcmp(head, kHeader, sizeof head) == 0);
+}
+
+// The database holds sealed biometric data and the audit log: owner only. SQLite would create
+// the file 0644 (less the umask) and gives the -wal and -shm files it creates the database
+// file's mode, so the file is created 0600 here before SQLite opens it. A database left
+// group- or world-readable by an older proctor, and its -wal and -shm after a crash, are
+// narrowed to 0600 too (best effort: a file of another owner keeps its mode); a file that is
+// not a database is left alone for SQLite to refuse.
+absl::Status CreateOwnerOnly(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return MarkInternal(
+        absl::UnavailableError(absl::StrCat("sqlite: opening ", path, ": ", strerror(errno))));
+  }
+  struct stat st {};
+  const bool narrow = EmptyOrSqlite(fd);
+  if (narrow && ::fstat(fd, &st) == 0 && (st.st_mode & 0077) != 0) (void)::fchmod(fd, 0600);
+  ::close(fd);
+  if (!narrow) return absl::OkStatus();
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string companion = path + suffix;
+    if (::stat(companion.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) {
+      (void)::chmod(companion.c_str(), 0600);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The status for `rc` with `message`, before SqliteStatus marks it.
+absl::Status StatusForCode(int rc, const std::string& message) {
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -41,6 +83,16 @@ absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view d
     default:
       return absl::InternalError(message);
   }
+}
+
+}  // namespace
+
+absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view detail) {
+  absl::Status status = StatusForCode(rc, absl::StrCat("sqlite: ", context, ": ", detail));
+  // ALREADY_EXISTS and NOT_FOUND answer the call; every other code is a failure of the database,
+  // whose message (a path, SQLite's words) is for the operator only.
+  if (absl::IsAlreadyExists(status) || absl::IsNotFound(status)) return status;
+  return MarkInternal(std::move(status));
 }
 
 SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
@@ -118,6 +170,9 @@ bool SqliteStatement::BlobInto(int column, uint8_t* out, size_t out_size) const 
 absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                          int flags,
                                                                          int busy_timeout_ms) {
+  if ((flags & SQLITE_OPEN_CREATE) != 0) {
+    if (absl::Status created = CreateOwnerOnly(path); !created.ok()) return created;
+  }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {

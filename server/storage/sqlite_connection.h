@@ -26,7 +26,9 @@ namespace proctor::server {
 //   BUSY, LOCKED, FULL, IOERR, READONLY, CANTOPEN, PROTOCOL -> UNAVAILABLE (retrying may help)
 //   CONSTRAINT_UNIQUE / _PRIMARYKEY -> ALREADY_EXISTS; CONSTRAINT_FOREIGNKEY -> NOT_FOUND
 //   CORRUPT, NOTADB -> DATA_LOSS; NOMEM -> RESOURCE_EXHAUSTED; anything else -> INTERNAL.
-// The message reads "sqlite: <context>: <detail>".
+// The message reads "sqlite: <context>: <detail>". Every status but ALREADY_EXISTS and NOT_FOUND
+// is a failure of the database and is marked internal (common/internal_status.h): callers get a
+// generic message, the operator's log the full one.
 absl::Status SqliteStatus(int rc, absl::string_view context, absl::string_view detail);
 
 // A cached prepared statement borrowed from its SqliteConnection. On destruction it is reset and
@@ -75,7 +77,9 @@ class SqliteStatement {
 class SqliteConnection {
  public:
   // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_NOMUTEX is added) and extended result
-  // codes on; waits up to busy_timeout_ms for another connection's lock.
+  // codes on; waits up to busy_timeout_ms for another connection's lock. With SQLITE_OPEN_CREATE
+  // the database file is created mode 0600, so its -wal and -shm are 0600 too, and an existing
+  // database (with its -wal and -shm) that others may read is narrowed to 0600.
   static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(const std::string& path, int flags,
                                                                 int busy_timeout_ms);
   ~SqliteConnection();

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -19,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/internal_status.h"
 #include "server/storage/memory_storage.h"
 #include "server/storage/postgres_connection_pool.h"
 #include "server/storage/postgres_storage.h"
@@ -280,6 +284,7 @@ TYPED_TEST(StorageTest, StoresAssessmentsAndRefusesDuplicates) {
   auto duplicate =
       this->storage_->CreateAssessment({"a1", "Other", "Other", AssessmentKind::kIntermediate, 3});
   EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  EXPECT_FALSE(IsMarkedInternal(duplicate)) << "an answer to the call, not a database failure";
   EXPECT_EQ(this->storage_->GetAssessment("a1")->title, "Midterm");
   EXPECT_EQ(this->storage_->GetAssessment("nope").status().code(), absl::StatusCode::kNotFound);
 }
@@ -941,6 +946,54 @@ std::unique_ptr<SqliteStorage> OpenWithSessions(const std::string& path,
   return std::move(*opened);
 }
 
+// The mode bits of `path` (-1 when it cannot be read).
+int FileMode(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    ADD_FAILURE() << path << ": " << std::strerror(errno);
+    return -1;
+  }
+  return static_cast<int>(st.st_mode & 0777);
+}
+
+// The database holds sealed biometric data and the audit log: the file, its WAL and its
+// shared-memory index are the owner's only, under the usual umask 022 too (with which SQLite
+// alone makes them 0644).
+TEST(SqliteStorageTest, DatabaseWalAndShmFilesAreOwnerOnly) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  const mode_t umask_before = ::umask(022);
+  auto storage = OpenWithSessions(path);
+  ASSERT_NE(storage, nullptr);
+  auto statuses = storage->AppendBatches({TestBatch("s1", 0, 1, 3)});
+  ASSERT_TRUE(statuses.ok() && (*statuses)[0].ok());
+  EXPECT_EQ(storage->ListEvents("s1")->size(), 3u);
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    EXPECT_EQ(FileMode(file), 0600) << file;
+  }
+  ::umask(umask_before);
+}
+
+// A database an older proctor created 0644 is narrowed when it is opened, and the WAL and index
+// made after it with it; a file that is not a database is refused and keeps its mode.
+TEST(SqliteStorageTest, NarrowsAnOlderReadableDatabaseButNotAFileThatIsNone) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  ASSERT_TRUE(SqliteStorage::Open(path).ok());
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  auto storage = OpenWithSessions(path);
+  ASSERT_NE(storage, nullptr);
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    EXPECT_EQ(FileMode(file), 0600) << file;
+  }
+
+  const std::string notes = dir.File("notes.txt");
+  WriteFile(notes, std::string(4096, 'x'));
+  ASSERT_EQ(::chmod(notes.c_str(), 0644), 0);
+  EXPECT_EQ(SqliteStorage::Open(notes).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(FileMode(notes), 0644);
+}
+
 TEST(SqliteStorageTest, AppendBatchesWritesNothingWhenTheTransactionFails) {
   TempDir dir;
   const std::string path = dir.File("proctor.db");
@@ -1047,6 +1100,7 @@ TEST(SqliteStorageTest, ALockedDatabaseIsUnavailableAndWritesNothing) {
   auto blocked = storage->AppendBatches({TestBatch("s1", 0, 1, 3)});
   EXPECT_EQ(blocked.status().code(), absl::StatusCode::kUnavailable) << blocked.status();
   EXPECT_TRUE(absl::StrContains(blocked.status().message(), "sqlite: ")) << blocked.status();
+  EXPECT_TRUE(IsMarkedInternal(blocked.status())) << "callers must not see the path";
   EXPECT_EQ(storage->UpsertLearner("l2", "Grace").code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(storage->GetSession("s1").ok()) << "reads go on while another process writes";
   ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -1375,6 +1429,7 @@ TEST(PostgresStorageTest, ConnectionErrorsNameTheDatabaseButNeverThePassword) {
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "postgresql://ada@127.0.0.1:1/proctor"))
       << refused.status();
   EXPECT_FALSE(absl::StrContains(refused.status().message(), "s3cret")) << refused.status();
+  EXPECT_TRUE(IsMarkedInternal(refused.status())) << "callers must not see the address";
   EXPECT_EQ(PostgresStorage::Open("").status().code(), absl::StatusCode::kInvalidArgument);
   PostgresStorageOptions options;
   options.connections = 0;
@@ -1400,6 +1455,7 @@ TEST(PostgresStorageTest, ADatabaseThatRefusesWritesIsUnavailableForWrites) {
   auto append = (*storage)->AppendBatches({TestBatch("s1", 0, 1, 3)});
   EXPECT_EQ(append.status().code(), absl::StatusCode::kUnavailable) << append.status();
   EXPECT_TRUE(absl::StrContains(append.status().message(), "read-only")) << append.status();
+  EXPECT_TRUE(IsMarkedInternal(append.status())) << append.status();
   EXPECT_EQ((*storage)->AppendAudit({kNow, "root", "x", "y", "z"}).code(),
             absl::StatusCode::kUnavailable);
   auto session = (*storage)->GetSession("s1");
@@ -1436,6 +1492,7 @@ TEST(PostgresStorageTest, AStoppedServerIsUnavailableAndTheStorageRecoversAfterR
                                   "postgresql: appending events on "
                                   "postgresql://proctor@127.0.0.1:"))
         << append.status();
+    EXPECT_TRUE(IsMarkedInternal(append.status())) << "callers must not see the address";
     EXPECT_EQ(storage->UpsertLearner("l2", "Grace").code(), absl::StatusCode::kUnavailable);
     EXPECT_EQ(storage->GetSession("s1").status().code(), absl::StatusCode::kUnavailable);
 

@@ -1,15 +1,24 @@
 // proctor-server as a real process on a loopback port: the whole flow from enrollment to the
 // recorded result, every kind of bad input with its gRPC status and nothing stored, and crash
 // safety under SIGKILL.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "gtest/gtest.h"
 #include "tests/support/face_fixtures.h"
 #include "tests/support/server_harness.h"
+#include "tests/support/test_data.h"
 
 namespace proctor::testing {
 namespace {
@@ -438,6 +447,71 @@ TEST_F(ServerTest, AcknowledgedEventsSurviveSigkill) {
               static_cast<unsigned long long>(total_acked),
               static_cast<unsigned long long>(total_stored), kSessions,
               static_cast<unsigned long long>(kEvents));
+}
+
+// Runs proctor-server with `args` in a fresh data dir until it exits, for at most 60 s (then it
+// is killed); returns its wait status and puts what it printed (stdout and stderr) in *output.
+int RunServerUntilExit(std::vector<std::string> args, std::string* output) {
+  char pattern[] = "/tmp/proctor_server_XXXXXX";
+  const std::string dir = ::mkdtemp(pattern);
+  const std::string log = dir + "/server.log";
+  args.insert(args.end(), {"--data-dir", dir, "--models", ModelsDir()});
+  std::vector<char*> argv{const_cast<char*>(PROCTOR_SERVER_BINARY)};
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execv(PROCTOR_SERVER_BINARY, argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (::waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::ifstream in(log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *output = ss.str();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return status;
+}
+
+// gRPC would set SO_REUSEPORT, and a second server on a used port would then start and take
+// half of the learners' connections into its own database; it must fail, and say why.
+TEST_F(ServerTest, ASecondServerOnAUsedPortFailsAndTheFirstServesOn) {
+  std::string output;
+  const int status =
+      RunServerUntilExit({"--listen", server_.address(), "--http", "127.0.0.1:0"}, &output);
+  ASSERT_TRUE(WIFEXITED(status)) << "still running after 60 s, or killed:\n" << output;
+  EXPECT_NE(WEXITSTATUS(status), 0) << output;
+  EXPECT_NE(output.find("cannot listen on " + server_.address() + ": address in use"),
+            std::string::npos)
+      << output;
+  EXPECT_TRUE(CreateAssessment("after-second", v1::INTERMEDIATE, server_.admin_token()).ok())
+      << "the first server stopped answering on its connection";
+  // And on a new connection (a channel of its own subchannel pool does not share the old one).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto admin = v1::AdminService::NewStub(
+      grpc::CreateCustomChannel(server_.address(), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  Authorize(&context, server_.admin_token());
+  v1::IssueTokenRequest request;
+  request.set_role(v1::EXAMINER);
+  request.set_label("examiner after the second server");
+  v1::IssueTokenResponse response;
+  const grpc::Status issued = admin->IssueToken(&context, request, &response);
+  EXPECT_TRUE(issued.ok()) << issued.error_message();
 }
 
 }  // namespace
