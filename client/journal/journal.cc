@@ -2,47 +2,15 @@
 
 #include <sodium.h>
 
-#include <cstring>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "proctor/v1/types.pb.h"
-#include "protocol/event_codec.h"
 
 namespace proctor::client {
 namespace {
-
-constexpr char kMagic[8] = {'P', 'R', 'J', 'N', 'L', '0', '0', '1'};
-constexpr uint8_t kEventRecord = 1;
-constexpr uint8_t kRebaseRecord = 2;
-constexpr size_t kHeaderSize = 1 + 4 + 16;
-// An event is at most 256 KiB of evidence plus small fields: anything larger is damage.
-constexpr uint32_t kMaxPayload = 1 << 20;
-
-std::array<uint8_t, 16> Checksum(uint8_t type, const std::string& payload) {
-  std::array<uint8_t, 16> out{};
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, out.size());
-  crypto_generichash_update(&state, &type, 1);
-  crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(payload.data()),
-                            payload.size());
-  crypto_generichash_final(&state, out.data(), out.size());
-  return out;
-}
-
-void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-uint64_t GetLE(const uint8_t* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 std::string ToHexString(const std::vector<uint8_t>& bytes) {
   return ToHex(bytes.data(), bytes.size());
@@ -157,102 +125,63 @@ absl::Status Journal::LoadLog(JournalOpenReport* report) {
   const std::string path = dir_ + "/events.log";
   ASSIGN_OR_RETURN(log_, env_->OpenReadWrite(path));
   ASSIGN_OR_RETURN(const uint64_t file_size, log_->Size());
-  std::vector<uint8_t> data(file_size);
-  if (file_size > 0) RETURN_IF_ERROR(log_->Read(0, file_size, data.data()));
-  uint64_t good = 0;
-  std::string damage;
   if (file_size == 0) {
-    RETURN_IF_ERROR(log_->Write(0, kMagic, sizeof(kMagic)));
-    size_ = sizeof(kMagic);
+    RETURN_IF_ERROR(log_->Write(0, kJournalMagic, sizeof(kJournalMagic)));
+    size_ = sizeof(kJournalMagic);
     return absl::OkStatus();
   }
-  if (file_size < sizeof(kMagic) || std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0) {
-    return absl::DataLossError(absl::StrCat(path, " is not a proctor journal (bad header)"));
+  std::string image(file_size, '\0');
+  RETURN_IF_ERROR(log_->Read(0, file_size, image.data()));
+  auto reader = RecordReader::Open(image);
+  if (!reader.ok())
+    return absl::DataLossError(absl::StrCat(path, " is ", reader.status().message()));
+  Record record;
+  while (reader->Next(&record)) {
+    if (auto why = Replay(record); !why.empty()) reader->Reject(record, std::move(why));
   }
-  good = sizeof(kMagic);
-  while (good < file_size) {
-    if (file_size - good < kHeaderSize) {
-      damage = "a record is cut short (torn write)";
-      break;
-    }
-    const uint8_t type = data[good];
-    const uint32_t size = static_cast<uint32_t>(GetLE(&data[good + 1], 4));
-    if ((type != kEventRecord && type != kRebaseRecord) || size > kMaxPayload) {
-      damage = absl::StrCat("a record header is corrupt at byte ", good);
-      break;
-    }
-    if (file_size - good - kHeaderSize < size) {
-      damage = "a record is cut short (torn write)";
-      break;
-    }
-    const std::string payload(reinterpret_cast<const char*>(&data[good + kHeaderSize]), size);
-    if (Checksum(type, payload) !=
-        *reinterpret_cast<const std::array<uint8_t, 16>*>(&data[good + 5])) {
-      damage = absl::StrCat("a record's checksum does not match at byte ", good);
-      break;
-    }
-    if (type == kRebaseRecord) {
-      if (size != 40) {
-        damage = absl::StrCat("a rebase record is malformed at byte ", good);
-        break;
-      }
-      const uint64_t seq = GetLE(reinterpret_cast<const uint8_t*>(payload.data()), 8);
-      protocol::ChainHead head{seq, {}};
-      std::memcpy(head.hash.data(), payload.data() + 8, 32);
-      if (seq <= chain_.head().seq || !chain_.Rebase(head).ok()) {
-        damage = absl::StrCat("a rebase record goes backwards at byte ", good);
-        break;
-      }
-      acked_ = std::max(acked_, seq);
-    } else {
-      Location location{good + kHeaderSize, size, {}, 0};
-      auto event = ReadAt(location);
-      if (!event.ok()) {
-        damage = absl::StrCat("an event cannot be decoded at byte ", good, ": ",
-                              event.status().message());
-        break;
-      }
-      if (!chain_.Append(event->event, event->hash).ok()) {
-        damage = absl::StrCat("the hash chain breaks at seq ", event->event.seq);
-        break;
-      }
-      location.hash = event->hash;
-      location.at_ms = event->event.at_ms;
-      events_[event->event.seq] = location;
-      last_at_ms_ = event->event.at_ms;
-    }
-    good += kHeaderSize + size;
-  }
-  size_ = good;
+  size_ = reader->end();
   report->intact_events = events_.size();
-  if (good < file_size) {
-    report->damaged_bytes = file_size - good;
-    report->damage = damage;
+  if (reader->damaged()) {
+    report->damaged_bytes = file_size - size_;
+    report->damage = reader->damage();
     report->damaged_copy = absl::StrCat(path, ".damaged-", NowUnixMs());
     // Kept aside durably before the log is cut: the damaged bytes are evidence too.
-    RETURN_IF_ERROR(env_->WriteFileAtomically(
-        report->damaged_copy,
-        std::string(reinterpret_cast<const char*>(&data[good]), file_size - good), true));
-    RETURN_IF_ERROR(log_->Truncate(good));
+    RETURN_IF_ERROR(env_->WriteFileAtomically(report->damaged_copy, image.substr(size_), true));
+    RETURN_IF_ERROR(log_->Truncate(size_));
     RETURN_IF_ERROR(log_->Sync());
   }
   return absl::OkStatus();
 }
 
+std::string Journal::Replay(const Record& record) {
+  if (record.type == RecordType::kRebase) {
+    auto head = DecodeRebasePayload(record.payload);
+    if (!head.ok()) return absl::StrCat(head.status().message(), " at byte ", record.offset);
+    if (head->seq <= chain_.head().seq || !chain_.Rebase(*head).ok()) {
+      return absl::StrCat("a rebase record goes backwards at byte ", record.offset);
+    }
+    acked_ = std::max(acked_, head->seq);
+    return "";
+  }
+  auto event = DecodeEventPayload(record.payload);
+  if (!event.ok()) {
+    return absl::StrCat("an event cannot be decoded at byte ", record.offset, ": ",
+                        event.status().message());
+  }
+  if (!chain_.Append(event->event, event->hash).ok()) {
+    return absl::StrCat("the hash chain breaks at seq ", event->event.seq);
+  }
+  events_[event->event.seq] =
+      Location{record.payload_offset, static_cast<uint32_t>(record.payload.size()), event->hash,
+               event->event.at_ms};
+  last_at_ms_ = event->event.at_ms;
+  return "";
+}
+
 absl::StatusOr<SignedEvent> Journal::ReadAt(const Location& location) const {
   std::string payload(location.size, '\0');
   RETURN_IF_ERROR(log_->Read(location.offset, location.size, payload.data()));
-  if (payload.size() < 64) return absl::DataLossError("event record shorter than a signature");
-  v1::Event proto;
-  if (!proto.ParseFromArray(payload.data() + 64, static_cast<int>(payload.size() - 64))) {
-    return absl::DataLossError("event record does not parse");
-  }
-  ASSIGN_OR_RETURN(Event event, protocol::EventFromProto(proto));
-  SignedEvent out;
-  std::memcpy(out.signature.data(), payload.data(), 64);
-  out.hash = EventDigest(event);
-  out.event = std::move(event);
-  return out;
+  return DecodeEventPayload(payload);
 }
 
 bool Journal::has_session() const {
@@ -278,21 +207,15 @@ absl::Status Journal::BeginSession(const JournalMeta& meta) {
   return absl::OkStatus();
 }
 
-absl::Status Journal::AppendRecord(uint8_t type, const std::string& payload,
+absl::Status Journal::AppendRecord(RecordType type, const std::string& payload,
                                    uint64_t* payload_offset) {
-  std::string record;
-  record.reserve(kHeaderSize + payload.size());
-  record.push_back(static_cast<char>(type));
-  PutU32(record, static_cast<uint32_t>(payload.size()));
-  const auto sum = Checksum(type, payload);
-  record.append(reinterpret_cast<const char*>(sum.data()), sum.size());
-  record.append(payload);
+  const std::string record = EncodeRecord(type, payload);
   if (auto status = log_->Write(size_, record.data(), record.size()); !status.ok()) {
     // Leave no half record behind: the next append would start after it.
     (void)log_->Truncate(size_);
     return status;
   }
-  *payload_offset = size_ + kHeaderSize;
+  *payload_offset = size_ + kRecordHeaderSize;
   size_ += record.size();
   return absl::OkStatus();
 }
@@ -318,12 +241,9 @@ absl::Status Journal::Append(const std::vector<SignedEvent>& events) {
   const uint64_t size_before = size_;
   std::vector<std::pair<uint64_t, Location>> added;
   for (const auto& e : events) {
-    v1::Event proto;
-    protocol::EventToProto(e.event, &proto);
-    std::string payload(reinterpret_cast<const char*>(e.signature.data()), e.signature.size());
-    payload += proto.SerializeAsString();
+    const std::string payload = EncodeEventPayload(e);
     uint64_t offset = 0;
-    auto status = AppendRecord(kEventRecord, payload, &offset);
+    auto status = AppendRecord(RecordType::kEvent, payload, &offset);
     if (!status.ok()) return Unappend(size_before, status);
     added.push_back({e.event.seq, Location{offset, static_cast<uint32_t>(payload.size()), e.hash,
                                            e.event.at_ms}});
@@ -342,12 +262,9 @@ absl::Status Journal::Rebase(uint64_t seq, const Hash32& hash) {
     return absl::InvalidArgumentError(absl::StrCat(
         "rebase to seq ", seq, " is not after the journal's last seq ", chain_.head().seq));
   }
-  std::string payload;
-  PutU64(payload, seq);
-  payload.append(reinterpret_cast<const char*>(hash.data()), hash.size());
   uint64_t offset = 0;
   const uint64_t size_before = size_;
-  RETURN_IF_ERROR(AppendRecord(kRebaseRecord, payload, &offset));
+  RETURN_IF_ERROR(AppendRecord(RecordType::kRebase, EncodeRebasePayload({seq, hash}), &offset));
   if (auto status = log_->Sync(); !status.ok()) return Unappend(size_before, status);
   RETURN_IF_ERROR(chain_.Rebase({seq, hash}));
   acked_ = seq;
@@ -458,9 +375,9 @@ absl::Status Journal::Clear() {
     RETURN_IF_ERROR(env_->RemoveFile(dir_ + name));
   }
   RETURN_IF_ERROR(log_->Truncate(0));
-  RETURN_IF_ERROR(log_->Write(0, kMagic, sizeof(kMagic)));
+  RETURN_IF_ERROR(log_->Write(0, kJournalMagic, sizeof(kJournalMagic)));
   RETURN_IF_ERROR(log_->Sync());
-  size_ = sizeof(kMagic);
+  size_ = sizeof(kJournalMagic);
   meta_.reset();
   events_.clear();
   chain_ = protocol::ChainVerifier();

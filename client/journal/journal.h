@@ -11,10 +11,9 @@
 //                 and token, the session's Ed25519 secret key, the enrolled templates, the
 //                 pass's hash. Written once, atomically. It holds secrets and a biometric template:
 //                 it never leaves the machine and is deleted with Clear().
-//   events.log    "PRJNL001" then records: type (1 byte), payload length (u32 LE), BLAKE2b-128 of
-//                 type+payload (16 bytes), payload. Type 1: an event (64-byte signature, then the
-//                 proctor.v1.Event message). Type 2: a rebase (u64 LE seq, 32-byte hash): the chain
-//                 continues after that event, which the server holds but this journal lost.
+//   events.log    checksummed records (journal_record.h): the events, each with its signature,
+//                 and rebases (the chain continues after an event the server holds but this
+//                 journal lost).
 //   state.json    acknowledged seq and, once closed, the verdict. Rewritten by rename and not
 //                 synced: if it is lost, events are resent and the server acknowledges them as
 //                 duplicates (ingest is idempotent).
@@ -34,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/journal/journal_record.h"
 #include "common/crypto.h"
 #include "common/event.h"
 #include "common/file_env.h"
@@ -132,7 +132,9 @@ class Journal {
   absl::Status WriteState(bool durable);
   // Forgets a failed append: the log is cut back to `size_before`; returns `why`.
   absl::Status Unappend(uint64_t size_before, absl::Status why);
-  absl::Status AppendRecord(uint8_t type, const std::string& payload, uint64_t* payload_offset);
+  absl::Status AppendRecord(RecordType type, const std::string& payload, uint64_t* payload_offset);
+  // Applies one intact record read at open; why it cannot be used ("" when it can).
+  std::string Replay(const Record& record);
   absl::StatusOr<SignedEvent> ReadAt(const Location& location) const;
 
   const std::string dir_;
