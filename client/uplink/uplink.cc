@@ -1,53 +1,21 @@
 #include "client/uplink/uplink.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <functional>
-#include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/uplink/grpc_server_connection.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
-#include "proctor/v1/session.grpc.pb.h"
 #include "protocol/event_codec.h"
 
 namespace proctor::client {
 namespace {
-
-std::shared_ptr<grpc::ChannelCredentials> Credentials(const UplinkOptions& options) {
-  if (options.tls_ca_file.empty()) return grpc::InsecureChannelCredentials();
-  std::ifstream in(options.tls_ca_file);
-  std::stringstream pem;
-  pem << in.rdbuf();
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = pem.str();
-  return grpc::SslCredentials(ssl);
-}
-
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           const UplinkOptions& options) {
-  grpc::ChannelArguments args;
-  // Notice a dead connection within ~15 s even while no call is active.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff_ms));
-  return grpc::CreateCustomChannel(address, Credentials(options), args);
-}
-
-void SetDeadline(grpc::ClientContext& context, int64_t ms) {
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
-}
-
-std::string VerdictName(v1::Verdict verdict) { return v1::Verdict_Name(verdict); }
 
 // Calls `attempt` (given the ms left) until it succeeds, fails for good, or timeout_ms would pass
 // during the next wait; waits initial_backoff_ms between tries, doubling up to max_backoff_ms.
@@ -95,45 +63,21 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& text
   return out;
 }
 
-class Uplink::Connection {
- public:
-  Connection(const std::string& address, const UplinkOptions& options)
-      : address_(address),
-        channel_(MakeChannel(address, options)),
-        stub_(v1::SessionService::NewStub(channel_)) {}
-  const std::string& address() const { return address_; }
-  v1::SessionService::Stub& stub() { return *stub_; }
-
- private:
-  std::string address_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::SessionService::Stub> stub_;
-};
-
 absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
                                                   const std::string& pass,
-                                                  const PublicKey& client_key, int64_t timeout_ms) {
+                                                  const PublicKey& client_key, int64_t timeout_ms,
+                                                  ConnectionFactory connect) {
   RETURN_IF_ERROR(ValidateUplinkOptions(options));
+  if (!connect) connect = GrpcConnections(options);
+  std::vector<std::unique_ptr<ServerConnection>> servers;
+  for (const auto& address : options.servers) servers.push_back(connect(address));
   OpenedSession out;
   size_t attempts = 0;
   const absl::Status status = RetryWithBackoff(options, timeout_ms, [&](int64_t left_ms) {
-    const std::string& address = options.servers[attempts++ % options.servers.size()];
-    auto stub = v1::SessionService::NewStub(MakeChannel(address, options));
-    grpc::ClientContext context;
-    SetDeadline(context, std::min(options.rpc_timeout_ms, left_ms));
-    v1::OpenSessionRequest request;
-    request.set_pass(pass);
-    request.set_client_public_key(client_key.data(), client_key.size());
-    v1::OpenSessionResponse response;
-    const grpc::Status rpc = stub->OpenSession(&context, request, &response);
-    if (!rpc.ok())
-      return protocol::FromGrpcStatus(rpc, absl::StrCat("opening the session at ", address));
-    out.server = address;
-    out.session_id = response.session_id();
-    out.session_token = response.session_token();
-    ASSIGN_OR_RETURN(out.templates, protocol::TemplatesFromProto(response));
-    out.match_threshold = response.match_threshold();
-    out.identity_interval_ms = response.identity_interval_ms();
+    ServerConnection& server = *servers[attempts++ % servers.size()];
+    auto opened = server.OpenSession(pass, client_key, std::min(options.rpc_timeout_ms, left_ms));
+    if (!opened.ok()) return opened.status();
+    out = std::move(*opened);
     return absl::OkStatus();
   });
   if (status.ok()) return out;
@@ -142,16 +86,16 @@ absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
                                              " s (last: ", status.message(), ")"));
 }
 
-Uplink::Uplink(Journal* journal, UplinkOptions options, std::string session_token)
+Uplink::Uplink(Journal* journal, UplinkOptions options, std::string session_token,
+               ConnectionFactory connect)
     : journal_(journal), options_(std::move(options)), token_(std::move(session_token)) {
-  for (const auto& address : options_.servers) {
-    connections_.push_back(std::make_unique<Connection>(address, options_));
-  }
+  if (!connect) connect = GrpcConnections(options_);
+  for (const auto& address : options_.servers) connections_.push_back(connect(address));
 }
 
 Uplink::~Uplink() { Stop(); }
 
-Uplink::Connection& Uplink::CurrentConnection() {
+ServerConnection& Uplink::CurrentConnection() {
   std::lock_guard<std::mutex> lock(mu_);
   return *connections_[current_];
 }
@@ -164,26 +108,13 @@ void Uplink::NextServer() {
 absl::StatusOr<SessionHead> Uplink::FetchHead(int64_t timeout_ms) {
   SessionHead head;
   const absl::Status status = RetryWithBackoff(options_, timeout_ms, [&](int64_t left_ms) {
-    Connection& connection = CurrentConnection();
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer " + token_);
-    SetDeadline(context, std::min(options_.rpc_timeout_ms, left_ms));
-    v1::GetSessionHeadResponse response;
-    const grpc::Status rpc =
-        connection.stub().GetSessionHead(&context, v1::GetSessionHeadRequest(), &response);
-    if (!rpc.ok()) {
-      const absl::Status error = protocol::FromGrpcStatus(
-          rpc, absl::StrCat("asking ", connection.address(), " for the session"));
-      if (protocol::IsRetryable(error.code())) NextServer();
-      return error;
+    auto fetched =
+        CurrentConnection().GetHead(token_, std::min(options_.rpc_timeout_ms, left_ms), nullptr);
+    if (!fetched.ok()) {
+      if (protocol::IsRetryable(fetched.status().code())) NextServer();
+      return fetched.status();
     }
-    head.last_seq = response.last_seq();
-    if (response.head_hash().size() == head.head_hash.size()) {
-      std::memcpy(head.head_hash.data(), response.head_hash().data(), head.head_hash.size());
-    }
-    head.closed = response.state() == v1::CLOSED;
-    head.verdict = VerdictName(response.verdict());
-    head.risk_score = response.risk_score();
+    head = *fetched;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
@@ -208,7 +139,7 @@ void Uplink::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    if (active_context_ != nullptr) static_cast<grpc::ClientContext*>(active_context_)->TryCancel();
+    if (active_call_ != nullptr) active_call_->Cancel();
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
@@ -221,9 +152,10 @@ void Uplink::Watchdog() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(250));
-    if (active_context_ != nullptr && awaiting_since_ms_ != 0 &&
+    if (active_call_ != nullptr && awaiting_since_ms_ != 0 &&
         SteadyMs() - awaiting_since_ms_ > options_.rpc_timeout_ms) {
-      static_cast<grpc::ClientContext*>(active_context_)->TryCancel();
+      active_call_->Cancel();
+      ack_timed_out_ = true;
       awaiting_since_ms_ = 0;
     }
   }
@@ -238,7 +170,7 @@ void Uplink::Run() {
                  [this] { return stopping_ || (fatal_.ok() && journal_->pending() > 0); });
     if (stopping_) return;
     if (!fatal_.ok() || journal_->pending() == 0) continue;
-    Connection& connection = *connections_[current_];
+    ServerConnection& connection = *connections_[current_];
     lock.unlock();
     const absl::Status status = DeliverOnce(connection);
     lock.lock();
@@ -262,35 +194,28 @@ void Uplink::Run() {
   }
 }
 
-absl::Status Uplink::DeliverOnce(Connection& connection) {
+absl::Status Uplink::DeliverOnce(ServerConnection& connection) {
   RETURN_IF_ERROR(SyncHead(connection));
   return Stream(connection);
 }
 
 // Where the server stands decides where sending starts: everything up to its last_seq is
 // durable there (whichever replica stored it), so it is acknowledged here too.
-absl::Status Uplink::SyncHead(Connection& connection) {
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + token_);
-  SetDeadline(context, options_.rpc_timeout_ms);
+absl::Status Uplink::SyncHead(ServerConnection& connection) {
+  CallCancel cancel;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::CancelledError("stopping");
-    active_context_ = &context;
+    active_call_ = &cancel;
   }
-  v1::GetSessionHeadResponse response;
-  const grpc::Status status =
-      connection.stub().GetSessionHead(&context, v1::GetSessionHeadRequest(), &response);
+  auto head = connection.GetHead(token_, options_.rpc_timeout_ms, &cancel);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    active_context_ = nullptr;
+    active_call_ = nullptr;
     stats_.server = connection.address();
   }
-  if (!status.ok()) {
-    return protocol::FromGrpcStatus(
-        status, absl::StrCat("asking ", connection.address(), " for the session"));
-  }
-  const uint64_t server_seq = response.last_seq();
+  if (!head.ok()) return head.status();
+  const uint64_t server_seq = head->last_seq;
   if (server_seq > journal_->last_seq()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the server holds ", server_seq, " events of this session but the journal only ",
@@ -298,15 +223,14 @@ absl::Status Uplink::SyncHead(Connection& connection) {
   }
   if (server_seq > 0) {
     auto ours = journal_->HashAt(server_seq);
-    if (ours && std::memcmp(ours->data(), response.head_hash().data(),
-                            std::min<size_t>(ours->size(), response.head_hash().size())) != 0) {
+    if (ours && *ours != head->head_hash) {
       return absl::AlreadyExistsError(
           absl::StrCat("the server's event ", server_seq, " differs from this journal's: a fork"));
     }
   }
   RETURN_IF_ERROR(journal_->MarkAcked(server_seq));
-  if (response.state() == v1::CLOSED) {
-    RETURN_IF_ERROR(journal_->MarkClosed(VerdictName(response.verdict()), response.risk_score()));
+  if (head->closed) {
+    RETURN_IF_ERROR(journal_->MarkClosed(head->verdict, head->risk_score));
     if (journal_->pending() > 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("the session was closed on the server with ", journal_->pending(),
@@ -319,18 +243,25 @@ absl::Status Uplink::SyncHead(Connection& connection) {
   return absl::OkStatus();
 }
 
-absl::Status Uplink::Stream(Connection& connection) {
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + token_);
+absl::Status Uplink::Stream(ServerConnection& connection) {
+  CallCancel cancel;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::CancelledError("stopping");
-    active_context_ = &context;
+    active_call_ = &cancel;
+    ack_timed_out_ = false;
   }
-  auto stream = connection.stub().StreamEvents(&context);
-  const int64_t opened = SteadyMs();
+  auto opened = connection.OpenStream(token_, &cancel);
+  if (!opened.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_call_ = nullptr;
+    return opened.status();
+  }
+  BatchStream& stream = **opened;
+  const int64_t started = SteadyMs();
   int64_t idle_since = SteadyMs();
   bool broken = false;
+  absl::Status local;  // a journal failure: ends the stream, reported as is
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -339,7 +270,7 @@ absl::Status Uplink::Stream(Connection& connection) {
                      [this] { return stopping_ || journal_->pending() > 0; });
       }
       if (stopping_) break;
-      const bool old = SteadyMs() - opened > options_.stream_max_age_ms;
+      const bool old = SteadyMs() - started > options_.stream_max_age_ms;
       const bool idle = journal_->pending() == 0 && SteadyMs() - idle_since > 2000;
       if (idle || old) break;
       if (journal_->pending() == 0) continue;
@@ -348,52 +279,55 @@ absl::Status Uplink::Stream(Connection& connection) {
         journal_->Read(journal_->acked_seq() + 1, static_cast<size_t>(options_.max_batch_events),
                        options_.max_batch_bytes);
     if (!events.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      active_context_ = nullptr;
-      context.TryCancel();
-      return events.status();
+      local = events.status();
+      cancel.Cancel();
+      broken = true;
+      break;
     }
     if (events->empty()) continue;
-    v1::EventBatch batch;
-    for (const auto& e : *events) protocol::EventToProto(e.event, batch.add_events());
-    batch.set_head_signature(events->back().signature.data(), events->back().signature.size());
     {
       std::lock_guard<std::mutex> lock(mu_);
       awaiting_since_ms_ = SteadyMs();
     }
-    v1::BatchAck ack;
-    if (!stream->Write(batch) || !stream->Read(&ack)) {
+    BatchAck ack;
+    if (!stream.Send(*events, &ack)) {
       broken = true;
       break;
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      awaiting_since_ms_ = 0;
-    }
-    const uint64_t before = journal_->acked_seq();
-    RETURN_IF_ERROR(journal_->MarkAcked(ack.acked_seq()));
+    // The ack and its statistics move together: whoever sees nothing pending sees them counted.
     std::lock_guard<std::mutex> lock(mu_);
+    awaiting_since_ms_ = 0;
+    const uint64_t before = journal_->acked_seq();
+    if (auto s = journal_->MarkAcked(ack.acked_seq); !s.ok()) {
+      local = s;
+      cancel.Cancel();
+      broken = true;
+      break;
+    }
     ++stats_.batches_acked;
     stats_.events_acked += journal_->acked_seq() - before;
-    stats_.duplicates += ack.duplicates();
+    stats_.duplicates += ack.duplicates;
     idle_since = SteadyMs();
     cv_.notify_all();
   }
-  if (!broken) stream->WritesDone();
-  const grpc::Status status = stream->Finish();
+  const absl::Status finished = stream.Finish(broken);
+  opened->reset();
+  bool timed_out = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    active_context_ = nullptr;
+    active_call_ = nullptr;
     awaiting_since_ms_ = 0;
+    timed_out = ack_timed_out_;
   }
-  if (!broken && status.ok()) return absl::OkStatus();
-  if (status.ok()) return absl::UnavailableError("the stream ended without an ack");
-  if (status.error_code() == grpc::StatusCode::CANCELLED) {
+  if (!local.ok()) return local;
+  if (!broken && finished.ok()) return absl::OkStatus();
+  if (timed_out) {
     return absl::DeadlineExceededError(absl::StrCat(connection.address(),
                                                     " did not acknowledge within ",
                                                     options_.rpc_timeout_ms / 1000, " s"));
   }
-  return protocol::FromGrpcStatus(status, absl::StrCat("sending to ", connection.address()));
+  if (finished.ok()) return absl::UnavailableError("the stream ended without an ack");
+  return finished;
 }
 
 bool Uplink::WaitDrained(int64_t timeout_ms) {
@@ -406,23 +340,14 @@ bool Uplink::WaitDrained(int64_t timeout_ms) {
 absl::StatusOr<CloseOutcome> Uplink::Close(int64_t ended_at_ms, int64_t timeout_ms) {
   CloseOutcome out;
   const absl::Status status = RetryWithBackoff(options_, timeout_ms, [&](int64_t left_ms) {
-    Connection& connection = CurrentConnection();
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer " + token_);
     // Closing scores the session and may wait for evidence re-checks on the server: the whole
     // time left, not rpc_timeout_ms.
-    SetDeadline(context, left_ms);
-    v1::CloseSessionRequest request;
-    request.set_ended_at_ms(ended_at_ms);
-    v1::CloseSessionResponse response;
-    const grpc::Status rpc = connection.stub().CloseSession(&context, request, &response);
-    if (!rpc.ok()) {
-      const absl::Status error = protocol::FromGrpcStatus(
-          rpc, absl::StrCat("closing the session at ", connection.address()));
-      if (protocol::IsRetryable(error.code())) NextServer();
-      return error;
+    auto closed = CurrentConnection().Close(token_, ended_at_ms, left_ms);
+    if (!closed.ok()) {
+      if (protocol::IsRetryable(closed.status().code())) NextServer();
+      return closed.status();
     }
-    out = CloseOutcome{VerdictName(response.verdict()), response.risk_score()};
+    out = *closed;
     return absl::OkStatus();
   });
   if (!status.ok()) return status;

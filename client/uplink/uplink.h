@@ -28,8 +28,9 @@
 
 #include "absl/status/statusor.h"
 #include "client/journal/journal.h"
-#include "protocol/identity_rule.h"
+#include "client/uplink/server_connection.h"
 #include "common/crypto.h"
+#include "protocol/identity_rule.h"
 
 namespace proctor::client {
 
@@ -57,33 +58,13 @@ absl::Status ValidateUplinkOptions(const UplinkOptions& options);
 // Splits "a:1,b:2" into addresses; INVALID_ARGUMENT when empty.
 absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& text);
 
-struct OpenedSession {
-  std::string server;  // the address that answered
-  std::string session_id;
-  std::string session_token;
-  std::vector<protocol::Template> templates;  // every enrolled template (identity rule)
-  protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
-  int64_t identity_interval_ms = 0;
-};
-
 // Redeems the one-time pass. UNAUTHENTICATED (pass unknown, used or expired) at once;
 // UNAVAILABLE when no server answered within timeout_ms (retrying with backoff meanwhile).
+// `connect` makes the connections (empty: gRPC, GrpcConnections(options)).
 absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
                                                   const std::string& pass,
-                                                  const PublicKey& client_key, int64_t timeout_ms);
-
-struct SessionHead {
-  uint64_t last_seq = 0;
-  Hash32 head_hash{};
-  bool closed = false;
-  std::string verdict;  // "AUTO_ACCEPTED", ... once closed
-  double risk_score = 0;
-};
-
-struct CloseOutcome {
-  std::string verdict;
-  double risk_score = 0;
-};
+                                                  const PublicKey& client_key, int64_t timeout_ms,
+                                                  ConnectionFactory connect = nullptr);
 
 struct UplinkStats {
   bool connected = false;
@@ -97,8 +78,10 @@ struct UplinkStats {
 
 class Uplink {
  public:
-  // `journal` must outlive the uplink and hold the session.
-  Uplink(Journal* journal, UplinkOptions options, std::string session_token);
+  // `journal` must outlive the uplink and hold the session. `connect` makes one connection per
+  // options.servers address (empty: gRPC, GrpcConnections(options)).
+  Uplink(Journal* journal, UplinkOptions options, std::string session_token,
+         ConnectionFactory connect = nullptr);
   ~Uplink();  // Stop()
   Uplink(const Uplink&) = delete;
   Uplink& operator=(const Uplink&) = delete;
@@ -122,13 +105,12 @@ class Uplink {
   absl::Status fatal_error() const;
 
  private:
-  class Connection;
   void Run();
-  absl::Status DeliverOnce(Connection& connection);
-  absl::Status SyncHead(Connection& connection);
-  absl::Status Stream(Connection& connection);
+  absl::Status DeliverOnce(ServerConnection& connection);
+  absl::Status SyncHead(ServerConnection& connection);
+  absl::Status Stream(ServerConnection& connection);
   void Watchdog();
-  Connection& CurrentConnection();
+  ServerConnection& CurrentConnection();
   void NextServer();
 
   Journal* const journal_;
@@ -136,15 +118,16 @@ class Uplink {
   const std::string token_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;                            // new events, acks, stop, fatal
-  std::vector<std::unique_ptr<Connection>> connections_;  // one per server, guarded by mu_
-  size_t current_ = 0;                                    // guarded by mu_
-  UplinkStats stats_;                                     // guarded by mu_
-  absl::Status fatal_;                                    // guarded by mu_
-  bool stopping_ = false;                                 // guarded by mu_
-  bool notified_ = false;                                 // guarded by mu_
-  void* active_context_ = nullptr;  // grpc::ClientContext of the call in flight, guarded by mu_
-  int64_t awaiting_since_ms_ = 0;   // steady ms when the ack wait began, 0 if none; mu_
+  std::condition_variable cv_;                                  // new events, acks, stop, fatal
+  std::vector<std::unique_ptr<ServerConnection>> connections_;  // one per server, guarded by mu_
+  size_t current_ = 0;                                          // guarded by mu_
+  UplinkStats stats_;                                           // guarded by mu_
+  absl::Status fatal_;                                          // guarded by mu_
+  bool stopping_ = false;                                       // guarded by mu_
+  bool notified_ = false;                                       // guarded by mu_
+  CallCancel* active_call_ = nullptr;  // the delivery thread's call in flight, guarded by mu_
+  int64_t awaiting_since_ms_ = 0;      // steady ms when the ack wait began, 0 if none; mu_
+  bool ack_timed_out_ = false;         // the watchdog cancelled the stream; guarded by mu_
   std::thread thread_;
   std::thread watchdog_;
 };

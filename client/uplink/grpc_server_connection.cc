@@ -1,0 +1,184 @@
+#include "client/uplink/grpc_server_connection.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "proctor/v1/session.grpc.pb.h"
+#include "protocol/event_codec.h"
+
+namespace proctor::client {
+namespace {
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const UplinkOptions& options) {
+  if (options.tls_ca_file.empty()) return grpc::InsecureChannelCredentials();
+  std::ifstream in(options.tls_ca_file);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = pem.str();
+  return grpc::SslCredentials(ssl);
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const UplinkOptions& options) {
+  grpc::ChannelArguments args;
+  // Notice a dead connection within ~15 s even while no call is active.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff_ms));
+  return grpc::CreateCustomChannel(address, Credentials(options), args);
+}
+
+void SetDeadline(grpc::ClientContext& context, int64_t ms) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
+}
+
+void Authorize(grpc::ClientContext& context, const std::string& token) {
+  context.AddMetadata("authorization", "Bearer " + token);
+}
+
+std::string VerdictName(v1::Verdict verdict) { return v1::Verdict_Name(verdict); }
+
+absl::Status Cancelled() { return absl::CancelledError("stopping"); }
+
+class GrpcBatchStream : public BatchStream {
+ public:
+  GrpcBatchStream(std::string address, std::unique_ptr<grpc::ClientContext> context,
+                  v1::SessionService::Stub& stub, CallCancel* cancel)
+      : address_(std::move(address)),
+        context_(std::move(context)),
+        stream_(stub.StreamEvents(context_.get())),
+        cancel_(cancel) {}
+  ~GrpcBatchStream() override { cancel_->Disarm(); }
+
+  bool Send(const std::vector<protocol::SignedEvent>& events, BatchAck* ack) override {
+    v1::EventBatch batch;
+    for (const auto& e : events) protocol::EventToProto(e.event, batch.add_events());
+    batch.set_head_signature(events.back().signature.data(), events.back().signature.size());
+    v1::BatchAck reply;
+    if (!stream_->Write(batch) || !stream_->Read(&reply)) return false;
+    *ack = BatchAck{reply.acked_seq(), reply.duplicates()};
+    return true;
+  }
+
+  absl::Status Finish(bool broken) override {
+    if (!broken) stream_->WritesDone();
+    const grpc::Status status = stream_->Finish();
+    cancel_->Disarm();
+    if (status.error_code() == grpc::StatusCode::CANCELLED) {
+      return absl::CancelledError(absl::StrCat("the stream to ", address_, " was cancelled"));
+    }
+    return protocol::FromGrpcStatus(status, absl::StrCat("sending to ", address_));
+  }
+
+ private:
+  const std::string address_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::EventBatch, v1::BatchAck>> stream_;
+  CallCancel* const cancel_;
+};
+
+class GrpcServerConnection : public ServerConnection {
+ public:
+  GrpcServerConnection(std::string address, const UplinkOptions& options)
+      : address_(std::move(address)),
+        channel_(MakeChannel(address_, options)),
+        stub_(v1::SessionService::NewStub(channel_)) {}
+
+  const std::string& address() const override { return address_; }
+
+  absl::StatusOr<OpenedSession> OpenSession(const std::string& pass, const PublicKey& client_key,
+                                            int64_t timeout_ms) override {
+    grpc::ClientContext context;
+    SetDeadline(context, timeout_ms);
+    v1::OpenSessionRequest request;
+    request.set_pass(pass);
+    request.set_client_public_key(client_key.data(), client_key.size());
+    v1::OpenSessionResponse response;
+    const grpc::Status rpc = stub_->OpenSession(&context, request, &response);
+    if (!rpc.ok()) {
+      return protocol::FromGrpcStatus(rpc, absl::StrCat("opening the session at ", address_));
+    }
+    OpenedSession out;
+    out.server = address_;
+    out.session_id = response.session_id();
+    out.session_token = response.session_token();
+    ASSIGN_OR_RETURN(out.templates, protocol::TemplatesFromProto(response));
+    out.match_threshold = response.match_threshold();
+    out.identity_interval_ms = response.identity_interval_ms();
+    return out;
+  }
+
+  absl::StatusOr<SessionHead> GetHead(const std::string& token, int64_t timeout_ms,
+                                      CallCancel* cancel) override {
+    grpc::ClientContext context;
+    Authorize(context, token);
+    SetDeadline(context, timeout_ms);
+    if (cancel != nullptr && !cancel->Arm([&context] { context.TryCancel(); })) return Cancelled();
+    v1::GetSessionHeadResponse response;
+    const grpc::Status rpc =
+        stub_->GetSessionHead(&context, v1::GetSessionHeadRequest(), &response);
+    if (cancel != nullptr) cancel->Disarm();
+    if (!rpc.ok()) {
+      return protocol::FromGrpcStatus(rpc, absl::StrCat("asking ", address_, " for the session"));
+    }
+    SessionHead head;
+    head.last_seq = response.last_seq();
+    if (response.head_hash().size() == head.head_hash.size()) {
+      std::memcpy(head.head_hash.data(), response.head_hash().data(), head.head_hash.size());
+    }
+    head.closed = response.state() == v1::CLOSED;
+    head.verdict = VerdictName(response.verdict());
+    head.risk_score = response.risk_score();
+    return head;
+  }
+
+  absl::StatusOr<CloseOutcome> Close(const std::string& token, int64_t ended_at_ms,
+                                     int64_t timeout_ms) override {
+    grpc::ClientContext context;
+    Authorize(context, token);
+    SetDeadline(context, timeout_ms);
+    v1::CloseSessionRequest request;
+    request.set_ended_at_ms(ended_at_ms);
+    v1::CloseSessionResponse response;
+    const grpc::Status rpc = stub_->CloseSession(&context, request, &response);
+    if (!rpc.ok()) {
+      return protocol::FromGrpcStatus(rpc, absl::StrCat("closing the session at ", address_));
+    }
+    return CloseOutcome{VerdictName(response.verdict()), response.risk_score()};
+  }
+
+  absl::StatusOr<std::unique_ptr<BatchStream>> OpenStream(const std::string& token,
+                                                          CallCancel* cancel) override {
+    auto context = std::make_unique<grpc::ClientContext>();
+    Authorize(*context, token);
+    grpc::ClientContext* raw = context.get();
+    if (!cancel->Arm([raw] { raw->TryCancel(); })) return Cancelled();
+    return std::unique_ptr<BatchStream>(
+        new GrpcBatchStream(address_, std::move(context), *stub_, cancel));
+  }
+
+ private:
+  const std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::SessionService::Stub> stub_;
+};
+
+}  // namespace
+
+ConnectionFactory GrpcConnections(const UplinkOptions& options) {
+  return [options](const std::string& address) -> std::unique_ptr<ServerConnection> {
+    return std::make_unique<GrpcServerConnection>(address, options);
+  };
+}
+
+}  // namespace proctor::client
