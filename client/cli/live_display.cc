@@ -51,11 +51,6 @@ std::string PhaseText(EventPhase phase) {
 
 }  // namespace
 
-std::string FormatMediaTime(int64_t ms) {
-  const int64_t s = ms / 1000;
-  return absl::StrFormat("%02d:%02d:%02d.%d", s / 3600, (s / 60) % 60, s % 60, (ms % 1000) / 100);
-}
-
 LiveDisplay::LiveDisplay(bool preview) : tty_(::isatty(STDERR_FILENO) == 1) {
   const char* display = std::getenv("DISPLAY");
   const char* wayland = std::getenv("WAYLAND_DISPLAY");

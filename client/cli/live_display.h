@@ -12,27 +12,24 @@
 #include "client/analysis/proctor_monitor.h"
 #include "client/capture/frame_source.h"
 #include "client/journal/journal.h"
+#include "client/session/session_view.h"
 
 namespace proctor::cli {
 
-struct DeliveryView {
-  uint64_t events = 0;   // journaled in this session
-  uint64_t pending = 0;  // not yet acknowledged
-  bool connected = false;
-  std::string last_error;
-};
+using client::DeliveryView;
+using client::FormatMediaTime;
 
-class LiveDisplay {
+class LiveDisplay : public client::SessionView {
  public:
   // `preview`: open a window (only when a display is available; otherwise says so once).
   explicit LiveDisplay(bool preview);
-  ~LiveDisplay();
+  ~LiveDisplay() override;
 
-  void Message(const std::string& text);  // a line for the learner (stderr)
-  void OnEvents(const std::vector<client::SignedEvent>& events);
-  void Update(const client::LiveStatus& status, const DeliveryView& delivery);
-  void ShowFrame(const client::Frame& frame, const client::LiveStatus& status);
-  void Finish();  // ends the status line
+  void Message(const std::string& text) override;  // a line for the learner (stderr)
+  void OnEvents(const std::vector<client::SignedEvent>& events) override;
+  void Update(const client::LiveStatus& status, const DeliveryView& delivery) override;
+  void ShowFrame(const client::Frame& frame, const client::LiveStatus& status) override;
+  void Finish() override;  // ends the status line
 
  private:
   std::string StatusLine(const client::LiveStatus& status, const DeliveryView& delivery) const;
@@ -42,9 +39,6 @@ class LiveDisplay {
   bool line_shown_ = false;
   int64_t last_draw_ms_ = 0;
 };
-
-// "00:01:02.5" for 62 500 ms.
-std::string FormatMediaTime(int64_t ms);
 
 }  // namespace proctor::cli
 
