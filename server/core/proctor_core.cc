@@ -38,7 +38,7 @@ absl::Status ValidateId(const std::string& id, const std::string& what) {
 }
 
 ProctorCore::ProctorCore(Storage* storage, SessionLedger* ledger, const SealedBox* box,
-                         EvidenceInspector* inspector, Clock clock)
+                         EvidenceInspector* inspector, const Clock* clock)
     : storage_(storage), ledger_(ledger), box_(box), inspector_(inspector), clock_(clock) {}
 
 absl::StatusOr<Principal> ProctorCore::Authenticate(const std::string& bearer_token) {
@@ -71,15 +71,15 @@ absl::Status ProctorCore::Require(const Principal& who, std::initializer_list<Ro
 
 absl::StatusOr<std::string> ProctorCore::BootstrapAdminToken(const std::string& label) {
   const std::string token = RandomToken(20);
-  RETURN_IF_ERROR(
-      storage_->PutToken({SecretHash(token), Role::kAdministrator, label, "", clock_()}));
+  RETURN_IF_ERROR(storage_->PutToken(
+      {SecretHash(token), Role::kAdministrator, label, "", clock_->NowUnixMs()}));
   return token;
 }
 
 absl::Status ProctorCore::Audit(const Principal& who, std::string action, std::string subject,
                                 std::string detail) {
   return storage_->AppendAudit(
-      {clock_(), who.label, std::move(action), std::move(subject), std::move(detail)});
+      {clock_->NowUnixMs(), who.label, std::move(action), std::move(subject), std::move(detail)});
 }
 
 absl::StatusOr<Policy> ProctorCore::CreateAssessment(const Principal& who, Assessment a) {
@@ -87,7 +87,7 @@ absl::StatusOr<Policy> ProctorCore::CreateAssessment(const Principal& who, Asses
   RETURN_IF_ERROR(ValidateId(a.id, "assessment id"));
   RETURN_IF_ERROR(ValidateText(a.course, "course", kMaxTextBytes));
   RETURN_IF_ERROR(ValidateText(a.title, "title", kMaxTextBytes));
-  a.created_at_unix_ms = clock_();
+  a.created_at_unix_ms = clock_->NowUnixMs();
   if (auto s = storage_->CreateAssessment(a); absl::IsAlreadyExists(s)) {
     return absl::AlreadyExistsError(absl::StrCat("assessment '", a.id, "' already exists"));
   } else if (!s.ok()) {
@@ -134,7 +134,8 @@ absl::StatusOr<IssuedPass> ProctorCore::IssuePass(const Principal& who,
   }
   RETURN_IF_ERROR(storage_->GetLearner(learner_id).status());
   RETURN_IF_ERROR(storage_->GetAssessment(assessment_id).status());
-  IssuedPass out{absl::StrCat("pass-", RandomToken(20)), clock_() + valid_seconds * 1000};
+  IssuedPass out{absl::StrCat("pass-", RandomToken(20)),
+                 clock_->NowUnixMs() + valid_seconds * 1000};
   RETURN_IF_ERROR(storage_->PutPass(
       {SecretHash(out.pass), learner_id, assessment_id, out.expires_at_unix_ms, false}));
   RETURN_IF_ERROR(Audit(who, "pass.issue", learner_id, assessment_id));
@@ -149,7 +150,7 @@ absl::StatusOr<std::string> ProctorCore::IssueToken(const Principal& who, Role r
   }
   RETURN_IF_ERROR(ValidateText(label, "label", kMaxTextBytes));
   const std::string token = RandomToken(20);
-  RETURN_IF_ERROR(storage_->PutToken({SecretHash(token), role, label, "", clock_()}));
+  RETURN_IF_ERROR(storage_->PutToken({SecretHash(token), role, label, "", clock_->NowUnixMs()}));
   RETURN_IF_ERROR(Audit(who, "token.issue", label, std::string(RoleName(role))));
   return token;
 }
@@ -176,9 +177,10 @@ absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
   SessionRecord session;
   session.id = absl::StrCat("s-", RandomToken(10));
   session.client_public_key = key;
-  session.opened_at_unix_ms = clock_();
-  TokenRecord token{SecretHash(out.session_token), Role::kLearner, "learner", session.id, clock_()};
-  auto opened = storage_->RedeemPass(SecretHash(pass), clock_(), session, token);
+  session.opened_at_unix_ms = clock_->NowUnixMs();
+  TokenRecord token{SecretHash(out.session_token), Role::kLearner, "learner", session.id,
+                    clock_->NowUnixMs()};
+  auto opened = storage_->RedeemPass(SecretHash(pass), clock_->NowUnixMs(), session, token);
   if (absl::IsNotFound(opened.status())) return absl::UnauthenticatedError("unknown exam pass");
   if (absl::IsFailedPrecondition(opened.status())) {
     return absl::UnauthenticatedError(
@@ -272,7 +274,7 @@ absl::StatusOr<ResultStatus> ProctorCore::SubmitResult(const Principal& who,
   }
   ASSIGN_OR_RETURN(SessionRecord session, storage_->GetSession(session_id));
   RETURN_IF_ERROR(storage_->PutResult({session_id, session.learner_id, session.assessment_id, score,
-                                       max_score, clock_(), who.label}));
+                                       max_score, clock_->NowUnixMs(), who.label}));
   RETURN_IF_ERROR(
       Audit(who, "result.submit", session_id, absl::StrFormat("%g / %g", score, max_score)));
   return ResultStatusFor(session.state, session.verdict);

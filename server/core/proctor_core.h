@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "server/core/domain.h"
 #include "server/core/evidence_inspector.h"
@@ -57,9 +58,8 @@ struct ResultView {
 
 class ProctorCore {
  public:
-  using Clock = std::function<int64_t()>;
   ProctorCore(Storage* storage, SessionLedger* ledger, const SealedBox* box,
-              EvidenceInspector* inspector, Clock clock);
+              EvidenceInspector* inspector, const Clock* clock);
 
   // UNAUTHENTICATED for a missing or unknown token.
   absl::StatusOr<Principal> Authenticate(const std::string& bearer_token);
@@ -108,7 +108,7 @@ class ProctorCore {
   SessionLedger* const ledger_;
   const SealedBox* const box_;
   EvidenceInspector* const inspector_;
-  const Clock clock_;
+  const Clock* const clock_;  // Unix time of records, audit and expiry
   std::mutex mu_;
   std::unordered_map<std::string, Principal> token_cache_;  // hash -> principal, guarded by mu_
 };

@@ -91,12 +91,12 @@ struct SessionLedger::Prepared {
 };
 
 SessionLedger::SessionLedger(Storage* storage, GroupCommitter* committer, const SealedBox* box,
-                             EvidenceInspector* inspector, Clock clock)
+                             EvidenceInspector* inspector, const Clock* clock)
     : storage_(storage),
       committer_(committer),
       box_(box),
       inspector_(inspector),
-      clock_(std::move(clock)),
+      clock_(clock),
       recheck_thread_([this] { RecheckLoop(); }) {}
 
 SessionLedger::~SessionLedger() {
@@ -286,7 +286,7 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
   out.batch.head_signature = signature;
   out.new_last_seq = live.last_seq;
   out.new_head = live.head;
-  const int64_t now = clock_();
+  const int64_t now = clock_->NowUnixMs();
   for (size_t i = resent; i < events.size(); ++i) {
     Event& e = events[i];
     StoredEvent stored;
@@ -533,7 +533,7 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   }
   record->state = SessionState::kClosed;
   record->ended_at_ms = end;
-  record->closed_at_unix_ms = clock_();
+  record->closed_at_unix_ms = clock_->NowUnixMs();
   record->risk_score = card.risk_score;
   record->verdict = card.verdict;
   if (auto s = storage_->UpdateSessionOutcome(*record); !s.ok()) return s;

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/event.h"
 #include "server/core/evidence_inspector.h"
@@ -75,12 +76,11 @@ std::string EvidenceAd(const std::string& session_id, uint64_t seq);
 
 class SessionLedger {
  public:
-  using Clock = std::function<int64_t()>;  // Unix time in milliseconds
   using IngestDone = std::function<void(absl::StatusOr<IngestAck>)>;
 
   // All pointers must outlive the ledger.
   SessionLedger(Storage* storage, GroupCommitter* committer, const SealedBox* box,
-                EvidenceInspector* inspector, Clock clock);
+                EvidenceInspector* inspector, const Clock* clock);
   ~SessionLedger();
 
   // `done` runs exactly once, on this thread (rejections) or the commit thread (after commit).
@@ -127,7 +127,7 @@ class SessionLedger {
   GroupCommitter* const committer_;
   const SealedBox* const box_;
   EvidenceInspector* const inspector_;
-  const Clock clock_;
+  const Clock* const clock_;  // Unix time of receipt and close
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<LiveSession>> sessions_;  // guarded by mu_

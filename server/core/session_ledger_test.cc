@@ -47,7 +47,7 @@ class SessionLedgerTest : public ::testing::Test {
   SessionLedgerTest()
       : box_(SealedBox::FromKeyForTest({})),
         committer_(&storage_, {}),
-        ledger_(&storage_, &committer_, &box_, &inspector_, [] { return int64_t{1000}; }) {}
+        ledger_(&storage_, &committer_, &box_, &inspector_, &clock_) {}
 
   void SetUp() override {
     ASSERT_TRUE(storage_.CreateAssessment({"a", "c", "t", AssessmentKind::kFinal, 0}).ok());
@@ -87,6 +87,7 @@ class SessionLedgerTest : public ::testing::Test {
     return done.get_future().get();
   }
 
+  ManualClock clock_{1000};
   FlakyStorage storage_;
   SealedBox box_;
   FakeInspector inspector_;
@@ -184,8 +185,7 @@ TEST_F(SessionLedgerTest, ALearnerBackFromAnotherReplicaContinuesWhereThatReplic
   // ledger on the same database), which stores 3-4; then back to A with seq 5.
   ASSERT_TRUE(Ingest({Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)}).ok());
   GroupCommitter committer_b(&storage_, {});
-  SessionLedger replica_b(&storage_, &committer_b, &box_, &inspector_,
-                          [] { return int64_t{1000}; });
+  SessionLedger replica_b(&storage_, &committer_b, &box_, &inspector_, &clock_);
   std::vector<Event> on_b = {Next(EventKind::kHeartbeat), Next(EventKind::kHeartbeat)};
   const Hash32 h = EventDigest(on_b.back());
   std::promise<absl::StatusOr<IngestAck>> done_b;

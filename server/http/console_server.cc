@@ -63,7 +63,7 @@ int HttpStatusFor(const absl::Status& status) {
 }  // namespace
 
 struct ConsoleServer::Impl {
-  Impl(const ConsoleOptions& o, ReviewDesk* d, Clock c)
+  Impl(const ConsoleOptions& o, ReviewDesk* d, const Clock* c)
       : options(o), desk(d), clock(c), sessions(o.sessions, c), tls(!o.tls_cert.empty()) {}
 
   void Routes();
@@ -94,7 +94,7 @@ struct ConsoleServer::Impl {
 
   const ConsoleOptions options;
   ReviewDesk* const desk;
-  const Clock clock;
+  const Clock* const clock;
   ConsoleSessions sessions;
   const bool tls;
   std::unique_ptr<httplib::Server> server;
@@ -255,7 +255,7 @@ void ConsoleServer::Impl::Report(const httplib::Request& req, httplib::Response&
     if (!audited.ok()) return Fail(res, &*s, audited);
   }
   res.set_header("Content-Security-Policy", kReportCsp);
-  res.set_content(ReportPage(*report, s->who.label, clock()), kHtml);
+  res.set_content(ReportPage(*report, s->who.label, clock->NowUnixMs()), kHtml);
 }
 
 void ConsoleServer::Impl::Verdict(const httplib::Request& req, httplib::Response& res) {
@@ -372,7 +372,8 @@ void ConsoleServer::Impl::Routes() {
 }
 
 absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleOptions& options,
-                                                                    ReviewDesk* desk, Clock clock) {
+                                                                    ReviewDesk* desk,
+                                                                    const Clock* clock) {
   const size_t colon = options.listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
@@ -387,7 +388,7 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const Consol
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
-  auto impl = std::make_unique<Impl>(options, desk, std::move(clock));
+  auto impl = std::make_unique<Impl>(options, desk, clock);
   if (impl->tls) {
     auto ssl =
         std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());

@@ -34,11 +34,10 @@ struct ConsoleOptions {
 
 class ConsoleServer {
  public:
-  using Clock = std::function<int64_t()>;  // Unix milliseconds
   // Binds and starts serving; `desk` must outlive the server. UNAVAILABLE when the address
   // cannot be bound, INVALID_ARGUMENT when it is malformed or TLS cannot be set up.
   static absl::StatusOr<std::unique_ptr<ConsoleServer>> Start(const ConsoleOptions& options,
-                                                              ReviewDesk* desk, Clock clock);
+                                                              ReviewDesk* desk, const Clock* clock);
   ~ConsoleServer();  // Stop()
   ConsoleServer(const ConsoleServer&) = delete;
   ConsoleServer& operator=(const ConsoleServer&) = delete;

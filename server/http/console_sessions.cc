@@ -6,12 +6,12 @@
 
 namespace proctor::server::http {
 
-ConsoleSessions::ConsoleSessions(ConsoleSessionOptions options, Clock clock)
-    : options_(options), clock_(std::move(clock)) {}
+ConsoleSessions::ConsoleSessions(ConsoleSessionOptions options, const Clock* clock)
+    : options_(options), clock_(clock) {}
 
 std::string ConsoleSessions::Create(const Principal& who) {
   const std::string cookie = RandomToken(32);
-  const int64_t now = clock_();
+  const int64_t now = clock_->NowUnixMs();
   std::lock_guard<std::mutex> lock(mu_);
   if (sessions_.size() >= options_.max_sessions) {
     auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](auto& a, auto& b) {
@@ -27,7 +27,7 @@ std::string ConsoleSessions::Create(const Principal& who) {
 
 std::optional<ConsoleSession> ConsoleSessions::Find(const std::string& cookie) {
   if (cookie.empty()) return std::nullopt;
-  const int64_t now = clock_();
+  const int64_t now = clock_->NowUnixMs();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(SecretHash(cookie));
   if (it == sessions_.end()) return std::nullopt;

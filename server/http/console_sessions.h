@@ -35,8 +35,8 @@ struct ConsoleSessionOptions {
 
 class ConsoleSessions {
  public:
-  using Clock = std::function<int64_t()>;  // Unix milliseconds
-  ConsoleSessions(ConsoleSessionOptions options, Clock clock);
+  // `clock` (Unix time of sign-ins and expiry) must outlive the sessions.
+  ConsoleSessions(ConsoleSessionOptions options, const Clock* clock);
 
   // Returns the new cookie value (32 random bytes, base32).
   std::string Create(const Principal& who);
@@ -57,7 +57,7 @@ class ConsoleSessions {
     std::set<std::string> evidence_viewed;  // proctoring session ids
   };
   const ConsoleSessionOptions options_;
-  const Clock clock_;
+  const Clock* const clock_;
   std::mutex mu_;
   std::map<std::string, Entry> sessions_;  // keyed by SecretHash(cookie), guarded by mu_
 };

@@ -7,8 +7,8 @@ namespace {
 
 class ConsoleSessionsTest : public ::testing::Test {
  protected:
-  int64_t now_ = 1'000'000;
-  ConsoleSessions sessions_{ConsoleSessionOptions{60'000, 600'000, 3}, [this] { return now_; }};
+  ManualClock clock_{1'000'000};
+  ConsoleSessions sessions_{ConsoleSessionOptions{60'000, 600'000, 3}, &clock_};
   Principal examiner_{Role::kExaminer, "Dr. E", ""};
 };
 
@@ -26,21 +26,21 @@ TEST_F(ConsoleSessionsTest, FindsTheSessionBehindItsCookieWithAStableCsrfToken) 
 
 TEST_F(ConsoleSessionsTest, IdleSessionsExpireAndUseKeepsThemAlive) {
   const std::string cookie = sessions_.Create(examiner_);
-  now_ += 50'000;
+  clock_.Advance(50'000);
   ASSERT_TRUE(sessions_.Find(cookie).has_value());  // refreshes the idle timer
-  now_ += 50'000;
+  clock_.Advance(50'000);
   ASSERT_TRUE(sessions_.Find(cookie).has_value());
-  now_ += 60'000;
+  clock_.Advance(60'000);
   EXPECT_FALSE(sessions_.Find(cookie).has_value());
 }
 
 TEST_F(ConsoleSessionsTest, LifetimeIsCappedEvenWhenInUse) {
   const std::string cookie = sessions_.Create(examiner_);
   for (int i = 0; i < 11; ++i) {
-    now_ += 50'000;
+    clock_.Advance(50'000);
     sessions_.Find(cookie);
   }
-  now_ += 50'000;  // 600 s after sign-in
+  clock_.Advance(50'000);  // 600 s after sign-in
   EXPECT_FALSE(sessions_.Find(cookie).has_value());
 }
 
@@ -49,11 +49,11 @@ TEST_F(ConsoleSessionsTest, RemoveSignsOutAndTheOldestGoesBeyondTheLimit) {
   sessions_.Remove(a);
   EXPECT_FALSE(sessions_.Find(a).has_value());
   const std::string first = sessions_.Create(examiner_);
-  now_ += 1;
+  clock_.Advance(1);
   const std::string second = sessions_.Create(examiner_);
-  now_ += 1;
+  clock_.Advance(1);
   const std::string third = sessions_.Create(examiner_);
-  now_ += 1;
+  clock_.Advance(1);
   const std::string fourth = sessions_.Create(examiner_);
   EXPECT_FALSE(sessions_.Find(first).has_value());
   EXPECT_TRUE(sessions_.Find(second).has_value());

@@ -147,7 +147,7 @@ absl::Status ProctorServer::StartConsole(const ServerOptions& options, Parts& pa
   console.listen = options.http;
   console.tls_cert = options.tls_cert;
   console.tls_key = options.tls_key;
-  auto server = http::ConsoleServer::Start(console, parts.desk.get(), NowUnixMs);
+  auto server = http::ConsoleServer::Start(console, parts.desk.get(), &Clock::Real());
   if (!server.ok()) return server.status();
   parts.console = std::move(*server);
   return absl::OkStatus();
@@ -194,9 +194,10 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
       std::make_unique<GroupCommitter>(parts->storage.get(), GroupCommitterOptions{});
   parts->ledger =
       std::make_unique<SessionLedger>(parts->storage.get(), parts->committer.get(),
-                                      parts->box.get(), parts->inspector.get(), NowUnixMs);
-  parts->core = std::make_unique<ProctorCore>(parts->storage.get(), parts->ledger.get(),
-                                              parts->box.get(), parts->inspector.get(), NowUnixMs);
+                                      parts->box.get(), parts->inspector.get(), &Clock::Real());
+  parts->core =
+      std::make_unique<ProctorCore>(parts->storage.get(), parts->ledger.get(), parts->box.get(),
+                                    parts->inspector.get(), &Clock::Real());
   if (auto s = EnsureAdminToken(*parts->core, options.data_dir); !s.ok()) return s;
   parts->admin = std::make_unique<AdminServiceImpl>(parts->core.get());
   parts->review = std::make_unique<ReviewServiceImpl>(parts->core.get());
