@@ -13,6 +13,7 @@
 #include "biometrics/head_pose.h"
 #include "biometrics/image_codec.h"
 #include "client/analysis/debounced_state.h"
+#include "client/analysis/liveness_challenge.h"
 #include "common/status_macros.h"
 
 namespace proctor::client {
@@ -104,7 +105,8 @@ class MonitorImpl : public ProctorMonitor {
         owned_embedder_(std::move(owned_embedder)),
         absent_(options_.debounce_ms),
         several_(options_.debounce_ms),
-        away_(options_.debounce_ms) {
+        away_(options_.debounce_ms),
+        liveness_(options_.liveness_window_ms, options_.liveness_turn_deg) {
     UpdatePrompt();
   }
 
@@ -113,7 +115,7 @@ class MonitorImpl : public ProctorMonitor {
     if (started_) return out;
     started_ = true;
     last_heartbeat_ms_ = at_ms;
-    liveness_deadline_ms_ = at_ms + options_.liveness_window_ms;
+    liveness_.Start(at_ms);
     status_.at_ms = at_ms;
     UpdatePrompt();
     Event e = NewEvent(EventKind::kSessionStarted, at_ms);
@@ -187,7 +189,7 @@ class MonitorImpl : public ProctorMonitor {
       out.push_back(EndEvent(EventKind::kMultipleFaces, several_began_, at, -1, "session ended"));
     if (away_.Close())
       out.push_back(EndEvent(EventKind::kLookingAway, away_began_, at, -1, "session ended"));
-    if (LivenessPending()) DecideLiveness(at, /*ended=*/true, &out);
+    if (auto d = liveness_.End(neutral_.has_value())) EmitLiveness(*d, at, &out);
     Event e = NewEvent(EventKind::kSessionEnded, at);
     e.detail = absl::StrCat("identity checks: ", status_.identity_checks_passed, " passed, ",
                             status_.identity_checks_failed, " failed");
@@ -348,21 +350,16 @@ class MonitorImpl : public ProctorMonitor {
 
   // --- liveness ----------------------------------------------------------------------------
 
-  bool LivenessPending() const {
-    return options_.liveness_window_ms > 0 && !status_.liveness_passed.has_value();
-  }
+  bool LivenessPending() const { return liveness_.pending(); }
 
   void UpdateLiveness(const FaceAnalysis* face, std::optional<double> yaw_off, int64_t at,
                       std::vector<Event>* out) {
-    if (!LivenessPending()) return;
-    if (face != nullptr && face->quality.usable()) {
-      if (blink_.Update(face->eye_aspect_ratio, at)) blinked_ = true;
-      if (yaw_off) {
-        max_turn_deg_ = std::max(max_turn_deg_, std::fabs(*yaw_off));
-        turned_ = turned_ || std::fabs(*yaw_off) >= options_.liveness_turn_deg;
-      }
-    }
-    if ((blinked_ && turned_) || at >= liveness_deadline_ms_) DecideLiveness(at, false, out);
+    if (!liveness_.pending()) return;
+    liveness_.set_neutral_known(neutral_.has_value());
+    const bool usable = face != nullptr && face->quality.usable();
+    auto decision = usable ? liveness_.Observe(face->eye_aspect_ratio, yaw_off, at)
+                           : liveness_.Tick(at);
+    if (decision) EmitLiveness(*decision, at, out);
   }
 
   // Full analyses: the first frame at or after each multiple of 1000 / analysis_fps ms (an
@@ -424,18 +421,11 @@ class MonitorImpl : public ProctorMonitor {
     return out;
   }
 
-  void DecideLiveness(int64_t at, bool ended, std::vector<Event>* out) {
-    const bool passed = blinked_ && turned_;
-    Event e = NewEvent(passed ? EventKind::kLivenessPassed : EventKind::kLivenessFailed, at);
-    std::string seen = absl::StrCat(blinked_ ? "blink seen" : "no blink seen", ", ",
-                                    turned_ ? "head turn seen" : "no head turn seen");
-    absl::StrAppendFormat(&seen, " (largest turn %.0f deg of %.0f needed)", max_turn_deg_,
-                          options_.liveness_turn_deg);
-    if (!neutral_) seen += "; the face was never seen clearly enough to judge";
-    if (!passed && ended) seen += "; the session ended first";
-    e.detail = Truncate(seen);
+  void EmitLiveness(const LivenessDecision& d, int64_t at, std::vector<Event>* out) {
+    Event e = NewEvent(d.passed ? EventKind::kLivenessPassed : EventKind::kLivenessFailed, at);
+    e.detail = Truncate(d.detail);
     out->push_back(Emit(std::move(e)));
-    status_.liveness_passed = passed;
+    status_.liveness_passed = d.passed;
     UpdatePrompt();
   }
 
@@ -534,12 +524,7 @@ class MonitorImpl : public ProctorMonitor {
   }
 
   void UpdatePrompt() {
-    status_.prompt.clear();
-    if (LivenessPending()) {
-      if (!blinked_) status_.prompt = "blink";
-      if (!turned_)
-        status_.prompt += status_.prompt.empty() ? "turn your head" : ", turn your head";
-    }
+    status_.prompt = liveness_.prompt();
     status_.wanted_fps = LivenessPending() ? options_.liveness_fps : options_.analysis_fps;
   }
 
@@ -639,11 +624,7 @@ class MonitorImpl : public ProctorMonitor {
   double full_due_ms_ = 0;
   std::vector<double> neutral_yaws_, neutral_pitches_;
 
-  int64_t liveness_deadline_ms_ = 0;
-  biometrics::BlinkDetector blink_;
-  bool blinked_ = false;
-  bool turned_ = false;
-  double max_turn_deg_ = 0;
+  LivenessChallenge liveness_;
 
   std::optional<int64_t> last_identity_ms_;
   std::optional<int64_t> last_evidence_ms_;
