@@ -13,6 +13,7 @@
 #include "biometrics/head_pose.h"
 #include "biometrics/image_codec.h"
 #include "client/analysis/debounced_state.h"
+#include "client/analysis/identity_schedule.h"
 #include "client/analysis/liveness_challenge.h"
 #include "common/status_macros.h"
 
@@ -106,7 +107,9 @@ class MonitorImpl : public ProctorMonitor {
         absent_(options_.debounce_ms),
         several_(options_.debounce_ms),
         away_(options_.debounce_ms),
-        liveness_(options_.liveness_window_ms, options_.liveness_turn_deg) {
+        liveness_(options_.liveness_window_ms, options_.liveness_turn_deg),
+        identity_(options_.identity_interval_ms, options_.evidence_interval_ms,
+                  options_.mismatch_confirm_frames) {
     UpdatePrompt();
   }
 
@@ -343,10 +346,7 @@ class MonitorImpl : public ProctorMonitor {
 
   // Identity is checked at the next single-face frame, with evidence: whoever sits there now
   // may not be who sat there before.
-  void AnomalyEnded() {
-    identity_due_now_ = true;
-    after_anomaly_evidence_ = true;
-  }
+  void AnomalyEnded() { identity_.AnomalyEnded(); }
 
   // --- liveness ----------------------------------------------------------------------------
 
@@ -357,8 +357,8 @@ class MonitorImpl : public ProctorMonitor {
     if (!liveness_.pending()) return;
     liveness_.set_neutral_known(neutral_.has_value());
     const bool usable = face != nullptr && face->quality.usable();
-    auto decision = usable ? liveness_.Observe(face->eye_aspect_ratio, yaw_off, at)
-                           : liveness_.Tick(at);
+    auto decision =
+        usable ? liveness_.Observe(face->eye_aspect_ratio, yaw_off, at) : liveness_.Tick(at);
     if (decision) EmitLiveness(*decision, at, out);
   }
 
@@ -442,14 +442,10 @@ class MonitorImpl : public ProctorMonitor {
         away_.active() != obs.looking_away) {
       return absl::OkStatus();
     }
-    const bool due = identity_due_now_ || mismatches_pending_ > 0 || !last_identity_ms_ ||
-                     at - *last_identity_ms_ >= options_.identity_interval_ms;
-    if (!due) return absl::OkStatus();
+    if (!identity_.Due(at)) return absl::OkStatus();
     const Image chip =
         biometrics::ExtractFaceChip(image, obs.face->detection.box, obs.face->landmarks);
     ASSIGN_OR_RETURN(const biometrics::Descriptor descriptor, embedder_->EmbedChip(chip));
-    identity_due_now_ = false;
-    last_identity_ms_ = at;
     Event e = NewEvent(EventKind::kIdentityVerified, at);
     e.descriptor.assign(descriptor.begin(), descriptor.end());
     e.face_count = 1;
@@ -466,29 +462,19 @@ class MonitorImpl : public ProctorMonitor {
       // A turned head gives a less reliable descriptor: say so to the examiner.
       if (obs.looking_away) absl::StrAppend(&e.detail, "; head turned away");
     }
-    if (match) {
-      mismatches_pending_ = 0;
-    } else if (enrolled && ++mismatches_pending_ < options_.mismatch_confirm_frames) {
-      // One odd frame of the enrolled learner (blur, a hand) must not read as someone else:
-      // look again at the next usable frame before saying so.
-      return absl::OkStatus();
-    }
+    // A mismatch not yet seen on enough frames in a row: look again at the next usable frame.
+    const std::optional<int> run = identity_.Checked(at, match, enrolled);
+    if (!run) return absl::OkStatus();
     if (!match) {
       e.kind = EventKind::kIdentityMismatch;
-      if (enrolled) {
-        absl::StrAppend(&e.detail, "; on ", mismatches_pending_, " frames in a row");
-      }
-      mismatches_pending_ = 0;
+      if (enrolled) absl::StrAppend(&e.detail, "; on ", *run, " frames in a row");
       ++status_.identity_checks_failed;
     } else {
       ++status_.identity_checks_passed;
     }
-    const bool evidence = !match || !last_evidence_ms_ || after_anomaly_evidence_ ||
-                          at - *last_evidence_ms_ >= options_.evidence_interval_ms;
-    if (evidence) {
+    if (identity_.EvidenceDue(at, match)) {
       e.evidence_jpeg = EncodeEvidence(chip);
-      if (!e.evidence_jpeg.empty()) last_evidence_ms_ = at;
-      after_anomaly_evidence_ = false;
+      identity_.EvidenceSent(at, !e.evidence_jpeg.empty());
     }
     out->push_back(Emit(std::move(e)));
     return absl::OkStatus();
@@ -626,11 +612,7 @@ class MonitorImpl : public ProctorMonitor {
 
   LivenessChallenge liveness_;
 
-  std::optional<int64_t> last_identity_ms_;
-  std::optional<int64_t> last_evidence_ms_;
-  bool identity_due_now_ = false;
-  bool after_anomaly_evidence_ = false;
-  int mismatches_pending_ = 0;
+  IdentitySchedule identity_;
 
   int64_t last_heartbeat_ms_ = 0;
 };
