@@ -402,6 +402,12 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const Consol
     impl->server = std::make_unique<httplib::Server>();
   }
   impl->Routes();
+  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, with which a second server
+  // on the same --http port starts silently and the kernel splits examiners between the two.
+  impl->server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   if (port == 0) {
     impl->port = impl->server->bind_to_any_port(host);
   } else if (impl->server->bind_to_port(host, port)) {

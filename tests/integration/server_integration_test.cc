@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/support/face_fixtures.h"
+#include "tests/support/free_port.h"
 #include "tests/support/server_harness.h"
 #include "tests/support/test_data.h"
 
@@ -512,6 +513,22 @@ TEST_F(ServerTest, ASecondServerOnAUsedPortFailsAndTheFirstServesOn) {
   v1::IssueTokenResponse response;
   const grpc::Status issued = admin->IssueToken(&context, request, &response);
   EXPECT_TRUE(issued.ok()) << issued.error_message();
+}
+
+TEST_F(ServerTest, ASecondServerOnAUsedConsolePortFailsToo) {
+  // Its own free gRPC port, the first server's console port: cpp-httplib's default socket
+  // options would have let both consoles listen (SO_REUSEPORT) and split the examiners.
+  std::string output;
+  const std::string listen = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  const int status =
+      RunServerUntilExit({"--listen", listen, "--http", server_.http_address()}, &output);
+  ASSERT_TRUE(WIFEXITED(status)) << "still running after 60 s, or killed:\n" << output;
+  EXPECT_NE(WEXITSTATUS(status), 0) << output;
+  EXPECT_NE(output.find("HTTP console: cannot listen on " + server_.http_address()),
+            std::string::npos)
+      << output;
+  EXPECT_TRUE(CreateAssessment("after-second-console", v1::INTERMEDIATE, server_.admin_token())
+                  .ok());
 }
 
 }  // namespace
