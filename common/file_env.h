@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -54,6 +55,10 @@ class FileEnv {
                                            bool durable) = 0;
   // OK when the file did not exist.
   virtual absl::Status RemoveFile(const std::string& path) = 0;
+  // The names (not paths) of the regular files in `dir`.
+  virtual absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir) = 0;
+  // Makes the directory's entries durable (files created, renamed or removed in it).
+  virtual absl::Status SyncDir(const std::string& dir) = 0;
 };
 
 // Forwards every call to `target` (which must outlive it). Subclass and override what a test
@@ -78,6 +83,10 @@ class FileEnvWrapper : public FileEnv {
     return target_->WriteFileAtomically(path, data, durable);
   }
   absl::Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
+  absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir) override {
+    return target_->ListFiles(dir);
+  }
+  absl::Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
 
  private:
   FileEnv* const target_;

@@ -92,9 +92,16 @@ class PosixFileEnv : public FileEnv {
   }
 
   absl::StatusOr<std::unique_ptr<RandomRWFile>> OpenReadWrite(const std::string& path) override {
+    const bool existed = FileExists(path);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return Errno("opening", path);
-    return std::unique_ptr<RandomRWFile>(new PosixRandomRWFile(path, fd));
+    std::unique_ptr<RandomRWFile> file(new PosixRandomRWFile(path, fd));
+    if (!existed) {
+      // A new file's directory entry is durable only once the directory is synced.
+      std::string dir = fs::path(path).parent_path().string();
+      if (auto s = SyncDir(dir.empty() ? "." : dir); !s.ok()) return s;
+    }
+    return file;
   }
 
   absl::StatusOr<std::string> ReadFile(const std::string& path) override {
@@ -119,15 +126,27 @@ class PosixFileEnv : public FileEnv {
       }
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("renaming to", path);
-    if (durable) {
-      std::string dir = fs::path(path).parent_path().string();
-      if (dir.empty()) dir = ".";
-      const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dfd < 0) return Errno("opening directory", dir);
-      const int rc = ::fsync(dfd);
-      ::close(dfd);
-      if (rc != 0) return Errno("syncing directory", dir);
+    if (!durable) return absl::OkStatus();
+    const std::string dir = fs::path(path).parent_path().string();
+    return SyncDir(dir.empty() ? "." : dir);
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir) override {
+    std::error_code ec;
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.is_regular_file(ec)) names.push_back(entry.path().filename().string());
     }
+    if (ec) return absl::InternalError(absl::StrCat("listing ", dir, ": ", ec.message()));
+    return names;
+  }
+
+  absl::Status SyncDir(const std::string& dir) override {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Errno("opening directory", dir);
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) return Errno("syncing directory", dir);
     return absl::OkStatus();
   }
 

@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 
 plant() {  # plant FILE LINE EXPECTED_MESSAGE
   rm -rf "$work/tree" && mkdir -p "$work/tree"
-  cp -r "$repo/common" "$repo/protocol" "$repo/client" "$repo/server" "$work/tree/"
+  cp -r "$repo/common" "$repo/protocol" "$repo/biometrics" "$repo/client" "$repo/server" "$work/tree/"
   mkdir -p "$(dirname "$work/tree/$1")"
   printf '%s\n' "$2" >>"$work/tree/$1"
   if "$check" "$work/tree" 2>"$work/err" >/dev/null; then
@@ -27,4 +27,6 @@ plant server/core/policy.cc '#include "client/journal/journal.h"' 'server/ inclu
 plant protocol/chain.cc '#include "biometrics/face_types.h"' 'protocol/ or common/'
 plant server/core/domain.cc '#include <dlib/matrix.h>' 'dlib outside biometrics/'
 plant client/analysis/proctor_monitor.cc '#include <opencv2/core.hpp>' 'OpenCV outside'
+plant client/session/proctor_session.cc '#include "../server/core/policy.h"' 'client/ includes server/'
+plant biometrics/face_matcher.cc '#include "client/journal/journal.h"' 'biometrics/ includes an end'
 echo "PASS"

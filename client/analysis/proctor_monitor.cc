@@ -456,8 +456,9 @@ class MonitorImpl : public ProctorMonitor {
     } else {
       const double d = *protocol::IdentityDistance(descriptor, options_.templates);
       status_.last_distance = d;
+      // Decided on the very float that is reported: the server decides on it too.
       e.client_distance = static_cast<float>(std::clamp(d, 0.0, 4.0));
-      match = protocol::SamePerson(d, options_.match_threshold);
+      match = protocol::SamePerson(e.client_distance, options_.match_threshold);
       e.detail = absl::StrFormat("distance %.3f, threshold %.2f", d, options_.match_threshold);
       // A turned head gives a less reliable descriptor: say so to the examiner.
       if (obs.looking_away) absl::StrAppend(&e.detail, "; head turned away");

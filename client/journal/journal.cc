@@ -34,6 +34,8 @@ std::string MetaToJson(const JournalMeta& m) {
   j["signing_key"] = ToHexString(m.signing_key);
   j["pass_hash"] = m.pass_hash;
   j["templates"] = m.templates;
+  // What a client before 0.2 reads (it does not know "templates"): the first, or none.
+  j["reference"] = m.templates.empty() ? std::vector<float>() : m.templates.front();
   j["match_threshold"] = m.match_threshold;
   j["identity_interval_ms"] = m.identity_interval_ms;
   j["opened_at_unix_ms"] = m.opened_at_unix_ms;
@@ -181,7 +183,14 @@ std::string Journal::Replay(const Record& record) {
 absl::StatusOr<SignedEvent> Journal::ReadAt(const Location& location) const {
   std::string payload(location.size, '\0');
   RETURN_IF_ERROR(log_->Read(location.offset, location.size, payload.data()));
-  return DecodeEventPayload(payload);
+  ASSIGN_OR_RETURN(SignedEvent event, DecodeEventPayload(payload));
+  // The bytes changed on disk since the journal was opened (a bad disk, another process): say
+  // so here rather than send an event the server can only refuse as a broken chain.
+  if (event.hash != location.hash) {
+    return absl::DataLossError(absl::StrCat("journal ", dir_, ": event ", event.event.seq,
+                                            " changed on disk since it was written"));
+  }
+  return event;
 }
 
 bool Journal::has_session() const {
@@ -371,12 +380,22 @@ double Journal::closed_risk_score() const {
 
 absl::Status Journal::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const char* name : {"/session.json", "/state.json"}) {
-    RETURN_IF_ERROR(env_->RemoveFile(dir_ + name));
-  }
+  // The events first: a crash after this leaves a closed session with none, which the next run
+  // clears again; the other way round it would leave events no session can deliver.
   RETURN_IF_ERROR(log_->Truncate(0));
   RETURN_IF_ERROR(log_->Write(0, kJournalMagic, sizeof(kJournalMagic)));
   RETURN_IF_ERROR(log_->Sync());
+  // Then every file that holds a secret, a template or evidence: the session's metadata, its
+  // state, damaged tails kept aside, half-written replacements.
+  ASSIGN_OR_RETURN(const std::vector<std::string> files, env_->ListFiles(dir_));
+  for (const std::string& name : files) {
+    if (name == "session.json" || name == "state.json" ||
+        name.rfind("events.log.damaged-", 0) == 0 ||
+        (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0)) {
+      RETURN_IF_ERROR(env_->RemoveFile(dir_ + "/" + name));
+    }
+  }
+  RETURN_IF_ERROR(env_->SyncDir(dir_));
   size_ = sizeof(kJournalMagic);
   meta_.reset();
   events_.clear();

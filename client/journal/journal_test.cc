@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "nlohmann/json.hpp"
+
 namespace proctor::client {
 namespace {
 
@@ -249,14 +251,54 @@ TEST_F(JournalTest, ClosedStateSurvivesAndClearRemovesSecretsAndEvidence) {
   journal = OpenJournal();
   EXPECT_TRUE(journal->closed());
   EXPECT_EQ(journal->closed_verdict(), "AUTO_ACCEPTED");
+  // What a damaged tail and an interrupted replacement leave behind holds evidence and secrets.
+  std::ofstream(dir_ / "events.log.damaged-1700000000000") << "evidence bytes";
+  std::ofstream(dir_ / "session.json.tmp") << "{\"session_token\": \"secret\"}";
+  std::ofstream(dir_ / "notes.txt") << "not the journal's";
   ASSERT_TRUE(journal->Clear().ok());
   EXPECT_FALSE(fs::exists(dir_ / "session.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "state.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "events.log.damaged-1700000000000"));
+  EXPECT_FALSE(fs::exists(dir_ / "session.json.tmp"));
+  EXPECT_TRUE(fs::exists(dir_ / "notes.txt")) << "only the journal's own files go";
   EXPECT_LT(fs::file_size(dir_ / "events.log"), 16u);
   journal.reset();
   journal = OpenJournal();
   EXPECT_FALSE(journal->has_session());
   EXPECT_EQ(journal->last_seq(), 0u);
   EXPECT_FALSE(journal->closed());
+}
+
+TEST_F(JournalTest, ASessionWrittenBeforeTemplatesIsReadWithItsReferenceAsTheOneTemplate) {
+  fs::create_directories(dir_);
+  nlohmann::json j;
+  j["version"] = 1;
+  j["server"] = "127.0.0.1:1";
+  j["session_id"] = "s-old";
+  j["session_token"] = "token";
+  j["signing_key"] = ToHex(key_.SecretBytes().data(), 64);
+  j["pass_hash"] = SecretHash("pass");
+  j["reference"] = std::vector<float>(128, 0.125f);
+  j["match_threshold"] = 0.6;
+  j["identity_interval_ms"] = 30000;
+  j["opened_at_unix_ms"] = 1;
+  std::ofstream(dir_ / "session.json") << j.dump();
+  auto journal = OpenJournal();
+  ASSERT_TRUE(journal);
+  auto meta = journal->meta();
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  ASSERT_EQ(meta->templates.size(), 1u);
+  EXPECT_EQ(meta->templates[0], std::vector<float>(128, 0.125f));
+  EXPECT_EQ(meta->match_threshold, 0.6f);
+}
+
+TEST_F(JournalTest, TheSessionFileStillCarriesTheFirstTemplateAsReferenceForAnOlderClient) {
+  auto journal = OpenJournal();
+  ASSERT_TRUE(journal->BeginSession(Meta()).ok());
+  std::ifstream in(dir_ / "session.json");
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j.at("reference").get<std::vector<float>>(), std::vector<float>(128, 0.25f));
+  EXPECT_EQ(j.at("templates").size(), 2u);
 }
 
 }  // namespace

@@ -154,7 +154,10 @@ TEST_F(ProctorSessionTest, AServerGoneMidSessionKeepsEverythingForTheNextRunWhic
   ASSERT_EQ(first.outcome, SessionOutcome::kUndelivered) << first.error;
   EXPECT_GT(first.pending, 0u);
   EXPECT_EQ(first.pending, first.events) << "nothing was acknowledged";
-  EXPECT_TRUE(store_.events.empty());
+  {
+    std::lock_guard<std::mutex> lock(store_.mu);
+    EXPECT_TRUE(store_.events.empty());
+  }
   ASSERT_TRUE(fs::exists(dir_ + "/session.json")) << "the journal waits for the next run";
 
   behaviour_["a:1"].batch_error = absl::OkStatus();

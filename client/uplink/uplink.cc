@@ -294,19 +294,23 @@ absl::Status Uplink::Stream(ServerConnection& connection) {
       broken = true;
       break;
     }
-    // The ack and its statistics move together: whoever sees nothing pending sees them counted.
-    std::lock_guard<std::mutex> lock(mu_);
-    awaiting_since_ms_ = 0;
-    const uint64_t before = journal_->acked_seq();
+    // The statistics move before the ack is recorded (and the state file written, outside the
+    // lock): whoever sees nothing pending sees the batch counted.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      awaiting_since_ms_ = 0;
+      const uint64_t before = journal_->acked_seq();
+      ++stats_.batches_acked;
+      stats_.events_acked += ack.acked_seq > before ? ack.acked_seq - before : 0;
+      stats_.duplicates += ack.duplicates;
+    }
     if (auto s = journal_->MarkAcked(ack.acked_seq); !s.ok()) {
       local = s;
       cancel.Cancel();
       broken = true;
       break;
     }
-    ++stats_.batches_acked;
-    stats_.events_acked += journal_->acked_seq() - before;
-    stats_.duplicates += ack.duplicates;
+    std::lock_guard<std::mutex> lock(mu_);
     idle_since = SteadyMs();
     cv_.notify_all();
   }

@@ -141,6 +141,7 @@ TEST_F(UplinkTest, ARefusedSessionTokenIsFatalBeforeAnythingIsSent) {
   uplink->Start();
   EXPECT_FALSE(uplink->WaitDrained(3000));
   EXPECT_EQ(uplink->fatal_error().code(), absl::StatusCode::kUnauthenticated);
+  std::lock_guard<std::mutex> lock(store_.mu);
   EXPECT_TRUE(store_.events.empty());
 }
 

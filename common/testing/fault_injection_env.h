@@ -112,6 +112,14 @@ class FaultInjectionEnv : public FileEnvWrapper {
     if (auto s = Alive(); !s.ok()) return s;
     return target()->RemoveFile(path);
   }
+  absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir) override {
+    if (auto s = Alive(); !s.ok()) return s;
+    return target()->ListFiles(dir);
+  }
+  absl::Status SyncDir(const std::string& dir) override {
+    if (auto s = Alive(); !s.ok()) return s;
+    return target()->SyncDir(dir);
+  }
 
  private:
   class File : public RandomRWFile {
@@ -129,7 +137,7 @@ class FaultInjectionEnv : public FileEnvWrapper {
     absl::Status Write(uint64_t offset, const void* data, size_t n) override {
       if (auto s = env_->Alive(); !s.ok()) return s;
       size_t tear = 0;
-      if (env_->Hit(&env_->writes_, env_->tear_write_at_, &tear)) {
+      if (env_->Hit(&env_->writes_, &env_->tear_write_at_, &tear)) {
         const size_t kept = std::min(tear, n);
         if (auto s = target_->Write(offset, data, kept); !s.ok()) return s;
         env_->MarkDurable(path_, offset + kept);  // those sectors made it to the disk
@@ -182,10 +190,10 @@ class FaultInjectionEnv : public FileEnvWrapper {
     if (syncs_ == fail_sync_at_) return SyncFault::kFail;
     return SyncFault::kNone;
   }
-  bool Hit(int* counter, int at, size_t* tear) {
+  bool Hit(int* counter, const int* at, size_t* tear) {
     std::lock_guard<std::mutex> lock(mu_);
     *tear = tear_bytes_;
-    return ++*counter == at;
+    return ++*counter == *at;
   }
   void MarkSynced(const std::string& path, uint64_t size) {
     std::lock_guard<std::mutex> lock(mu_);

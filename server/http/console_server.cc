@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto.h"
+#include "common/internal_status.h"
 #include "server/http/assets.h"
 #include "server/http/html.h"
 #include "server/http/pages.h"
@@ -168,9 +169,11 @@ void ConsoleServer::Impl::Fail(httplib::Response& res, const ConsoleSession* s,
                                const absl::Status& status) {
   res.status = HttpStatusFor(status);
   std::string message(status.message());
-  if (res.status == 500) {
+  // A database failure names its address or path: for the server log, not the examiner.
+  if (res.status == 500 || IsMarkedInternal(status)) {
     spdlog::error("console: {}", status.ToString());
-    message = "internal error; the server log has the details";
+    message = res.status == 503 ? "the server's storage is unavailable; retry in a moment"
+                                : "internal error; the server log has the details";
   }
   PageContext context;
   if (s != nullptr) context = {s->who.label, s->csrf_token};

@@ -133,7 +133,13 @@ PostgresFailure ClassifyPostgresException(std::exception_ptr error, absl::string
   } catch (const pqxx::sql_error& e) {
     const std::string& state = e.sqlstate();
     const absl::StatusCode code = CodeForSqlState(state);
-    std::string message = absl::StrCat(where, OneLine(e.what()), " (SQLSTATE ", state, ")");
+    // An answer to the call (a duplicate, a missing row, a bad value) may reach the caller: it
+    // names no database. A failure of the database names it, for the operator (marked below).
+    const bool answer = code == absl::StatusCode::kAlreadyExists ||
+                        code == absl::StatusCode::kNotFound ||
+                        code == absl::StatusCode::kInvalidArgument;
+    std::string message = absl::StrCat(answer ? absl::StrCat("postgresql: ", context, ": ") : where,
+                                       OneLine(e.what()), " (SQLSTATE ", state, ")");
     if (code == absl::StatusCode::kNotFound) {
       absl::StrAppend(&message, " (a row it refers to does not exist)");
     }

@@ -40,7 +40,8 @@ struct PostgresFailure {
 // UNAVAILABLE; unique and foreign-key violations ALREADY_EXISTS and NOT_FOUND; text the
 // database cannot hold INVALID_ARGUMENT; damaged data DATA_LOSS; anything else INTERNAL. All but
 // ALREADY_EXISTS, NOT_FOUND and INVALID_ARGUMENT are marked internal (common/internal_status.h),
-// so callers never see the database's address.
+// so callers never see the database's address; those three answer the call and name no
+// database ("postgresql: <context>: <cause>").
 // `stale_connection`: the connection was made by an earlier call (so a break is most likely a
 // server restart since, not the server going away now).
 PostgresFailure ConvertPostgresException(std::exception_ptr error, absl::string_view context,
