@@ -26,15 +26,19 @@ absl::Status LinkError(LinkFault fault, const ChainHead& head, const Event& next
   return absl::InternalError("unknown link fault");
 }
 
-SignedEvent ChainSealer::Seal(Event event) {
+Hash32 ChainLinker::Link(Event& event) {
   event.session_id = session_id_;
   event.seq = head_.seq + 1;
   event.prev_hash = head_.hash;
+  head_ = {event.seq, EventDigest(event)};
+  return head_.hash;
+}
+
+SignedEvent ChainSealer::Seal(Event event) {
   SignedEvent out;
-  out.hash = EventDigest(event);
+  out.hash = linker_.Link(event);
   out.signature = key_.Sign(out.hash.data(), out.hash.size());
   out.event = std::move(event);
-  head_ = {out.event.seq, out.hash};
   return out;
 }
 

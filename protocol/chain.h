@@ -48,24 +48,40 @@ LinkFault CheckLink(const ChainHead& head, const Event& next);
 // expected seq 8, got seq 9; resend from seq 8" or "broken hash chain at seq 9: ...". OK for kNone.
 absl::Status LinkError(LinkFault fault, const ChainHead& head, const Event& next);
 
-// Gives each new event its place in the chain and signs it: session_id, seq = head.seq + 1,
-// prev_hash = head.hash, hash, signature. Not thread-safe (one producer per session).
+// Gives each new event its place in the chain: session_id, seq = head.seq + 1, prev_hash =
+// head.hash; returns its hash. For a producer that signs only each batch's last event, as the
+// wire allows (proctor-loadgen); the client signs every event (ChainSealer). Not thread-safe.
+class ChainLinker {
+ public:
+  // Continues the chain after `head` — ChainHead{} for a new session.
+  explicit ChainLinker(std::string session_id, ChainHead head = {})
+      : session_id_(std::move(session_id)), head_(head) {}
+
+  Hash32 Link(Event& event);
+  const ChainHead& head() const { return head_; }
+
+ private:
+  std::string session_id_;
+  ChainHead head_;
+};
+
+// Links each new event (ChainLinker) and signs it with the session's key. Not thread-safe (one
+// producer per session).
 class ChainSealer {
  public:
   // Continues the chain after `head` — ChainHead{} for a new session.
   ChainSealer(std::string session_id, SigningKey key, ChainHead head = {})
-      : session_id_(std::move(session_id)), key_(std::move(key)), head_(head) {}
+      : linker_(std::move(session_id), head), key_(std::move(key)) {}
 
   SignedEvent Seal(Event event);
   std::vector<SignedEvent> SealAll(std::vector<Event> events);
 
-  const ChainHead& head() const { return head_; }
+  const ChainHead& head() const { return linker_.head(); }
   const SigningKey& key() const { return key_; }
 
  private:
-  std::string session_id_;
+  ChainLinker linker_;
   SigningKey key_;
-  ChainHead head_;
 };
 
 // Follows a chain event by event. Append checks the link (LinkError on a fault, the head does

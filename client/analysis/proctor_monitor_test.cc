@@ -230,6 +230,30 @@ TEST_F(ProctorMonitorTest, IdentityEvidenceIsTheAlignedChipOfTheSentDescriptor) 
   EXPECT_NEAR(e.client_distance, 0.0, 0.3);  // the reference is this very photo's chip
 }
 
+// The identity rule at the client: the distance is to the NEAREST enrolled template, so a
+// learner whose first enrollment photo is a poor one is still verified (and reports the
+// distance the server will compute from the same templates).
+TEST_F(ProctorMonitorTest, IdentityIsMeasuredAgainstTheNearestOfSeveralTemplates) {
+  std::vector<float> far = Shared().reference;
+  for (size_t i = 0; i < far.size(); i += 2) far[i] += 0.09f;  // ~0.72 away: someone else
+  const double far_distance = protocol::DescriptorDistance(far, Shared().reference);
+  ASSERT_GT(far_distance, 0.6);
+  MonitorOptions options = Options();
+  options.templates = {far, Shared().reference};
+  auto monitor = NewMonitor(options);
+  ASSERT_NE(monitor, nullptr);
+  Take(monitor->Start(0));
+  Feed(*monitor, learner_, 1000);
+  const auto verified = Of(EventKind::kIdentityVerified);
+  ASSERT_EQ(verified.size(), 1u) << "measured against the first template only, a mismatch";
+  const Event& e = *verified[0];
+  const auto expected = protocol::IdentityDistance(e.descriptor, options.templates);
+  ASSERT_TRUE(expected.has_value());
+  EXPECT_FLOAT_EQ(e.client_distance, static_cast<float>(*expected));
+  EXPECT_LT(e.client_distance, protocol::DescriptorDistance(e.descriptor, far));
+  EXPECT_TRUE(Of(EventKind::kIdentityMismatch).empty());
+}
+
 TEST_F(ProctorMonitorTest, DarkFrameIsCouldNotTellNotAbsent) {
   auto monitor = NewMonitor(Options());
   ASSERT_NE(monitor, nullptr);

@@ -1,5 +1,5 @@
-// Identity fixtures that every level tests against (the protocol rule, the server's policy and
-// ledger, the client's monitor): one learner enrolled with three templates, the FIRST of them a
+// Identity fixtures the rule, the server's policy and its ledger are tested against (the client's
+// monitor and the e2e test check the same rule on real faces): one learner enrolled with three templates, the FIRST of them a
 // weaker photo, and probes whose distances are exact by construction (each offset lies along
 // its own axis, so distances are Pythagorean sums).
 //

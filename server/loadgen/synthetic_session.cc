@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "server/loadgen/evidence_jpeg.h"
 #include "protocol/event_codec.h"
+#include "server/loadgen/evidence_jpeg.h"
 
 namespace proctor::loadgen {
 namespace {
@@ -20,15 +20,13 @@ SyntheticSession::SyntheticSession(int64_t total_events, int evidence_every)
 
 void SyntheticSession::Bind(std::string session_id, std::string session_token) {
   session_id_ = std::move(session_id);
+  linker_ = protocol::ChainLinker(session_id_);
   session_token_ = std::move(session_token);
 }
 
 Event SyntheticSession::MakeEvent(uint64_t seq) const {
   Event e;
-  e.session_id = session_id_;
-  e.seq = seq;
   e.at_ms = AtMs(static_cast<int64_t>(seq));
-  e.prev_hash = prev_hash_;
   const uint64_t position = (seq - 1) % kAbsencePeriod;
   if (seq == 1) {
     e.kind = EventKind::kSessionStarted;
@@ -54,11 +52,13 @@ void SyntheticSession::NextBatch(int max_events, v1::EventBatch* batch) {
   const uint64_t last =
       std::min<uint64_t>(next_seq_ + max_events - 1, static_cast<uint64_t>(total_events_));
   for (; next_seq_ <= last; ++next_seq_) {
-    const Event event = MakeEvent(next_seq_);
+    Event event = MakeEvent(next_seq_);
+    linker_.Link(event);  // seq next_seq_, chained after the last
     protocol::EventToProto(event, batch->add_events());
-    prev_hash_ = EventDigest(event);
   }
-  const Signature signature = key_.Sign(prev_hash_.data(), prev_hash_.size());
+  // The wire needs only the batch head signed (the client signs every event; a load test that
+  // did would measure its own Ed25519 rate, not the server).
+  const Signature signature = key_.Sign(linker_.head().hash.data(), linker_.head().hash.size());
   batch->set_head_signature(signature.data(), signature.size());
 }
 

@@ -1,6 +1,6 @@
 // The event stream of one synthetic learner session: mostly heartbeats every 200 ms of media
-// time, a 1 s FACE_ABSENT BEGIN/END pair every 50 events, optional JPEG evidence — hash-chained
-// and signed exactly as proctor-client does it.
+// time, a 1 s FACE_ABSENT BEGIN/END pair every 50 events, optional JPEG evidence — chained by the
+// protocol's ChainLinker, each batch signed by its head as the wire requires.
 #ifndef PROCTOR_SERVER_LOADGEN_SYNTHETIC_SESSION_H_
 #define PROCTOR_SERVER_LOADGEN_SYNTHETIC_SESSION_H_
 
@@ -10,6 +10,7 @@
 #include "common/crypto.h"
 #include "common/event.h"
 #include "proctor/v1/session.pb.h"
+#include "protocol/chain.h"
 
 namespace proctor::loadgen {
 
@@ -43,7 +44,7 @@ class SyntheticSession {
   std::string session_id_;
   std::string session_token_;
   uint64_t next_seq_ = 1;
-  Hash32 prev_hash_{};  // digest of event next_seq_ - 1; zeros before seq 1
+  protocol::ChainLinker linker_{""};  // the chain up to event next_seq_ - 1
 };
 
 }  // namespace proctor::loadgen

@@ -142,9 +142,8 @@ TEST_F(ServerTest, EnrollProctorScoreSubmitReviewAndListResults) {
   EXPECT_FLOAT_EQ(honest->opened().match_threshold(), 0.55f);
   // The client sends the descriptor of the chip it attaches (the server re-embeds the chip and
   // compares); the reference was computed by the server from the enrollment photo.
-  const float genuine = Distance(alice.descriptor,
-                                 {honest->opened().reference_descriptor().begin(),
-                                  honest->opened().reference_descriptor().end()});
+  const float genuine = Distance(alice.descriptor, {honest->opened().reference_descriptor().begin(),
+                                                    honest->opened().reference_descriptor().end()});
   std::vector<Event> events = {honest->Next(EventKind::kSessionStarted, 0),
                                honest->Next(EventKind::kLivenessPassed, 1500)};
   for (int64_t t = 2000; t <= 120000; t += 20000) {
@@ -178,10 +177,10 @@ TEST_F(ServerTest, EnrollProctorScoreSubmitReviewAndListResults) {
 
   // A FINAL session where someone else sits the exam and the client claims it is fine.
   auto impostor = OpenLearner("bob", alice, v1::FINAL);
-  std::vector<Event> lies = {impostor->Next(EventKind::kSessionStarted, 0),
-                             impostor->Next(EventKind::kLivenessPassed, 1000),
-                             Identity(*impostor, 2000, stranger.descriptor, 0.2f,
-                                      stranger.chip_jpeg)};
+  std::vector<Event> lies = {
+      impostor->Next(EventKind::kSessionStarted, 0),
+      impostor->Next(EventKind::kLivenessPassed, 1000),
+      Identity(*impostor, 2000, stranger.descriptor, 0.2f, stranger.chip_jpeg)};
   ASSERT_TRUE(impostor->Send(lies, &ack).ok());
   ASSERT_TRUE(impostor->Close(10000, &closed).ok());
   EXPECT_EQ(closed.verdict(), v1::PENDING_REVIEW);
@@ -240,7 +239,8 @@ TEST_F(ServerTest, PurgeRemovesTemplatesAndEvidence) {
   v1::BatchAck ack;
   ASSERT_TRUE(s->Send({Identity(*s, 1000, faces[0].descriptor, 0.0f, faces[0].chip_jpeg),
                        Identity(*s, 2000, faces[0].descriptor, 0.0f, faces[0].chip_jpeg)},
-                      &ack).ok());
+                      &ack)
+                  .ok());
   grpc::ClientContext context;
   Authorize(&context, server_.admin_token());
   v1::PurgeLearnerRequest request;
@@ -366,8 +366,8 @@ TEST_F(ServerBadInputTest, OversizedMessage) {
   std::vector<Event> events;
   const std::vector<uint8_t> big(kMaxEvidenceBytes, 0xff);  // 17 x 256 KiB > 4 MiB
   for (int i = 0; i < 17; ++i) {
-    events.push_back(session_->Next(EventKind::kHeartbeat, 100 + i,
-                                    EventPhase::kInstant, [&](Event& e) { e.evidence_jpeg = big; }));
+    events.push_back(session_->Next(EventKind::kHeartbeat, 100 + i, EventPhase::kInstant,
+                                    [&](Event& e) { e.evidence_jpeg = big; }));
   }
   ExpectRejected(events, grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
@@ -443,11 +443,11 @@ TEST_F(ServerTest, AcknowledgedEventsSurviveSigkill) {
     }
     EXPECT_EQ(Show(sessions[i]->session_id()).events_size(), static_cast<int>(kEvents));
   }
-  std::printf("crash test: %llu events acknowledged before SIGKILL, %llu stored after restart, "
-              "%d x %llu delivered after resume\n",
-              static_cast<unsigned long long>(total_acked),
-              static_cast<unsigned long long>(total_stored), kSessions,
-              static_cast<unsigned long long>(kEvents));
+  std::printf(
+      "crash test: %llu events acknowledged before SIGKILL, %llu stored after restart, "
+      "%d x %llu delivered after resume\n",
+      static_cast<unsigned long long>(total_acked), static_cast<unsigned long long>(total_stored),
+      kSessions, static_cast<unsigned long long>(kEvents));
 }
 
 // Runs proctor-server with `args` in a fresh data dir until it exits, for at most 60 s (then it
@@ -489,6 +489,38 @@ int RunServerUntilExit(std::vector<std::string> args, std::string* output) {
 
 // gRPC would set SO_REUSEPORT, and a second server on a used port would then start and take
 // half of the learners' connections into its own database; it must fail, and say why.
+// The identity rule needs every template at the client: OpenSession sends them all, in
+// enrollment order, and the first again as the reference an older client reads.
+TEST_F(ServerTest, OpenSessionSendsEveryEnrolledTemplateInOrder) {
+  const auto faces = DemoFaces(2);
+  ASSERT_GE(faces.size(), 2u);
+  ASSERT_TRUE(CreateAssessment("exam-multi", v1::FINAL, server_.admin_token()).ok());
+  v1::EnrollLearnerResponse enrolled;
+  ASSERT_TRUE(Enroll("multi", {&faces[0], &faces[1], &faces[0]}, &enrolled).ok());
+  ASSERT_EQ(enrolled.templates(), 3);
+  LearnerSession session(server_.channel());
+  ASSERT_TRUE(session.Open(IssuePass("multi", "exam-multi")).ok());
+  const v1::OpenSessionResponse& opened = session.opened();
+  ASSERT_EQ(opened.enrolled_templates_size(), 3);
+  auto distance = [](const google::protobuf::RepeatedField<float>& t, const std::vector<float>& d) {
+    double sum = 0;
+    for (int i = 0; i < t.size(); ++i) sum += (t[i] - d[i]) * (t[i] - d[i]);
+    return std::sqrt(sum);
+  };
+  // Each template is its own photo's (the photo's descriptor is near its chip's), in order.
+  for (int i : {0, 2}) {
+    EXPECT_LT(distance(opened.enrolled_templates(i).values(), faces[0].descriptor),
+              distance(opened.enrolled_templates(i).values(), faces[1].descriptor));
+  }
+  EXPECT_LT(distance(opened.enrolled_templates(1).values(), faces[1].descriptor),
+            distance(opened.enrolled_templates(1).values(), faces[0].descriptor));
+  EXPECT_EQ(std::vector<float>(opened.reference_descriptor().begin(),
+                               opened.reference_descriptor().end()),
+            std::vector<float>(opened.enrolled_templates(0).values().begin(),
+                               opened.enrolled_templates(0).values().end()));
+  EXPECT_FLOAT_EQ(opened.match_threshold(), 0.55f);
+}
+
 TEST_F(ServerTest, ASecondServerOnAUsedPortFailsAndTheFirstServesOn) {
   std::string output;
   const int status =
@@ -527,8 +559,8 @@ TEST_F(ServerTest, ASecondServerOnAUsedConsolePortFailsToo) {
   EXPECT_NE(output.find("HTTP console: cannot listen on " + server_.http_address()),
             std::string::npos)
       << output;
-  EXPECT_TRUE(CreateAssessment("after-second-console", v1::INTERMEDIATE, server_.admin_token())
-                  .ok());
+  EXPECT_TRUE(
+      CreateAssessment("after-second-console", v1::INTERMEDIATE, server_.admin_token()).ok());
 }
 
 }  // namespace
