@@ -167,7 +167,7 @@ std::vector<Event> ProctorSession::EndStatesOpenAtRestart() {
   return out;
 }
 
-SessionOutcome ProctorSession::Proctor() {
+absl::StatusOr<std::unique_ptr<ProctorMonitor>> ProctorSession::StartMonitor() {
   MonitorOptions options;
   options.templates = meta_.templates;
   options.match_threshold = meta_.match_threshold;
@@ -178,9 +178,8 @@ SessionOutcome ProctorSession::Proctor() {
   options.liveness_window_ms = config_.liveness_window_ms;
   options.analysis_fps = config_.analysis_fps;
   auto monitor = ProctorMonitor::Create(parts_.analyzer, options);
-  if (!monitor.ok()) return Fail(SessionOutcome::kFailure, std::string(monitor.status().message()));
-  auto& m = **monitor;
-  std::vector<Event> start = m.Start(resume_at_ms_);
+  if (!monitor.ok()) return monitor.status();
+  std::vector<Event> start = (*monitor)->Start(resume_at_ms_);
   if (resumed_) {
     // One SESSION_STARTED per session: a restart is a heartbeat that says so.
     Event note;
@@ -190,8 +189,16 @@ SessionOutcome ProctorSession::Proctor() {
     start = EndStatesOpenAtRestart();
     start.push_back(note);
   }
-  if (auto s = Emit(std::move(start)); !s.ok())
-    return Fail(SessionOutcome::kFailure, absl::StrCat("journal: ", s.message()));
+  if (auto s = Emit(std::move(start)); !s.ok()) {
+    return absl::InternalError(absl::StrCat("journal: ", s.message()));
+  }
+  return monitor;
+}
+
+SessionOutcome ProctorSession::Proctor() {
+  auto monitor = StartMonitor();
+  if (!monitor.ok()) return Fail(SessionOutcome::kFailure, std::string(monitor.status().message()));
+  auto& m = **monitor;
   const int64_t offset = source_->realtime() ? resume_at_ms_ : 0;
   ended_at_ms_ = resume_at_ms_;
   const int64_t started_ms = clock_->SteadyMs();

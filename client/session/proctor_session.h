@@ -93,6 +93,8 @@ class ProctorSession {
   SessionOutcome ReconcileWithServer();
   std::vector<Event> EndStatesOpenAtRestart();
   absl::Status Emit(std::vector<Event> events);
+  // The monitor, started (or resumed: states open at the restart ended first).
+  absl::StatusOr<std::unique_ptr<ProctorMonitor>> StartMonitor();
   SessionOutcome Proctor();
   SessionOutcome Deliver();
   SessionOutcome Finish(SessionOutcome outcome, const std::string& verdict, double risk);

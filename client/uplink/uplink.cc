@@ -243,6 +243,8 @@ absl::Status Uplink::SyncHead(ServerConnection& connection) {
   return absl::OkStatus();
 }
 
+// One stream: batches of what is pending, one in flight, until the journal is drained and the
+// stream idle, it is old, or it breaks.
 absl::Status Uplink::Stream(ServerConnection& connection) {
   CallCancel cancel;
   {
@@ -257,64 +259,21 @@ absl::Status Uplink::Stream(ServerConnection& connection) {
     active_call_ = nullptr;
     return opened.status();
   }
-  BatchStream& stream = **opened;
   const int64_t started = SteadyMs();
   int64_t idle_since = SteadyMs();
   bool broken = false;
   absl::Status local;  // a journal failure: ends the stream, reported as is
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (journal_->pending() == 0) {
-        cv_.wait_for(lock, std::chrono::milliseconds(500),
-                     [this] { return stopping_ || journal_->pending() > 0; });
-      }
-      if (stopping_) break;
-      const bool old = SteadyMs() - started > options_.stream_max_age_ms;
-      const bool idle = journal_->pending() == 0 && SteadyMs() - idle_since > 2000;
-      if (idle || old) break;
-      if (journal_->pending() == 0) continue;
-    }
-    auto events =
-        journal_->Read(journal_->acked_seq() + 1, static_cast<size_t>(options_.max_batch_events),
-                       options_.max_batch_bytes);
-    if (!events.ok()) {
-      local = events.status();
-      cancel.Cancel();
+  while (HasWork(started, idle_since)) {
+    const BatchResult sent = SendBatch(**opened, &local);
+    if (sent == BatchResult::kNothing) continue;
+    if (sent == BatchResult::kBroken) {
+      if (!local.ok()) cancel.Cancel();
       broken = true;
       break;
     }
-    if (events->empty()) continue;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      awaiting_since_ms_ = SteadyMs();
-    }
-    BatchAck ack;
-    if (!stream.Send(*events, &ack)) {
-      broken = true;
-      break;
-    }
-    // The statistics move before the ack is recorded (and the state file written, outside the
-    // lock): whoever sees nothing pending sees the batch counted.
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      awaiting_since_ms_ = 0;
-      const uint64_t before = journal_->acked_seq();
-      ++stats_.batches_acked;
-      stats_.events_acked += ack.acked_seq > before ? ack.acked_seq - before : 0;
-      stats_.duplicates += ack.duplicates;
-    }
-    if (auto s = journal_->MarkAcked(ack.acked_seq); !s.ok()) {
-      local = s;
-      cancel.Cancel();
-      broken = true;
-      break;
-    }
-    std::lock_guard<std::mutex> lock(mu_);
     idle_since = SteadyMs();
-    cv_.notify_all();
   }
-  const absl::Status finished = stream.Finish(broken);
+  const absl::Status finished = (*opened)->Finish(broken);
   opened->reset();
   bool timed_out = false;
   {
@@ -332,6 +291,55 @@ absl::Status Uplink::Stream(ServerConnection& connection) {
   }
   if (finished.ok()) return absl::UnavailableError("the stream ended without an ack");
   return finished;
+}
+
+// Waits (up to 500 ms) for pending events; false when the stream should end: stopping, idle
+// for 2 s with nothing pending, or older than stream_max_age_ms.
+bool Uplink::HasWork(int64_t started_ms, int64_t idle_since_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (journal_->pending() == 0) {
+    cv_.wait_for(lock, std::chrono::milliseconds(500),
+                 [this] { return stopping_ || journal_->pending() > 0; });
+  }
+  if (stopping_) return false;
+  const bool old = SteadyMs() - started_ms > options_.stream_max_age_ms;
+  const bool idle = journal_->pending() == 0 && SteadyMs() - idle_since_ms > 2000;
+  return !(idle || old);
+}
+
+Uplink::BatchResult Uplink::SendBatch(BatchStream& stream, absl::Status* local) {
+  if (journal_->pending() == 0) return BatchResult::kNothing;
+  auto events =
+      journal_->Read(journal_->acked_seq() + 1, static_cast<size_t>(options_.max_batch_events),
+                     options_.max_batch_bytes);
+  if (!events.ok()) {
+    *local = events.status();
+    return BatchResult::kBroken;
+  }
+  if (events->empty()) return BatchResult::kNothing;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    awaiting_since_ms_ = SteadyMs();
+  }
+  BatchAck ack;
+  if (!stream.Send(*events, &ack)) return BatchResult::kBroken;
+  // The statistics move before the ack is recorded (and the state file written, outside the
+  // lock): whoever sees nothing pending sees the batch counted.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    awaiting_since_ms_ = 0;
+    const uint64_t before = journal_->acked_seq();
+    ++stats_.batches_acked;
+    stats_.events_acked += ack.acked_seq > before ? ack.acked_seq - before : 0;
+    stats_.duplicates += ack.duplicates;
+  }
+  if (auto s = journal_->MarkAcked(ack.acked_seq); !s.ok()) {
+    *local = s;
+    return BatchResult::kBroken;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  cv_.notify_all();
+  return BatchResult::kAcked;
 }
 
 bool Uplink::WaitDrained(int64_t timeout_ms) {

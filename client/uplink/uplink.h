@@ -109,6 +109,10 @@ class Uplink {
   absl::Status DeliverOnce(ServerConnection& connection);
   absl::Status SyncHead(ServerConnection& connection);
   absl::Status Stream(ServerConnection& connection);
+  enum class BatchResult { kAcked, kNothing, kBroken };
+  bool HasWork(int64_t started_ms, int64_t idle_since_ms);
+  // Sends the next batch and records its ack; kBroken with *local set when the journal failed.
+  BatchResult SendBatch(BatchStream& stream, absl::Status* local);
   void Watchdog();
   ServerConnection& CurrentConnection();
   void NextServer();
