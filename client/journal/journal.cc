@@ -1,81 +1,12 @@
 #include "client/journal/journal.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
-#include "nlohmann/json.hpp"
 
 namespace proctor::client {
-namespace {
-
-std::string ToHexString(const std::vector<uint8_t>& bytes) {
-  return ToHex(bytes.data(), bytes.size());
-}
-std::vector<uint8_t> FromHexString(const std::string& hex) {
-  std::vector<uint8_t> out(hex.size() / 2);
-  size_t len = 0;
-  if (sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &len, nullptr) != 0) {
-    return {};
-  }
-  out.resize(len);
-  return out;
-}
-
-std::string MetaToJson(const JournalMeta& m) {
-  nlohmann::json j;
-  j["version"] = 1;
-  j["server"] = m.server;
-  j["session_id"] = m.session_id;
-  j["session_token"] = m.session_token;
-  j["signing_key"] = ToHexString(m.signing_key);
-  j["pass_hash"] = m.pass_hash;
-  j["templates"] = m.templates;
-  // What a client before 0.2 reads (it does not know "templates"): the first, or none.
-  j["reference"] = m.templates.empty() ? std::vector<float>() : m.templates.front();
-  j["match_threshold"] = m.match_threshold;
-  j["identity_interval_ms"] = m.identity_interval_ms;
-  j["opened_at_unix_ms"] = m.opened_at_unix_ms;
-  return j.dump(1) + "\n";
-}
-
-absl::StatusOr<JournalMeta> MetaFromJson(const std::string& path, const std::string& text) {
-  try {
-    const auto j = nlohmann::json::parse(text);
-    if (j.at("version").get<int>() != 1) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          path, ": journal version ", j.at("version").dump(), " is not supported by this client"));
-    }
-    JournalMeta m;
-    m.server = j.at("server").get<std::string>();
-    m.session_id = j.at("session_id").get<std::string>();
-    m.session_token = j.at("session_token").get<std::string>();
-    m.signing_key = FromHexString(j.at("signing_key").get<std::string>());
-    m.pass_hash = j.at("pass_hash").get<std::string>();
-    if (j.contains("templates")) {
-      m.templates = j.at("templates").get<std::vector<protocol::Template>>();
-    } else if (auto reference = j.at("reference").get<std::vector<float>>(); !reference.empty()) {
-      m.templates.push_back(std::move(reference));  // written by a client before 0.2
-    }
-    m.match_threshold = j.at("match_threshold").get<protocol::MatchThreshold>();
-    m.identity_interval_ms = j.at("identity_interval_ms").get<int64_t>();
-    m.opened_at_unix_ms = j.at("opened_at_unix_ms").get<int64_t>();
-    if (m.signing_key.size() != 64 || m.session_id.empty()) {
-      return absl::DataLossError(absl::StrCat(path, ": damaged (bad key or session id)"));
-    }
-    if (auto s = protocol::ValidateTemplates(m.templates, path.c_str()); !s.ok()) {
-      return absl::DataLossError(absl::StrCat("damaged: ", s.message()));
-    }
-    return m;
-  } catch (const nlohmann::json::exception& e) {
-    return absl::DataLossError(absl::StrCat(path, ": damaged: ", e.what()));
-  }
-}
-
-}  // namespace
 
 Journal::Journal(std::string dir, FileEnv* env) : dir_(std::move(dir)), env_(env) {}
 
@@ -98,24 +29,17 @@ absl::Status Journal::Load(JournalOpenReport* report) {
   const std::string meta_path = dir_ + "/session.json";
   if (env_->FileExists(meta_path)) {
     ASSIGN_OR_RETURN(std::string text, env_->ReadFile(meta_path));
-    ASSIGN_OR_RETURN(JournalMeta meta, MetaFromJson(meta_path, text));
+    ASSIGN_OR_RETURN(JournalMeta meta, DecodeMeta(meta_path, text));
     meta_ = std::move(meta);
   }
   const std::string state_path = dir_ + "/state.json";
   if (env_->FileExists(state_path)) {
     auto text = env_->ReadFile(state_path);
-    try {
-      if (text.ok()) {
-        const auto j = nlohmann::json::parse(*text);
-        acked_ = j.value("acked_seq", uint64_t{0});
-        closed_ = j.value("closed", false);
-        verdict_ = j.value("verdict", std::string());
-        risk_score_ = j.value("risk_score", 0.0);
-      }
-    } catch (const nlohmann::json::exception&) {
-      // Only an optimisation: without it every event is resent and acknowledged as a duplicate.
-      acked_ = 0;
-    }
+    const JournalState state = text.ok() ? DecodeState(*text) : JournalState{};
+    acked_ = state.acked_seq;
+    closed_ = state.closed;
+    verdict_ = state.verdict;
+    risk_score_ = state.risk_score;
   }
   RETURN_IF_ERROR(LoadLog(report));
   if (acked_ > chain_.head().seq) acked_ = chain_.head().seq;
@@ -211,7 +135,7 @@ absl::Status Journal::BeginSession(const JournalMeta& meta) {
         absl::StrCat("journal ", dir_, " already holds session ",
                      meta_ ? meta_->session_id : std::string("(events without a session)")));
   }
-  RETURN_IF_ERROR(env_->WriteFileAtomically(dir_ + "/session.json", MetaToJson(meta), true));
+  RETURN_IF_ERROR(env_->WriteFileAtomically(dir_ + "/session.json", EncodeMeta(meta), true));
   meta_ = meta;
   return absl::OkStatus();
 }
@@ -331,12 +255,8 @@ std::optional<Hash32> Journal::HashAt(uint64_t seq) const {
 }
 
 absl::Status Journal::WriteState(bool durable) {
-  nlohmann::json j;
-  j["acked_seq"] = acked_;
-  j["closed"] = closed_;
-  j["verdict"] = verdict_;
-  j["risk_score"] = risk_score_;
-  return env_->WriteFileAtomically(dir_ + "/state.json", j.dump() + "\n", durable);
+  return env_->WriteFileAtomically(dir_ + "/state.json",
+                                   EncodeState({acked_, closed_, verdict_, risk_score_}), durable);
 }
 
 absl::Status Journal::MarkAcked(uint64_t seq) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "client/journal/journal_files.h"
 #include "client/journal/journal_record.h"
 #include "common/crypto.h"
 #include "common/event.h"
@@ -43,19 +44,6 @@
 namespace proctor::client {
 
 using protocol::SignedEvent;
-
-struct JournalMeta {
-  std::string server;  // the --server value the session was opened with
-  std::string session_id;
-  std::string session_token;         // secret
-  std::vector<uint8_t> signing_key;  // 64-byte libsodium Ed25519 secret key; secret
-  std::string pass_hash;             // SecretHash(pass): a rerun must present the same pass
-  // Every enrolled template from OpenSession, in the server's order (biometric).
-  std::vector<protocol::Template> templates;
-  protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
-  int64_t identity_interval_ms = 0;
-  int64_t opened_at_unix_ms = 0;
-};
 
 struct JournalOpenReport {
   uint64_t intact_events = 0;
