@@ -165,14 +165,20 @@ TEST_F(JournalFaultTest, AClosedSessionStaysClosedAcrossAPowerCut) {
   EXPECT_EQ(journal->closed_verdict(), "AUTO_ACCEPTED");
 }
 
-TEST_F(JournalFaultTest, ASessionWhoseMetadataCannotBeWrittenIsNotBegun) {
+TEST_F(JournalFaultTest, ASessionWhoseMetadataCannotBeSyncedIsNotBegunAndLeavesNoSessionFile) {
   auto journal = Open();
   JournalMeta meta;
   meta.session_id = "s-1";
   meta.signing_key = SigningKey::Generate().SecretBytes();
-  env_.Crash();
-  EXPECT_FALSE(journal->BeginSession(meta).ok());
+  env_.FailSyncNumber(1);  // session.json's fsync
+  EXPECT_EQ(journal->BeginSession(meta).code(), absl::StatusCode::kInternal);
   EXPECT_FALSE(journal->has_session());
+  EXPECT_FALSE(fs::exists(dir_ + "/session.json"));
+  env_.CrashAtSyncNumber(1);
+  EXPECT_FALSE(journal->BeginSession(meta).ok());
+  PowerCut(journal);
+  journal = Open();
+  EXPECT_FALSE(journal->has_session()) << "a session is begun only once its metadata is durable";
 }
 
 }  // namespace

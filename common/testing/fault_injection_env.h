@@ -4,7 +4,8 @@
 // It remembers, per file opened through it, how much was durable at the last successful Sync,
 // and which atomic replacements were not durable. DropUnsyncedData() then does what a power cut
 // does: every such file is cut back to its last synced size and every non-durable replacement is
-// undone. Faults are armed by number ("the 2nd Sync from now"): a failing Sync returns INTERNAL;
+// undone. Faults are armed by number ("the 2nd Sync from now", counting a file's Sync and a
+// durable WriteFileAtomically alike): a failing sync returns INTERNAL;
 // a crash makes that call and every later one fail with UNAVAILABLE until Reboot(); a torn
 // write persists only the first bytes of that write (a sector that made it) and crashes.
 // Thread-safe.
@@ -97,6 +98,18 @@ class FaultInjectionEnv : public FileEnvWrapper {
   absl::Status WriteFileAtomically(const std::string& path, const std::string& data,
                                    bool durable) override {
     if (auto s = Alive(); !s.ok()) return s;
+    if (durable) {
+      // Its fsync is a numbered sync like a file's: a crash or an EIO there replaces nothing.
+      switch (NextSync()) {
+        case SyncFault::kCrash:
+          Crash();
+          return Alive();
+        case SyncFault::kFail:
+          return absl::InternalError("syncing " + path + ".tmp: EIO (injected)");
+        case SyncFault::kNone:
+          break;
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (durable) {
