@@ -1,10 +1,8 @@
 #include "client/cli/run_command.h"
 
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +20,14 @@ namespace proctor::cli {
 namespace {
 
 using client::Journal;
+using client::SessionOutcome;
+
+// The exit codes are the session's outcomes (documented in run_command.h and the README).
+static_assert(static_cast<int>(SessionOutcome::kDone) == kRunOk);
+static_assert(static_cast<int>(SessionOutcome::kFailure) == kRunFailure);
+static_assert(static_cast<int>(SessionOutcome::kBadArguments) == kRunBadArguments);
+static_assert(static_cast<int>(SessionOutcome::kPassRefused) == kRunPassRefused);
+static_assert(static_cast<int>(SessionOutcome::kUndelivered) == kRunUndelivered);
 
 volatile std::sig_atomic_t g_interrupts = 0;
 
