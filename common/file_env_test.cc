@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "common/testing/fault_injection_env.h"
+#include "common/testing/test_dir.h"
 
 namespace proctor {
 namespace {
@@ -15,12 +16,7 @@ namespace fs = std::filesystem;
 
 class FileEnvTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("file_env_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { dir_ = proctor::testing::FreshTestDir("file_env"); }
   void TearDown() override { fs::remove_all(dir_); }
   static int Mode(const std::string& path) {
     struct stat st {};

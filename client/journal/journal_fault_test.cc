@@ -8,6 +8,7 @@
 
 #include "client/journal/journal.h"
 #include "common/testing/fault_injection_env.h"
+#include "common/testing/test_dir.h"
 
 namespace proctor::client {
 namespace {
@@ -16,13 +17,7 @@ namespace fs = std::filesystem;
 
 class JournalFaultTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("journal_fault_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { dir_ = proctor::testing::FreshTestDir("journal_fault"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<Journal> Open(JournalOpenReport* report = nullptr) {
@@ -41,7 +36,9 @@ class JournalFaultTest : public ::testing::Test {
     meta.signing_key = SigningKey::Generate().SecretBytes();
     meta.pass_hash = SecretHash("pass");
     EXPECT_TRUE(journal->BeginSession(meta).ok());
-    if (events > 0) EXPECT_TRUE(journal->Append(Seal(events)).ok());
+    if (events > 0) {
+      EXPECT_TRUE(journal->Append(Seal(events)).ok());
+    }
     return journal;
   }
 

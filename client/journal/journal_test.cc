@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/test_dir.h"
 #include "nlohmann/json.hpp"
 
 namespace proctor::client {
@@ -17,12 +18,7 @@ namespace fs = std::filesystem;
 
 class JournalTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("journal_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { dir_ = proctor::testing::FreshTestDir("journal_test"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   JournalMeta Meta() {

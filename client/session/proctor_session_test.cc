@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "client/uplink/testing/fake_session_server.h"
+#include "common/testing/test_dir.h"
 #include "tests/support/test_data.h"
 
 namespace proctor::client {
@@ -69,11 +70,7 @@ class ProctorSessionTest : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_NE(analyzer_, nullptr);
-    dir_ = (fs::temp_directory_path() /
-            ("session_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
+    dir_ = proctor::testing::FreshTestDir("session_test");
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "client/uplink/testing/fake_session_server.h"
+#include "common/testing/test_dir.h"
 
 namespace proctor::client {
 namespace {
@@ -25,11 +26,7 @@ using testing::FakeSessionStore;
 class UplinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("uplink_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
+    dir_ = proctor::testing::FreshTestDir("uplink_test");
     auto journal = Journal::Open(dir_, nullptr);
     ASSERT_TRUE(journal.ok()) << journal.status();
     journal_ = std::move(*journal);
