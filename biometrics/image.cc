@@ -29,6 +29,51 @@ Image MirrorHorizontally(const Image& image) {
   return out;
 }
 
+Image ApplyExifOrientation(const Image& image, int orientation) {
+  if (orientation < 2 || orientation > 8) return image;
+  const int w = image.width;
+  const int h = image.height;
+  const bool swaps = orientation >= 5;
+  Image out = Image::Blank(swaps ? h : w, swaps ? w : h);
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      // The stored pixel that the viewer shows at (x, y).
+      int sx = x, sy = y;
+      switch (orientation) {
+        case 2:
+          sx = w - 1 - x;
+          break;
+        case 3:
+          sx = w - 1 - x;
+          sy = h - 1 - y;
+          break;
+        case 4:
+          sy = h - 1 - y;
+          break;
+        case 5:
+          sx = y;
+          sy = x;
+          break;
+        case 6:
+          sx = y;
+          sy = h - 1 - x;
+          break;
+        case 7:
+          sx = w - 1 - y;
+          sy = h - 1 - x;
+          break;
+        case 8:
+          sx = w - 1 - y;
+          sy = x;
+          break;
+      }
+      std::memcpy(out.rgb.data() + y * out.stride() + x * 3,
+                  image.rgb.data() + sy * image.stride() + sx * 3, 3);
+    }
+  }
+  return out;
+}
+
 Rect ClipToImage(const Rect& rect, int width, int height) {
   const int left = std::clamp(rect.x, 0, width);
   const int top = std::clamp(rect.y, 0, height);

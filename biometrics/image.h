@@ -42,6 +42,13 @@ struct Image {
 // Returns `image` flipped left to right.
 Image MirrorHorizontally(const Image& image);
 
+// Returns the image a viewer shows for pixels stored with EXIF/TIFF orientation `orientation`
+// (1-8, as the Orientation tag defines them: 1 as stored, 2 mirrored, 3 turned 180 degrees,
+// 4 flipped top to bottom, 5 transposed, 6 stored turned 90 degrees anticlockwise (so shown
+// turned clockwise), 7 transversed, 8 stored turned 90 degrees clockwise). Values 5-8 swap width
+// and height; any other value returns `image` unchanged.
+Image ApplyExifOrientation(const Image& image, int orientation);
+
 // Returns `image` scaled to width x height (area averaging when shrinking, bilinear when
 // growing). Both must be > 0.
 Image ResizeImage(const Image& image, int width, int height);

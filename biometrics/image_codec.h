@@ -1,8 +1,15 @@
-// Decoding untrusted JPEG/PNG bytes into an Image, and encoding evidence JPEGs.
+// Decoding untrusted photo bytes into an Image, as a photo viewer shows them, and encoding
+// evidence JPEGs.
+//
+// Formats are recognised by content, never by file name: JPEG (baseline, progressive, grey,
+// CMYK and YCCK, Adobe's inverted CMYK included), PNG (1-16 bits, grey, palette, alpha), WebP
+// (lossy, lossless, alpha; not animated), TIFF (first page) and BMP. The EXIF/TIFF Orientation
+// (JPEG, WebP, TIFF) is applied, so a phone photo comes out upright. Transparent areas become
+// white. Formats known but not decoded (GIF, HEIC/HEIF, AVIF, JPEG 2000, PDF) are refused by name.
 //
 // Every input is treated as hostile: dimensions are checked against ImageLimits from the header
-// before any pixel buffer is allocated, and a truncated or corrupt stream is an error rather
-// than a half-grey picture. All functions are thread-safe.
+// of every format before any pixel buffer is allocated, and a truncated or corrupt stream is an
+// error rather than a half-grey picture. All functions are thread-safe.
 #ifndef PROCTOR_BIOMETRICS_IMAGE_CODEC_H_
 #define PROCTOR_BIOMETRICS_IMAGE_CODEC_H_
 
@@ -25,13 +32,29 @@ struct ImageLimits {
   int64_t max_pixels = 40'000'000;
 };
 
-enum class ImageFormat { kUnknown, kJpeg, kPng };
+enum class ImageFormat {
+  kUnknown,
+  kJpeg,
+  kPng,
+  kWebp,
+  kTiff,
+  kBmp,
+  // Recognised so that the refusal can say what the file is; never decoded.
+  kGif,
+  kHeif,  // HEIC/HEIF (iPhone photos) and AVIF
+  kJpeg2000,
+  kPdf,
+};
 
 // Recognises the format from the first bytes (magic numbers), not from a file name.
 ImageFormat SniffImageFormat(const uint8_t* data, size_t size);
 
-// Decodes JPEG or PNG bytes to RGB. INVALID_ARGUMENT for an empty, unrecognised, truncated or
-// corrupt stream; RESOURCE_EXHAUSTED when the header claims more pixels than `limits` allow.
+// "JPEG", "PNG", "WebP", ...; "unknown" for kUnknown.
+const char* ImageFormatName(ImageFormat format);
+
+// Decodes a photo to upright RGB. INVALID_ARGUMENT for an empty, unrecognised, unsupported,
+// truncated or corrupt stream, with the cause in the message; RESOURCE_EXHAUSTED when the file
+// or the size in its header is larger than `limits` allow.
 absl::StatusOr<Image> DecodeImage(const uint8_t* data, size_t size, const ImageLimits& limits);
 
 // Reads and decodes a file; errors name the path.

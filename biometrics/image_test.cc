@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace proctor::biometrics {
 namespace {
 
@@ -26,6 +28,30 @@ TEST(ImageTest, MirrorSwapsColumnsAndTwiceIsIdentity) {
   // pixel (0, 1) of the mirror is pixel (2, 1) of the original
   EXPECT_EQ(mirrored.rgb[(1 * 3 + 0) * 3], image.rgb[(1 * 3 + 2) * 3]);
   EXPECT_EQ(MirrorHorizontally(mirrored).rgb, image.rgb);
+}
+
+// The eight EXIF orientations on a 3x2 image whose pixels are the letters a-f:
+//   a b c
+//   d e f
+// Each row of kShown is what a viewer shows for that orientation, rows joined by '/'.
+TEST(ImageTest, ApplyExifOrientationMatchesTheTagsDefinition) {
+  Image stored = Image::Blank(3, 2);
+  for (int i = 0; i < 6; ++i) stored.rgb[i * 3] = static_cast<uint8_t>('a' + i);
+  const char* kShown[9] = {nullptr,    "abc/def",  "cba/fed",  "fed/cba", "def/abc",
+                           "ad/be/cf", "da/eb/fc", "fc/eb/da", "cf/be/ad"};
+  for (int orientation = 1; orientation <= 8; ++orientation) {
+    const Image shown = ApplyExifOrientation(stored, orientation);
+    ASSERT_TRUE(shown.IsConsistent());
+    std::string text;
+    for (int y = 0; y < shown.height; ++y) {
+      if (y > 0) text += '/';
+      for (int x = 0; x < shown.width; ++x)
+        text += static_cast<char>(shown.rgb[(y * shown.width + x) * 3]);
+    }
+    EXPECT_EQ(text, kShown[orientation]) << "orientation " << orientation;
+  }
+  EXPECT_EQ(ApplyExifOrientation(stored, 0).rgb, stored.rgb);  // not a valid value: as stored
+  EXPECT_EQ(ApplyExifOrientation(stored, 9).rgb, stored.rgb);
 }
 
 TEST(ImageTest, ClipToImageTrimsBoxesPastTheBorder) {

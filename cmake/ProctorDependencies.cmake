@@ -27,6 +27,19 @@ if(NOT TARGET gRPC::grpc_cpp_plugin)
     "    sudo apt-get install protobuf-compiler-grpc")
 endif()
 find_package(PkgConfig REQUIRED)
+# pkg-config modules: proctor_require_pkg(PREFIX "debian packages" "what it is for" module...).
+macro(proctor_require_pkg prefix debian_package purpose)
+  pkg_check_modules(${prefix} IMPORTED_TARGET ${ARGN})
+  if(NOT ${prefix}_FOUND)
+    message(FATAL_ERROR "proctor: ${purpose} was not found. Install it with:\n"
+      "    sudo apt-get install ${debian_package}\n"
+      "(or run scripts/setup.sh, which installs every dependency).")
+  endif()
+endmacro()
+# Enrollment photos in every format a phone, a scanner or a student-record system produces.
+proctor_require_pkg(WEBP libwebp-dev "libwebp (WebP photos)" libwebp libwebpdemux libwebpmux)
+proctor_require_pkg(TIFF4 libtiff-dev "libtiff (TIFF photos)" libtiff-4>=4.5)
+proctor_require_pkg(EXIF libexif-dev "libexif (photo orientation)" libexif)
 pkg_check_modules(SODIUM IMPORTED_TARGET libsodium)
 if(NOT SODIUM_FOUND)
   message(FATAL_ERROR "proctor: libsodium was not found. Install it with:\n"

@@ -14,6 +14,7 @@ packages=(
   ca-certificates cmake ninja-build g++ pkg-config
   libdlib-dev libdlib-data libblas-dev liblapack-dev libopenblas0-pthread
   libopencv-dev libabsl-dev libjpeg-dev libpng-dev zlib1g-dev
+  libwebp-dev libtiff-dev libexif-dev  # enrollment photos: WebP, TIFF, EXIF orientation
   nlohmann-json3-dev libcli11-dev libspdlog-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsqlite3-dev libsodium-dev sqlite3

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> images;
     CLI::App* embed = app.add_subcommand("embed", "Faces and 128-d descriptors of each image");
-    embed->add_option("images", images, "JPEG or PNG files")->required();
+    embed->add_option("images", images, "photos: JPEG, PNG, WebP, TIFF or BMP")->required();
     AddCommonOptions(embed, options);
     embed->add_option("--chips", options.chips_dir,
                       "Also write each face's aligned 150x150 chip as DIR/<image>-<face>.jpg "

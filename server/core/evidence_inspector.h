@@ -21,7 +21,7 @@ class EvidenceInspector {
   // The 128-d descriptor of an evidence chip (a 150x150 aligned face, JPEG). INVALID_ARGUMENT
   // when it is not one.
   virtual absl::StatusOr<std::vector<float>> EmbedChip(const std::vector<uint8_t>& jpeg) = 0;
-  // The descriptor of the one face in an enrollment photo (JPEG or PNG). INVALID_ARGUMENT when
+  // The descriptor of the one face in an enrollment photo (any format DecodeImage reads). INVALID_ARGUMENT when
   // the photo is unreadable or holds no face or several.
   virtual absl::StatusOr<std::vector<float>> EmbedEnrollmentPhoto(
       const std::vector<uint8_t>& photo) = 0;

@@ -76,7 +76,7 @@ void AddEnroll(CLI::App* group, CommandAction* action) {
   enroll->add_option("--name", options->name, "Display name")->required();
   enroll
       ->add_option("--photo", options->photos,
-                   "JPEG or PNG photo holding exactly one face, at most 8 MiB; repeat for up to 10")
+                   "photo (JPEG, PNG, WebP, TIFF or BMP) holding exactly one face, at most 8 MiB; repeat for up to 10")
       ->required()
       ->take_all();
   SetActionOnParse(enroll, action, options, &RunEnroll);

@@ -1,4 +1,4 @@
-// libFuzzer target: arbitrary bytes as an evidence image (JPEG or PNG), decoded with the limits
+// libFuzzer target: arbitrary bytes as an image in any format DecodeImage reads, decoded with the limits
 // the server applies to evidence. Must never crash, hang or allocate beyond the limits; a
 // decoded image must be consistent and within them.
 #include <cstdint>

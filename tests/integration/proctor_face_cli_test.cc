@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 
 #include "biometrics/image.h"
 #include "biometrics/image_codec.h"
+#include "biometrics/testing/photo_encoders.h"
 #include "tests/support/test_data.h"
 
 namespace proctor {
@@ -97,7 +99,7 @@ TEST(ProctorFaceCliTest, EmbedMarksAnUnreadableImageAndExitsNonZero) {
   EXPECT_TRUE(doc["images"][0].contains("faces"));
   ASSERT_TRUE(doc["images"][1].contains("error"));
   EXPECT_FALSE(doc["images"][1].contains("faces"));
-  EXPECT_NE(doc["images"][1]["error"].get<std::string>().find("not a JPEG or PNG"),
+  EXPECT_NE(doc["images"][1]["error"].get<std::string>().find("not a photo in a known format"),
             std::string::npos);
   EXPECT_NE(r.err.find("notes.jpg"), std::string::npos);
 }
@@ -105,7 +107,8 @@ TEST(ProctorFaceCliTest, EmbedMarksAnUnreadableImageAndExitsNonZero) {
 TEST(ProctorFaceCliTest, CompareSamePersonAndDifferentPeople) {
   PROCTOR_REQUIRE_LABELLED_PHOTOS();
   const std::string dir = LabelledFacesDir();
-  RunResult same = RunFace("compare --json " + dir + "/obama/obama1.jpg " + dir + "/obama/obama2.jpg");
+  RunResult same =
+      RunFace("compare --json " + dir + "/obama/obama1.jpg " + dir + "/obama/obama2.jpg");
   ASSERT_EQ(same.exit_code, 0) << same.err;
   nlohmann::json j = nlohmann::json::parse(same.out);
   EXPECT_TRUE(j.at("match").get<bool>());
@@ -114,7 +117,8 @@ TEST(ProctorFaceCliTest, CompareSamePersonAndDifferentPeople) {
   EXPECT_EQ(j.at("reference_faces"), 1);
   EXPECT_EQ(j.at("probe_faces"), 1);
 
-  RunResult other = RunFace("compare --json " + dir + "/obama/obama1.jpg " + dir + "/biden/biden1.jpg");
+  RunResult other =
+      RunFace("compare --json " + dir + "/obama/obama1.jpg " + dir + "/biden/biden1.jpg");
   ASSERT_EQ(other.exit_code, 0) << other.err;
   j = nlohmann::json::parse(other.out);
   EXPECT_FALSE(j.at("match").get<bool>());
@@ -136,12 +140,63 @@ TEST(ProctorFaceCliTest, CompareWithNoFaceExitsThree) {
   std::fill(grey.rgb.begin(), grey.rgb.end(), 128);
   auto jpeg = biometrics::EncodeJpeg(grey, 90);
   ASSERT_TRUE(jpeg.ok());
-  const std::string empty_room = WriteFile("empty_room.jpg", std::string(jpeg->begin(), jpeg->end()));
+  const std::string empty_room =
+      WriteFile("empty_room.jpg", std::string(jpeg->begin(), jpeg->end()));
   const RunResult r = RunFace("compare --upsample 0 --json " + Demo(2) + " " + empty_room);
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_TRUE(r.out.empty()) << "no JSON result when there is nothing to compare";
   EXPECT_NE(r.err.find("no face found in " + empty_room), std::string::npos) << r.err;
   EXPECT_EQ(RunFace("embed --upsample 0 " + empty_room).exit_code, 3);
+}
+
+std::string AsString(const std::vector<uint8_t>& bytes) { return {bytes.begin(), bytes.end()}; }
+
+// The files an enrollment desk actually receives: a print shop's CMYK JPEG, a WebP saved with a
+// .jpg name, a phone photo that is upright only through its EXIF orientation, a scan as TIFF, a
+// 16-bit PNG, a BMP. Each is read as a photo viewer shows it: the same face, in the same place.
+TEST(ProctorFaceCliTest, RealWorldPhotoFormatsAreReadAsAViewerShowsThem) {
+  namespace bt = biometrics::testing;
+  auto upright = biometrics::ReadImageFile(Demo(2), {});
+  ASSERT_TRUE(upright.ok()) << upright.status();
+  const biometrics::Image& p = *upright;
+  const biometrics::Image sideways = bt::StoreForOrientation(p, 6);  // a phone held upright
+  const std::vector<std::pair<std::string, std::vector<uint8_t>>> files = {
+      {"upright.jpg", bt::WriteJpeg(p)},
+      {"cmyk.jpg", bt::WriteJpeg(p, {.colour = bt::JpegColour::kCmykAdobe})},
+      {"saved-as.jpg", bt::WriteWebp(p)},
+      {"phone.jpg", bt::WriteJpeg(sideways, {.exif_orientation = 6})},
+      {"phone.webp", bt::WriteWebp(sideways, {.exif_orientation = 6})},
+      {"scan.tif", bt::WriteTiff(p, {.lzw = true})},
+      {"deep.png", bt::WritePng(p, bt::PngKind::kRgb16)},
+      {"paint.bmp", bt::WriteBmp(p)},
+  };
+  std::string args;
+  for (const auto& [name, bytes] : files) args += " " + WriteFile(name, AsString(bytes));
+  const RunResult r = RunFace("embed --upsample 0 --json" + args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["images"].size(), files.size());
+  const nlohmann::json& reference = doc["images"][0]["faces"];
+  ASSERT_EQ(reference.size(), 1u);
+  for (size_t i = 1; i < files.size(); ++i) {
+    const nlohmann::json& faces = doc["images"][i]["faces"];
+    ASSERT_EQ(faces.size(), 1u) << files[i].first;
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_NEAR(faces[0]["box"][k].get<int>(), reference[0]["box"][k].get<int>(), 3)
+          << files[i].first << " box[" << k << "]";
+    }
+    double squared = 0;
+    for (int k = 0; k < 128; ++k) {
+      const double d =
+          faces[0]["descriptor"][k].get<double>() - reference[0]["descriptor"][k].get<double>();
+      squared += d * d;
+    }
+    EXPECT_LT(std::sqrt(squared), 0.15) << files[i].first;  // the same person; threshold is 0.6
+  }
+  // The control: the phone's pixels without the EXIF tag are a face on its side, which the
+  // frontal detector does not find.
+  const std::string bare = WriteFile("phone-no-exif.jpg", AsString(bt::WriteJpeg(sideways)));
+  EXPECT_EQ(RunFace("embed --upsample 0 " + bare).exit_code, 3);
 }
 
 struct BadInput {
@@ -163,9 +218,15 @@ TEST(ProctorFaceCliTest, BadInputsGetAClearMessageAndExitTwoNeverACrash) {
   huge[sof + 8] = static_cast<char>(30000 & 0xFF);
   const std::vector<BadInput> inputs = {
       {"zero.jpg", "", "empty file"},
-      {"text.jpg", "hello world, not a picture", "not a JPEG or PNG"},
+      {"text.jpg", "hello world, not a picture", "not a photo in a known format"},
       {"truncated.jpg", photo.substr(0, photo.size() / 2), "truncated JPEG"},
       {"huge.jpg", huge, "30000x30000"},
+      {"animation.gif", "GIF89a\x10\0\x10\0\0\0\0 more bytes", "GIF is not supported"},
+      {"iphone.jpg",
+       std::string("\0\0\0\x18"
+                   "ftypheic\0\0\0\0mif1heic",
+                   24),
+       "HEIC"},
   };
   for (const BadInput& in : inputs) {
     const std::string path = WriteFile(in.name, in.bytes);
