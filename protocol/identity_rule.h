@@ -27,6 +27,9 @@ using MatchThreshold = float;
 
 // dlib's threshold for its ResNet (99.38% on LFW): the INTERMEDIATE policy and the CLI default.
 inline constexpr MatchThreshold kDefaultMatchThreshold = 0.6f;
+// The FINAL policy's stricter threshold: fewer false matches for more false non-matches (the
+// operating points behind both are measured by `proctor-face eval`, docs/ACCURACY.md).
+inline constexpr MatchThreshold kFinalMatchThreshold = 0.55f;
 
 // Largest accepted gap between the distance a client reports and the one the server computes
 // from the same descriptor. Both apply IdentityDistance to the same floats, so an honest client

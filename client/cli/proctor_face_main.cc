@@ -8,6 +8,7 @@
 
 #include "client/cli/compare_command.h"
 #include "client/cli/embed_command.h"
+#include "client/cli/eval_command.h"
 #include "client/cli/face_cli.h"
 
 namespace {
@@ -53,6 +54,33 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     AddCommonOptions(compare, options);
 
+    proctor::cli::EvalCommandOptions eval;
+    CLI::App* evaluate = app.add_subcommand(
+        "eval", "Error rates (FMR, FNMR, EER) of the face checks on labelled photos");
+    evaluate->add_option("dir", eval.inputs.labelled_dir,
+                         "Labelled photos, DIR/<person>/<photo>: every two photos are a genuine "
+                         "(same folder) or impostor pair")
+        ->check(CLI::ExistingDirectory);
+    evaluate->add_option("--ignore", eval.inputs.ignore,
+                         "A sub-folder of DIR that is not a person (repeatable)");
+    evaluate->add_option("--pairs", eval.inputs.pairs_file,
+                         "Pairs file: \"photo_a,photo_b,same|different\" per line, paths relative "
+                         "to the file")
+        ->check(CLI::ExistingFile);
+    evaluate->add_option("--groups", eval.inputs.group_dirs,
+                         "A group photo, or a folder of them: the faces in one photo are "
+                         "different people (impostor pairs); repeatable")
+        ->check(CLI::ExistingPath);
+    evaluate->add_flag("--degrade", eval.degrade,
+                       "Repeat under dim light x0.35, blur sigma 2, JPEG q25, 60 px faces, 20 deg "
+                       "rotation and covered eyes, and report how each figure moves");
+    evaluate->add_option("--plot", eval.plot_prefix,
+                         "Write PREFIX.png and PREFIX.svg (histograms, DET) and PREFIX-worst.png");
+    evaluate->add_option("--worst", eval.report.worst, "Worst pairs listed of each kind")
+        ->check(CLI::Range(0, 1000))
+        ->capture_default_str();
+    AddCommonOptions(evaluate, options);
+
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -60,6 +88,7 @@ int main(int argc, char** argv) {
       return rc == 0 ? proctor::cli::kExitOk : proctor::cli::kExitBadInput;
     }
     if (embed->parsed()) return proctor::cli::RunEmbed(options, images);
+    if (evaluate->parsed()) return proctor::cli::RunEval(options, eval);
     return proctor::cli::RunCompare(options, reference, probe);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "proctor-face: unexpected error: %s\n", e.what());

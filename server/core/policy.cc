@@ -202,7 +202,7 @@ void ScoreFindings(const std::vector<StoredEvent>& events, const std::vector<Fin
 Policy PolicyFor(AssessmentKind kind) {
   Policy p;
   if (kind == AssessmentKind::kFinal) {
-    p.match_threshold = 0.55f;
+    p.match_threshold = protocol::kFinalMatchThreshold;
     p.identity_interval_ms = 30'000;
     p.evidence_interval_ms = 120'000;
     p.absence_tolerance_ms = 5'000;
