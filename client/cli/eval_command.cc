@@ -17,9 +17,7 @@ int RunEval(const FaceCliOptions& options, const EvalCommandOptions& eval) {
     std::fprintf(stderr, "proctor-face: %s\n", std::string(analyzer.status().message()).c_str());
     return kExitFailure;
   }
-  auto progress = [](const std::string& line) {
-    std::fprintf(stderr, "eval: %s\n", line.c_str());
-  };
+  auto progress = [](const std::string& line) { std::fprintf(stderr, "eval: %s\n", line.c_str()); };
   auto result = eval::Evaluate(**analyzer, eval.inputs, eval.degrade, progress);
   if (!result.ok()) {
     std::fprintf(stderr, "proctor-face eval: %s\n", std::string(result.status().message()).c_str());
@@ -37,11 +35,11 @@ int RunEval(const FaceCliOptions& options, const EvalCommandOptions& eval) {
     const std::string title = "proctor-face eval: distances and DET (clean photos)";
     absl::Status s = eval::WriteScorePlots(result->clean.scores, title, eval.plot_prefix);
     if (s.ok() || s.code() == absl::StatusCode::kFailedPrecondition) {
-      if (!s.ok()) std::fprintf(stderr, "proctor-face eval: %s\n", std::string(s.message()).c_str());
-      s = eval::WriteWorstPairsSheet(result->faces,
-                                     eval::WorstGenuine(result->clean, eval.report.worst),
-                                     eval::WorstImpostor(result->clean, eval.report.worst),
-                                     eval.plot_prefix + "-worst.png");
+      if (!s.ok())
+        std::fprintf(stderr, "proctor-face eval: %s\n", std::string(s.message()).c_str());
+      s = eval::WriteWorstPairsSheet(
+          result->faces, eval::WorstGenuine(result->clean, eval.report.worst),
+          eval::WorstImpostor(result->clean, eval.report.worst), eval.plot_prefix + "-worst.png");
       if (s.code() == absl::StatusCode::kFailedPrecondition) s = absl::OkStatus();
     }
     if (!s.ok()) {

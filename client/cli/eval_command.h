@@ -14,8 +14,8 @@ namespace proctor::cli {
 struct EvalCommandOptions {
   eval::EvalInputs inputs;
   eval::ReportOptions report;
-  bool degrade = false;      // --degrade: repeat under each synthetic condition
-  std::string plot_prefix;   // --plot PREFIX: PREFIX.png, PREFIX.svg, PREFIX-worst.png
+  bool degrade = false;     // --degrade: repeat under each synthetic condition
+  std::string plot_prefix;  // --plot PREFIX: PREFIX.png, PREFIX.svg, PREFIX-worst.png
 };
 
 // Exit: kExitOk when the figures were computed; kExitBadInput for missing inputs or a malformed

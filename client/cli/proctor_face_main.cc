@@ -1,10 +1,9 @@
 // proctor-face: face embeddings and comparisons on photos, from the command line.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "client/cli/compare_command.h"
 #include "client/cli/embed_command.h"
@@ -16,8 +15,9 @@ namespace {
 void AddCommonOptions(CLI::App* command, proctor::cli::FaceCliOptions& options) {
   command->add_option("--models", options.models_dir,
                       "Model directory (default: $PROCTOR_MODELS, else the repository's models/)");
-  command->add_option("--upsample", options.upsample,
-                      "Detector upsampling, 0-2: 1 finds faces down to ~40 px, each step ~4x time")
+  command
+      ->add_option("--upsample", options.upsample,
+                   "Detector upsampling, 0-2: 1 finds faces down to ~40 px, each step ~4x time")
       ->check(CLI::Range(0, 2))
       ->capture_default_str();
   command->add_flag("--json", options.json, "Print one JSON document on stdout");
@@ -38,9 +38,10 @@ int main(int argc, char** argv) {
     CLI::App* embed = app.add_subcommand("embed", "Faces and 128-d descriptors of each image");
     embed->add_option("images", images, "photos: JPEG, PNG, WebP, TIFF or BMP")->required();
     AddCommonOptions(embed, options);
-    embed->add_option("--chips", options.chips_dir,
-                      "Also write each face's aligned 150x150 chip as DIR/<image>-<face>.jpg "
-                      "(evidence, as the client attaches it); JSON gains \"chip\"")
+    embed
+        ->add_option("--chips", options.chips_dir,
+                     "Also write each face's aligned 150x150 chip as DIR/<image>-<face>.jpg "
+                     "(evidence, as the client attaches it); JSON gains \"chip\"")
         ->check(CLI::ExistingDirectory);
 
     std::string reference, probe;
@@ -57,19 +58,22 @@ int main(int argc, char** argv) {
     proctor::cli::EvalCommandOptions eval;
     CLI::App* evaluate = app.add_subcommand(
         "eval", "Error rates (FMR, FNMR, EER) of the face checks on labelled photos");
-    evaluate->add_option("dir", eval.inputs.labelled_dir,
-                         "Labelled photos, DIR/<person>/<photo>: every two photos are a genuine "
-                         "(same folder) or impostor pair")
+    evaluate
+        ->add_option("dir", eval.inputs.labelled_dir,
+                     "Labelled photos, DIR/<person>/<photo>: every two photos are a genuine "
+                     "(same folder) or impostor pair")
         ->check(CLI::ExistingDirectory);
     evaluate->add_option("--ignore", eval.inputs.ignore,
                          "A sub-folder of DIR that is not a person (repeatable)");
-    evaluate->add_option("--pairs", eval.inputs.pairs_file,
-                         "Pairs file: \"photo_a,photo_b,same|different\" per line, paths relative "
-                         "to the file")
+    evaluate
+        ->add_option("--pairs", eval.inputs.pairs_file,
+                     "Pairs file: \"photo_a,photo_b,same|different\" per line, paths relative "
+                     "to the file")
         ->check(CLI::ExistingFile);
-    evaluate->add_option("--groups", eval.inputs.group_dirs,
-                         "A group photo, or a folder of them: the faces in one photo are "
-                         "different people (impostor pairs); repeatable")
+    evaluate
+        ->add_option("--groups", eval.inputs.group_dirs,
+                     "A group photo, or a folder of them: the faces in one photo are "
+                     "different people (impostor pairs); repeatable")
         ->check(CLI::ExistingPath);
     evaluate->add_flag("--degrade", eval.degrade,
                        "Repeat under dim light x0.35, blur sigma 2, JPEG q25, 60 px faces, 20 deg "

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -37,41 +36,54 @@ biometrics::Image EyesCovered(const FaceCrop& crop) {
   const float eye_width = (right - left) / 4;
   biometrics::Image out = crop.image;
   cv::Mat m = View(out);
-  cv::rectangle(m, cv::Point(static_cast<int>(left - eye_width / 2), static_cast<int>(top - eye_height)),
-                cv::Point(static_cast<int>(right + eye_width / 2), static_cast<int>(bottom + eye_height)),
-                cv::Scalar(20, 20, 20), cv::FILLED);
+  cv::rectangle(
+      m, cv::Point(static_cast<int>(left - eye_width / 2), static_cast<int>(top - eye_height)),
+      cv::Point(static_cast<int>(right + eye_width / 2), static_cast<int>(bottom + eye_height)),
+      cv::Scalar(20, 20, 20), cv::FILLED);
   return out;
 }
 
 }  // namespace
 
 const std::vector<Degradation>& AllDegradations() {
-  static const std::vector<Degradation> all = {Degradation::kDim,       Degradation::kBlur,
-                                               Degradation::kJpeg25,    Degradation::kSmallFace,
-                                               Degradation::kRotated,   Degradation::kEyesCovered};
+  static const std::vector<Degradation> all = {Degradation::kDim,     Degradation::kBlur,
+                                               Degradation::kJpeg25,  Degradation::kSmallFace,
+                                               Degradation::kRotated, Degradation::kEyesCovered};
   return all;
 }
 
 std::string DegradationName(Degradation d) {
   switch (d) {
-    case Degradation::kDim: return "dim x0.35";
-    case Degradation::kBlur: return "blur sigma 2";
-    case Degradation::kJpeg25: return "JPEG q25";
-    case Degradation::kSmallFace: return "face 60 px";
-    case Degradation::kRotated: return "rotated 20 deg";
-    case Degradation::kEyesCovered: return "eyes covered";
+    case Degradation::kDim:
+      return "dim x0.35";
+    case Degradation::kBlur:
+      return "blur sigma 2";
+    case Degradation::kJpeg25:
+      return "JPEG q25";
+    case Degradation::kSmallFace:
+      return "face 60 px";
+    case Degradation::kRotated:
+      return "rotated 20 deg";
+    case Degradation::kEyesCovered:
+      return "eyes covered";
   }
   return "?";
 }
 
 std::string DegradationKey(Degradation d) {
   switch (d) {
-    case Degradation::kDim: return "dim";
-    case Degradation::kBlur: return "blur";
-    case Degradation::kJpeg25: return "jpeg25";
-    case Degradation::kSmallFace: return "small_face";
-    case Degradation::kRotated: return "rotated";
-    case Degradation::kEyesCovered: return "eyes_covered";
+    case Degradation::kDim:
+      return "dim";
+    case Degradation::kBlur:
+      return "blur";
+    case Degradation::kJpeg25:
+      return "jpeg25";
+    case Degradation::kSmallFace:
+      return "small_face";
+    case Degradation::kRotated:
+      return "rotated";
+    case Degradation::kEyesCovered:
+      return "eyes_covered";
   }
   return "?";
 }
@@ -86,7 +98,8 @@ FaceCrop CropAroundFace(const biometrics::Image& photo, const biometrics::Rect& 
   crop.image = biometrics::Image::Blank(r.width, r.height);
   for (int y = 0; y < r.height; ++y) {
     const uint8_t* src = &photo.rgb[(static_cast<size_t>(r.y + y) * photo.width + r.x) * 3];
-    std::copy(src, src + static_cast<size_t>(r.width) * 3, &crop.image.rgb[crop.image.stride() * y]);
+    std::copy(src, src + static_cast<size_t>(r.width) * 3,
+              &crop.image.rgb[crop.image.stride() * y]);
   }
   crop.box = {box.x - r.x, box.y - r.y, box.width, box.height};
   for (int i = 0; i < biometrics::kLandmarkCount; ++i) {

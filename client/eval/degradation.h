@@ -31,9 +31,9 @@ std::string DegradationName(Degradation d);
 std::string DegradationKey(Degradation d);
 
 struct FaceCrop {
-  biometrics::Image image;           // the face with a margin around it
-  biometrics::Rect box;              // the detected face, in `image` coordinates
-  biometrics::Landmarks landmarks;   // in `image` coordinates
+  biometrics::Image image;          // the face with a margin around it
+  biometrics::Rect box;             // the detected face, in `image` coordinates
+  biometrics::Landmarks landmarks;  // in `image` coordinates
 };
 
 // A crop around `box` with a margin of 60% of the box on each side (clipped to the photo), with

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -40,7 +39,8 @@ class SvgCanvas : public Canvas {
  public:
   SvgCanvas(int width, int height) {
     svg_ = absl::StrFormat(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
+        "%d\" "
         "font-family=\"sans-serif\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
         width, height, width, height);
   }
@@ -49,8 +49,7 @@ class SvgCanvas : public Canvas {
     absl::StrAppendFormat(&svg_,
                           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                           "stroke-width=\"%.1f\"%s/>\n",
-                          x1, y1, x2, y2, Rgb(c), width,
-                          dashed ? " stroke-dasharray=\"6,4\"" : "");
+                          x1, y1, x2, y2, Rgb(c), width, dashed ? " stroke-dasharray=\"6,4\"" : "");
   }
   void Box(double x, double y, double w, double h, Colour fill, double opacity) override {
     absl::StrAppendFormat(&svg_,
@@ -62,8 +61,9 @@ class SvgCanvas : public Canvas {
             bool centred) override {
     const std::string escaped =
         absl::StrReplaceAll(text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}});
-    absl::StrAppendFormat(&svg_, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" fill=\"%s\"%s>%s</text>\n",
-                          x, y, size, Rgb(c), centred ? " text-anchor=\"middle\"" : "", escaped);
+    absl::StrAppendFormat(
+        &svg_, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.0f\" fill=\"%s\"%s>%s</text>\n", x, y,
+        size, Rgb(c), centred ? " text-anchor=\"middle\"" : "", escaped);
   }
   void Dot(double x, double y, double radius, Colour c) override {
     absl::StrAppendFormat(&svg_, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>\n", x, y,
@@ -180,7 +180,8 @@ void DrawHistogram(Canvas& c, const ScoreSet& scores) {
 void DrawDet(Canvas& c, const ScoreSet& scores) {
   const Panel& p = kDet;
   const double floor_rate =
-      1.0 / (2.0 * std::max<size_t>(1, std::max(scores.genuine().size(), scores.impostor().size())));
+      1.0 /
+      (2.0 * std::max<size_t>(1, std::max(scores.genuine().size(), scores.impostor().size())));
   const double low = std::log10(floor_rate);  // the axes run from the floor to 1
   auto at = [&](double rate, bool horizontal) {
     const double v = (std::log10(std::max(rate, floor_rate)) - low) / -low;

@@ -26,8 +26,8 @@ std::string RateText(const Rate& r) {
 
 nlohmann::json RateJson(const Rate& r) {
   const Interval ci = r.interval();
-  return {{"errors", r.errors}, {"trials", r.trials}, {"rate", r.value()},
-          {"ci95", {ci.low, ci.high}}};
+  return {
+      {"errors", r.errors}, {"trials", r.trials}, {"rate", r.value()}, {"ci95", {ci.low, ci.high}}};
 }
 
 std::string Spread(const std::vector<double>& sorted) {
@@ -63,15 +63,17 @@ nlohmann::json OperatingPointsJson(const ScoreSet& scores) {
 }
 
 void AppendDegradation(const EvalResult& result, std::string& out) {
-  out += "\nunder degraded capture (the enrolled side clean, the probe degraded; FMR and FNMR at\n"
-         "INTERMEDIATE 0.60 / FINAL 0.55, change from clean in percentage points):\n";
+  out +=
+      "\nunder degraded capture (the enrolled side clean, the probe degraded; FMR and FNMR at\n"
+      "INTERMEDIATE 0.60 / FINAL 0.55, change from clean in percentage points):\n";
   absl::StrAppendFormat(&out, "  %-15s %-18s %-22s %-22s %-22s %-22s %s\n", "condition",
                         "failed to acquire", "FMR 0.60", "FNMR 0.60", "FMR 0.55", "FNMR 0.55",
                         "EER");
   auto row = [&](const ConditionResult& c) {
-    std::string line = absl::StrFormat("  %-15s %-18s", c.name,
-                                       absl::StrFormat("%d/%d %s", c.failed_to_acquire, c.attempts,
-                                                       Percent(c.attempts == 0 ? 0 : double(c.failed_to_acquire) / c.attempts)));
+    std::string line = absl::StrFormat(
+        "  %-15s %-18s", c.name,
+        absl::StrFormat("%d/%d %s", c.failed_to_acquire, c.attempts,
+                        Percent(c.attempts == 0 ? 0 : double(c.failed_to_acquire) / c.attempts)));
     for (const Policy& p : kPolicies) {
       const OperatingPoint now = c.scores.At(p.threshold);
       const OperatingPoint base = result.clean.scores.At(p.threshold);
@@ -109,9 +111,9 @@ std::string ReportText(const EvalResult& result, const ReportOptions& options) {
       "photos, %d faces compared\n",
       result.labelled_photos, result.people, result.pairs_file_pairs, result.group_photos,
       result.faces.size());
-  absl::StrAppendFormat(&out, "failure to acquire: %d of %d photos (%s)\n",
-                        clean.failed_to_acquire, clean.attempts,
-                        Percent(clean.attempts == 0 ? 0 : double(clean.failed_to_acquire) / clean.attempts));
+  absl::StrAppendFormat(
+      &out, "failure to acquire: %d of %d photos (%s)\n", clean.failed_to_acquire, clean.attempts,
+      Percent(clean.attempts == 0 ? 0 : double(clean.failed_to_acquire) / clean.attempts));
   for (const std::string& why : result.not_acquired) out += "  " + why + "\n";
   absl::StrAppendFormat(&out, "comparisons: %d genuine, %d impostor\n", s.genuine().size(),
                         s.impostor().size());
@@ -128,10 +130,12 @@ std::string ReportText(const EvalResult& result, const ReportOptions& options) {
   absl::StrAppendFormat(&out, "equal error rate: %s at threshold %.3f\n", Percent(eer.rate),
                         eer.threshold);
   out += "\nsweep:\n  threshold  FMR                 FNMR\n";
-  for (const OperatingPoint& op : s.Sweep(options.sweep_from, options.sweep_to, options.sweep_step)) {
-    absl::StrAppendFormat(&out, "  %.2f       %-19s %s\n", op.threshold,
-                          absl::StrFormat("%s %d/%d", Percent(op.fmr.value()), op.fmr.errors, op.fmr.trials),
-                          absl::StrFormat("%s %d/%d", Percent(op.fnmr.value()), op.fnmr.errors, op.fnmr.trials));
+  for (const OperatingPoint& op :
+       s.Sweep(options.sweep_from, options.sweep_to, options.sweep_step)) {
+    absl::StrAppendFormat(
+        &out, "  %.2f       %-19s %s\n", op.threshold,
+        absl::StrFormat("%s %d/%d", Percent(op.fmr.value()), op.fmr.errors, op.fmr.trials),
+        absl::StrFormat("%s %d/%d", Percent(op.fnmr.value()), op.fnmr.errors, op.fnmr.trials));
   }
   out += "\nworst genuine pairs (largest distance):\n";
   for (const Comparison& c : WorstGenuine(clean, options.worst)) {
@@ -179,8 +183,10 @@ nlohmann::json ReportJson(const EvalResult& result, const ReportOptions& options
   const auto eer = s.EqualErrorRate();
   j["eer"] = {{"rate", eer.rate}, {"threshold", eer.threshold}};
   j["sweep"] = nlohmann::json::array();
-  for (const OperatingPoint& op : s.Sweep(options.sweep_from, options.sweep_to, options.sweep_step)) {
-    j["sweep"].push_back({{"threshold", op.threshold}, {"fmr", RateJson(op.fmr)}, {"fnmr", RateJson(op.fnmr)}});
+  for (const OperatingPoint& op :
+       s.Sweep(options.sweep_from, options.sweep_to, options.sweep_step)) {
+    j["sweep"].push_back(
+        {{"threshold", op.threshold}, {"fmr", RateJson(op.fmr)}, {"fnmr", RateJson(op.fnmr)}});
   }
   j["worst_genuine"] = pairs(WorstGenuine(clean, options.worst));
   j["worst_impostor"] = pairs(WorstImpostor(clean, options.worst));

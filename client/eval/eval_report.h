@@ -4,18 +4,17 @@
 #ifndef PROCTOR_CLIENT_EVAL_EVAL_REPORT_H_
 #define PROCTOR_CLIENT_EVAL_EVAL_REPORT_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "client/eval/face_eval.h"
 
 namespace proctor::eval {
 
 struct ReportOptions {
-  int worst = 5;              // worst pairs listed of each kind, >= 0
-  double sweep_from = 0.40;   // sweep of thresholds, distance units
+  int worst = 5;             // worst pairs listed of each kind, >= 0
+  double sweep_from = 0.40;  // sweep of thresholds, distance units
   double sweep_to = 0.70;
   double sweep_step = 0.05;
 };

@@ -56,7 +56,8 @@ class Collector {
       const std::vector<fs::path> files = SortedEntries(person, false, ec);
       if (ec) return absl::NotFoundError(absl::StrCat(person.string(), ": ", ec.message()));
       for (const fs::path& f : files) {
-        if (f.filename() == "LICENSE" || f.extension() == ".txt" || f.extension() == ".md") continue;
+        if (f.filename() == "LICENSE" || f.extension() == ".txt" || f.extension() == ".md")
+          continue;
         photos_.push_back({f.string(), name, Source::kLabelled, -1, {}});
         index_[f.lexically_normal().string()] = photos_.size() - 1;
       }
@@ -71,19 +72,20 @@ class Collector {
     const fs::path base = fs::path(file).parent_path();
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
-      absl::string_view text = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+      const std::string uncommented = line.substr(0, line.find('#'));
+      const absl::string_view text = absl::StripAsciiWhitespace(uncommented);
       if (text.empty()) continue;
       std::vector<std::string> fields = absl::StrSplit(text, ',');
       for (std::string& f : fields) f = std::string(absl::StripAsciiWhitespace(f));
       const std::string label = fields.size() == 3 ? absl::AsciiStrToLower(fields[2]) : "";
       if (fields.size() != 3 || fields[0].empty() || fields[1].empty() ||
           (label != "same" && label != "different" && label != "1" && label != "0")) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            file, ":", number, ": expected \"photo_a,photo_b,same|different\", got \"", text,
-            "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(file, ":", number, ": expected \"photo_a,photo_b,same|different\", got \"",
+                         text, "\""));
       }
-      pairs_.push_back({PhotoFor(base, fields[0]), PhotoFor(base, fields[1]),
-                        label == "same" || label == "1"});
+      pairs_.push_back(
+          {PhotoFor(base, fields[0]), PhotoFor(base, fields[1]), label == "same" || label == "1"});
     }
     return absl::OkStatus();
   }
@@ -117,7 +119,7 @@ class Collector {
     const fs::path path = fs::path(relative).is_absolute() ? fs::path(relative) : base / relative;
     const std::string key = path.lexically_normal().string();
     if (auto it = index_.find(key); it != index_.end()) return it->second;
-    photos_.push_back({path.string(), "", Source::kPairs, -1, {}});
+    photos_.push_back({key, "", Source::kPairs, -1, {}});
     return index_[key] = photos_.size() - 1;
   }
 
@@ -252,10 +254,12 @@ absl::StatusOr<ConditionResult> RunDegraded(
   for (const auto& [ab, same] : pairs) {
     const auto [a, b] = ab;
     if (degraded[b]) {
-      condition.comparisons.push_back({a, b, same, Distance(result.faces[a].descriptor, *degraded[b])});
+      condition.comparisons.push_back(
+          {a, b, same, Distance(result.faces[a].descriptor, *degraded[b])});
     }
     if (degraded[a]) {
-      condition.comparisons.push_back({b, a, same, Distance(result.faces[b].descriptor, *degraded[a])});
+      condition.comparisons.push_back(
+          {b, a, same, Distance(result.faces[b].descriptor, *degraded[a])});
     }
   }
   Score(condition);
@@ -291,14 +295,15 @@ absl::StatusOr<EvalResult> Evaluate(biometrics::FaceAnalyzer& analyzer, const Ev
   const auto pairs = PairsToCompare(collector.photos(), collector.pairs(), result.faces);
   for (const auto& [ab, same] : pairs) {
     result.clean.comparisons.push_back(
-        {ab.first, ab.second, same, Distance(result.faces[ab.first].descriptor,
-                                             result.faces[ab.second].descriptor)});
+        {ab.first, ab.second, same,
+         Distance(result.faces[ab.first].descriptor, result.faces[ab.second].descriptor)});
   }
   Score(result.clean);
   if (!degrade) return result;
   for (Degradation d : AllDegradations()) {
-    if (progress) progress(absl::StrCat("condition ", result.degraded.size() + 1, "/",
-                                        AllDegradations().size(), ": ", DegradationName(d)));
+    if (progress)
+      progress(absl::StrCat("condition ", result.degraded.size() + 1, "/", AllDegradations().size(),
+                            ": ", DegradationName(d)));
     auto condition = RunDegraded(analyzer, result, d, pairs);
     if (!condition.ok()) return condition.status();
     result.degraded.push_back(std::move(*condition));

@@ -28,10 +28,10 @@
 namespace proctor::eval {
 
 struct EvalInputs {
-  std::string labelled_dir;              // DIR/<person>/<photo>; empty: none
-  std::vector<std::string> ignore;       // sub-folders of labelled_dir that are not people
-  std::string pairs_file;                // empty: none
-  std::vector<std::string> group_dirs;   // group photos, or folders of them
+  std::string labelled_dir;             // DIR/<person>/<photo>; empty: none
+  std::vector<std::string> ignore;      // sub-folders of labelled_dir that are not people
+  std::string pairs_file;               // empty: none
+  std::vector<std::string> group_dirs;  // group photos, or folders of them
 };
 
 // One face that takes part in comparisons.
@@ -54,9 +54,9 @@ struct Comparison {
 
 // What the evaluation found under one condition (the clean photos, or a degradation).
 struct ConditionResult {
-  std::string name;       // "clean", or DegradationName
-  std::string key;        // "clean", or DegradationKey
-  int64_t attempts = 0;   // photos (clean) or faces (degraded) that should yield a face
+  std::string name;      // "clean", or DegradationName
+  std::string key;       // "clean", or DegradationKey
+  int64_t attempts = 0;  // photos (clean) or faces (degraded) that should yield a face
   int64_t failed_to_acquire = 0;
   std::vector<Comparison> comparisons;
   ScoreSet scores{{}, {}};

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -197,6 +198,51 @@ TEST(ProctorFaceCliTest, RealWorldPhotoFormatsAreReadAsAViewerShowsThem) {
   // frontal detector does not find.
   const std::string bare = WriteFile("phone-no-exif.jpg", AsString(bt::WriteJpeg(sideways)));
   EXPECT_EQ(RunFace("embed --upsample 0 " + bare).exit_code, 3);
+}
+
+// eval on a labelled folder made from the demo photos: each person a folder with two photos of
+// one face (the photo and a copy at 120% of its size, which must match), plus a group photo.
+TEST(ProctorFaceCliTest, EvalReportsRatesWithCountsAndRefusesBadInput) {
+  namespace bt = biometrics::testing;
+  const std::string dir = TempPath("labelled");
+  std::string make = "rm -rf " + dir;
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  for (int n : {2, 4}) {
+    auto photo = biometrics::ReadImageFile(Demo(n), {});
+    ASSERT_TRUE(photo.ok()) << photo.status();
+    const std::string person = dir + "/person" + std::to_string(n);
+    ASSERT_EQ(std::system(("mkdir -p " + person).c_str()), 0);
+    std::ofstream(person + "/a.jpg", std::ios::binary) << AsString(bt::WriteJpeg(*photo));
+    std::ofstream(person + "/b.png", std::ios::binary) << AsString(
+        bt::WritePng(biometrics::ResizeImage(*photo, photo->width * 6 / 5, photo->height * 6 / 5),
+                     bt::PngKind::kRgb8));
+  }
+  const RunResult r = RunFace("eval --upsample 0 --json " + dir + " --groups " + Demo(1));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("people"), 2);
+  EXPECT_EQ(j.at("photos"), 4);
+  EXPECT_EQ(j.at("genuine"), 2);  // a-b of each person
+  const int group_faces = j.at("faces").get<int>() - 4;
+  ASSERT_GE(group_faces, 2);
+  // 4 cross-person pairs among the labelled photos, and every two faces of the group photo.
+  EXPECT_EQ(j.at("impostor"), 4 + group_faces * (group_faces - 1) / 2);
+  ASSERT_EQ(j.at("operating_points").size(), 2u);
+  EXPECT_EQ(j["operating_points"][0]["policy"], "INTERMEDIATE");
+  EXPECT_DOUBLE_EQ(j["operating_points"][1]["threshold"].get<double>(), 0.55);
+  EXPECT_EQ(j["operating_points"][0]["fnmr"]["errors"], 0);  // a smaller copy is the same face
+  EXPECT_EQ(j["operating_points"][0]["fnmr"]["trials"], 2);
+  EXPECT_TRUE(j["operating_points"][0]["fmr"].contains("ci95"));
+  EXPECT_LT(j["genuine_distances"]["max"].get<double>(), 0.3);
+
+  const std::string pairs = WriteFile("pairs.csv", "a.jpg,b.jpg,same\nthis line is wrong\n");
+  const RunResult bad = RunFace("eval --pairs " + pairs);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(pairs + ":2: expected"), std::string::npos) << bad.err;
+  const std::string empty = TempPath("empty_dir");
+  ASSERT_EQ(std::system(("mkdir -p " + empty + "/nobody").c_str()), 0);
+  EXPECT_EQ(RunFace("eval " + empty).exit_code, 3);
+  EXPECT_EQ(RunFace("eval").exit_code, 2);  // nothing to evaluate
 }
 
 struct BadInput {
