@@ -6,7 +6,8 @@
 #   protocol/); protocol/ and common/ include neither end nor the face library.
 # - dlib only in biometrics/ and the model converter; OpenCV only in biometrics/, the client's
 #   capture adapters (client/capture/camera_source.cc, video_file_source.cc, opencv_frame.*),
-#   its preview window (client/cli/live_display.cc) and the sample-video tool (client/tools/).
+#   its preview window (client/cli/live_display.cc), the sample-video tool (client/tools/) and
+#   eval's degradations and plots (client/eval/degradation.cc, eval_plot.cc).
 # Usage: scripts/check-boundaries.sh [ROOT]  — exit 0 when clean, 1 listing every violation.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -32,7 +33,7 @@ forbid "protocol common" 'server/|client/|biometrics/' "protocol/ or common/ inc
 forbid "biometrics" 'server/|client/' "biometrics/ includes an end (the face library serves both)"
 forbid "common protocol client server" 'dlib/' "dlib outside biometrics/"
 forbid "common protocol client server" 'opencv2/' "OpenCV outside biometrics/ and the client's adapters" \
-  '^client/capture/(camera_source|video_file_source|opencv_frame|frame_source_test)\.|^client/cli/live_display\.cc:|^client/tools/'
+  '^client/capture/(camera_source|video_file_source|opencv_frame|frame_source_test)\.|^client/cli/live_display\.cc:|^client/tools/|^client/eval/(degradation|eval_plot)\.cc:'
 
 if (( violations > 0 )); then
   echo "check-boundaries: $violations include(s) cross a module boundary" >&2
