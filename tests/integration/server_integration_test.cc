@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "biometrics/image_codec.h"
+#include "biometrics/testing/photo_encoders.h"
 #include "gtest/gtest.h"
 #include "tests/support/face_fixtures.h"
 #include "tests/support/free_port.h"
@@ -519,6 +521,37 @@ TEST_F(ServerTest, OpenSessionSendsEveryEnrolledTemplateInOrder) {
             std::vector<float>(opened.enrolled_templates(0).values().begin(),
                                opened.enrolled_templates(0).values().end()));
   EXPECT_FLOAT_EQ(opened.match_threshold(), 0.55f);
+}
+
+// Enrollment photos as the desk receives them: a print shop's CMYK JPEG and a phone's WebP that
+// is upright only through its EXIF orientation. The server reads both with the same decoder as
+// proctor-face, and each template is the person's.
+TEST_F(ServerTest, EnrollmentReadsCmykJpegAndExifRotatedWebp) {
+  namespace bt = biometrics::testing;
+  const auto faces = DemoFaces(2);
+  ASSERT_GE(faces.size(), 2u);
+  auto photo = biometrics::DecodeImage(faces[0].photo_jpeg.data(), faces[0].photo_jpeg.size(), {});
+  ASSERT_TRUE(photo.ok()) << photo.status();
+  FaceSample cmyk = faces[0], phone = faces[0];
+  cmyk.photo_jpeg = bt::WriteJpeg(*photo, {.colour = bt::JpegColour::kCmykAdobe});
+  phone.photo_jpeg = bt::WriteWebp(bt::StoreForOrientation(*photo, 8), {.exif_orientation = 8});
+  ASSERT_TRUE(CreateAssessment("exam-formats", v1::INTERMEDIATE, server_.admin_token()).ok());
+  v1::EnrollLearnerResponse enrolled;
+  const grpc::Status status = Enroll("formats", {&cmyk, &phone}, &enrolled);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(enrolled.templates(), 2);
+  LearnerSession session(server_.channel());
+  ASSERT_TRUE(session.Open(IssuePass("formats", "exam-formats")).ok());
+  for (int i = 0; i < 2; ++i) {
+    const auto& t = session.opened().enrolled_templates(i).values();
+    double own = 0, other = 0;
+    for (int k = 0; k < t.size(); ++k) {
+      own += (t[k] - faces[0].descriptor[k]) * (t[k] - faces[0].descriptor[k]);
+      other += (t[k] - faces[1].descriptor[k]) * (t[k] - faces[1].descriptor[k]);
+    }
+    EXPECT_LT(std::sqrt(own), 0.2) << "template " << i;
+    EXPECT_GT(std::sqrt(other), 0.5) << "template " << i;
+  }
 }
 
 TEST_F(ServerTest, ASecondServerOnAUsedPortFailsAndTheFirstServesOn) {
