@@ -77,30 +77,51 @@ absl::StatusOr<std::unique_ptr<FaceAnalyzer>> FaceAnalyzer::CloneWith(bool compu
 }
 
 absl::StatusOr<std::vector<FaceAnalysis>> FaceAnalyzer::Analyze(const Image& image) {
+  RETURN_IF_ERROR(CheckAnalysable(image));
+  std::vector<FaceAnalysis> faces;
+  for (const DetectedFace& detection : detector_->Detect(image)) {
+    ASSIGN_OR_RETURN(FaceAnalysis face, AnalyzeDetected(image, detection));
+    faces.push_back(std::move(face));
+  }
+  return faces;
+}
+
+absl::StatusOr<FaceAnalysis> FaceAnalyzer::AnalyzeFace(const Image& image,
+                                                       const DetectedFace& face) {
+  RETURN_IF_ERROR(CheckAnalysable(image));
+  if (face.box.width <= 0 || face.box.height <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot analyse a face in an empty ",
+                                                   face.box.width, "x", face.box.height, " box"));
+  }
+  return AnalyzeDetected(image, face);
+}
+
+absl::Status FaceAnalyzer::CheckAnalysable(const Image& image) {
   if (image.empty() || !image.IsConsistent()) {
     return absl::InvalidArgumentError(absl::StrCat("cannot analyse an empty or inconsistent ",
                                                    image.width, "x", image.height, " image"));
   }
-  std::vector<FaceAnalysis> faces;
-  for (const DetectedFace& detection : detector_->Detect(image)) {
-    FaceAnalysis face;
-    face.detection = detection;
-    face.landmarks = locator_->Locate(image, detection.box);
-    if (auto pose = EstimateHeadPose(face.landmarks, image.width, image.height); pose.ok()) {
-      face.pose = *pose;
-    }
-    face.eye_aspect_ratio = EyeAspectRatio(face.landmarks);
-    face.quality = AssessFaceQuality(image, detection.box, options_.quality);
-    if (embedder_ || options_.keep_chips) {
-      Image chip = ExtractFaceChip(image, detection.box, face.landmarks);
-      if (embedder_) {
-        ASSIGN_OR_RETURN(face.descriptor, embedder_->Embed(chip));
-      }
-      if (options_.keep_chips) face.chip = std::move(chip);
-    }
-    faces.push_back(std::move(face));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<FaceAnalysis> FaceAnalyzer::AnalyzeDetected(const Image& image,
+                                                           const DetectedFace& detection) {
+  FaceAnalysis face;
+  face.detection = detection;
+  face.landmarks = locator_->Locate(image, detection.box);
+  if (auto pose = EstimateHeadPose(face.landmarks, image.width, image.height); pose.ok()) {
+    face.pose = *pose;
   }
-  return faces;
+  face.eye_aspect_ratio = EyeAspectRatio(face.landmarks);
+  face.quality = AssessFaceQuality(image, detection.box, options_.quality);
+  if (embedder_ || options_.keep_chips) {
+    Image chip = ExtractFaceChip(image, detection.box, face.landmarks);
+    if (embedder_) {
+      ASSIGN_OR_RETURN(face.descriptor, embedder_->Embed(chip));
+    }
+    if (options_.keep_chips) face.chip = std::move(chip);
+  }
+  return face;
 }
 
 absl::StatusOr<Descriptor> FaceAnalyzer::EmbedChip(const Image& chip) {

@@ -66,6 +66,11 @@ class FaceAnalyzer {
   // Every face in `image`, most confident first.
   absl::StatusOr<std::vector<FaceAnalysis>> Analyze(const Image& image);
 
+  // What Analyze computes for each face it detects — landmarks, pose, eyes, quality, and the
+  // descriptor and chip as the options say — for a face already known to be at `face.box` of
+  // `image` (a tracker's box), without detecting. Its detection is `face` as given.
+  absl::StatusOr<FaceAnalysis> AnalyzeFace(const Image& image, const DetectedFace& face);
+
   // Descriptor of an already aligned 150x150 chip (server-side re-check of evidence).
   absl::StatusOr<Descriptor> EmbedChip(const Image& chip);
 
@@ -75,6 +80,9 @@ class FaceAnalyzer {
   FaceAnalyzer(FaceAnalyzerOptions options, std::unique_ptr<FaceDetector> detector,
                std::shared_ptr<const LandmarkLocator> locator,
                std::unique_ptr<FaceEmbedder> embedder, std::string embedder_path);
+  static absl::Status CheckAnalysable(const Image& image);
+  // The per-face part of Analyze; `image` and `detection.box` already checked.
+  absl::StatusOr<FaceAnalysis> AnalyzeDetected(const Image& image, const DetectedFace& detection);
 
   FaceAnalyzerOptions options_;
   std::unique_ptr<FaceDetector> detector_;

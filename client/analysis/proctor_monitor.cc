@@ -13,6 +13,7 @@
 #include "biometrics/head_pose.h"
 #include "biometrics/image_codec.h"
 #include "client/analysis/debounced_state.h"
+#include "client/analysis/face_follower.h"
 #include "client/analysis/identity_schedule.h"
 #include "client/analysis/liveness_challenge.h"
 #include "common/status_macros.h"
@@ -58,6 +59,14 @@ absl::Status ValidateMonitorOptions(const MonitorOptions& o) {
   if (!(o.detect_scale > 0.2 && o.detect_scale <= 1.0)) {
     return bad(absl::StrCat("detect_scale must be within (0.2, 1], got ", o.detect_scale));
   }
+  if (o.redetect_interval_ms <= 0 || o.redetect_interval_ms > 60000) {
+    return bad(absl::StrCat("redetect_interval_ms must be within (0, 60000], got ",
+                            o.redetect_interval_ms));
+  }
+  if (!(o.min_track_confidence >= 0 && o.min_track_confidence <= 100)) {
+    return bad(
+        absl::StrCat("min_track_confidence must be within [0, 100], got ", o.min_track_confidence));
+  }
   return absl::OkStatus();
 }
 
@@ -89,10 +98,13 @@ double Median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// Scales `rect` by `s` (coordinates of a resized image back to the original).
-biometrics::Rect ScaleRect(const biometrics::Rect& r, double s) {
-  return {static_cast<int>(std::lround(r.x * s)), static_cast<int>(std::lround(r.y * s)),
-          static_cast<int>(std::lround(r.width * s)), static_cast<int>(std::lround(r.height * s))};
+FaceFollowerOptions FollowerOptions(const MonitorOptions& o) {
+  FaceFollowerOptions f;
+  f.track = o.track_face;
+  f.redetect_interval_ms = o.redetect_interval_ms;
+  f.min_confidence = o.min_track_confidence;
+  f.detect_scale = o.detect_scale;
+  return f;
 }
 
 class MonitorImpl : public ProctorMonitor {
@@ -109,7 +121,8 @@ class MonitorImpl : public ProctorMonitor {
         away_(options_.debounce_ms),
         liveness_(options_.liveness_window_ms, options_.liveness_turn_deg),
         identity_(options_.identity_interval_ms, options_.evidence_interval_ms,
-                  options_.mismatch_confirm_frames) {
+                  options_.mismatch_confirm_frames),
+        follower_(presence_.get(), FollowerOptions(options_)) {
     UpdatePrompt();
   }
 
@@ -147,7 +160,7 @@ class MonitorImpl : public ProctorMonitor {
       UpdatePrompt();
       return out;
     }
-    ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces, Detect(frame.image));
+    ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces, Detect(frame.image, at));
     Observation obs = Observe(frame.image, faces);
     UpdateStates(frame.image, obs, at, &out);
     if (obs.face != nullptr) {
@@ -205,26 +218,15 @@ class MonitorImpl : public ProctorMonitor {
  private:
   // --- detection ---------------------------------------------------------------------------
 
-  // Faces in `image`, in its own coordinates. With detect_scale < 1 the presence analyzer runs
-  // on a shrunken copy (HOG cost falls with the square of the scale) and boxes and landmarks
-  // are scaled back; the chip for identity is then cut from the full-size frame.
-  absl::StatusOr<std::vector<FaceAnalysis>> Detect(const Image& image) {
-    if (options_.detect_scale >= 1.0) return presence_->Analyze(image);
-    const int w = std::max(1, static_cast<int>(std::lround(image.width * options_.detect_scale)));
-    const int h = std::max(1, static_cast<int>(std::lround(image.height * options_.detect_scale)));
-    ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces,
-                     presence_->Analyze(biometrics::ResizeImage(image, w, h)));
-    const double sx = static_cast<double>(image.width) / w;
-    for (FaceAnalysis& f : faces) {
-      f.detection.box = ScaleRect(f.detection.box, sx);
-      for (biometrics::PointF& p : f.landmarks) {
-        p.x = static_cast<float>(p.x * sx);
-        p.y = static_cast<float>(p.y * sx);
-      }
-      f.quality =
-          biometrics::AssessFaceQuality(image, f.detection.box, presence_->options().quality);
-    }
-    return faces;
+  // Faces in `image`, in its own coordinates: a full detection, or what the follower saw more
+  // cheaply (client/analysis/face_follower.h). A frame that may get an identity check gets a
+  // detection, so its chip is cut where the detector put the face, as without tracking: one
+  // due while the last frame showed a single face (after nobody or several people in view, a
+  // single face can only come from a detection).
+  absl::StatusOr<std::vector<FaceAnalysis>> Detect(const Image& image, int64_t at) {
+    const bool identity_check = identity_.Due(at) && status_.face_count == 1;
+    ASSIGN_OR_RETURN(FoundFaces found, follower_.Find(image, at, identity_check));
+    return std::move(found.faces);
   }
 
   Observation Observe(const Image& image, const std::vector<FaceAnalysis>& faces) {
@@ -614,6 +616,7 @@ class MonitorImpl : public ProctorMonitor {
   LivenessChallenge liveness_;
 
   IdentitySchedule identity_;
+  FaceFollower follower_;  // uses presence_
 
   int64_t last_heartbeat_ms_ = 0;
 };

@@ -76,6 +76,23 @@ struct MonitorOptions {
   // the square of it, but so does the smallest face found (~80 px at 1, ~160 px at 0.5 in the
   // full frame). Landmarks, pose and the identity chip are mapped back to the full frame.
   double detect_scale = 1.0;
+  // Between full detections, follow the single face in view with a correlation tracker and
+  // place its landmarks in the tracked box (about a third of a detection's cost), and keep the
+  // last detection's answer while nobody or several people sit in an unchanged picture; default
+  // on. A full detection still runs as soon as the picture changes outside the followed face
+  // (someone joining is seen on their first frame), before each identity check, when the
+  // tracker's confidence falls below min_track_confidence, and at least every
+  // redetect_interval_ms (client/analysis/face_follower.h). Off: every analysed frame is a full
+  // detection.
+  bool track_face = true;
+  // How often a full detection runs at the least while track_face, ms of media time,
+  // (0, 60000], default 2000: the backstop for what the picture comparison cannot see (someone
+  // appearing right beside the learner's face); a change anywhere else is seen at once.
+  int64_t redetect_interval_ms = 2000;
+  // Tracker confidence (peak-to-side-lobe ratio) below which the face counts as lost and is
+  // detected again at once, [0, 100], default 12: about 25-30 while it follows a face, under 8
+  // once the face left or was replaced.
+  double min_track_confidence = 12.0;
 };
 
 absl::Status ValidateMonitorOptions(const MonitorOptions& options);

@@ -209,6 +209,82 @@ TEST_F(ProctorMonitorTest, ScriptedSessionGivesExactlyTheExpectedEvents) {
   ExpectValidForServer();
 }
 
+// Everything an examiner sees of an event, to compare runs.
+std::string Describe(const Event& e) {
+  return EventKindName(e.kind) + " " + EventPhaseName(e.phase) + " at " + std::to_string(e.at_ms) +
+         " faces " + std::to_string(e.face_count) + " for " + std::to_string(e.duration_ms) +
+         " distance " + std::to_string(e.client_distance) + " evidence " +
+         (e.evidence_jpeg.empty() ? "no" : "yes") + ": " + e.detail;
+}
+
+// Tracking changes the cost, not the events: the scripted session gives the very same events
+// with it on (the default), off, and on with a schedule too long to matter, also when the script
+// starts off the detection schedule's grid (at 700 ms: changes at 8700, 12700, ...). No
+// tolerance is needed: each change in the script empties the frame, replaces the face or
+// changes the picture around it, which the follower sees on that same frame, and every identity
+// check gets a full detection, so its chip and distance are those of the untracked run.
+TEST_F(ProctorMonitorTest, ScriptedSessionGivesTheSameEventsWithTrackingOnAndOff) {
+  for (int64_t start : {int64_t{0}, int64_t{700}}) {
+    std::vector<std::vector<std::string>> runs;
+    for (int variant = 0; variant < 3; ++variant) {
+      MonitorOptions options = Options();
+      options.track_face = variant != 1;
+      if (variant == 2) options.redetect_interval_ms = 60000;
+      auto monitor = NewMonitor(options);
+      ASSERT_NE(monitor, nullptr);
+      events_.clear();
+      now_ = start;
+      Take(monitor->Start(start));
+      Feed(*monitor, learner_, 8000);
+      Feed(*monitor, nobody_, 4000);
+      Feed(*monitor, both_, 4000);
+      Feed(*monitor, other_, 4000);
+      Feed(*monitor, learner_, 6000);
+      Take(monitor->Finish(now_));
+      std::vector<std::string> described;
+      for (const Event& e : events_) described.push_back(Describe(e));
+      runs.push_back(std::move(described));
+    }
+    SCOPED_TRACE(start);
+    EXPECT_GE(runs[0].size(), 10u);
+    EXPECT_EQ(runs[0], runs[1]) << "tracking on vs off";
+    EXPECT_EQ(runs[2], runs[1]) << "tracking with a 60 s schedule vs off";
+  }
+}
+
+// Someone sits down beside the learner, who does not move: the tracker alone could not tell
+// (it follows the learner's face), the picture around it can. MULTIPLE_FACES is dated to the
+// same frame as without tracking, and ends the same.
+TEST_F(ProctorMonitorTest, SomeoneJoiningTheTrackedLearnerIsReportedAsWithoutTracking) {
+  const biometrics::Image& o = Shared().photos[1];
+  const biometrics::Image small = biometrics::ResizeImage(o, 200, 200 * o.height / o.width);
+  biometrics::Image joined = learner_;
+  for (int y = 0; y < std::min(small.height, 240); ++y) {
+    std::copy(&small.rgb[small.stride() * y], &small.rgb[small.stride() * y] + small.stride(),
+              &joined.rgb[joined.stride() * y]);
+  }
+  std::vector<std::vector<std::string>> runs;
+  for (bool track : {true, false}) {
+    MonitorOptions options = Options();
+    options.track_face = track;
+    auto monitor = NewMonitor(options);
+    ASSERT_NE(monitor, nullptr);
+    events_.clear();
+    now_ = 0;
+    Take(monitor->Start(0));
+    // Joined from 6100 ms: the first frame analysed then is at 6433 (the 3/s analysis grid),
+    // off the 2 s detection schedule.
+    Feed(*monitor, learner_, 6100);
+    Feed(*monitor, joined, 4000);
+    Feed(*monitor, learner_, 4000);
+    Take(monitor->Finish(now_));
+    runs.push_back(StateEvents(events_));
+  }
+  EXPECT_EQ(runs[0], (std::vector<std::string>{"MULTIPLE_FACES BEGIN 6433 0",
+                                               "MULTIPLE_FACES END 10100 3667"}));
+  EXPECT_EQ(runs[0], runs[1]);
+}
+
 TEST_F(ProctorMonitorTest, IdentityEvidenceIsTheAlignedChipOfTheSentDescriptor) {
   auto monitor = NewMonitor(Options());
   ASSERT_NE(monitor, nullptr);

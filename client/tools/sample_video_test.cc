@@ -44,31 +44,57 @@ TEST(SampleVideoTest, ScriptedSessionThroughCaptureAndAnalysis) {
   const std::string path =
       ::testing::TempDir() + "sample_video_test_" + std::to_string(::getpid()) + ".avi";
   ASSERT_TRUE(BuildProctoringVideo(path, DemoScript(learner, (*people)[1])).ok());
-  auto source = OpenVideo(path, FrameSourceOptions{});
-  ASSERT_TRUE(source.ok()) << source.status();
   MonitorOptions options;
   const auto& d = *enrolled->front().descriptor;
   options.templates = {std::vector<float>(d.begin(), d.end())};
-  auto monitor = ProctorMonitor::Create(analyzer->get(), options);
-  ASSERT_TRUE(monitor.ok()) << monitor.status();
-
-  std::vector<Event> events = (*monitor)->Start(0);
-  int64_t last_at = 0;
-  int frames = 0;
-  while (true) {
-    auto frame = (*source)->Next();
-    ASSERT_TRUE(frame.ok()) << frame.status();
-    if (!frame->has_value()) break;
-    ++frames;
-    last_at = (*frame)->at_ms;
-    auto out = (*monitor)->OnFrame(**frame);
-    ASSERT_TRUE(out.ok()) << out.status();
-    events.insert(events.end(), out->begin(), out->end());
-    // As the client does: more frames while the liveness check runs.
-    ASSERT_TRUE((*source)->SetSampleFps((*monitor)->status().wanted_fps).ok());
-  }
-  for (Event& e : (*monitor)->Finish(last_at)) events.push_back(std::move(e));
+  // The video through capture and a monitor; `frames` counts what the source gave.
+  auto run = [&](bool track_face, int* frames) {
+    std::vector<Event> events;
+    auto source = OpenVideo(path, FrameSourceOptions{});
+    EXPECT_TRUE(source.ok()) << source.status();
+    options.track_face = track_face;
+    auto monitor = ProctorMonitor::Create(analyzer->get(), options);
+    EXPECT_TRUE(monitor.ok()) << monitor.status();
+    if (!source.ok() || !monitor.ok()) return events;
+    events = (*monitor)->Start(0);
+    int64_t last_at = 0;
+    *frames = 0;
+    while (true) {
+      auto frame = (*source)->Next();
+      EXPECT_TRUE(frame.ok()) << frame.status();
+      if (!frame.ok() || !frame->has_value()) break;
+      ++*frames;
+      last_at = (*frame)->at_ms;
+      auto out = (*monitor)->OnFrame(**frame);
+      EXPECT_TRUE(out.ok()) << out.status();
+      if (!out.ok()) break;
+      events.insert(events.end(), out->begin(), out->end());
+      // As the client does: more frames while the liveness check runs.
+      EXPECT_TRUE((*source)->SetSampleFps((*monitor)->status().wanted_fps).ok());
+    }
+    for (Event& e : (*monitor)->Finish(last_at)) events.push_back(std::move(e));
+    return events;
+  };
+  int frames = 0, untracked_frames = 0;
+  const std::vector<Event> events = run(/*track_face=*/true, &frames);  // the default
+  const std::vector<Event> untracked = run(false, &untracked_frames);
   std::remove(path.c_str());
+  ASSERT_FALSE(events.empty());
+
+  // Tracking changes the cost, not the events: the same kinds, phases, times (to the frame: no
+  // tolerance, see ProctorMonitorTest.ScriptedSessionGivesTheSameEventsWithTrackingOnAndOff),
+  // face counts and distances.
+  auto described = [](const std::vector<Event>& v) {
+    std::vector<std::string> out;
+    for (const Event& e : v) {
+      out.push_back(Describe(e) + " faces " + std::to_string(e.face_count) + " distance " +
+                    std::to_string(e.client_distance));
+    }
+    return out;
+  };
+  EXPECT_EQ(described(events), described(untracked));
+  EXPECT_EQ(frames, untracked_frames);
+
   // 10 per second during the 15 s liveness window, then 3 per second: about 150 + 75.
   EXPECT_NEAR(frames, 225, 3);
 
