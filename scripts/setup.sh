@@ -19,6 +19,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsqlite3-dev libsodium-dev sqlite3
   libpqxx-dev postgresql  # PostgreSQL storage; the tests start a throwaway server of their own
+  patroni etcd-server python3-etcd  # the HA cluster (scripts/ha-cluster.sh) and its fault tests
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
   # Review console tests: headless browser, and the Prometheus text parser for /metrics.

@@ -7,6 +7,7 @@
 #ifndef PROCTOR_SERVER_CORE_STORAGE_H_
 #define PROCTOR_SERVER_CORE_STORAGE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,9 +18,23 @@
 
 namespace proctor::server {
 
+// Where a storage writes, for /healthz and /metrics.
+struct StorageWriter {
+  std::string backend;  // "sqlite", "postgresql", "memory"
+  // postgresql: "host:port" of the cluster member written to (the one connected to last); ""
+  // before the first connection and for the embedded backends.
+  std::string member;
+  // postgresql: how often a new connection reached another member than the one before (a
+  // failover, or a switchover), since the server started.
+  uint64_t failovers = 0;
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
+
+  // Thread-safe and cheap (no database round trip).
+  virtual StorageWriter Writer() = 0;
 
   virtual absl::Status CreateAssessment(const Assessment& assessment) = 0;
   virtual absl::StatusOr<Assessment> GetAssessment(const std::string& id) = 0;

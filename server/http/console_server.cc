@@ -335,7 +335,16 @@ void ConsoleServer::Impl::Routes() {
   s.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     const absl::Status health = desk->Health();
     res.status = health.ok() ? 200 : 503;
-    res.set_content(health.ok() ? "ok\n" : absl::StrCat("unhealthy: ", health.message(), "\n"),
+    // First line: "ok" or why not (what load balancers and probes read); then where it writes.
+    const StorageWriter writer = desk->Writer();
+    std::string where = absl::StrCat("database: ", writer.backend);
+    if (!writer.member.empty()) absl::StrAppend(&where, ", writing to ", writer.member);
+    if (writer.backend == "postgresql") {
+      absl::StrAppend(&where, ", ", writer.failovers,
+                      writer.failovers == 1 ? " failover seen" : " failovers seen");
+    }
+    res.set_content(absl::StrCat(health.ok() ? "ok" : absl::StrCat("unhealthy: ", health.message()),
+                                 "\n", where, "\n"),
                     "text/plain");
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { Metrics(res); });

@@ -23,6 +23,20 @@ void Sample(std::string& out, const std::string& name, uint64_t value) {
   absl::StrAppend(&out, name, " ", value, "\n");
 }
 
+// A label value in the exposition format: backslash, double quote and newline escaped.
+std::string LabelValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string Number(double v) { return absl::StrFormat("%.9g", v); }
 
 void Histogram(std::string& out, const char* name, const HistogramSnapshot& h) {
@@ -42,11 +56,22 @@ void Histogram(std::string& out, const char* name, const HistogramSnapshot& h) {
 std::string RenderMetrics(const MetricsInput& in) {
   const LedgerStats& l = in.ledger;
   std::string out;
+  Family(out, "proctor_database_up", "gauge",
+         "1 when the database answered this scrape's query, else 0.");
+  Sample(out, "proctor_database_up", in.database_up ? 1 : 0);
+  Family(out, "proctor_database_writer_info", "gauge",
+         "The storage backend and the cluster member this server writes to (host:port; empty "
+         "for the embedded backends and before the first connection).");
+  absl::StrAppend(&out, "proctor_database_writer_info{backend=\"", LabelValue(in.writer.backend),
+                  "\",member=\"", LabelValue(in.writer.member), "\"} 1\n");
+  Family(out, "proctor_database_failovers_total", "counter",
+         "Times a new database connection reached another cluster member than the one before.");
+  Sample(out, "proctor_database_failovers_total", in.writer.failovers);
   Family(out, "proctor_sessions_open", "gauge", "Proctored sessions open now (ingesting events).");
-  Sample(out, "proctor_sessions_open", in.sessions_open);
+  if (in.database_up) Sample(out, "proctor_sessions_open", in.sessions_open);
   Family(out, "proctor_sessions_pending_review", "gauge",
          "Closed sessions waiting for an examiner's verdict.");
-  Sample(out, "proctor_sessions_pending_review", in.sessions_pending_review);
+  if (in.database_up) Sample(out, "proctor_sessions_pending_review", in.sessions_pending_review);
   Family(out, "proctor_events_ingested_total", "counter",
          "Events stored durably since the server started (resends not counted).");
   Sample(out, "proctor_events_ingested_total", l.events_stored);

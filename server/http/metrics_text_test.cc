@@ -39,5 +39,24 @@ TEST(MetricsTextTest, FlagsAndVerificationFailuresAreLabelled) {
   EXPECT_TRUE(absl::EndsWith(text, "\n"));
 }
 
+TEST(MetricsTextTest, TheDatabaseMemberAndFailoversAreShownAndADownDatabaseHidesSessionGauges) {
+  MetricsInput in;
+  in.writer = {"postgresql", "10.0.0.2:5432", 2};
+  in.sessions_open = 7;
+  std::string text = RenderMetrics(in);
+  EXPECT_TRUE(absl::StrContains(
+      text, "proctor_database_writer_info{backend=\"postgresql\",member=\"10.0.0.2:5432\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "proctor_database_failovers_total 2\n"));
+  EXPECT_TRUE(absl::StrContains(text, "proctor_database_up 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "proctor_sessions_open 7\n"));
+
+  in.database_up = false;
+  in.writer.member = "a\"b\\c";  // escaped as the exposition format wants
+  text = RenderMetrics(in);
+  EXPECT_TRUE(absl::StrContains(text, "proctor_database_up 0\n"));
+  EXPECT_FALSE(absl::StrContains(text, "proctor_sessions_open 7"));
+  EXPECT_TRUE(absl::StrContains(text, "member=\"a\\\"b\\\\c\"} 1\n"));
+}
+
 }  // namespace
 }  // namespace proctor::server::http

@@ -130,10 +130,14 @@ absl::StatusOr<MetricsInput> ReviewDesk::Metrics() {
   MetricsInput in;
   // A scan of the sessions table per scrape: fine for one institution's scale; a counter kept
   // by the ledger would not survive replicas sharing one database.
-  ASSIGN_OR_RETURN(auto sessions, parts_.storage->ListSessions(false));
-  for (const SessionRecord& s : sessions) {
-    if (s.state == SessionState::kOpen) ++in.sessions_open;
-    if (s.verdict == Verdict::kPendingReview) ++in.sessions_pending_review;
+  in.writer = parts_.storage->Writer();
+  auto sessions = parts_.storage->ListSessions(false);
+  in.database_up = sessions.ok();
+  if (sessions.ok()) {
+    for (const SessionRecord& s : *sessions) {
+      if (s.state == SessionState::kOpen) ++in.sessions_open;
+      if (s.verdict == Verdict::kPendingReview) ++in.sessions_pending_review;
+    }
   }
   if (parts_.ledger_stats) in.ledger = parts_.ledger_stats();
   if (parts_.commit_stats) in.commits = parts_.commit_stats();

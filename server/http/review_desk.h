@@ -83,6 +83,8 @@ class ReviewDesk {
   // For the operations endpoints (no principal: they carry no personal data).
   absl::StatusOr<MetricsInput> Metrics();
   absl::Status Health();
+  // Where the storage writes (cheap, no database round trip).
+  StorageWriter Writer() { return parts_.storage->Writer(); }
 
  private:
   std::string LearnerName(const std::string& learner_id);

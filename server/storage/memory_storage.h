@@ -22,6 +22,8 @@ class MemoryStorage : public Storage {
   MemoryStorage(const MemoryStorage&) = delete;
   MemoryStorage& operator=(const MemoryStorage&) = delete;
 
+  StorageWriter Writer() override { return {"memory", "", 0}; }
+
   absl::Status CreateAssessment(const Assessment& assessment) override;
   absl::StatusOr<Assessment> GetAssessment(const std::string& id) override;
 

@@ -144,7 +144,10 @@ PostgresFailure ClassifyPostgresException(std::exception_ptr error, absl::string
       absl::StrAppend(&message, " (a row it refers to does not exist)");
     }
     const bool conflict = state == "40001" || state == "40P01";
-    return {absl::Status(code, message), conflict || broken_before_commit};
+    // read_only_sql_transaction: the member this connection reached is a standby now (demoted
+    // by a failover). Refused before anything was written, so safe to run again elsewhere.
+    const bool read_only = state == "25006";
+    return {absl::Status(code, message), conflict || broken_before_commit || read_only, read_only};
   } catch (const std::bad_alloc&) {
     return {absl::ResourceExhaustedError(absl::StrCat(where, "out of memory")), false};
   } catch (const std::exception& e) {
@@ -203,7 +206,49 @@ void PostgresConnectionPool::Release(std::unique_ptr<pqxx::connection> connectio
 std::unique_ptr<pqxx::connection> PostgresConnectionPool::Connect() {
   auto connection = std::make_unique<pqxx::connection>(conninfo_);
   setup_(*connection);
+  const char* host = connection->hostname();
+  const char* port = connection->port();
+  std::string member = absl::StrCat(host != nullptr ? host : "local", ":",
+                                    port != nullptr ? port : "");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!writer_.member.empty() && writer_.member != member) ++writer_.failovers;
+  writer_.member = std::move(member);
   return connection;
+}
+
+PostgresWriter PostgresConnectionPool::writer() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writer_;
+}
+
+std::string WithReadWriteTarget(const std::string& conninfo) {
+  if (absl::StrContains(conninfo, "target_session_attrs")) return conninfo;
+  for (absl::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (!absl::StartsWith(conninfo, scheme)) continue;
+    absl::string_view rest = absl::string_view(conninfo).substr(scheme.size());
+    absl::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+    const size_t at = authority.rfind('@');
+    if (at != absl::string_view::npos) authority.remove_prefix(at + 1);
+    if (!absl::StrContains(authority, ',')) return conninfo;
+    return absl::StrCat(conninfo, absl::StrContains(conninfo, "?") ? "&" : "?",
+                        "target_session_attrs=read-write");
+  }
+  // key=value: host=a,b or hostaddr=a,b.
+  for (const std::string key : {"host=", "hostaddr="}) {
+    size_t at = conninfo.find(key);
+    while (at != std::string::npos && at > 0 &&
+           std::isspace(static_cast<unsigned char>(conninfo[at - 1])) == 0) {
+      at = conninfo.find(key, at + 1);
+    }
+    if (at == std::string::npos) continue;
+    const size_t value = at + key.size();
+    const size_t end = conninfo.find_first_of(" \t", value);
+    if (absl::string_view(conninfo).substr(value, end - value).find(',') !=
+        absl::string_view::npos) {
+      return absl::StrCat(conninfo, " target_session_attrs=read-write");
+    }
+  }
+  return conninfo;
 }
 
 }  // namespace proctor::server

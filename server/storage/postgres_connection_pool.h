@@ -32,7 +32,22 @@ struct PostgresFailure {
   // A transaction conflict (serialization failure, deadlock), or a pooled connection found dead
   // before anything was committed: running the call once more on a (fresh) connection is safe.
   bool retry = false;
+  // The connection is open but leads nowhere useful: its server refuses writes (a primary
+  // demoted to a standby after a failover). Dropped, so that the next attempt connects anew and
+  // libpq's target_session_attrs finds the member that writes now.
+  bool reconnect = false;
 };
+
+// Where a pool writes: the member it last connected to and how often that changed.
+struct PostgresWriter {
+  std::string member;      // "host:port" of the last connection made; "" before the first
+  uint64_t failovers = 0;  // times a new connection reached another member than the one before
+};
+
+// With several hosts (a URI's "h1:p1,h2:p2" or host=h1,h2) and no target_session_attrs, adds
+// target_session_attrs=read-write: else libpq may settle on a standby, which refuses every write.
+// Any other connection string is returned unchanged.
+std::string WithReadWriteTarget(const std::string& conninfo);
 
 // Converts the exception in flight (libpqxx, std) to a status whose message reads
 // "postgresql: <context> on <target>: <cause>". Connection loss, shutdowns, a server that
@@ -63,6 +78,8 @@ class PostgresConnectionPool {
   PostgresConnectionPool& operator=(const PostgresConnectionPool&) = delete;
 
   const std::string& target() const { return target_; }
+  // Thread-safe.
+  PostgresWriter writer() const;
 
   // Runs fn(pqxx::connection&) -> absl::Status or absl::StatusOr<T> on an idle connection
   // (waiting while all are busy), connecting first if needed, and returns its result or the
@@ -84,7 +101,8 @@ class PostgresConnectionPool {
   const std::string conninfo_;
   const std::string target_;
   const Setup setup_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  PostgresWriter writer_;  // guarded by mu_
   std::condition_variable idle_cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;  // guarded by mu_; nullptr: unconnected
 };
@@ -112,7 +130,7 @@ auto PostgresConnectionPool::Run(absl::string_view context, Fn&& fn)
       }
       PostgresFailure failure =
           ConvertPostgresException(std::current_exception(), context, target_, stale, open);
-      if (!open) {
+      if (!open || failure.reconnect) {
         connection.reset();  // the next call on this slot reconnects
         reconnect = true;
       }

@@ -552,14 +552,21 @@ absl::StatusOr<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(
     return absl::InvalidArgumentError(
         "postgresql: empty connection string (want postgresql://USER@HOST:PORT/DATABASE)");
   }
-  std::string target = RedactPostgresConninfo(conninfo);
+  // A cluster's members (several hosts): the pool must reach the one that takes writes.
+  const std::string writable = WithReadWriteTarget(conninfo);
+  std::string target = RedactPostgresConninfo(writable);
   auto pool = std::make_unique<PostgresConnectionPool>(
-      WithConnectTimeout(conninfo, options.connect_timeout_s), target, options.connections,
+      WithConnectTimeout(writable, options.connect_timeout_s), target, options.connections,
       SetUpConnection);
   std::unique_ptr<PostgresStorage> storage(new PostgresStorage(std::move(pool)));
   RETURN_IF_ERROR(storage->InTransaction("migrating the schema",
                                          [&](pqxx::work& t) { return Migrate(t, target); }));
   return storage;
+}
+
+StorageWriter PostgresStorage::Writer() {
+  const PostgresWriter writer = pool_->writer();
+  return {"postgresql", writer.member, writer.failovers};
 }
 
 // ---- Assessments and learners. ----

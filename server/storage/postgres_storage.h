@@ -66,6 +66,8 @@ class PostgresStorage : public Storage {
   PostgresStorage(const PostgresStorage&) = delete;
   PostgresStorage& operator=(const PostgresStorage&) = delete;
 
+  StorageWriter Writer() override;
+
   absl::Status CreateAssessment(const Assessment& assessment) override;
   absl::StatusOr<Assessment> GetAssessment(const std::string& id) override;
 

@@ -59,6 +59,8 @@ class SqliteStorage : public Storage {
   SqliteStorage(const SqliteStorage&) = delete;
   SqliteStorage& operator=(const SqliteStorage&) = delete;
 
+  StorageWriter Writer() override { return {"sqlite", "", 0}; }
+
   absl::Status CreateAssessment(const Assessment& assessment) override;
   absl::StatusOr<Assessment> GetAssessment(const std::string& id) override;
 

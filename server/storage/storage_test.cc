@@ -1411,6 +1411,20 @@ TEST(PostgresStorageTest, EventDetailsHoldAnyUtf8IncludingNul) {
   EXPECT_EQ((*events)[1].event.detail, "{braces},NULL");
 }
 
+TEST(PostgresStorageTest, AClusterOfSeveralHostsIsReachedThroughItsWritableMember) {
+  EXPECT_EQ(WithReadWriteTarget("postgresql://p@h1:5432,h2:5433/proctor"),
+            "postgresql://p@h1:5432,h2:5433/proctor?target_session_attrs=read-write");
+  EXPECT_EQ(WithReadWriteTarget("postgresql://p:a,b@h1,h2/proctor?sslmode=require"),
+            "postgresql://p:a,b@h1,h2/proctor?sslmode=require&target_session_attrs=read-write");
+  EXPECT_EQ(WithReadWriteTarget("host=h1,h2 port=5432,5433 dbname=proctor"),
+            "host=h1,h2 port=5432,5433 dbname=proctor target_session_attrs=read-write");
+  // One host, or the choice already made: unchanged (a comma in the password is no host list).
+  EXPECT_EQ(WithReadWriteTarget("postgresql://p:a,b@h1/proctor"), "postgresql://p:a,b@h1/proctor");
+  EXPECT_EQ(WithReadWriteTarget("postgresql://h1,h2/p?target_session_attrs=any"),
+            "postgresql://h1,h2/p?target_session_attrs=any");
+  EXPECT_EQ(WithReadWriteTarget("host=h1 password=a,b"), "host=h1 password=a,b");
+}
+
 TEST(PostgresStorageTest, ConnectionErrorsNameTheDatabaseButNeverThePassword) {
   EXPECT_EQ(
       RedactPostgresConninfo("postgresql://ada:s3cret@db.example:5433/proctor?sslmode=require"),
@@ -1435,6 +1449,29 @@ TEST(PostgresStorageTest, ConnectionErrorsNameTheDatabaseButNeverThePassword) {
   options.connections = 0;
   EXPECT_EQ(PostgresStorage::Open(uri, options).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// A cluster URI whose first member is down: the pool writes to the next one, and says so.
+TEST(PostgresStorageTest, WithSeveralHostsTheFirstThatAnswersAndWritesIsUsedAndNamed) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  auto server = SharedPostgres();
+  ASSERT_TRUE(server.ok());
+  const int port = (*server)->port();
+  // postgresql://proctor@127.0.0.1:PORT/DB → postgresql://proctor@127.0.0.1:1,127.0.0.1:PORT/DB
+  std::string cluster = *uri;
+  const std::string member = absl::StrCat("127.0.0.1:", port);
+  cluster.replace(cluster.find(member), member.size(), absl::StrCat("127.0.0.1:1,", member));
+  auto storage = PostgresStorage::Open(cluster);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  EXPECT_EQ((*storage)->Writer().backend, "postgresql");
+  EXPECT_EQ((*storage)->Writer().member, member);
+  EXPECT_EQ((*storage)->Writer().failovers, 0u);
+  Assessment a;
+  a.id = "cluster";
+  a.course = "c";
+  a.title = "t";
+  EXPECT_TRUE((*storage)->CreateAssessment(a).ok());
 }
 
 // A database that refuses writes (here: read-only by default, as a hot standby is) answers

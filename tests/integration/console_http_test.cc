@@ -353,7 +353,7 @@ TEST_F(ConsoleHttpTest, HealthzAndMetricsNeedNoSessionAndMetricsParseAsPrometheu
   SendBadlySignedBatch(server_);
   auto health = http_->Get("/healthz");
   ASSERT_EQ(health->status, 200);
-  EXPECT_EQ(health->body, "ok\n");
+  EXPECT_EQ(health->body, "ok\ndatabase: sqlite\n");
   auto metrics = http_->Get("/metrics");
   ASSERT_EQ(metrics->status, 200);
   EXPECT_TRUE(
