@@ -33,143 +33,15 @@
 #include "protocol/event_codec.h"
 #include "tests/support/postgres_test_server.h"
 #include "tests/support/server_harness.h"
+#include "tests/support/server_replicas.h"
 #include "tests/support/test_data.h"
 
 namespace proctor::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-// One proctor-server replica: --db on the shared PostgreSQL database, --data-dir shared with
-// the other replica (the same storage.key and admin token), its own port, kept across restarts.
-class Replica {
- public:
-  Replica(std::string name, std::string data_dir, std::string db)
-      : name_(std::move(name)), data_dir_(std::move(data_dir)), db_(std::move(db)) {}
-  ~Replica() { Kill(); }
-
-  bool Start(std::string* why) {
-    if (port_ == 0) port_ = FreePort();
-    const std::string listen = address();
-    const std::string log = data_dir_ + "/" + name_ + ".log";
-    const std::string models = ModelsDir();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
-              "", "--data-dir", data_dir_.c_str(), "--db", db_.c_str(), "--models", models.c_str(),
-              nullptr);
-      ::_exit(127);
-    }
-    auto channel = grpc::CreateChannel(listen, grpc::InsecureChannelCredentials());
-    const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::system_clock::now() < deadline) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        *why = name_ + " exited during start; see " + log;
-        return false;
-      }
-      if (channel->WaitForConnected(std::chrono::system_clock::now() +
-                                    std::chrono::milliseconds(200)) &&
-          fs::exists(data_dir_ + "/admin.token")) {
-        return true;
-      }
-    }
-    *why = name_ + " did not answer within 60 s; see " + log;
-    return false;
-  }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  const std::string& name() const { return name_; }
-
- private:
-  std::string name_;
-  std::string data_dir_;
-  std::string db_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
-
-// Sends a signed batch of `session` to whichever replica `stub` talks to; fills *ack.
-grpc::Status SendVia(v1::SessionService::Stub& stub, const LearnerSession& session,
-                     const std::vector<Event>& events, v1::BatchAck* ack) {
-  grpc::ClientContext context;
-  Authorize(&context, session.token());
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  auto stream = stub.StreamEvents(&context);
-  v1::EventBatch batch;
-  for (const Event& e : events) protocol::EventToProto(e, batch.add_events());
-  batch.set_head_signature(session.Sign(events));
-  stream->Write(batch);
-  stream->WritesDone();
-  v1::BatchAck received;
-  bool got = false;
-  while (stream->Read(&received)) *ack = received, got = true;
-  grpc::Status status = stream->Finish();
-  if (status.ok() && !got) return grpc::Status(grpc::StatusCode::INTERNAL, "no ack");
-  return status;
-}
-
-struct StoredCounts {
-  int64_t rows = 0;
-  int64_t distinct_seqs = 0;
-  int64_t max_seq = 0;
-};
-
-// What the database holds for each session, read directly (not through a replica).
-std::map<std::string, StoredCounts> StoredPerSession(const std::string& uri) {
-  pqxx::connection c(uri);
-  pqxx::nontransaction t(c);
-  std::map<std::string, StoredCounts> out;
-  for (const pqxx::row& row :
-       t.exec("SELECT s.id, count(e.seq), count(DISTINCT e.seq), coalesce(max(e.seq), 0) "
-              "FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid GROUP BY s.id")) {
-    out[row[0].as<std::string>()] = {row[1].as<int64_t>(), row[2].as<int64_t>(),
-                                     row[3].as<int64_t>()};
-  }
-  return out;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/proctor_replicas_XXXXXX";
-    if (::mkdtemp(pattern) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// Replicas, batches and counts: tests/support/server_replicas.h.
 
 TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicatesNothing) {
   constexpr int kSessions = 8;
@@ -185,11 +57,11 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
   ASSERT_TRUE(postgres.ok()) << postgres.status();
   auto uri = (*postgres)->CreateDatabase("proctor");
   ASSERT_TRUE(uri.ok()) << uri.status();
-  TempDir data;
+  ScratchDir data;
   ASSERT_FALSE(data.path().empty());
-  std::vector<std::unique_ptr<Replica>> replicas;
+  std::vector<std::unique_ptr<ServerReplica>> replicas;
   for (const char* name : {"replica-a", "replica-b"}) {
-    replicas.push_back(std::make_unique<Replica>(name, data.path(), *uri));
+    replicas.push_back(std::make_unique<ServerReplica>(name, data.path(), *uri));
     std::string why;
     // One after the other: the first creates storage.key and the admin token, both share them.
     ASSERT_TRUE(replicas.back()->Start(&why)) << why;
@@ -281,7 +153,7 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
                                  mine.begin() + std::min<uint64_t>(mine.size(), from + kBatch));
         events_sent += batch.size();
         v1::BatchAck ack;
-        const grpc::Status status = SendVia(*stubs[replica], *sessions[i], batch, &ack);
+        const grpc::Status status = SendBatchVia(*stubs[replica], *sessions[i], batch, &ack);
         if (status.ok()) {
           acked[i] = std::max<uint64_t>(acked[i], ack.acked_seq());
           std::this_thread::sleep_for(kPace);
@@ -319,7 +191,7 @@ TEST(ReplicaFailoverTest, SigkillingAReplicaFiveTimesUnderLoadLosesAndDuplicates
       return n;
     };
     const int victim_index = learners_on(k % 2) > 0 ? k % 2 : 1 - k % 2;
-    Replica& victim = *replicas[victim_index];
+    ServerReplica& victim = *replicas[victim_index];
     const int hit = learners_on(victim_index);
     std::vector<uint64_t> acked_before(kSessions);
     for (int i = 0; i < kSessions; ++i) acked_before[i] = acked[i];
@@ -393,9 +265,9 @@ TEST(ReplicaFailoverTest, WhilePostgresIsStoppedTheServerIsUnavailableAndRecover
   ASSERT_TRUE(postgres.ok()) << postgres.status();
   auto uri = (*postgres)->CreateDatabase("proctor");
   ASSERT_TRUE(uri.ok()) << uri.status();
-  TempDir data;
+  ScratchDir data;
   ASSERT_FALSE(data.path().empty());
-  Replica server("server", data.path(), *uri);
+  ServerReplica server("server", data.path(), *uri);
   std::string why;
   ASSERT_TRUE(server.Start(&why)) << why;
   auto channel = grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials());
@@ -461,7 +333,7 @@ TEST(ReplicaFailoverTest, WhilePostgresIsStoppedTheServerIsUnavailableAndRecover
         std::vector<Event> batch(mine.begin() + from,
                                  mine.begin() + std::min<uint64_t>(mine.size(), from + kBatch));
         v1::BatchAck ack;
-        const grpc::Status status = SendVia(*stub, *sessions[i], batch, &ack);
+        const grpc::Status status = SendBatchVia(*stub, *sessions[i], batch, &ack);
         if (status.ok()) {
           acked[i] = std::max<uint64_t>(acked[i], ack.acked_seq());
         } else {
