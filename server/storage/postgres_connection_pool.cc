@@ -221,19 +221,21 @@ PostgresWriter PostgresConnectionPool::writer() const {
   return writer_;
 }
 
-std::string WithReadWriteTarget(const std::string& conninfo) {
-  if (absl::StrContains(conninfo, "target_session_attrs")) return conninfo;
+namespace {
+
+// Whether the connection string lists several hosts (a URI's h1:p1,h2:p2, or host=a,b /
+// hostaddr=a,b); *uri tells the form.
+bool NamesSeveralHosts(const std::string& conninfo, bool* uri) {
+  *uri = false;
   for (absl::string_view scheme : {"postgresql://", "postgres://"}) {
     if (!absl::StartsWith(conninfo, scheme)) continue;
+    *uri = true;
     absl::string_view rest = absl::string_view(conninfo).substr(scheme.size());
     absl::string_view authority = rest.substr(0, rest.find_first_of("/?"));
     const size_t at = authority.rfind('@');
     if (at != absl::string_view::npos) authority.remove_prefix(at + 1);
-    if (!absl::StrContains(authority, ',')) return conninfo;
-    return absl::StrCat(conninfo, absl::StrContains(conninfo, "?") ? "&" : "?",
-                        "target_session_attrs=read-write");
+    return absl::StrContains(authority, ',');
   }
-  // key=value: host=a,b or hostaddr=a,b.
   for (const std::string key : {"host=", "hostaddr="}) {
     size_t at = conninfo.find(key);
     while (at != std::string::npos && at > 0 &&
@@ -245,10 +247,29 @@ std::string WithReadWriteTarget(const std::string& conninfo) {
     const size_t end = conninfo.find_first_of(" \t", value);
     if (absl::string_view(conninfo).substr(value, end - value).find(',') !=
         absl::string_view::npos) {
-      return absl::StrCat(conninfo, " target_session_attrs=read-write");
+      return true;
     }
   }
-  return conninfo;
+  return false;
+}
+
+}  // namespace
+
+std::string WithClusterDefaults(const std::string& conninfo) {
+  bool uri = false;
+  if (!NamesSeveralHosts(conninfo, &uri)) return conninfo;
+  std::string out = conninfo;
+  const auto add = [&](absl::string_view key, absl::string_view value) {
+    if (absl::StrContains(conninfo, key)) return;  // the administrator's choice stands
+    if (uri) {
+      absl::StrAppend(&out, absl::StrContains(out, "?") ? "&" : "?", key, "=", value);
+    } else {
+      absl::StrAppend(&out, " ", key, "=", value);
+    }
+  };
+  add("target_session_attrs", "read-write");
+  add("tcp_user_timeout", "10000");
+  return out;
 }
 
 }  // namespace proctor::server

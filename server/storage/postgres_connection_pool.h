@@ -44,10 +44,14 @@ struct PostgresWriter {
   uint64_t failovers = 0;  // times a new connection reached another member than the one before
 };
 
-// With several hosts (a URI's "h1:p1,h2:p2" or host=h1,h2) and no target_session_attrs, adds
-// target_session_attrs=read-write: else libpq may settle on a standby, which refuses every write.
+// With several hosts (a URI's "h1:p1,h2:p2" or host=h1,h2), a cluster's members, adds what the
+// connection string does not set itself:
+// - target_session_attrs=read-write: else libpq may settle on a standby, which refuses writes;
+// - tcp_user_timeout=10000 (ms): a call on a member that vanished from the network (its host
+//   died, or was cut off) fails after 10 s of unacknowledged data instead of TCP's ~15 minutes,
+//   and the next attempt finds the new primary.
 // Any other connection string is returned unchanged.
-std::string WithReadWriteTarget(const std::string& conninfo);
+std::string WithClusterDefaults(const std::string& conninfo);
 
 // Converts the exception in flight (libpqxx, std) to a status whose message reads
 // "postgresql: <context> on <target>: <cause>". Connection loss, shutdowns, a server that

@@ -553,7 +553,7 @@ absl::StatusOr<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(
         "postgresql: empty connection string (want postgresql://USER@HOST:PORT/DATABASE)");
   }
   // A cluster's members (several hosts): the pool must reach the one that takes writes.
-  const std::string writable = WithReadWriteTarget(conninfo);
+  const std::string writable = WithClusterDefaults(conninfo);
   std::string target = RedactPostgresConninfo(writable);
   auto pool = std::make_unique<PostgresConnectionPool>(
       WithConnectTimeout(writable, options.connect_timeout_s), target, options.connections,

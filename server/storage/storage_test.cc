@@ -1412,17 +1412,22 @@ TEST(PostgresStorageTest, EventDetailsHoldAnyUtf8IncludingNul) {
 }
 
 TEST(PostgresStorageTest, AClusterOfSeveralHostsIsReachedThroughItsWritableMember) {
-  EXPECT_EQ(WithReadWriteTarget("postgresql://p@h1:5432,h2:5433/proctor"),
-            "postgresql://p@h1:5432,h2:5433/proctor?target_session_attrs=read-write");
-  EXPECT_EQ(WithReadWriteTarget("postgresql://p:a,b@h1,h2/proctor?sslmode=require"),
-            "postgresql://p:a,b@h1,h2/proctor?sslmode=require&target_session_attrs=read-write");
-  EXPECT_EQ(WithReadWriteTarget("host=h1,h2 port=5432,5433 dbname=proctor"),
-            "host=h1,h2 port=5432,5433 dbname=proctor target_session_attrs=read-write");
-  // One host, or the choice already made: unchanged (a comma in the password is no host list).
-  EXPECT_EQ(WithReadWriteTarget("postgresql://p:a,b@h1/proctor"), "postgresql://p:a,b@h1/proctor");
-  EXPECT_EQ(WithReadWriteTarget("postgresql://h1,h2/p?target_session_attrs=any"),
-            "postgresql://h1,h2/p?target_session_attrs=any");
-  EXPECT_EQ(WithReadWriteTarget("host=h1 password=a,b"), "host=h1 password=a,b");
+  const std::string defaults = "target_session_attrs=read-write&tcp_user_timeout=10000";
+  EXPECT_EQ(WithClusterDefaults("postgresql://p@h1:5432,h2:5433/proctor"),
+            "postgresql://p@h1:5432,h2:5433/proctor?" + defaults);
+  EXPECT_EQ(WithClusterDefaults("postgresql://p:a,b@h1,h2/proctor?sslmode=require"),
+            "postgresql://p:a,b@h1,h2/proctor?sslmode=require&" + defaults);
+  EXPECT_EQ(WithClusterDefaults("host=h1,h2 port=5432,5433 dbname=proctor"),
+            "host=h1,h2 port=5432,5433 dbname=proctor target_session_attrs=read-write "
+            "tcp_user_timeout=10000");
+  // The administrator's own choice stands.
+  EXPECT_EQ(WithClusterDefaults("postgresql://h1,h2/p?target_session_attrs=any"),
+            "postgresql://h1,h2/p?target_session_attrs=any&tcp_user_timeout=10000");
+  EXPECT_EQ(WithClusterDefaults("host=h1,h2 tcp_user_timeout=3000"),
+            "host=h1,h2 tcp_user_timeout=3000 target_session_attrs=read-write");
+  // One host: unchanged (a comma in the password is no host list).
+  EXPECT_EQ(WithClusterDefaults("postgresql://p:a,b@h1/proctor"), "postgresql://p:a,b@h1/proctor");
+  EXPECT_EQ(WithClusterDefaults("host=h1 password=a,b"), "host=h1 password=a,b");
 }
 
 TEST(PostgresStorageTest, ConnectionErrorsNameTheDatabaseButNeverThePassword) {

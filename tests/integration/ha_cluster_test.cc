@@ -336,10 +336,13 @@ TEST_F(HaClusterTest, AnIsolatedPrimaryAcknowledgesNothingTheClusterLoses) {
   ASSERT_TRUE(fleet.load->WaitForProgress(1000, std::chrono::seconds(90)));
   const auto primary = CurrentPrimary();
   ASSERT_TRUE(primary.has_value());
+  // The script gathers the member's processes first (a second or so), then stops them at once:
+  // the cut starts when it returns.
+  ASSERT_EQ(Cluster("freeze " + cluster_dir() + " " + primary->name, log_).exit_code, 0);
   const uint64_t acked_at_freeze = fleet.load->TotalAcked();
   const Clock::time_point frozen = Clock::now();
-  ASSERT_EQ(Cluster("freeze " + cluster_dir() + " " + primary->name, log_).exit_code, 0);
   const double promoted = WaitForNewPrimary(primary->name, frozen);
+  const auto during = CurrentPrimary();
   // Cut off for 30 s in all.
   while (Since(frozen) < 30) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const std::vector<uint64_t> acked_at_thaw = fleet.load->AckedPerLearner();
@@ -349,7 +352,8 @@ TEST_F(HaClusterTest, AnIsolatedPrimaryAcknowledgesNothingTheClusterLoses) {
   ASSERT_TRUE(WaitReady()) << "the cluster did not recover after the thaw";
   const auto after = CurrentPrimary();
   ASSERT_TRUE(after.has_value());
-  EXPECT_NE(after->name, primary->name) << "the old primary took the lead back";
+  // Which member leads after the thaw is Patroni's business (seen: the old primary, rewound, led
+  // again after a second switch); what matters is below: nothing acknowledged is missing.
   // The old primary, back, is a standby that follows the new one: nothing it took while cut off
   // and nothing acknowledged meanwhile is missing from the cluster.
   const auto stored_after_thaw = Stored(db);
@@ -362,10 +366,10 @@ TEST_F(HaClusterTest, AnIsolatedPrimaryAcknowledgesNothingTheClusterLoses) {
   EXPECT_EQ(t.lost, 0u);
   EXPECT_EQ(t.duplicated, 0u);
   std::printf(
-      "[ counts ] primary %s cut off 30 s: %s promoted after %.1f s; %llu events acknowledged "
-      "meanwhile, %llu of them lost after the thaw; at the end sent %llu, acknowledged %llu, "
-      "stored %llu, lost %llu, duplicated %llu; longest ack gap %.1f s\n",
-      primary->name.c_str(), after->name.c_str(), promoted,
+      "[ counts ] primary %s cut off 30 s: %s promoted after %.1f s, %s leads after the thaw; "
+      "%llu events acknowledged meanwhile, %llu of them lost after the thaw; at the end sent "
+      "%llu, acknowledged %llu, stored %llu, lost %llu, duplicated %llu; longest ack gap %.1f s\n",
+      primary->name.c_str(), during ? during->name.c_str() : "?", promoted, after->name.c_str(),
       static_cast<unsigned long long>(acked_while_cut_off),
       static_cast<unsigned long long>(lost_at_thaw), static_cast<unsigned long long>(t.sent),
       static_cast<unsigned long long>(t.acked), static_cast<unsigned long long>(t.stored),
