@@ -229,8 +229,9 @@ start_patroni() {
   for name in "${members[@]}"; do
     if [[ -f $dir/$name/pid ]] && kill -0 "$(cat "$dir/$name/pid")" 2>/dev/null; then continue; fi
     # The shell writes its own pid, then becomes Patroni: the pid file names Patroni itself, not
-    # runuser.
-    setsid "${run_as[@]}" sh -c 'echo $$ >"$1/pid"; exec patroni "$1/patroni.yml"' sh \
+    # runuser. It starts in the member's folder: Patroni's helper processes chdir to its working
+    # directory, which the postgres user may not enter (root's checkout in /root, say).
+    setsid "${run_as[@]}" sh -c 'cd "$1" && echo $$ >"$1/pid" && exec patroni "$1/patroni.yml"' sh \
       "$dir/$name" >>"$dir/$name/patroni.out" 2>&1 </dev/null &
   done
 }
