@@ -278,6 +278,16 @@ case $cmd in
       fi
       write_config
     fi
+    # Patroni's worker pools need POSIX semaphores, which live in /dev/shm; a bare root (a chroot
+    # with /dev bound without its submounts) has it root-only, and then every failover fails.
+    if ! "${run_as[@]}" test -w /dev/shm; then
+      if [[ $(id -u) -eq 0 && -d /dev/shm ]]; then
+        chmod 1777 /dev/shm
+        echo "==> /dev/shm was not writable for postgres: set to 1777 (its usual mode)" >&2
+      else
+        die "/dev/shm is not writable: Patroni needs POSIX semaphores (mount a tmpfs there, mode 1777)"
+      fi
+    fi
     [[ ${#run_as[@]} -eq 0 ]] || chown -R postgres: "$dir"
     chmod 755 "$dir"
     "${run_as[@]}" test -w "$dir" -a -x "$dir" ||
