@@ -285,7 +285,8 @@ TEST_F(HaClusterTest, PrimaryKilledThreeTimesUnderLoadLosesAndDuplicatesNothing)
     const uint64_t lost_now = LostSince(fleet, acked_before, stored);
     lost += lost_now;
     EXPECT_EQ(lost_now, 0u) << "kill " << k + 1 << ": acknowledged events lost";
-    last_primary = CurrentPrimary() ? CurrentPrimary()->name : "?";
+    const auto promoted_member = CurrentPrimary();
+    last_primary = promoted_member ? promoted_member->name : "?";
     std::printf("kill %d: SIGKILL the postmaster of %s with %llu events acknowledged; %s "
                 "promoted after %.1f s, first ack after %.1f s\n",
                 k + 1, primary->name.c_str(), static_cast<unsigned long long>(acked_at_kill),
