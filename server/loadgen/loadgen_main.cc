@@ -27,6 +27,14 @@ void AddOptions(CLI::App& app, LoadgenOptions& o) {
   app.add_option("--rate", o.rate,
                  "Events per second per session, sent as they fall due (open loop); "
                  "0 = as fast as acks return");
+  app.add_option("--duration", o.duration_s,
+                 "Seconds: sessions send until this long after the start, then close; --events "
+                 "then caps a session only when given");
+  app.add_option("--ramp", o.ramp_s,
+                 "Seconds over which the sessions start, evenly (learners arriving); 0 = at once");
+  app.add_flag("--retry,!--no-retry", o.retry,
+               "Reopen a broken stream and resend its unacknowledged batch after a backoff, on "
+               "the next server (as the client does; default on)");
   app.add_option("--batch", o.batch, "Events per batch, 1-500; one batch in flight per session")
       ->capture_default_str();
   app.add_option("--evidence-every", o.evidence_every,
@@ -43,7 +51,8 @@ void AddOptions(CLI::App& app, LoadgenOptions& o) {
       ->capture_default_str();
   app.add_flag(
       "--json", o.json,
-      "Print one JSON document on stdout: {sent, acked, events_per_s, p50_ms, p99_ms, ...}");
+      "Print one JSON document on stdout: {sent, acked, made, resent, reconnects, "
+      "events_per_s, p50_ms, p99_ms, p999_ms, ..., per_minute: [...]}");
 }
 
 }  // namespace
@@ -66,6 +75,7 @@ int main(int argc, char** argv) {
       const int rc = app.exit(e);
       return rc == 0 ? proctor::ctl::kExitOk : proctor::ctl::kExitUsage;
     }
+    if (options.duration_s > 0 && app.count("--events") == 0) options.events = 1000000000;
     if (auto s = proctor::loadgen::ValidateLoadgenOptions(options); !s.ok()) {
       std::fprintf(stderr, "proctor-loadgen: %s\n", std::string(s.message()).c_str());
       return proctor::ctl::kExitUsage;

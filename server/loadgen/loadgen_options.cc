@@ -21,6 +21,13 @@ absl::Status ValidateLoadgenOptions(const LoadgenOptions& o) {
   if (o.rate < 0 || o.rate > 1e6) {
     return absl::InvalidArgumentError("--rate must be within 0 (unpaced) and 1e6 events/s");
   }
+  if (o.duration_s < 0 || o.duration_s > 7 * 24 * 3600.0) {
+    return absl::InvalidArgumentError("--duration must be within 0 (use --events) and a week");
+  }
+  if (o.ramp_s < 0 || (o.duration_s > 0 && o.ramp_s >= o.duration_s)) {
+    return absl::InvalidArgumentError(
+        "--ramp must be 0 or positive, and shorter than --duration when that is set");
+  }
   if (o.evidence_every < 0) {
     return absl::InvalidArgumentError("--evidence-every must be 0 (never) or positive");
   }

@@ -20,6 +20,14 @@ struct LoadgenOptions {
   int batch = 50;         // --batch, events per batch, 1-500 (the server's limit)
   double rate = 0;        // --rate, events per second per session (paced, open loop); 0: as fast as
                           // acks return (closed loop)
+  double duration_s = 0;  // --duration, seconds: every session stops sending this long after the
+                          // run started (its last batch still acknowledged); 0: each sends
+                          // --events. With it, --events caps a session (default: no cap)
+  double ramp_s = 0;      // --ramp, seconds: session i starts i/N of this after the run
+                          // started (learners arriving); 0: all at once (open loop: spread
+                          // over one batch interval)
+  bool retry = true;      // --no-retry clears it: a broken stream ends its session instead of
+                          // being reopened and resent as the client does
   int evidence_every = 0;              // --evidence-every, a JPEG on every K-th event; 0: never
   std::string assessment = "loadgen";  // --assessment, created when missing
   int channels = 4;       // --channels, gRPC connections the streams spread over, 1-256

@@ -24,8 +24,12 @@ using Clock = std::chrono::steady_clock;
 struct TimedOutcome {
   int64_t sent = 0;
   int64_t acked = 0;
+  int64_t made = 0;  // distinct events sent at least once
+  int64_t resent = 0;
+  int64_t reconnects = 0;
   double seconds = 0;
   LatencySummary latency;
+  std::vector<MinuteLatency> per_minute;
   int failed_streams = 0;
 };
 
@@ -57,10 +61,12 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> MakeChannels(
 void PrintProgress(const LoadgenOptions& options, const LoadCounters& counters, int streams_done,
                    double seconds) {
   const int64_t acked = counters.events_acked.load();
-  std::fprintf(stderr, "[%6.1f s] sessions done %d/%d, events acked %lld/%lld (%.0f/s)\n", seconds,
-               streams_done, options.sessions, static_cast<long long>(acked),
-               static_cast<long long>(options.sessions * options.events),
-               seconds > 0 ? static_cast<double>(acked) / seconds : 0.0);
+  const int64_t reconnects = counters.reconnects.load();
+  std::fprintf(stderr, "[%6.1f s] sessions streaming %d, done %d/%d; events acked %lld (%.0f/s)%s\n",
+               seconds, counters.streams_open.load(), streams_done, options.sessions,
+               static_cast<long long>(acked),
+               seconds > 0 ? static_cast<double>(acked) / seconds : 0.0,
+               reconnects > 0 ? absl::StrCat("; ", reconnects, " reconnects").c_str() : "");
 }
 
 // Waits for every stream to end, printing progress each second (human mode) and cancelling all
@@ -117,42 +123,72 @@ int ReportStreamFailures(const std::vector<std::unique_ptr<SessionStreamer>>& st
   return total;
 }
 
+// When session i of n starts: spread over the ramp, else (paced) over one batch interval, as
+// independent learners are; unpaced and without a ramp, at once.
+Clock::duration StartOffset(const LoadgenOptions& options, size_t i, size_t n) {
+  double window_s = options.ramp_s;
+  if (window_s <= 0 && options.rate > 0) window_s = options.batch / options.rate;
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(window_s * static_cast<double>(i) / static_cast<double>(n)));
+}
+
 TimedOutcome StreamAll(const LoadgenOptions& options,
                        const std::vector<std::shared_ptr<grpc::Channel>>& channels,
                        const std::vector<std::unique_ptr<SyntheticSession>>& sessions) {
   std::vector<std::unique_ptr<v1::SessionService::Stub>> stubs;
-  for (const auto& channel : channels) stubs.push_back(v1::SessionService::NewStub(channel));
+  std::vector<v1::SessionService::StubInterface*> stub_ptrs;
+  for (const auto& channel : channels) {
+    stubs.push_back(v1::SessionService::NewStub(channel));
+    stub_ptrs.push_back(stubs.back().get());
+  }
   LoadCounters counters;
-  std::vector<std::unique_ptr<SessionStreamer>> streamers;
-  for (const auto& session : sessions) {
-    streamers.push_back(std::make_unique<SessionStreamer>(session.get(), options.batch, &counters));
-  }
-  // Declared after the streamers so it is destroyed first, dropping callbacks not yet due.
+  // Outlives the streamers: a session's last callbacks may still be due on it.
   Pacer pacer;
-  if (options.rate > 0) {
-    // Spread the sessions' first batches over one batch interval, as independent learners are.
-    const double interval_s = options.batch / options.rate;
-    for (size_t i = 0; i < streamers.size(); ++i) {
-      const double offset_s = interval_s * static_cast<double>(i) / streamers.size();
-      streamers[i]->Pace(
-          &pacer, options.rate,
-          std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(offset_s)));
-    }
-  }
+  std::vector<std::unique_ptr<SessionStreamer>> streamers;
   const Clock::time_point start = Clock::now();
-  for (size_t i = 0; i < streamers.size(); ++i) streamers[i]->Start(stubs[i % stubs.size()].get());
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    StreamPlan plan;
+    plan.events_per_s = options.rate;
+    plan.origin = start;
+    plan.start = start + StartOffset(options, i, sessions.size());
+    if (options.duration_s > 0) {
+      plan.stop = start + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(options.duration_s));
+    }
+    plan.retry = options.retry;
+    streamers.push_back(std::make_unique<SessionStreamer>(sessions[i].get(), options.batch,
+                                                          &counters, &pacer, stub_ptrs, i, plan));
+  }
+  for (auto& streamer : streamers) streamer->Start();
   const bool cancelled = WaitForStreams(options, counters, streamers, start);
   TimedOutcome outcome;
   outcome.seconds = SecondsSince(start);
   outcome.sent = counters.events_sent.load();
   outcome.acked = counters.events_acked.load();
+  outcome.resent = counters.events_resent.load();
+  outcome.reconnects = counters.reconnects.load();
   outcome.failed_streams = ReportStreamFailures(streamers, cancelled);
   std::vector<BatchLatency> latencies;
   for (auto& streamer : streamers) {
+    outcome.made += streamer->events_made();
     latencies.insert(latencies.end(), streamer->latencies().begin(), streamer->latencies().end());
   }
+  outcome.per_minute = SummarizePerMinute(latencies);
   outcome.latency = Summarize(latencies);
   return outcome;
+}
+
+nlohmann::json MinutesJson(const std::vector<MinuteLatency>& minutes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const MinuteLatency& m : minutes) {
+    out.push_back({{"minute", m.minute},
+                   {"acked", m.latency.events},
+                   {"p50_ms", m.latency.p50_ms},
+                   {"p99_ms", m.latency.p99_ms},
+                   {"p999_ms", m.latency.p999_ms},
+                   {"max_ms", m.latency.max_ms}});
+  }
+  return out;
 }
 
 void PrintReport(const LoadgenOptions& options, const TimedOutcome& outcome, int close_failures) {
@@ -162,9 +198,13 @@ void PrintReport(const LoadgenOptions& options, const TimedOutcome& outcome, int
   if (options.json) {
     const nlohmann::json report = {{"sent", outcome.sent},
                                    {"acked", outcome.acked},
+                                   {"made", outcome.made},
+                                   {"resent", outcome.resent},
+                                   {"reconnects", outcome.reconnects},
                                    {"events_per_s", rate},
                                    {"p50_ms", l.p50_ms},
                                    {"p99_ms", l.p99_ms},
+                                   {"p999_ms", l.p999_ms},
                                    {"p90_ms", l.p90_ms},
                                    {"max_ms", l.max_ms},
                                    {"seconds", outcome.seconds},
@@ -172,6 +212,9 @@ void PrintReport(const LoadgenOptions& options, const TimedOutcome& outcome, int
                                    {"events_per_session", options.events},
                                    {"batch", options.batch},
                                    {"rate_per_session", options.rate},
+                                   {"duration_s", options.duration_s},
+                                   {"ramp_s", options.ramp_s},
+                                   {"per_minute", MinutesJson(outcome.per_minute)},
                                    {"evidence_every", options.evidence_every},
                                    {"stream_errors", outcome.failed_streams},
                                    {"close_errors", close_failures}};
@@ -180,11 +223,23 @@ void PrintReport(const LoadgenOptions& options, const TimedOutcome& outcome, int
   }
   std::printf("%d sessions x %lld events, batches of %d, evidence every %d\n", options.sessions,
               static_cast<long long>(options.events), options.batch, options.evidence_every);
-  std::printf("sent %lld events, acked %lld in %.2f s: %.0f events/s\n",
-              static_cast<long long>(outcome.sent), static_cast<long long>(outcome.acked),
+  std::printf("made %lld events, acked %lld in %.2f s: %.0f events/s\n",
+              static_cast<long long>(outcome.made), static_cast<long long>(outcome.acked),
               outcome.seconds, rate);
-  std::printf("ack latency per event: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms);
+  std::printf("written %lld (%lld resent after %lld reconnects)\n",
+              static_cast<long long>(outcome.sent), static_cast<long long>(outcome.resent),
+              static_cast<long long>(outcome.reconnects));
+  std::printf(
+      "ack latency per event: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms\n",
+      l.p50_ms, l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms);
+  if (outcome.per_minute.size() > 1) {
+    std::printf("minute    acked   p50 ms   p99 ms p99.9 ms   max ms\n");
+    for (const MinuteLatency& m : outcome.per_minute) {
+      std::printf("%6d %8lld %8.1f %8.1f %8.1f %8.1f\n", m.minute,
+                  static_cast<long long>(m.latency.events), m.latency.p50_ms, m.latency.p99_ms,
+                  m.latency.p999_ms, m.latency.max_ms);
+    }
+  }
   std::printf("stream errors: %d, close errors: %d\n", outcome.failed_streams, close_failures);
 }
 
@@ -231,8 +286,8 @@ int RunLoadgen(const LoadgenOptions& options) {
                  close_failures[i].status.error_message().c_str());
   }
   PrintReport(options, outcome, static_cast<int>(close_failures.size()));
-  const bool complete = outcome.acked == options.sessions * options.events &&
-                        outcome.acked >= outcome.sent && outcome.failed_streams == 0;
+  const bool every_event = options.duration_s > 0 || outcome.made == options.sessions * options.events;
+  const bool complete = every_event && outcome.acked == outcome.made && outcome.failed_streams == 0;
   return complete && close_failures.empty() ? ctl::kExitOk : ctl::kExitServerError;
 }
 

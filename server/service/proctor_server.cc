@@ -254,12 +254,35 @@ void ProctorServer::Shutdown() {
   });
 }
 
+namespace {
+
+// SIGINT/SIGTERM reach the watcher thread through this pipe. A handler, not sigwait on blocked
+// signals: threads that libraries start before main (OpenBLAS's pool, under dlib) do not block
+// them, and a signal sent to the process may go to any thread, whose default action kills it.
+int stop_pipe[2] = {-1, -1};
+
+void OnStopSignal(int signal) {
+  const auto byte = static_cast<unsigned char>(signal);
+  [[maybe_unused]] const ssize_t n = ::write(stop_pipe[1], &byte, 1);  // async-signal-safe
+}
+
+bool InstallStopHandlers() {
+  if (::pipe2(stop_pipe, O_CLOEXEC) != 0) return false;
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  return ::sigaction(SIGINT, &action, nullptr) == 0 && ::sigaction(SIGTERM, &action, nullptr) == 0;
+}
+
+}  // namespace
+
 int RunServer(const ServerOptions& options) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // threads started below inherit the mask
+  if (!InstallStopHandlers()) {
+    spdlog::error("proctor-server: cannot install the SIGINT/SIGTERM handlers: {}",
+                  std::strerror(errno));
+    return 1;
+  }
   auto server = ProctorServer::Start(options);
   if (!server.ok()) {
     spdlog::error("proctor-server: {}", server.status().ToString());
@@ -267,13 +290,18 @@ int RunServer(const ServerOptions& options) {
   }
   spdlog::info("serving on port {}; Ctrl-C or SIGTERM stops", (*server)->port());
   std::thread watcher([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    spdlog::info("signal {}: shutting down", signal);
+    unsigned char signal = 0;
+    ssize_t n;
+    do {
+      n = ::read(stop_pipe[0], &signal, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1 || signal == 0) return;  // the server stopped by itself
+    spdlog::info("signal {}: shutting down", static_cast<int>(signal));
     (*server)->Shutdown();
   });
   (*server)->Wait();
-  watcher.detach();
+  OnStopSignal(0);  // wakes the watcher if no signal did
+  watcher.join();
   server->reset();
   spdlog::info("proctor-server stopped");
   return 0;

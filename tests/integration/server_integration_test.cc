@@ -598,3 +598,23 @@ TEST_F(ServerTest, ASecondServerOnAUsedConsolePortFailsToo) {
 
 }  // namespace
 }  // namespace proctor::testing
+
+namespace proctor::testing {
+namespace {
+
+// An administrator's `systemctl stop` (SIGTERM) or Ctrl-C stops the server cleanly, exit 0:
+// the signal must not fall to a library thread (OpenBLAS starts its pool before main) and kill
+// the process instead.
+TEST(ServerSignalTest, SigtermAndSigintStopTheServerWithExitZero) {
+  for (const int signal : {SIGTERM, SIGINT}) {
+    ServerProcess server;
+    std::string why;
+    ASSERT_TRUE(server.Start(&why)) << why;
+    const int status = server.Stop(signal);
+    EXPECT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+}
+
+}  // namespace
+}  // namespace proctor::testing

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,7 +35,8 @@ class ServerProcess {
   void set_db(std::string db) { db_ = std::move(db); }
   void ShareDataDir(const ServerProcess& owner);
   void Kill();  // SIGKILL, waits for the exit
-  int Stop();   // SIGTERM, returns the exit status
+  // Sends `signal` (default SIGTERM), waits; returns the wait status (WIFEXITED, WEXITSTATUS).
+  int Stop(int signal = SIGTERM);
   std::string address() const;
   // The HTTP listener (review console, /healthz, /metrics): "127.0.0.1:PORT".
   std::string http_address() const;
