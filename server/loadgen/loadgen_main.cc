@@ -43,16 +43,17 @@ void AddOptions(CLI::App& app, LoadgenOptions& o) {
   app.add_option("--assessment", o.assessment,
                  "Assessment the sessions belong to (created if missing)")
       ->capture_default_str();
-  app.add_option("--channels", o.channels, "gRPC connections the streams spread over, 1-256")
+  app.add_option("--channels", o.channels,
+                 "gRPC connections to each server that the streams spread over, 1-100000 (one per "
+                 "session, as learners have, with --channels = --sessions / servers)")
       ->capture_default_str();
   app.add_option("--timeout", o.timeout_s,
                  "Seconds: deadline of each setup/close call; the run is cancelled after this "
                  "long without any ack")
       ->capture_default_str();
-  app.add_flag(
-      "--json", o.json,
-      "Print one JSON document on stdout: {sent, acked, made, resent, reconnects, "
-      "events_per_s, p50_ms, p99_ms, p999_ms, ..., per_minute: [...]}");
+  app.add_flag("--json", o.json,
+               "Print one JSON document on stdout: {sent, acked, made, resent, reconnects, "
+               "events_per_s, p50_ms, p99_ms, p999_ms, ..., per_minute: [...]}");
 }
 
 }  // namespace

@@ -31,7 +31,9 @@ absl::Status ValidateLoadgenOptions(const LoadgenOptions& o) {
   if (o.evidence_every < 0) {
     return absl::InvalidArgumentError("--evidence-every must be 0 (never) or positive");
   }
-  if (o.channels < 1 || o.channels > 256) return OutOfRange("--channels", o.channels, 1, 256);
+  if (o.channels < 1 || o.channels > 100000) {
+    return OutOfRange("--channels", o.channels, 1, 100000);
+  }
   if (!(o.timeout_s > 0)) return absl::InvalidArgumentError("--timeout must be positive");
   if (o.assessment.empty()) return absl::InvalidArgumentError("--assessment must not be empty");
   return absl::OkStatus();

@@ -30,7 +30,8 @@ struct LoadgenOptions {
                           // being reopened and resent as the client does
   int evidence_every = 0;              // --evidence-every, a JPEG on every K-th event; 0: never
   std::string assessment = "loadgen";  // --assessment, created when missing
-  int channels = 4;       // --channels, gRPC connections the streams spread over, 1-256
+  int channels = 4;       // --channels, gRPC connections per server the streams spread over,
+                          // 1-100000 (as many as --sessions: one per learner, as in reality)
   double timeout_s = 30;  // --timeout, seconds: deadline of each setup and close call, and
                           // how long the run may go without any ack before it is cancelled
   bool json = false;      // --json: exactly one JSON document on stdout

@@ -62,11 +62,11 @@ void PrintProgress(const LoadgenOptions& options, const LoadCounters& counters, 
                    double seconds) {
   const int64_t acked = counters.events_acked.load();
   const int64_t reconnects = counters.reconnects.load();
-  std::fprintf(stderr, "[%6.1f s] sessions streaming %d, done %d/%d; events acked %lld (%.0f/s)%s\n",
-               seconds, counters.streams_open.load(), streams_done, options.sessions,
-               static_cast<long long>(acked),
-               seconds > 0 ? static_cast<double>(acked) / seconds : 0.0,
-               reconnects > 0 ? absl::StrCat("; ", reconnects, " reconnects").c_str() : "");
+  std::fprintf(
+      stderr, "[%6.1f s] sessions streaming %d, done %d/%d; events acked %lld (%.0f/s)%s\n",
+      seconds, counters.streams_open.load(), streams_done, options.sessions,
+      static_cast<long long>(acked), seconds > 0 ? static_cast<double>(acked) / seconds : 0.0,
+      reconnects > 0 ? absl::StrCat("; ", reconnects, " reconnects").c_str() : "");
 }
 
 // Waits for every stream to end, printing progress each second (human mode) and cancelling all
@@ -221,8 +221,16 @@ void PrintReport(const LoadgenOptions& options, const TimedOutcome& outcome, int
     std::cout << report.dump() << "\n";
     return;
   }
-  std::printf("%d sessions x %lld events, batches of %d, evidence every %d\n", options.sessions,
-              static_cast<long long>(options.events), options.batch, options.evidence_every);
+  if (options.duration_s > 0) {
+    std::printf(
+        "%d sessions for %g s (arriving over %g s) at %g events/s, batches of %d, "
+        "evidence every %d\n",
+        options.sessions, options.duration_s, options.ramp_s, options.rate, options.batch,
+        options.evidence_every);
+  } else {
+    std::printf("%d sessions x %lld events, batches of %d, evidence every %d\n", options.sessions,
+                static_cast<long long>(options.events), options.batch, options.evidence_every);
+  }
   std::printf("made %lld events, acked %lld in %.2f s: %.0f events/s\n",
               static_cast<long long>(outcome.made), static_cast<long long>(outcome.acked),
               outcome.seconds, rate);
@@ -286,7 +294,8 @@ int RunLoadgen(const LoadgenOptions& options) {
                  close_failures[i].status.error_message().c_str());
   }
   PrintReport(options, outcome, static_cast<int>(close_failures.size()));
-  const bool every_event = options.duration_s > 0 || outcome.made == options.sessions * options.events;
+  const bool every_event =
+      options.duration_s > 0 || outcome.made == options.sessions * options.events;
   const bool complete = every_event && outcome.acked == outcome.made && outcome.failed_streams == 0;
   return complete && close_failures.empty() ? ctl::kExitOk : ctl::kExitServerError;
 }

@@ -29,8 +29,8 @@ namespace proctor::loadgen {
 
 // Totals every stream updates from gRPC's callback threads; the main thread reads them.
 struct LoadCounters {
-  std::atomic<int64_t> events_sent{0};   // events written to a stream, resends included
-  std::atomic<int64_t> events_acked{0};  // distinct events acknowledged by the server
+  std::atomic<int64_t> events_sent{0};    // events written to a stream, resends included
+  std::atomic<int64_t> events_acked{0};   // distinct events acknowledged by the server
   std::atomic<int64_t> events_resent{0};  // events written again after a broken stream
   std::atomic<int64_t> reconnects{0};     // new StreamEvents calls after a broken one
   std::atomic<int> streams_open{0};       // sessions streaming now (started, not ended)
@@ -100,9 +100,9 @@ class SessionStreamer {
   const StreamPlan plan_;
 
   std::mutex mu_;
-  std::unique_ptr<Call> call_;              // guarded by mu_: the call in progress, if any
+  std::unique_ptr<Call> call_;                // guarded by mu_: the call in progress, if any
   std::vector<std::unique_ptr<Call>> ended_;  // guarded by mu_: finished calls, freed with this
-  bool cancelled_ = false;                  // guarded by mu_
+  bool cancelled_ = false;                    // guarded by mu_
   // The batch in flight or waiting to be resent (unacked_); read by one call at a time.
   v1::EventBatch batch_;
   bool unacked_ = false;

@@ -31,7 +31,9 @@ class SyntheticSession {
   void NextBatch(int max_events, v1::EventBatch* batch);
   bool done() const { return next_seq_ > static_cast<uint64_t>(total_events_); }
   // Media time of the last event made so far (what CloseSession reports as the end).
-  int64_t last_at_ms() const { return AtMs(std::max<int64_t>(1, static_cast<int64_t>(next_seq_) - 1)); }
+  int64_t last_at_ms() const {
+    return AtMs(std::max<int64_t>(1, static_cast<int64_t>(next_seq_) - 1));
+  }
 
   static constexpr int64_t kEventIntervalMs = 200;
 

@@ -99,13 +99,12 @@ TEST(LoadgenRideThroughTest, WithoutRetriesTheSameRestartFailsTheRun) {
   ServerProcess server;
   std::string why;
   ASSERT_TRUE(server.Start(&why)) << why;
-  const LoadgenRun run =
-      RunLoadgenThrough(server, std::string(kPacedRun) + " --no-retry", [&] {
-        std::this_thread::sleep_for(std::chrono::seconds(3));
-        server.Kill();
-        std::this_thread::sleep_for(std::chrono::seconds(1));
-        server.Start(&why);
-      });
+  const LoadgenRun run = RunLoadgenThrough(server, std::string(kPacedRun) + " --no-retry", [&] {
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    server.Kill();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    server.Start(&why);
+  });
   ASSERT_TRUE(run.report.is_object()) << "no JSON report";
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_EQ(run.report["reconnects"].get<int64_t>(), 0);
