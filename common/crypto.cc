@@ -234,6 +234,22 @@ std::string SecretHash(std::string_view secret) {
   return ToHex(digest, sizeof(digest));
 }
 
+Sha256Stream::Sha256Stream() : state_((crypto_hash_sha256_statebytes() + 7) / 8) {
+  EnsureSodium();
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()));
+}
+
+void Sha256Stream::Update(const uint8_t* data, size_t size) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()), data, size);
+}
+
+std::array<uint8_t, 32> Sha256Stream::Finish() {
+  std::array<uint8_t, 32> digest{};
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_.data()),
+                           digest.data());
+  return digest;
+}
+
 std::string ToHex(const uint8_t* data, size_t size) {
   std::string out(size * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), data, size);

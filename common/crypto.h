@@ -85,6 +85,18 @@ std::string SecretHash(std::string_view secret);
 // Lowercase hex of bytes.
 std::string ToHex(const uint8_t* data, size_t size);
 
+// SHA-256 of data fed in pieces (a backup file as it streams). Not thread-safe.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  void Update(const uint8_t* data, size_t size);
+  // The digest of everything fed; call once.
+  std::array<uint8_t, 32> Finish();
+
+ private:
+  std::vector<uint64_t> state_;  // libsodium's crypto_hash_sha256_state, 8-byte aligned
+};
+
 }  // namespace proctor
 
 #endif  // PROCTOR_COMMON_CRYPTO_H_

@@ -132,3 +132,21 @@ TEST(EventKindTest, NamesRoundTrip) {
 
 }  // namespace
 }  // namespace proctor
+
+namespace proctor {
+namespace {
+
+// The streamed digest is SHA-256: the FIPS 180-2 "abc" vector, fed in pieces, and equal to the
+// one-shot SecretHash of the same bytes.
+TEST(Sha256StreamTest, MatchesTheStandardVectorWhenFedInPieces) {
+  Sha256Stream stream;
+  stream.Update(reinterpret_cast<const uint8_t*>("a"), 1);
+  stream.Update(reinterpret_cast<const uint8_t*>("bc"), 2);
+  const auto digest = stream.Finish();
+  EXPECT_EQ(ToHex(digest.data(), digest.size()),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(ToHex(digest.data(), digest.size()), SecretHash("abc"));
+}
+
+}  // namespace
+}  // namespace proctor

@@ -14,6 +14,11 @@
 #   scripts/ha-cluster.sh wait DIR [SECONDS]      waits for a leader and a streaming sync standby
 #   scripts/ha-cluster.sh freeze|thaw DIR MEMBER  SIGSTOP/SIGCONT a member's Patroni, postmaster
 #                                                 and backends: a host cut off, for failover drills
+#   scripts/ha-cluster.sh backup DIR DEST         a base backup of the primary into the new folder
+#                                                 DEST (pg_basebackup, fast checkpoint, WAL
+#                                                 streamed); with DIR/wal-archive, where every
+#                                                 member archives its WAL, scripts/pg-restore.sh
+#                                                 restores it to any later moment
 #
 # Ports: --base-port N takes N..N+11 (etcd client/peer N+0..5, PostgreSQL N+6..8, Patroni REST
 # N+9..11); without it, the first free block from 25400 upwards. Loopback only, trust
@@ -171,6 +176,13 @@ bootstrap:
         max_replication_slots: 10
         max_connections: 200
         wal_keep_size: 256MB
+        # Every finished WAL segment is copied to DIR/wal-archive (by whichever member is
+        # primary; a copy under a temporary name, renamed, never overwritten): with a base backup
+        # (scripts/ha-cluster.sh backup) it restores to any moment (scripts/pg-restore.sh).
+        # archive_timeout closes a segment at least every minute, so a quiet minute is archived.
+        archive_mode: "on"
+        archive_command: "test ! -f $dir/wal-archive/%f && cp %p $dir/wal-archive/%f.tmp && mv $dir/wal-archive/%f.tmp $dir/wal-archive/%f"
+        archive_timeout: 60
   initdb:
     - encoding: UTF8
     - data-checksums
@@ -288,6 +300,7 @@ case $cmd in
         die "/dev/shm is not writable: Patroni needs POSIX semaphores (mount a tmpfs there, mode 1777)"
       fi
     fi
+    mkdir -p "$dir/wal-archive"
     [[ ${#run_as[@]} -eq 0 ]] || chown -R postgres: "$dir"
     chmod 755 "$dir"
     "${run_as[@]}" test -w "$dir" -a -x "$dir" ||
@@ -360,6 +373,23 @@ sys.exit(1)
   uri)
     load_ports
     cluster_uri
+    ;;
+  backup)
+    load_ports
+    dest=${1:-}
+    [[ -n $dest ]] || die "backup: give a new folder for the base backup"
+    [[ -e $dest ]] && die "backup: $dest exists; a base backup goes into a new folder"
+    read -r _ port _ < <("$0" primary "$dir") || die "backup: the cluster has no primary now"
+    mkdir -p "$(dirname "$dest")"
+    started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+    echo "==> pg_basebackup from the primary on 127.0.0.1:$port into $dest" >&2
+    pg_basebackup -d "host=127.0.0.1 port=$port user=replicator" -D "$dest" -X stream \
+      -c fast --label "proctor $started" ${PROCTOR_BACKUP_PROGRESS:+-P} >&2 ||
+      die "backup: pg_basebackup failed"
+    printf 'base backup of %s taken %s; WAL archive %s\n' "$dir" "$started" "$dir/wal-archive" \
+      >"$dest/PROCTOR-BACKUP"
+    echo "==> $(du -sh "$dest" | cut -f1) in $dest; WAL archive: $dir/wal-archive" >&2
+    echo "$dest"
     ;;
   wait)
     load_ports

@@ -135,7 +135,7 @@ run_load() {
   PROCTOR_TOKEN=$token "$bin/server/loadgen/proctor-loadgen" --server "$servers" \
     --sessions "$sessions" --duration "$duration" --ramp "$ramp" --rate 5 --batch 10 \
     --evidence-every 150 --channels $(((sessions + replicas - 1) / replicas)) --timeout 60 \
-    --json >"$run/loadgen.json" 2> >(tee "$run/loadgen.log" | awk 'NR % 30 == 1' >&2) || rc=$?
+    --json >"$run/loadgen.json" 2> >(tee "$run/loadgen.log" | awk 'NR % 30 == 1 { print; fflush() }' >&2) || rc=$?
   touch "$run/done"
   wait "$sampler" || true
   return $rc

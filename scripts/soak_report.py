@@ -7,7 +7,6 @@ OUT/summary.json, and exits 1 when a run lost, duplicated or failed anything."""
 import argparse
 import json
 import os
-import re
 import sys
 from collections import defaultdict
 
@@ -49,12 +48,16 @@ def analyse(run_dir, sessions, ramp_s, ticks):
         load = json.load(f)
     with open(os.path.join(run_dir, "stored.json")) as f:
         stored = json.load(f)
-    setup_s = 0.0
-    log = os.path.join(run_dir, "loadgen.log")
-    if os.path.exists(log):
-        m = re.search(r"setup: \d+ sessions opened in ([0-9.]+) s", open(log).read())
-        if m:
-            setup_s = float(m.group(1))
+    # Streaming started setup_s after the sampler's t0: from the report, else (an older
+    # proctor-loadgen) estimated as the wall time of the run less the streaming (the close
+    # phase, a few seconds, is then counted as setup).
+    setup_s = load.get("setup_s")
+    if setup_s is None:
+        setup_s = 0.0
+        t0_file, done_file = os.path.join(run_dir, "t0"), os.path.join(run_dir, "done")
+        if os.path.exists(t0_file) and os.path.exists(done_file):
+            t0 = float(open(t0_file).read().strip())
+            setup_s = max(0.0, os.path.getmtime(done_file) - t0 - load["seconds"])
     samples = load_samples(os.path.join(run_dir, "samples.txt"))
     times = list(samples)
     # Streaming starts about setup_s after the sampler's t0; minute m of the load is

@@ -166,6 +166,13 @@ absl::StatusOr<PurgeCounts> ProctorCore::PurgeLearner(const Principal& who,
   return counts;
 }
 
+absl::Status ProctorCore::BackupDatabase(const Principal& who, const std::string& path) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  // Audited first: a backup that fails halfway still read the data.
+  RETURN_IF_ERROR(Audit(who, "database.backup", storage_->Writer().backend, ""));
+  return storage_->BackupTo(path);
+}
+
 absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
                                                        const std::vector<uint8_t>& key) {
   if (key.size() != 32) {

@@ -77,6 +77,10 @@ class ProctorCore {
                                        const std::string& assessment_id, int64_t valid_seconds);
   absl::StatusOr<std::string> IssueToken(const Principal& who, Role role, const std::string& label);
   absl::StatusOr<PurgeCounts> PurgeLearner(const Principal& who, const std::string& learner_id);
+  // Administrators: a consistent copy of the database into the new file `path` (Storage::
+  // BackupTo), audited as "database.backup". The copy holds biometric data sealed with the
+  // server's storage key, which it does not contain.
+  absl::Status BackupDatabase(const Principal& who, const std::string& path);
 
   // The pass is the credential: UNAUTHENTICATED when unknown, used or expired.
   absl::StatusOr<OpenedSession> OpenSession(const std::string& pass,

@@ -36,6 +36,11 @@ class Storage {
   // Thread-safe and cheap (no database round trip).
   virtual StorageWriter Writer() = 0;
 
+  // Writes a consistent copy of the whole database, as of one moment, to the new file `path`
+  // (mode 0600) while ingest goes on: a database a server can open as it is. FAILED_PRECONDITION
+  // for an engine backed up by its own tools (PostgreSQL: pg_basebackup) or with nothing durable.
+  virtual absl::Status BackupTo(const std::string& path) = 0;
+
   virtual absl::Status CreateAssessment(const Assessment& assessment) = 0;
   virtual absl::StatusOr<Assessment> GetAssessment(const std::string& id) = 0;
 

@@ -27,6 +27,8 @@ void AddReplayCommand(CLI::App* session_group, CommandAction* action);
 void AddReviewCommands(CLI::App* app, CommandAction* action);
 // result submit, result list
 void AddResultCommands(CLI::App* app, CommandAction* action);
+// admin backup, admin verify
+void AddAdminCommands(CLI::App* app, CommandAction* action);
 
 // When `command` is parsed, *action becomes `run` applied to `options` (which the command's
 // flags fill in during parsing).

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
     proctor::ctl::AddSessionCommands(&app, &action);
     proctor::ctl::AddReviewCommands(&app, &action);
     proctor::ctl::AddResultCommands(&app, &action);
+    proctor::ctl::AddAdminCommands(&app, &action);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -79,29 +79,58 @@ absl::StatusOr<std::vector<uint8_t>> ReviewDesk::Evidence(const Principal& who,
   return parts_.box->Open(sealed, EvidenceAd(session_id, seq));
 }
 
-absl::StatusOr<SessionReport> ReviewDesk::Report(const Principal& who,
-                                                 const std::string& session_id) {
-  SessionReport report;
-  ASSIGN_OR_RETURN(report.page, Session(who, session_id));
-  report.chain = VerifyChain(report.page.view.session, report.page.view.events,
-                             [&](uint64_t seq) -> absl::StatusOr<std::vector<uint8_t>> {
-                               auto jpeg = Evidence(who, session_id, seq);
-                               if (jpeg.ok()) report.evidence[seq] = *jpeg;
-                               return jpeg;
-                             });
-  ASSIGN_OR_RETURN(auto signatures, parts_.storage->ListBatchSignatures(session_id));
-  const SessionRecord& session = report.page.view.session;
+absl::StatusOr<SessionIntegrity> ReviewDesk::Verify(
+    const SessionRecord& session, const std::vector<StoredEvent>& events,
+    std::map<uint64_t, std::vector<uint8_t>>* evidence) {
+  SessionIntegrity out;
+  out.session = session;
+  out.chain =
+      VerifyChain(session, events, [&](uint64_t seq) -> absl::StatusOr<std::vector<uint8_t>> {
+        ASSIGN_OR_RETURN(auto sealed, parts_.storage->GetEvidence(session.id, seq));
+        ASSIGN_OR_RETURN(auto jpeg, parts_.box->Open(sealed, EvidenceAd(session.id, seq)));
+        if (evidence != nullptr) (*evidence)[seq] = jpeg;
+        return jpeg;
+      });
+  ASSIGN_OR_RETURN(auto signatures, parts_.storage->ListBatchSignatures(session.id));
   if (session.state == SessionState::kOpen) {
-    // Read after the events: a batch committed in between is not part of this report.
-    const uint64_t read_up_to =
-        report.page.view.events.empty() ? 0 : report.page.view.events.back().event.seq;
+    // Read after the events: a batch committed in between is not part of this check.
+    const uint64_t read_up_to = events.empty() ? 0 : events.back().event.seq;
     signatures.erase(
         std::remove_if(signatures.begin(), signatures.end(),
                        [&](const BatchSignature& b) { return b.head_seq > read_up_to; }),
         signatures.end());
   }
-  report.signatures = VerifyBatchSignatures(session, report.page.view.events, signatures);
+  out.signatures = VerifyBatchSignatures(session, events, signatures);
+  return out;
+}
+
+absl::StatusOr<SessionReport> ReviewDesk::Report(const Principal& who,
+                                                 const std::string& session_id) {
+  SessionReport report;
+  ASSIGN_OR_RETURN(report.page, Session(who, session_id));
+  ASSIGN_OR_RETURN(SessionIntegrity checked,
+                   Verify(report.page.view.session, report.page.view.events, &report.evidence));
+  report.chain = std::move(checked.chain);
+  report.signatures = std::move(checked.signatures);
   return report;
+}
+
+absl::StatusOr<std::vector<SessionIntegrity>> ReviewDesk::CheckIntegrity(const Principal& who) {
+  RETURN_IF_ERROR(RequireReviewer(who));
+  ASSIGN_OR_RETURN(std::vector<SessionRecord> sessions,
+                   parts_.storage->ListSessions(/*pending_review_only=*/false));
+  std::sort(sessions.begin(), sessions.end(), [](const SessionRecord& a, const SessionRecord& b) {
+    return a.opened_at_unix_ms < b.opened_at_unix_ms ||
+           (a.opened_at_unix_ms == b.opened_at_unix_ms && a.id < b.id);
+  });
+  std::vector<SessionIntegrity> out;
+  out.reserve(sessions.size());
+  for (const SessionRecord& session : sessions) {
+    ASSIGN_OR_RETURN(auto events, parts_.storage->ListEvents(session.id));
+    ASSIGN_OR_RETURN(SessionIntegrity checked, Verify(session, events, nullptr));
+    out.push_back(std::move(checked));
+  }
+  return out;
 }
 
 absl::Status ReviewDesk::RecordEvidenceView(const Principal& who, const std::string& session_id,

@@ -54,6 +54,14 @@ struct SessionReport {
   std::map<uint64_t, std::vector<uint8_t>> evidence;  // seq -> JPEG, what is still stored
 };
 
+// One session's stored evidence re-verified: what the report shows, for every session at once.
+struct SessionIntegrity {
+  SessionRecord session;
+  ChainCheck chain;
+  SignatureCheck signatures;
+  bool ok() const { return chain.ok() && signatures.ok(); }
+};
+
 struct ResultRow {
   ResultView view;
   std::string learner_name;
@@ -73,6 +81,10 @@ class ReviewDesk {
   absl::StatusOr<std::vector<uint8_t>> Evidence(const Principal& who, const std::string& session_id,
                                                 uint64_t seq);
   absl::StatusOr<SessionReport> Report(const Principal& who, const std::string& session_id);
+  // The report's chain and signature checks for every stored session, oldest first (the
+  // evidence is opened to recompute hashes, not kept). Examiners and administrators: after a
+  // restore, an audit, or on an appeal.
+  absl::StatusOr<std::vector<SessionIntegrity>> CheckIntegrity(const Principal& who);
   // Appends an "evidence.view" audit entry (through ProctorCore) saying `what` was seen.
   absl::Status RecordEvidenceView(const Principal& who, const std::string& session_id,
                                   const std::string& what);
@@ -87,6 +99,12 @@ class ReviewDesk {
   StorageWriter Writer() { return parts_.storage->Writer(); }
 
  private:
+  // Chain and signatures of `session` with its `events` (seq order); each opened evidence goes
+  // to *evidence when given.
+  absl::StatusOr<SessionIntegrity> Verify(const SessionRecord& session,
+                                          const std::vector<StoredEvent>& events,
+                                          std::map<uint64_t, std::vector<uint8_t>>* evidence);
+
   std::string LearnerName(const std::string& learner_id);
 
   ReviewDeskParts parts_;

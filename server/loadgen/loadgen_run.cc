@@ -28,6 +28,7 @@ struct TimedOutcome {
   int64_t resent = 0;
   int64_t reconnects = 0;
   double seconds = 0;
+  double setup_s = 0;  // the untimed setup before it
   LatencySummary latency;
   std::vector<MinuteLatency> per_minute;
   int failed_streams = 0;
@@ -83,7 +84,8 @@ bool WaitForStreams(const LoadgenOptions& options, LoadCounters& counters,
   const auto all_done = [&] { return counters.streams_done == options.sessions; };
   while (!counters.done_cv.wait_until(lock, next_report, all_done)) {
     next_report += std::chrono::seconds(1);
-    if (!options.json) PrintProgress(options, counters, counters.streams_done, SecondsSince(start));
+    // On stderr also with --json (stdout holds only the document): a long run shows it lives.
+    PrintProgress(options, counters, counters.streams_done, SecondsSince(start));
     const int64_t acked = counters.events_acked.load();
     if (acked != last_acked) last_acked = acked, last_ack_change = Clock::now();
     if (!cancelled && SecondsSince(last_ack_change) > options.timeout_s) {
@@ -208,6 +210,7 @@ void PrintReport(const LoadgenOptions& options, const TimedOutcome& outcome, int
                                    {"p90_ms", l.p90_ms},
                                    {"max_ms", l.max_ms},
                                    {"seconds", outcome.seconds},
+                                   {"setup_s", outcome.setup_s},
                                    {"sessions", options.sessions},
                                    {"events_per_session", options.events},
                                    {"batch", options.batch},
@@ -281,11 +284,11 @@ int RunLoadgen(const LoadgenOptions& options) {
   if (auto failure = PrepareSessions(options, *token, channels->front(), sessions)) {
     return ReportSetupFailure(*failure, options, channels->front().get());
   }
-  if (!options.json) {
-    std::fprintf(stderr, "setup: %d sessions opened in %.1f s; streaming\n", options.sessions,
-                 SecondsSince(setup_start));
-  }
-  const TimedOutcome outcome = StreamAll(options, *channels, sessions);
+  const double setup_s = SecondsSince(setup_start);
+  std::fprintf(stderr, "setup: %d sessions opened in %.1f s; streaming\n", options.sessions,
+               setup_s);
+  TimedOutcome outcome = StreamAll(options, *channels, sessions);
+  outcome.setup_s = setup_s;
   const std::vector<RpcFailure> close_failures =
       CloseSessions(options, channels->front(), sessions);
   for (size_t i = 0; i < close_failures.size() && i < 10; ++i) {

@@ -1,5 +1,11 @@
 #include "server/service/admin_service.h"
 
+#include <unistd.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
 #include "server/service/call_principal.h"
 #include "server/service/proto_convert.h"
 
@@ -69,6 +75,86 @@ grpc::Status AdminServiceImpl::PurgeLearner(grpc::ServerContext* context,
     if (!counts.ok()) return counts.status();
     response->set_templates_removed(counts->templates_removed);
     response->set_evidence_removed(counts->evidence_removed);
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+constexpr size_t kBackupChunkBytes = 1 << 20;
+
+// Streams the file at `path` in chunks, the SHA-256 of the whole in the last.
+absl::Status StreamFile(const std::string& path, grpc::ServerWriter<v1::BackupChunk>* writer) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return absl::InternalError(absl::StrCat("reading the backup copy ", path));
+  const auto total = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  Sha256Stream sha;
+  std::string buffer(kBackupChunkBytes, '\0');
+  uint64_t sent = 0;
+  do {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBackupChunkBytes, total - sent));
+    if (!in.read(buffer.data(), static_cast<std::streamsize>(want))) {
+      return absl::InternalError(absl::StrCat("reading the backup copy ", path));
+    }
+    sha.Update(reinterpret_cast<const uint8_t*>(buffer.data()), want);
+    sent += want;
+    v1::BackupChunk chunk;
+    chunk.set_data(buffer.data(), want);
+    chunk.set_total_bytes(total);
+    if (sent == total) {
+      const auto digest = sha.Finish();
+      chunk.set_sha256(digest.data(), digest.size());
+    }
+    if (!writer->Write(chunk)) return absl::CancelledError("the backup's reader went away");
+  } while (sent < total);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status AdminServiceImpl::BackupDatabase(grpc::ServerContext* context,
+                                              const v1::BackupDatabaseRequest* /*request*/,
+                                              grpc::ServerWriter<v1::BackupChunk>* writer) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    const std::string path = absl::StrCat(data_dir_, "/backup-", RandomToken(8), ".db.partial");
+    struct RemoveAtEnd {
+      const std::string& path;
+      ~RemoveAtEnd() { ::unlink(path.c_str()); }
+    } remove{path};
+    if (absl::Status copied = core_->BackupDatabase(who, path); !copied.ok()) return copied;
+    return StreamFile(path, writer);
+  });
+}
+
+grpc::Status AdminServiceImpl::VerifyIntegrity(grpc::ServerContext* context,
+                                               const v1::VerifyIntegrityRequest* /*request*/,
+                                               v1::VerifyIntegrityResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto checked = desk_->CheckIntegrity(who);
+    if (!checked.ok()) return checked.status();
+    for (const http::SessionIntegrity& c : *checked) {
+      v1::SessionIntegrity* out = response->add_sessions();
+      out->set_session_id(c.session.id);
+      out->set_learner_id(c.session.learner_id);
+      out->set_assessment_id(c.session.assessment_id);
+      out->set_state(SessionStateToProto(c.session.state));
+      out->set_events(c.chain.events);
+      out->set_recomputed(c.chain.recomputed);
+      out->set_linked(c.chain.linked);
+      out->set_unverifiable(c.chain.unverifiable);
+      out->set_head_matches(c.chain.head_matches);
+      out->set_signatures(c.signatures.signatures);
+      out->set_signatures_verified(c.signatures.verified);
+      out->set_unsigned_events(c.signatures.unsigned_events);
+      for (const std::string& p : c.chain.problems) out->add_problems(p);
+      for (const std::string& p : c.signatures.problems) out->add_problems(p);
+      if (c.signatures.unsigned_events > 0) {
+        out->add_problems(absl::StrCat(c.signatures.unsigned_events,
+                                       " event(s) after the last signed batch head"));
+      }
+      out->set_ok(c.ok());
+    }
     return absl::OkStatus();
   });
 }

@@ -1,16 +1,22 @@
-// proctor.v1.AdminService: assessments, enrollment, passes, tokens, purge — a thin adapter from
-// proto to ProctorCore. Thread-safe (ProctorCore is).
+// proctor.v1.AdminService: assessments, enrollment, passes, tokens, purge, backup and integrity
+// — a thin adapter from proto to ProctorCore and the ReviewDesk. Thread-safe (they are).
 #ifndef PROCTOR_SERVER_SERVICE_ADMIN_SERVICE_H_
 #define PROCTOR_SERVER_SERVICE_ADMIN_SERVICE_H_
 
+#include <string>
+
 #include "proctor/v1/admin.grpc.pb.h"
 #include "server/core/proctor_core.h"
+#include "server/http/review_desk.h"
 
 namespace proctor::server {
 
 class AdminServiceImpl final : public v1::AdminService::Service {
  public:
-  explicit AdminServiceImpl(ProctorCore* core) : core_(core) {}
+  // `core` and `desk` must outlive the service; backups are staged in `data_dir` (as large as
+  // the database, removed once streamed).
+  AdminServiceImpl(ProctorCore* core, http::ReviewDesk* desk, std::string data_dir)
+      : core_(core), desk_(desk), data_dir_(std::move(data_dir)) {}
   grpc::Status CreateAssessment(grpc::ServerContext* context,
                                 const v1::CreateAssessmentRequest* request,
                                 v1::CreateAssessmentResponse* response) override;
@@ -22,9 +28,17 @@ class AdminServiceImpl final : public v1::AdminService::Service {
                           v1::IssueTokenResponse* response) override;
   grpc::Status PurgeLearner(grpc::ServerContext* context, const v1::PurgeLearnerRequest* request,
                             v1::PurgeLearnerResponse* response) override;
+  grpc::Status BackupDatabase(grpc::ServerContext* context,
+                              const v1::BackupDatabaseRequest* request,
+                              grpc::ServerWriter<v1::BackupChunk>* writer) override;
+  grpc::Status VerifyIntegrity(grpc::ServerContext* context,
+                               const v1::VerifyIntegrityRequest* request,
+                               v1::VerifyIntegrityResponse* response) override;
 
  private:
   ProctorCore* const core_;
+  http::ReviewDesk* const desk_;
+  const std::string data_dir_;
 };
 
 }  // namespace proctor::server

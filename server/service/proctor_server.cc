@@ -139,10 +139,6 @@ struct ProctorServer::Parts {
 // answers too.
 absl::Status ProctorServer::StartConsole(const ServerOptions& options, Parts& parts) {
   if (options.http.empty()) return absl::OkStatus();
-  Parts* p = &parts;
-  parts.desk = std::make_unique<http::ReviewDesk>(http::ReviewDeskParts{
-      parts.core.get(), parts.storage.get(), parts.box.get(), [p] { return p->ledger->stats(); },
-      [p] { return p->committer->stats(); }});
   http::ConsoleOptions console;
   console.listen = options.http;
   console.tls_cert = options.tls_cert;
@@ -199,7 +195,12 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
       std::make_unique<ProctorCore>(parts->storage.get(), parts->ledger.get(), parts->box.get(),
                                     parts->inspector.get(), &Clock::Real());
   if (auto s = EnsureAdminToken(*parts->core, options.data_dir); !s.ok()) return s;
-  parts->admin = std::make_unique<AdminServiceImpl>(parts->core.get());
+  Parts* p = parts.get();
+  parts->desk = std::make_unique<http::ReviewDesk>(http::ReviewDeskParts{
+      parts->core.get(), parts->storage.get(), parts->box.get(),
+      [p] { return p->ledger->stats(); }, [p] { return p->committer->stats(); }});
+  parts->admin = std::make_unique<AdminServiceImpl>(parts->core.get(), parts->desk.get(),
+                                                    options.data_dir);
   parts->review = std::make_unique<ReviewServiceImpl>(parts->core.get());
   parts->results = std::make_unique<ResultServiceImpl>(parts->core.get());
   parts->sessions = std::make_unique<SessionServiceImpl>(parts->core.get(), parts->ledger.get());

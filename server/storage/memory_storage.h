@@ -23,6 +23,11 @@ class MemoryStorage : public Storage {
   MemoryStorage& operator=(const MemoryStorage&) = delete;
 
   StorageWriter Writer() override { return {"memory", "", 0}; }
+  absl::Status BackupTo(const std::string&) override {
+    return absl::FailedPreconditionError(
+        "the in-memory database holds nothing durable to back up (run with a SQLite or "
+        "PostgreSQL --db)");
+  }
 
   absl::Status CreateAssessment(const Assessment& assessment) override;
   absl::StatusOr<Assessment> GetAssessment(const std::string& id) override;

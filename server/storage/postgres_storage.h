@@ -67,6 +67,11 @@ class PostgresStorage : public Storage {
   PostgresStorage& operator=(const PostgresStorage&) = delete;
 
   StorageWriter Writer() override;
+  absl::Status BackupTo(const std::string&) override {
+    return absl::FailedPreconditionError(
+        "a PostgreSQL database is backed up with its own tools: pg_basebackup and WAL archiving "
+        "(README: Backup and restore; scripts/ha-cluster.sh backup)");
+  }
 
   absl::Status CreateAssessment(const Assessment& assessment) override;
   absl::StatusOr<Assessment> GetAssessment(const std::string& id) override;

@@ -228,6 +228,34 @@ absl::StatusOr<std::string> SqliteConnection::QueryText(const char* sql,
   return text == nullptr ? std::string() : std::string(text);
 }
 
+absl::Status SqliteConnection::BackupInto(const std::string& path) {
+  // O_EXCL: never overwrite a file, whatever it is.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int error = errno;
+    if (error == EEXIST) return absl::AlreadyExistsError(absl::StrCat(path, " already exists"));
+    return absl::UnavailableError(absl::StrCat("creating ", path, ": ", strerror(error)));
+  }
+  ::close(fd);
+  auto target = Open(path, SQLITE_OPEN_READWRITE, /*busy_timeout_ms=*/5000);
+  if (!target.ok()) return target.status();
+  sqlite3_backup* backup = sqlite3_backup_init((*target)->db_, "main", db_, "main");
+  if (backup == nullptr) return (*target)->Error(sqlite3_errcode((*target)->db_), "backup");
+  // All pages in one step: one read transaction (a consistent copy that writers in WAL mode do
+  // not wait for, and that their commits cannot restart). BUSY only if a writer holds an
+  // exclusive lock (a checkpoint truncating the WAL): try again shortly.
+  int rc = SQLITE_OK;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    rc = sqlite3_backup_step(backup, -1);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    sqlite3_sleep(50);
+  }
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return (*target)->Error(rc, absl::StrCat("backing up into ", path));
+  // The copy carries the source's WAL flag; a single file needs no -wal beside it.
+  return (*target)->Exec("PRAGMA journal_mode=DELETE", "closing the backup");
+}
+
 absl::Status SqliteConnection::Error(int rc, absl::string_view context) const {
   return SqliteStatus(rc, context, sqlite3_errmsg(db_));
 }

@@ -95,6 +95,11 @@ class SqliteConnection {
   // returns no row (PRAGMA answers, one-off checks).
   absl::StatusOr<std::string> QueryText(const char* sql, absl::string_view context);
 
+  // Copies this connection's database, whole and as of one moment, into the new file `path`
+  // (created 0600; ALREADY_EXISTS if it exists) with SQLite's backup API, and leaves the copy
+  // in rollback-journal mode: one self-contained file.
+  absl::Status BackupInto(const std::string& path);
+
   // The status for `rc` from the last call on this connection, with SQLite's message.
   absl::Status Error(int rc, absl::string_view context) const;
   // Rows changed by the last INSERT, UPDATE or DELETE.

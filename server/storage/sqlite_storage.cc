@@ -1,5 +1,7 @@
 #include "server/storage/sqlite_storage.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -568,6 +570,14 @@ absl::Status SqliteStorage::CreateAssessment(const Assessment& a) {
     s.BindInt64(5, a.created_at_unix_ms);
     return StepDone(c, s, absl::StrCat("creating assessment ", a.id));
   });
+}
+
+absl::Status SqliteStorage::BackupTo(const std::string& path) {
+  absl::Status status =
+      WithReader([&](SqliteConnection& c) -> absl::Status { return c.BackupInto(path); });
+  // A failed copy leaves no half-written file that could pass for a backup.
+  if (!status.ok() && !absl::IsAlreadyExists(status)) ::unlink(path.c_str());
+  return status;
 }
 
 absl::StatusOr<Assessment> SqliteStorage::GetAssessment(const std::string& id) {

@@ -60,6 +60,9 @@ class SqliteStorage : public Storage {
   SqliteStorage& operator=(const SqliteStorage&) = delete;
 
   StorageWriter Writer() override { return {"sqlite", "", 0}; }
+  // SQLite's online backup from a read connection, in one step: one read transaction, so the
+  // copy is of one moment and, in WAL mode, writers go on meanwhile.
+  absl::Status BackupTo(const std::string& path) override;
 
   absl::Status CreateAssessment(const Assessment& assessment) override;
   absl::StatusOr<Assessment> GetAssessment(const std::string& id) override;

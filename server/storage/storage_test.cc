@@ -831,6 +831,60 @@ TEST(SqliteStorageTest, DataSurvivesCloseAndReopen) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+// The online backup: taken while another thread keeps appending, it is one moment's database
+// (every session's events a prefix 1..n with its head at n), opens as a database of its own,
+// is one file (no -wal beside it), 0600, and never replaces an existing file.
+TEST(SqliteStorageTest, BackupToCopiesOneMomentWhileWritersGoOn) {
+  TempDir dir;
+  auto storage = SqliteStorage::Open(dir.File("proctor.db"));
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  Storage& s = **storage;
+  ASSERT_TRUE(s.CreateAssessment({"a1", "Math", "Final", AssessmentKind::kFinal, 1}).ok());
+  ASSERT_TRUE(s.UpsertLearner("l1", "Ada").ok());
+  ASSERT_TRUE(s.PutPass({"p1", "l1", "a1", kNow + 1, false}).ok());
+  SessionRecord session;
+  session.id = "s1";
+  session.client_public_key.assign(32, 9);
+  ASSERT_TRUE(
+      s.RedeemPass("p1", kNow, session, {"t1", Role::kLearner, "learner", "s1", kNow}).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> appended{0};
+  std::thread writer([&] {
+    for (uint64_t last = 0; !stop && last < 5000; last += 5) {
+      auto statuses = s.AppendBatches({TestBatch("s1", last, last + 1, 5)});
+      if (!statuses.ok() || !(*statuses)[0].ok()) return;
+      appended = last + 5;
+    }
+  });
+  while (appended < 200) std::this_thread::yield();
+  const std::string copy = dir.File("backup.db");
+  const absl::Status backed_up = s.BackupTo(copy);
+  const uint64_t appended_after = appended;
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(backed_up.ok()) << backed_up;
+  EXPECT_FALSE(std::filesystem::exists(copy + "-wal"));
+  struct stat st {};
+  ASSERT_EQ(::stat(copy.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto restored = SqliteStorage::Open(copy);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  auto events = (*restored)->ListEvents("s1");
+  ASSERT_TRUE(events.ok());
+  auto head = (*restored)->GetSession("s1");
+  ASSERT_TRUE(head.ok());
+  EXPECT_GE(events->size(), 200u);
+  EXPECT_LE(events->size(), appended_after + 5);  // a commit not yet counted by the writer
+  EXPECT_EQ(head->last_seq, events->size()) << "the session row and its events of one moment";
+  for (size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].event.seq, i + 1);
+  EXPECT_EQ(head->head_hash, TestHash("s1", head->last_seq));
+
+  EXPECT_EQ(s.BackupTo(copy).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*restored)->ListEvents("s1")->size(), events->size()) << "the copy was left alone";
+  EXPECT_EQ(s.BackupTo(dir.File("no-such-dir/backup.db")).code(), absl::StatusCode::kUnavailable);
+}
+
 TEST(SqliteStorageTest, AuditLogIsAppendOnlyEvenThroughRawSql) {
   TempDir dir;
   const std::string path = dir.File("proctor.db");

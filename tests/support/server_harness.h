@@ -34,6 +34,8 @@ class ServerProcess {
   // admin.token; the directory then stays with its owner).
   void set_db(std::string db) { db_ = std::move(db); }
   void ShareDataDir(const ServerProcess& owner);
+  // Before Start: run on this existing data dir (a restored backup); it stays with the caller.
+  void UseDataDir(std::string dir) { data_dir_ = std::move(dir); }
   void Kill();  // SIGKILL, waits for the exit
   // Sends `signal` (default SIGTERM), waits; returns the wait status (WIFEXITED, WEXITSTATUS).
   int Stop(int signal = SIGTERM);
