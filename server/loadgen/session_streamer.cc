@@ -22,9 +22,22 @@ class SessionStreamer::Call final : public grpc::ClientBidiReactor<v1::EventBatc
   void Begin(v1::SessionService::StubInterface* stub, const std::string& token) {
     context_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
     stub->async()->StreamEvents(&context_, this);
-    AddHold();
+    AddMultipleHolds(2);  // the call's own, and one until this function is done with it
     StartCall();
     owner_->SendNextOrFinish(this);
+    RemoveHold();
+  }
+  // From the pacer's thread: a hold while it works on the call, so that OnDone (and the
+  // owner's end, which frees this) cannot run on another thread before it has returned.
+  void SendFromOutside(const v1::EventBatch* batch) {
+    AddHold();
+    Send(batch);
+    RemoveHold();
+  }
+  void FinishWritesFromOutside() {
+    AddHold();
+    FinishWrites();
+    RemoveHold();
   }
   void Send(const v1::EventBatch* batch) {
     {
@@ -131,12 +144,12 @@ void SessionStreamer::SendNextOrFinish(Call* call) {
   const Clock::time_point due = Due();
   if (due <= Clock::now()) return SendBatch(call, /*resend=*/false);
   pacer_->At(due, [this, call] {
-    if (Stopping()) return call->FinishWrites();
-    SendBatch(call, /*resend=*/false);
+    if (Stopping()) return call->FinishWritesFromOutside();
+    SendBatch(call, /*resend=*/false, /*from_outside=*/true);
   });
 }
 
-void SessionStreamer::SendBatch(Call* call, bool resend) {
+void SessionStreamer::SendBatch(Call* call, bool resend, bool from_outside) {
   if (resend) {
     counters_->events_resent += batch_events_;
   } else {
@@ -148,6 +161,7 @@ void SessionStreamer::SendBatch(Call* call, bool resend) {
     first_sent_at_ = Clock::now();
   }
   counters_->events_sent += batch_events_;
+  if (from_outside) return call->SendFromOutside(&batch_);
   call->Send(&batch_);
 }
 

@@ -86,7 +86,8 @@ class SessionStreamer {
   void OnCallDone(const grpc::Status& status);
   // Sends the next batch on `call` when it is due (now, or from the pacer), or ends the writes.
   void SendNextOrFinish(Call* call);
-  void SendBatch(Call* call, bool resend);
+  // `from_outside`: called from the pacer's thread, not from one of the call's reactions.
+  void SendBatch(Call* call, bool resend, bool from_outside = false);
   std::chrono::steady_clock::time_point Due() const;
   bool Stopping() const;
   void Finish(const grpc::Status& status);

@@ -82,8 +82,9 @@ TEST(LoadgenRideThroughTest, ResendsAcrossAServerRestartAndAckedEqualsStored) {
   EXPECT_EQ(run.report["stream_errors"].get<int>(), 0);
   const int64_t acked = run.report["acked"].get<int64_t>();
   EXPECT_EQ(acked, run.report["made"].get<int64_t>());
-  // 20 sessions x 8 s x 10 events/s, less what a session could not catch up after the outage.
-  EXPECT_GT(acked, 20 * 4 * 10);
+  // 20 sessions x 8 s x 10 events/s in all; at least the 2 s before the kill (on a busy machine
+  // the restart may take long enough that the sessions do not catch up before the end).
+  EXPECT_GT(acked, 20 * 2 * 10);
   const int stop_status = server.Stop();
   ASSERT_TRUE(WIFEXITED(stop_status) && WEXITSTATUS(stop_status) == 0) << stop_status;
   const auto [rows, distinct] = StoredEvents(server.data_dir());
