@@ -51,10 +51,11 @@ struct ScriptResult {
   std::string out;  // stdout, trailing newline removed
 };
 
-// Runs scripts/ha-cluster.sh ARGS; its stderr goes to `log`.
-ScriptResult Cluster(const std::string& args, const std::string& log) {
+// Runs scripts/SCRIPT ARGS; its stderr goes to `log`.
+ScriptResult RunScript(const std::string& script, const std::string& args,
+                       const std::string& log) {
   const std::string command =
-      absl::StrCat(PROCTOR_SOURCE_DIR, "/scripts/ha-cluster.sh ", args, " 2>>", log);
+      absl::StrCat(PROCTOR_SOURCE_DIR, "/scripts/", script, " ", args, " 2>>", log);
   ScriptResult result;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -65,6 +66,10 @@ ScriptResult Cluster(const std::string& args, const std::string& log) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   while (!result.out.empty() && result.out.back() == '\n') result.out.pop_back();
   return result;
+}
+
+ScriptResult Cluster(const std::string& args, const std::string& log) {
+  return RunScript("ha-cluster.sh", args, log);
 }
 
 std::string LastLine(const std::string& text) {
@@ -420,20 +425,8 @@ TEST_F(HaClusterTest, AnEtcdMemberKilledTheClusterAndTheIngestCarryOn) {
       fleet.load->LongestAckGapSeconds());
 }
 
-// Runs scripts/pg-restore.sh ARGS; its stderr goes to `log`.
 ScriptResult Restore(const std::string& args, const std::string& log) {
-  const std::string command =
-      absl::StrCat(PROCTOR_SOURCE_DIR, "/scripts/pg-restore.sh ", args, " 2>>", log);
-  ScriptResult result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  while (!result.out.empty() && result.out.back() == '\n') result.out.pop_back();
-  return result;
+  return RunScript("pg-restore.sh", args, log);
 }
 
 // Three acknowledged batches of 10 heartbeats from each session.
