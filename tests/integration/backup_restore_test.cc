@@ -19,27 +19,12 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/server_harness.h"
+#include "tests/support/shell_command.h"
 
 namespace proctor::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CommandRun {
-  int exit_code = -1;
-  std::string out;
-};
-
-CommandRun Shell(const std::string& command) {
-  CommandRun r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) r.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 CommandRun Ctl(const ServerProcess& server, const std::string& args) {
   return Shell(std::string("PROCTOR_TOKEN='") + server.admin_token() + "' " + PROCTORCTL_BINARY +
@@ -115,13 +100,9 @@ TEST_F(BackupRestoreTest, AnOnlineBackupRestoresIntoANewServerAndEverySessionVer
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const std::string backup = restore_dir_ + "/proctor.db";
   const CommandRun made = Ctl(source_, "admin backup --json --out " + backup);
-  std::string during_out;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), during)) > 0) during_out.append(buffer, n);
-  const int during_status = ::pclose(during);
+  const CommandRun during_run = FinishCommand(during);
   ASSERT_EQ(made.exit_code, 0) << made.out;
-  ASSERT_TRUE(WIFEXITED(during_status) && WEXITSTATUS(during_status) == 0) << during_out;
+  ASSERT_EQ(during_run.exit_code, 0) << during_run.out;
 
   const auto report = nlohmann::json::parse(made.out);
   EXPECT_EQ(report["bytes"].get<uint64_t>(), fs::file_size(backup));

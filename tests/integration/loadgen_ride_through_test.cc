@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/server_harness.h"
+#include "tests/support/shell_command.h"
 
 namespace proctor::testing {
 namespace {
@@ -30,14 +31,10 @@ LoadgenRun RunLoadgenThrough(const ServerProcess& server, const std::string& arg
                               " --json " + args;
   FILE* pipe = ::popen(command.c_str(), "r");
   fault();
-  std::string out;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  const int status = ::pclose(pipe);
+  const CommandRun done = FinishCommand(pipe);
   LoadgenRun run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.report = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+  run.exit_code = done.exit_code;
+  run.report = nlohmann::json::parse(done.out, nullptr, /*allow_exceptions=*/false);
   return run;
 }
 
@@ -115,14 +112,9 @@ TEST(LoadgenRideThroughTest, WithoutRetriesTheSameRestartFailsTheRun) {
 TEST(LoadgenRideThroughTest, RejectsARampNotShorterThanTheRun) {
   const std::string command =
       std::string(PROCTOR_LOADGEN_BINARY) + " --token x --duration 10 --ramp 10 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  char buffer[1024];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 2);
-  EXPECT_NE(out.find("--ramp"), std::string::npos) << out;
+  const CommandRun r = Shell(command);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--ramp"), std::string::npos) << r.out;
 }
 
 }  // namespace
