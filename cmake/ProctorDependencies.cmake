@@ -76,3 +76,16 @@ if(NOT EXISTS "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
     "proctor: OpenBLAS is not installed; face descriptors will be ~10x slower. "
     "Install it with: sudo apt-get install libopenblas0-pthread")
 endif()
+
+# Translations: GNU gettext catalogs (po/*.po, compiled with msgfmt) read with Boost.Locale.
+find_package(Boost 1.74 QUIET COMPONENTS locale)
+if(NOT Boost_LOCALE_FOUND)
+  message(FATAL_ERROR "proctor: Boost.Locale (translations) was not found. Install it with:\n"
+    "    sudo apt-get install libboost-locale-dev\n"
+    "(or run scripts/setup.sh, which installs every dependency).")
+endif()
+find_program(PROCTOR_MSGFMT msgfmt)
+if(NOT PROCTOR_MSGFMT)
+  message(FATAL_ERROR "proctor: msgfmt (compiles the translation catalogs) was not found. "
+    "Install it with:\n    sudo apt-get install gettext")
+endif()

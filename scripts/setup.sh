@@ -22,6 +22,7 @@ packages=(
   patroni etcd-server python3-etcd  # the HA cluster (scripts/ha-cluster.sh) and its fault tests
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
+  libboost-locale-dev gettext fonts-dejavu-core  # translations (po/), Cyrillic in the preview
   # Review console tests: headless browser, and the Prometheus text parser for /metrics.
   chromium chromium-driver python3-prometheus-client
 )

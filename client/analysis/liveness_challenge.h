@@ -41,6 +41,9 @@ class LivenessChallenge {
 
   // "blink", "turn your head", "blink, turn your head"; empty when not pending.
   std::string prompt() const;
+  // What prompt() asks for, for a display that words it in the learner's language.
+  bool wants_blink() const { return pending() && !blinked_; }
+  bool wants_turn() const { return pending() && !turned_; }
   // The learner's neutral pose is known (a decision says so when it never was).
   void set_neutral_known(bool known) { neutral_known_ = known; }
 

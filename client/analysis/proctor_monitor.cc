@@ -514,6 +514,8 @@ class MonitorImpl : public ProctorMonitor {
 
   void UpdatePrompt() {
     status_.prompt = liveness_.prompt();
+    status_.prompt_blink = liveness_.wants_blink();
+    status_.prompt_turn = liveness_.wants_turn();
     status_.wanted_fps = LivenessPending() ? options_.liveness_fps : options_.analysis_fps;
   }
 

@@ -108,6 +108,8 @@ struct LiveStatus {
   std::optional<double> last_distance;  // of the last identity check
   // Non-empty while the liveness check waits for the learner: "blink", "turn your head".
   std::string prompt;
+  bool prompt_blink = false;  // the prompt asks for a blink
+  bool prompt_turn = false;   // the prompt asks for a head turn
   std::optional<bool> liveness_passed;  // empty until decided
   // Why the face could not be judged in the last frame ("could not tell: frame too dark
   // (brightness 12)"); empty otherwise.

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "client/capture/frame_source.h"
 #include "client/capture/opencv_frame.h"
 #include "client/capture/sampling_clock.h"
@@ -64,11 +65,10 @@ class CameraSource : public FrameSource {
           new_frame_.wait_until(lock, deadline, [this] { return frames_ > frames_taken_; });
       if (!fresh) {
         last_stall_report_ = Clock::now();
-        return absl::UnavailableError(absl::StrCat(
-            Describe(), ": no frame for ",
+        return absl::UnavailableError(i18n::Trf(
+            "$0: no frame for $1 ms", Describe(),
             std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_frame_time_)
-                .count(),
-            " ms"));
+                .count()));
       }
       frames_taken_ = frames_;
       mat = std::move(newest_);
@@ -94,7 +94,7 @@ class CameraSource : public FrameSource {
     return absl::OkStatus();
   }
   bool realtime() const override { return true; }
-  std::string Describe() const override { return absl::StrCat("camera ", index_); }
+  std::string Describe() const override { return i18n::Trf("camera $0", index_); }
 
  private:
   void GrabLoop() {
@@ -151,20 +151,21 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenCamera(int index,
                                                         const FrameSourceOptions& options) {
   if (auto s = ValidateFrameSourceOptions(options); !s.ok()) return s;
   if (index < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("camera index must be >= 0, got ", index));
+    return absl::InvalidArgumentError(i18n::Trf("camera index must be >= 0, got $0", index));
   }
   const std::string device = absl::StrCat("/dev/video", index);
   struct stat st;
   if (::stat(device.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("no camera at index ", index, ": ", device,
-                                            " does not exist (is a camera connected?)"));
+    return absl::NotFoundError(i18n::Trf(
+        "no camera at index $0: $1 does not exist (is a camera connected?)", index, device));
   }
   auto capture = std::make_unique<cv::VideoCapture>();
   try {
     if (!capture->open(index, cv::CAP_V4L2)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("camera ", index, " (", device,
-                       ") could not be opened: busy, not a capture device, or no permission"));
+          i18n::Trf("camera $0 ($1) could not be opened: busy, not a capture device, or no "
+                    "permission",
+                    index, device));
     }
     capture->set(cv::CAP_PROP_FRAME_WIDTH, options.camera_width);
     capture->set(cv::CAP_PROP_FRAME_HEIGHT, options.camera_height);
@@ -172,7 +173,7 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenCamera(int index,
     capture->set(cv::CAP_PROP_BUFFERSIZE, 1);
   } catch (const cv::Exception& e) {
     return absl::FailedPreconditionError(
-        absl::StrCat("camera ", index, " could not be opened: ", e.what()));
+        i18n::Trf("camera $0 could not be opened: $1", index, e.what()));
   }
   return std::unique_ptr<FrameSource>(new CameraSource(index, std::move(capture), options));
 }

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "biometrics/image_codec.h"
 #include "client/capture/sampling_clock.h"
 
@@ -83,7 +84,7 @@ class ImageDirectorySource : public FrameSource {
     return absl::OkStatus();
   }
   bool realtime() const override { return false; }
-  std::string Describe() const override { return absl::StrCat("images in ", dir_); }
+  std::string Describe() const override { return i18n::Trf("images in $0", dir_); }
 
  private:
   std::string dir_;
@@ -100,7 +101,7 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenImageDirectory(const std::strin
   if (auto s = ValidateFrameSourceOptions(options); !s.ok()) return s;
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    return absl::NotFoundError(absl::StrCat("image directory ", dir, " does not exist"));
+    return absl::NotFoundError(i18n::Trf("image directory $0 does not exist", dir));
   }
   std::vector<std::string> files;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
@@ -108,11 +109,11 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenImageDirectory(const std::strin
     if (it->is_regular_file(ec) && IsImageName(it->path())) files.push_back(it->path().string());
   }
   if (ec) {
-    return absl::NotFoundError(absl::StrCat("listing image directory ", dir, ": ", ec.message()));
+    return absl::NotFoundError(i18n::Trf("listing image directory $0: $1", dir, ec.message()));
   }
   if (files.empty()) {
     return absl::NotFoundError(
-        absl::StrCat("image directory ", dir, " holds no *.jpg, *.jpeg or *.png file"));
+        i18n::Trf("image directory $0 holds no *.jpg, *.jpeg or *.png file", dir));
   }
   std::sort(files.begin(), files.end());
   return std::unique_ptr<FrameSource>(new ImageDirectorySource(dir, std::move(files), options));

@@ -7,6 +7,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "client/capture/frame_source.h"
 #include "client/capture/opencv_frame.h"
 #include "client/capture/sampling_clock.h"
@@ -82,19 +83,19 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenVideo(const std::string& path,
   if (auto s = ValidateFrameSourceOptions(options); !s.ok()) return s;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("video file ", path, " does not exist"));
+    return absl::NotFoundError(i18n::Trf("video file $0 does not exist", path));
   }
   if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not a regular file"));
+    return absl::InvalidArgumentError(i18n::Trf("$0 is not a regular file", path));
   }
   auto capture = std::make_unique<cv::VideoCapture>();
   try {
     if (!capture->open(path, cv::CAP_FFMPEG) || capture->get(cv::CAP_PROP_FRAME_WIDTH) <= 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, " is not a readable video (OpenCV/FFmpeg could not open it)"));
+          i18n::Trf("$0 is not a readable video (OpenCV/FFmpeg could not open it)", path));
     }
   } catch (const cv::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not a readable video: ", e.what()));
+    return absl::InvalidArgumentError(i18n::Trf("$0 is not a readable video: $1", path, e.what()));
   }
   return std::unique_ptr<FrameSource>(new VideoFileSource(path, std::move(capture), options));
 }

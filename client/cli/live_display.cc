@@ -5,51 +5,85 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <opencv2/core.hpp>
+#include <opencv2/freetype.hpp>
 #include <opencv2/highgui.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/clock.h"
+#include "common/i18n.h"
 
 namespace proctor::cli {
 namespace {
 
 constexpr char kWindow[] = "proctor-client";
 
-std::string FaceText(const client::LiveStatus& s) {
+using i18n::Tr;
+using i18n::Trf;
+using i18n::TrNf;
+
+std::string FaceText(const i18n::Translator& t, const client::LiveStatus& s) {
   using Face = client::LiveStatus::Face;
   switch (s.face) {
     case Face::kOk:
-      return "face OK";
+      return t.Tr("face OK");
     case Face::kNotVisible:
-      return "face not visible";
+      return t.Tr("face not visible");
     case Face::kCouldNotTell:
-      return "cannot see clearly (light?)";
+      return t.Tr("cannot see clearly (light?)");
     case Face::kSeveral:
-      return absl::StrCat("several people (", s.face_count, ")");
+      return t.TrNf("several people ($0 face)", "several people ($0 faces)", s.face_count,
+                    s.face_count);
     case Face::kLookingAway:
-      return "looking away";
+      return t.Tr("looking away");
     case Face::kUnknown:
       break;
   }
-  return "starting";
+  return t.Tr("starting");
+}
+
+// What the liveness check asks the learner to do now; empty when it asks nothing.
+std::string PromptText(const i18n::Translator& t, const client::LiveStatus& s) {
+  if (s.prompt_blink && s.prompt_turn) return t.Tr("blink, then turn your head");
+  if (s.prompt_blink) return t.Tr("blink");
+  if (s.prompt_turn) return t.Tr("turn your head");
+  return "";
 }
 
 std::string PhaseText(EventPhase phase) {
   switch (phase) {
     case EventPhase::kBegin:
-      return " begin";
+      // TRANSLATORS: an event line's phase, after the event's code name: "FACE_ABSENT begin".
+      return " " + Tr("begin");
     case EventPhase::kEnd:
-      return " end";
+      return " " + Tr("end");
     case EventPhase::kInstant:
       break;
   }
   return "";
 }
 
+// The preview's font: a TrueType font with Cyrillic (OpenCV's Hershey fonts are ASCII only).
+// $PROCTOR_FONT, else the first of the usual system fonts that exists.
+std::string FindPreviewFont() {
+  const char* chosen = std::getenv("PROCTOR_FONT");
+  if (chosen != nullptr && *chosen != '\0') return chosen;
+  for (const char* path : {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                           "/usr/share/fonts/TTF/DejaVuSans.ttf",
+                           "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+                           "C:/Windows/Fonts/segoeui.ttf", "C:/Windows/Fonts/arial.ttf"}) {
+    if (std::filesystem::exists(path)) return path;
+  }
+  return "";
+}
+
 }  // namespace
+
+struct LiveDisplay::PreviewFont {
+  cv::Ptr<cv::freetype::FreeType2> renderer;
+};
 
 LiveDisplay::LiveDisplay(bool preview) : tty_(::isatty(STDERR_FILENO) == 1) {
   const char* display = std::getenv("DISPLAY");
@@ -57,17 +91,18 @@ LiveDisplay::LiveDisplay(bool preview) : tty_(::isatty(STDERR_FILENO) == 1) {
   const bool has_display =
       (display != nullptr && *display != '\0') || (wayland != nullptr && *wayland != '\0');
   if (preview && !has_display) {
-    Message("no display found: running without the preview window (--headless to say so)");
+    Message(Tr("no display found: running without the preview window (--headless to say so)"));
   }
   preview_ = preview && has_display;
   if (preview_) {
     try {
       cv::namedWindow(kWindow, cv::WINDOW_AUTOSIZE);
     } catch (const cv::Exception& e) {
-      Message(absl::StrCat("cannot open the preview window: ", e.what()));
+      Message(Trf("cannot open the preview window: $0", e.what()));
       preview_ = false;
     }
   }
+  if (preview_) LoadPreviewFont();
 }
 
 LiveDisplay::~LiveDisplay() {
@@ -77,6 +112,44 @@ LiveDisplay::~LiveDisplay() {
     } catch (const cv::Exception&) {
       // The window is gone with the process anyway.
     }
+  }
+}
+
+namespace {
+
+// The status and the liveness prompt, top left on the frame.
+void DrawStatus(cv::Mat& bgr, const client::LiveStatus& status, const cv::Scalar& colour,
+                const cv::Ptr<cv::freetype::FreeType2>& font) {
+  // Without a TrueType font only Hershey's ASCII letters exist: the English words then.
+  const i18n::Translator& t =
+      font.empty() ? i18n::Translator::For(i18n::Language::kEnglish) : i18n::Process();
+  std::string text = FaceText(t, status);
+  if (const std::string prompt = PromptText(t, status); !prompt.empty()) text += "  - " + prompt;
+  if (font.empty()) {
+    cv::putText(bgr, text, cv::Point(10, 24), cv::FONT_HERSHEY_SIMPLEX, 0.7, colour, 2);
+  } else {
+    font->putText(bgr, text, cv::Point(10, 6), 24, colour, -1, cv::LINE_AA, false);
+  }
+}
+
+}  // namespace
+
+void LiveDisplay::LoadPreviewFont() {
+  const std::string path = FindPreviewFont();
+  if (path.empty()) {
+    if (i18n::ProcessLanguage() != i18n::Language::kEnglish) {
+      Message(Tr("no font with Cyrillic letters found (set PROCTOR_FONT to a .ttf file): the "
+                 "preview window shows its text in English"));
+    }
+    return;
+  }
+  try {
+    auto font = std::make_unique<PreviewFont>();
+    font->renderer = cv::freetype::createFreeType2();
+    font->renderer->loadFontData(path, 0);
+    font_ = std::move(font);
+  } catch (const cv::Exception& e) {
+    Message(Trf("cannot load the font $0: $1", path, e.what()));
   }
 }
 
@@ -91,27 +164,34 @@ void LiveDisplay::Message(const std::string& text) {
 void LiveDisplay::OnEvents(const std::vector<client::SignedEvent>& events) {
   for (const auto& signed_event : events) {
     const Event& e = signed_event.event;
+    const i18n::Translator& t = i18n::Process();
     std::string line = absl::StrCat("  ", FormatMediaTime(e.at_ms), "  #", e.seq, " ",
                                     EventKindName(e.kind), PhaseText(e.phase));
     if (e.phase == EventPhase::kEnd) {
-      absl::StrAppend(&line, absl::StrFormat(" after %.1f s", e.duration_ms / 1000.0));
+      absl::StrAppend(&line, " ", t.Trf("after $0 s", t.Number(e.duration_ms / 1000.0, 1)));
     }
     if (e.client_distance >= 0)
-      absl::StrAppend(&line, absl::StrFormat(" (distance %.2f)", e.client_distance));
+      absl::StrAppend(&line, " ", t.Trf("(distance $0)", t.Number(e.client_distance, 2)));
+    // The detail is the event's own record (sent to the server as written), not translated.
     if (!e.detail.empty()) absl::StrAppend(&line, " — ", e.detail);
-    if (!e.evidence_jpeg.empty()) absl::StrAppend(&line, " [evidence]");
+    if (!e.evidence_jpeg.empty()) absl::StrAppend(&line, " ", t.Tr("[evidence]"));
     Message(line);
   }
 }
 
 std::string LiveDisplay::StatusLine(const client::LiveStatus& s, const DeliveryView& d) const {
-  std::string line = absl::StrCat(FormatMediaTime(s.at_ms), "  ", FaceText(s));
-  absl::StrAppend(&line, "  identity ", s.identity_checks_passed, "/",
-                  s.identity_checks_passed + s.identity_checks_failed, " passed");
-  if (!s.prompt.empty()) absl::StrAppend(&line, "  >> ", s.prompt, " <<");
-  absl::StrAppend(&line, "  events ", d.events);
-  if (d.pending > 0) absl::StrAppend(&line, " (", d.pending, " pending)");
-  absl::StrAppend(&line, d.connected ? "  server ok" : "  server unreachable, journaling");
+  const i18n::Translator& t = i18n::Process();
+  std::string line = absl::StrCat(FormatMediaTime(s.at_ms), "  ", FaceText(t, s));
+  absl::StrAppend(&line, "  ",
+                  Trf("identity $0/$1 passed", s.identity_checks_passed,
+                      s.identity_checks_passed + s.identity_checks_failed));
+  if (const std::string prompt = PromptText(t, s); !prompt.empty()) {
+    absl::StrAppend(&line, "  >> ", prompt, " <<");
+  }
+  absl::StrAppend(&line, "  ", TrNf("$0 event", "$0 events", d.events, d.events));
+  if (d.pending > 0) absl::StrAppend(&line, " ", Trf("($0 pending)", d.pending));
+  absl::StrAppend(&line, "  ",
+                  d.connected ? Tr("server ok") : Tr("server unreachable, journaling"));
   return line;
 }
 
@@ -139,13 +219,12 @@ void LiveDisplay::ShowFrame(const client::Frame& frame, const client::LiveStatus
                     cv::Rect(status.box->x, status.box->y, status.box->width, status.box->height),
                     colour, 2);
     }
-    std::string text = FaceText(status);
-    if (!status.prompt.empty()) text += "  - " + status.prompt;
-    cv::putText(bgr, text, cv::Point(10, 24), cv::FONT_HERSHEY_SIMPLEX, 0.7, colour, 2);
+    DrawStatus(bgr, status, colour,
+               font_ ? font_->renderer : cv::Ptr<cv::freetype::FreeType2>());
     cv::imshow(kWindow, bgr);
     cv::waitKey(1);
   } catch (const cv::Exception& e) {
-    Message(absl::StrCat("preview window failed, closing it: ", e.what()));
+    Message(Trf("preview window failed, closing it: $0", e.what()));
     preview_ = false;
   }
 }

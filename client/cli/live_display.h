@@ -1,6 +1,6 @@
 // What the learner sees while proctor-client runs: one line per event as it happens, a status
 // line redrawn in place when stderr is a terminal, and an optional preview window (OpenCV) with
-// the face box and the status drawn on the frame. Not thread-safe: the analysis thread owns it.
+// the face box and the status drawn on the frame, all in the process's language (common/i18n.h). Not thread-safe: the analysis thread owns it.
 #ifndef PROCTOR_CLIENT_CLI_LIVE_DISPLAY_H_
 #define PROCTOR_CLIENT_CLI_LIVE_DISPLAY_H_
 
@@ -33,11 +33,15 @@ class LiveDisplay : public client::SessionView {
 
  private:
   std::string StatusLine(const client::LiveStatus& status, const DeliveryView& delivery) const;
+  // The preview's TrueType font (Cyrillic needs one); left empty when none is found.
+  void LoadPreviewFont();
+  struct PreviewFont;  // OpenCV's FreeType renderer, kept out of this header
 
   bool tty_ = false;
   bool preview_ = false;
   bool line_shown_ = false;
   int64_t last_draw_ms_ = 0;
+  std::unique_ptr<PreviewFont> font_;
 };
 
 }  // namespace proctor::cli

@@ -14,6 +14,7 @@
 #include "client/journal/journal.h"
 #include "client/session/proctor_session.h"
 #include "client/uplink/uplink.h"
+#include "common/i18n.h"
 #include "nlohmann/json.hpp"
 
 namespace proctor::cli {
@@ -21,6 +22,9 @@ namespace {
 
 using client::Journal;
 using client::SessionOutcome;
+using i18n::Tr;
+using i18n::Trf;
+using i18n::TrNf;
 
 // The exit codes are the session's outcomes (documented in run_command.h and the README).
 static_assert(static_cast<int>(SessionOutcome::kDone) == kRunOk);
@@ -40,13 +44,16 @@ int Fail(int code, const std::string& message) {
 
 absl::Status ValidateRunOptions(const RunOptions& o) {
   const int sources = (o.camera ? 1 : 0) + (o.video.empty() ? 0 : 1) + (o.images.empty() ? 0 : 1);
-  if (sources > 1) return absl::InvalidArgumentError("give one of --camera, --video, --images");
-  if (o.pass.empty()) return absl::InvalidArgumentError("--pass is required");
-  if (o.analysis_fps <= 0 || o.analysis_fps > 30) {
-    return absl::InvalidArgumentError("--fps must be within (0, 30]");
+  if (sources > 1) {
+    return absl::InvalidArgumentError(Tr("give one of --camera, --video, --images"));
   }
-  if (o.duration_s && *o.duration_s <= 0)
-    return absl::InvalidArgumentError("--duration must be > 0");
+  if (o.pass.empty()) return absl::InvalidArgumentError(Tr("--pass is required"));
+  if (o.analysis_fps <= 0 || o.analysis_fps > 30) {
+    return absl::InvalidArgumentError(Tr("--fps must be within (0, 30]"));
+  }
+  if (o.duration_s && *o.duration_s <= 0) {
+    return absl::InvalidArgumentError(Tr("--duration must be > 0"));
+  }
   return absl::OkStatus();
 }
 
@@ -83,19 +90,24 @@ void PrintSummary(const RunOptions& o, const client::SessionSummary& s) {
     j["exit_code"] = code;
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("session %s: %llu events (%llu this run), %llu acknowledged, %llu pending\n",
-                s.session_id.c_str(), static_cast<unsigned long long>(s.events),
-                static_cast<unsigned long long>(s.events_this_run),
-                static_cast<unsigned long long>(s.acknowledged),
-                static_cast<unsigned long long>(s.pending));
+    const i18n::Translator& t = i18n::Process();
+    std::printf("%s\n", t.TrNf("session $0: $1 event ($2 this run), $3 acknowledged, $4 pending",
+                               "session $0: $1 events ($2 this run), $3 acknowledged, $4 pending",
+                               s.events, s.session_id, s.events, s.events_this_run,
+                               s.acknowledged, s.pending)
+                            .c_str());
     for (const auto& [kind, count] : s.kinds) std::printf("  %-20s %d\n", kind.c_str(), count);
-    if (s.closed) std::printf("verdict: %s (risk %.2f)\n", s.verdict.c_str(), s.risk_score);
+    if (s.closed) {
+      std::printf("%s\n",
+                  t.Trf("verdict: $0 (risk $1)", s.verdict, t.Number(s.risk_score, 2)).c_str());
+    }
   }
   if (code == kRunUndelivered) {
-    std::fprintf(stderr,
-                 "proctor-client: %llu events are still journaled in %s: run again with the same "
-                 "--pass and --journal to deliver them\n",
-                 static_cast<unsigned long long>(s.pending), s.journal_dir.c_str());
+    Fail(0, TrNf("$0 event is still journaled in $1: run again with the same --pass and "
+                 "--journal to deliver it",
+                 "$0 events are still journaled in $1: run again with the same --pass and "
+                 "--journal to deliver them",
+                 s.pending, s.pending, s.journal_dir));
   }
 }
 
@@ -113,12 +125,13 @@ int Prepare(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
   const std::string dir = o.journal_dir.empty() ? DefaultJournalDir() : o.journal_dir;
   auto journal = Journal::Open(dir, &report);
   if (!journal.ok())
-    return Fail(kRunFailure, absl::StrCat("journal: ", journal.status().message()));
+    return Fail(kRunFailure, Trf("journal: $0", journal.status().message()));
   parts->journal = std::move(*journal);
   if (report.damaged_bytes > 0) {
-    display.Message(absl::StrCat("journal ", dir, " was damaged: ", report.damage, "; kept the ",
-                                 report.intact_events, " intact events, moved the damaged ",
-                                 report.damaged_bytes, " bytes to ", report.damaged_copy));
+    display.Message(Trf("journal $0 was damaged: $1; kept the $2 intact events, moved the "
+                        "damaged $3 bytes to $4",
+                        dir, report.damage, report.intact_events, report.damaged_bytes,
+                        report.damaged_copy));
   }
   auto source = OpenSource(o);
   if (!source.ok()) return Fail(kRunFailure, std::string(source.status().message()));

@@ -5,8 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/analysis/proctor_monitor.h"
+#include "common/i18n.h"
 
 namespace proctor::client {
+
+using i18n::Tr;
+using i18n::Trf;
 
 std::string FormatMediaTime(int64_t ms) {
   const int64_t s = ms / 1000;
@@ -50,37 +54,37 @@ SessionOutcome ProctorSession::OpenOrResume() {
     meta_ = *meta;
     if (meta_.pass_hash != SecretHash(config_.pass)) {
       return Fail(SessionOutcome::kPassRefused,
-                  absl::StrCat("the journal ", journal_->dir(), " holds session ", meta_.session_id,
-                               ", opened with another pass: run with that pass to deliver it, or "
-                               "use another --journal"));
+                  Trf("the journal $0 holds session $1, opened with another pass: run with that "
+                      "pass to deliver it, or use another --journal",
+                      journal_->dir(), meta_.session_id));
     }
     resumed_ = true;
     resume_at_ms_ = journal_->last_at_ms();
     auto last = journal_->Read(journal_->last_seq(), 1, 1 << 20);
     analysis_done_ =
         last.ok() && !last->empty() && last->front().event.kind == EventKind::kSessionEnded;
-    view_->Message(absl::StrCat("resuming session ", meta_.session_id, " from ", journal_->dir(),
-                                ": ", journal_->last_seq(), " events journaled, ",
-                                journal_->pending(), " not yet acknowledged"));
+    view_->Message(Trf("resuming session $0 from $1: events journaled: $2, not yet "
+                       "acknowledged: $3",
+                       meta_.session_id, journal_->dir(), journal_->last_seq(),
+                       journal_->pending()));
     return SessionOutcome::kDone;
   }
   const SigningKey key = SigningKey::Generate();
-  view_->Message(absl::StrCat("opening the session at ", config_.server, " ..."));
+  view_->Message(Trf("opening the session at $0 ...", config_.server));
   auto opened = OpenSessionWithPass(config_.uplink, config_.pass, key.public_key(),
                                     config_.connect_timeout_ms, parts_.connect);
   if (!opened.ok()) {
     const auto& s = opened.status();
     if (s.code() == absl::StatusCode::kUnauthenticated) {
       return Fail(SessionOutcome::kPassRefused,
-                  absl::StrCat("the server refused the pass (unknown, already "
-                               "used or expired): ",
-                               s.message()));
+                  Trf("the server refused the pass (unknown, already used or expired): $0",
+                      s.message()));
     }
     if (s.code() == absl::StatusCode::kUnavailable) {
       return Fail(SessionOutcome::kUndelivered,
-                  absl::StrCat("cannot reach the server ", config_.server, ": ", s.message(),
-                               "; nothing was recorded, the pass "
-                               "is still valid"));
+                  Trf("cannot reach the server $0: $1; nothing was recorded, the pass is still "
+                      "valid",
+                      config_.server, s.message()));
     }
     return Fail(SessionOutcome::kFailure, std::string(s.message()));
   }
@@ -94,11 +98,13 @@ SessionOutcome ProctorSession::OpenOrResume() {
   meta_.identity_interval_ms = opened->identity_interval_ms;
   meta_.opened_at_unix_ms = clock_->NowUnixMs();
   if (auto s = journal_->BeginSession(meta_); !s.ok()) {
-    return Fail(SessionOutcome::kFailure, absl::StrCat("journal: ", s.message()));
+    return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
   }
-  view_->Message(absl::StrCat("session ", meta_.session_id, " opened (identity threshold ",
-                              absl::StrFormat("%.2f", meta_.match_threshold), ", ",
-                              meta_.templates.size(), " enrolled template(s))"));
+  const i18n::Translator& t = i18n::Process();
+  view_->Message(t.TrNf("session $0 opened (identity threshold $1, $2 enrolled template)",
+                        "session $0 opened (identity threshold $1, $2 enrolled templates)",
+                        static_cast<int64_t>(meta_.templates.size()), meta_.session_id,
+                        t.Number(meta_.match_threshold, 2), meta_.templates.size()));
   return SessionOutcome::kDone;
 }
 
@@ -109,22 +115,23 @@ SessionOutcome ProctorSession::ReconcileWithServer() {
   if (!head.ok()) {
     if (head.status().code() == absl::StatusCode::kUnavailable ||
         head.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      view_->Message(absl::StrCat("server unreachable (", head.status().message(),
-                                  "): proctoring goes on, events wait in the journal"));
+      view_->Message(Trf("server unreachable ($0): proctoring goes on, events wait in the journal",
+                         head.status().message()));
       return SessionOutcome::kDone;
     }
     return Fail(SessionOutcome::kFailure, std::string(head.status().message()));
   }
   if (head->last_seq > journal_->last_seq()) {
-    view_->Message(absl::StrCat("the server holds events up to #", head->last_seq,
-                                " that this journal lost; continuing after them"));
+    view_->Message(Trf("the server holds events up to #$0 that this journal lost; continuing "
+                       "after them",
+                       head->last_seq));
     if (auto s = journal_->Rebase(head->last_seq, head->head_hash); !s.ok()) {
-      return Fail(SessionOutcome::kFailure, absl::StrCat("journal: ", s.message()));
+      return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
     }
   }
   if (head->closed) {
     if (auto s = journal_->MarkClosed(head->verdict, head->risk_score); !s.ok()) {
-      return Fail(SessionOutcome::kFailure, absl::StrCat("journal: ", s.message()));
+      return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
     }
   }
   return SessionOutcome::kDone;
@@ -190,7 +197,7 @@ absl::StatusOr<std::unique_ptr<ProctorMonitor>> ProctorSession::StartMonitor() {
     start.push_back(note);
   }
   if (auto s = Emit(std::move(start)); !s.ok()) {
-    return absl::InternalError(absl::StrCat("journal: ", s.message()));
+    return absl::InternalError(Trf("journal: $0", s.message()));
   }
   return monitor;
 }
@@ -204,10 +211,10 @@ SessionOutcome ProctorSession::Proctor() {
   const int64_t started_ms = clock_->SteadyMs();
   double sample_fps = config_.analysis_fps;
   view_->Message(
-      absl::StrCat("proctoring from ", source_->Describe(),
-                   resumed_ && !source_->realtime()
-                       ? absl::StrCat(" (continuing after ", FormatMediaTime(resume_at_ms_), ")")
-                       : std::string()));
+      resumed_ && !source_->realtime()
+          ? Trf("proctoring from $0 (continuing after $1)", source_->Describe(),
+                FormatMediaTime(resume_at_ms_))
+          : Trf("proctoring from $0", source_->Describe()));
   while (parts_.interrupts() == 0) {
     auto next = source_->Next();
     if (!next.ok()) {
@@ -215,12 +222,12 @@ SessionOutcome ProctorSession::Proctor() {
         const int64_t at = std::max(ended_at_ms_, offset + clock_->SteadyMs() - started_ms);
         ended_at_ms_ = at;
         if (auto s = Emit(m.OnNoFrame(at, std::string(next.status().message()))); !s.ok()) {
-          return Fail(SessionOutcome::kFailure, absl::StrCat("journal: ", s.message()));
+          return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
         }
         continue;
       }
       source_error_ = std::string(next.status().message());
-      view_->Message(absl::StrCat("the source failed: ", source_error_, "; ending the session"));
+      view_->Message(Trf("the source failed: $0; ending the session", source_error_));
       break;
     }
     if (!next->has_value()) break;  // end of the media
@@ -232,7 +239,7 @@ SessionOutcome ProctorSession::Proctor() {
     auto events = m.OnFrame(frame);
     if (!events.ok()) return Fail(SessionOutcome::kFailure, std::string(events.status().message()));
     if (auto s = Emit(std::move(*events)); !s.ok()) {
-      return Fail(SessionOutcome::kFailure, absl::StrCat("journal: ", s.message()));
+      return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
     }
     ended_at_ms_ = std::max(ended_at_ms_, frame.at_ms);
     const LiveStatus status = m.status();
@@ -243,16 +250,16 @@ SessionOutcome ProctorSession::Proctor() {
     view_->Update(status, Delivery());
     view_->ShowFrame(frame, status);
   }
-  if (parts_.interrupts() > 0) view_->Message("interrupted: ending the session");
+  if (parts_.interrupts() > 0) view_->Message(Tr("interrupted: ending the session"));
   if (auto s = Emit(m.Finish(ended_at_ms_)); !s.ok()) {
-    return Fail(SessionOutcome::kFailure, absl::StrCat("journal: ", s.message()));
+    return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
   }
   view_->Finish();
   return SessionOutcome::kDone;
 }
 
 SessionOutcome ProctorSession::Deliver() {
-  view_->Message(absl::StrCat("delivering: ", journal_->pending(), " events pending ..."));
+  view_->Message(Trf("delivering: events pending: $0 ...", journal_->pending()));
   const int64_t deadline_ms = config_.drain_timeout_ms;
   bool drained = false;
   for (int64_t waited = 0; waited < deadline_ms && parts_.interrupts() < 2; waited += 500) {
@@ -261,8 +268,8 @@ SessionOutcome ProctorSession::Deliver() {
   }
   if (!uplink_->fatal_error().ok()) {
     return Fail(SessionOutcome::kFailure,
-                absl::StrCat("the server refused the events: ", uplink_->fatal_error().message(),
-                             "; ", journal_->pending(), " events stay in ", journal_->dir()));
+                Trf("the server refused the events: $0; events kept in $1: $2",
+                    uplink_->fatal_error().message(), journal_->dir(), journal_->pending()));
   }
   if (!drained) {
     uplink_->Stop();
@@ -271,7 +278,7 @@ SessionOutcome ProctorSession::Deliver() {
   if (journal_->closed()) return SessionOutcome::kDone;
   auto closed = uplink_->Close(ended_at_ms_, 60'000);
   if (!closed.ok()) {
-    view_->Message(absl::StrCat("closing the session failed: ", closed.status().message()));
+    view_->Message(Trf("closing the session failed: $0", closed.status().message()));
     return closed.status().code() == absl::StatusCode::kUnavailable ||
                    closed.status().code() == absl::StatusCode::kDeadlineExceeded
                ? SessionOutcome::kUndelivered
@@ -304,13 +311,13 @@ SessionOutcome ProctorSession::Finish(SessionOutcome outcome, const std::string&
 SessionOutcome ProctorSession::Steps() {
   if (SessionOutcome rc = OpenOrResume(); rc != SessionOutcome::kDone) return rc;
   auto key = SigningKey::FromBytes(meta_.signing_key);
-  if (!key.ok()) return Fail(SessionOutcome::kFailure, "journal: the session key is damaged");
+  if (!key.ok()) return Fail(SessionOutcome::kFailure, Tr("journal: the session key is damaged"));
   uplink_ = std::make_unique<Uplink>(journal_, config_.uplink, meta_.session_token, parts_.connect);
   if (resumed_) {
     if (SessionOutcome rc = ReconcileWithServer(); rc != SessionOutcome::kDone) return rc;
   }
   if (journal_->closed() && journal_->pending() == 0) {
-    view_->Message(absl::StrCat("session ", meta_.session_id, " is already closed"));
+    view_->Message(Trf("session $0 is already closed", meta_.session_id));
     const std::string verdict = journal_->closed_verdict();
     const double risk = journal_->closed_risk_score();
     const SessionOutcome rc = Finish(SessionOutcome::kDone, verdict, risk);

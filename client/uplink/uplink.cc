@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/uplink/grpc_server_connection.h"
@@ -36,7 +37,9 @@ absl::Status RetryWithBackoff(const UplinkOptions& options, int64_t timeout_ms,
 }  // namespace
 
 absl::Status ValidateUplinkOptions(const UplinkOptions& o) {
-  if (o.servers.empty()) return absl::InvalidArgumentError("at least one --server is needed");
+  if (o.servers.empty()) {
+    return absl::InvalidArgumentError(i18n::Tr("at least one --server is needed"));
+  }
   if (o.max_batch_events < 1 || o.max_batch_events > 500) {
     return absl::InvalidArgumentError("max_batch_events must be within 1-500");
   }
@@ -48,7 +51,7 @@ absl::Status ValidateUplinkOptions(const UplinkOptions& o) {
     return absl::InvalidArgumentError("timeouts must be > 0");
   }
   if (!o.tls_ca_file.empty() && !std::ifstream(o.tls_ca_file)) {
-    return absl::NotFoundError(absl::StrCat("TLS CA file ", o.tls_ca_file, " cannot be read"));
+    return absl::NotFoundError(i18n::Trf("TLS CA file $0 cannot be read", o.tls_ca_file));
   }
   return absl::OkStatus();
 }
@@ -59,7 +62,9 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& text
     part = absl::StripAsciiWhitespace(part);
     if (!part.empty()) out.emplace_back(part);
   }
-  if (out.empty()) return absl::InvalidArgumentError("--server needs at least one host:port");
+  if (out.empty()) {
+    return absl::InvalidArgumentError(i18n::Tr("--server needs at least one host:port"));
+  }
   return out;
 }
 
@@ -82,8 +87,8 @@ absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
   });
   if (status.ok()) return out;
   if (!protocol::IsRetryable(status.code())) return status;
-  return absl::UnavailableError(absl::StrCat("no server answered within ", timeout_ms / 1000,
-                                             " s (last: ", status.message(), ")"));
+  return absl::UnavailableError(i18n::Trf("no server answered within $0 s (last: $1)",
+                                          timeout_ms / 1000, status.message()));
 }
 
 Uplink::Uplink(Journal* journal, UplinkOptions options, std::string session_token,
