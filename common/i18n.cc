@@ -181,6 +181,14 @@ absl::Status ChooseProcessLanguage(int argc, const char* const* argv) {
   return absl::OkStatus();
 }
 
+std::string PadRight(absl::string_view text, size_t width) {
+  size_t characters = 0;
+  for (unsigned char c : text) characters += (c & 0xC0) != 0x80;  // not a continuation byte
+  std::string out(text);
+  if (characters < width) out.append(width - characters, ' ');
+  return out;
+}
+
 const Translator& Process() { return Translator::For(ProcessLanguage()); }
 
 }  // namespace proctor::i18n

@@ -128,6 +128,10 @@ std::string TrNf(absl::string_view singular, absl::string_view plural, int64_t n
   return Process().TrNf(singular, plural, n, args...);
 }
 
+// `text` padded with spaces to `width` characters (UTF-8 code points, so Cyrillic columns line
+// up in a terminal where printf's %-20s counts bytes); longer text is returned whole.
+std::string PadRight(absl::string_view text, size_t width);
+
 // Marks a message id for extraction where it is translated later (tables of names).
 constexpr const char* N_(const char* msgid) { return msgid; }
 

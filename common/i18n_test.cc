@@ -176,5 +176,12 @@ TEST(I18nTest, LangFlagChoosesTheProcessLanguageAndRefusesOthers) {
   SetProcessLanguage(Language::kEnglish);
 }
 
+TEST(I18nTest, PadRightCountsCharactersNotBytes) {
+  EXPECT_EQ(PadRight("abc", 5), "abc  ");
+  EXPECT_EQ(PadRight("сессия", 8), "сессия  ");
+  EXPECT_EQ(PadRight("toolong", 3), "toolong");
+  EXPECT_EQ(PadRight("", 2), "  ");
+}
+
 }  // namespace
 }  // namespace proctor::i18n

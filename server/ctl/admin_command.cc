@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "common/crypto.h"
 #include "proctor/v1/admin.grpc.pb.h"
 #include "server/ctl/commands.h"
@@ -118,23 +119,23 @@ int RunBackup(const CtlContext& context, const BackupOptions& options) {
     const int tenth = total > 0 ? static_cast<int>(10 * file.written() / total) : 10;
     if (!context.json() && total > (64u << 20) && tenth > reported_tenth) {
       reported_tenth = tenth;
-      std::fprintf(stderr, "backup: %llu of %llu MiB\n",
-                   static_cast<unsigned long long>(file.written() >> 20),
-                   static_cast<unsigned long long>(total >> 20));
+      std::fprintf(stderr, "%s\n",
+                   i18n::Trf("backup: $0 of $1 MiB", file.written() >> 20, total >> 20).c_str());
     }
   }
   const grpc::Status status = reader->Finish();
-  if (!status.ok()) return context.ReportRpcError("backing up the database", status);
+  if (!status.ok()) return context.ReportRpcError(i18n::Tr("backing up the database"), status);
   if (absl::Status s = file.Commit(total, sha256); !s.ok()) {
-    std::fprintf(stderr, "proctorctl: backing up the database: %s\n",
-                 std::string(s.message()).c_str());
+    std::fprintf(stderr, "proctorctl: %s\n",
+                 i18n::Trf("backing up the database: $0", s.message()).c_str());
     return kExitServerError;
   }
   if (context.json()) {
     context.PrintJson({{"path", options.out}, {"bytes", file.written()}, {"sha256", file.hex()}});
   } else {
-    std::printf("backed up the database to %s: %llu bytes, sha256 %s\n", options.out.c_str(),
-                static_cast<unsigned long long>(file.written()), file.hex().c_str());
+    std::printf("%s\n", i18n::Trf("backed up the database to $0: $1 bytes, sha256 $2", options.out,
+                                  file.written(), file.hex())
+                            .c_str());
   }
   return kExitOk;
 }
@@ -161,7 +162,9 @@ int RunVerify(const CtlContext& context, const VerifyOptions&) {
   v1::VerifyIntegrityResponse response;
   const grpc::Status status = context.Invoke(*stub, &v1::AdminService::Stub::VerifyIntegrity,
                                              v1::VerifyIntegrityRequest(), &response);
-  if (!status.ok()) return context.ReportRpcError("verifying the stored sessions", status);
+  if (!status.ok()) {
+    return context.ReportRpcError(i18n::Tr("verifying the stored sessions"), status);
+  }
   uint64_t events = 0, failed = 0, unverifiable = 0;
   for (const v1::SessionIntegrity& s : response.sessions()) {
     events += s.events();
@@ -181,18 +184,21 @@ int RunVerify(const CtlContext& context, const VerifyOptions&) {
   } else {
     for (const v1::SessionIntegrity& s : response.sessions()) {
       if (s.ok()) continue;
-      std::printf("FAILED %s (learner %s): %s\n", s.session_id().c_str(), s.learner_id().c_str(),
-                  s.problems_size() > 0 ? s.problems(0).c_str() : "");
+      std::printf("%s\n", i18n::Trf("FAILED $0 (learner $1): $2", s.session_id(), s.learner_id(),
+                                    s.problems_size() > 0 ? s.problems(0) : "")
+                              .c_str());
       for (int i = 1; i < s.problems_size(); ++i) std::printf("  %s\n", s.problems(i).c_str());
     }
-    std::printf("%d session%s checked, %llu events: %llu failed%s\n", response.sessions_size(),
-                response.sessions_size() == 1 ? "" : "s", static_cast<unsigned long long>(events),
-                static_cast<unsigned long long>(failed),
-                unverifiable > 0 ? absl::StrCat(" (", unverifiable,
-                                                " event(s) with purged evidence: linked, not "
-                                                "recomputed)")
-                                       .c_str()
-                                 : "");
+    const i18n::Translator& t = i18n::Process();
+    std::string line = t.TrNf("$0 session checked, events: $1, failed: $2",
+                              "$0 sessions checked, events: $1, failed: $2",
+                              response.sessions_size(), response.sessions_size(), events, failed);
+    if (unverifiable > 0) {
+      absl::StrAppend(&line, " ",
+                      t.Trf("(events with purged evidence: $0; linked, not recomputed)",
+                            unverifiable));
+    }
+    std::printf("%s\n", line.c_str());
   }
   return failed == 0 ? kExitOk : kExitServerError;
 }

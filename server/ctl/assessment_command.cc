@@ -1,6 +1,7 @@
 // proctorctl assessment create --id ID --course C --title T --kind intermediate|final
 #include <cstdio>
 
+#include "common/i18n.h"
 #include "proctor/v1/admin.grpc.pb.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
@@ -25,14 +26,17 @@ int RunCreateAssessment(const CtlContext& context, const CreateAssessmentOptions
   v1::CreateAssessmentResponse response;
   const grpc::Status status =
       context.Invoke(*stub, &v1::AdminService::Stub::CreateAssessment, request, &response);
-  if (!status.ok()) return context.ReportRpcError("creating assessment " + options.id, status);
+  if (!status.ok()) {
+    return context.ReportRpcError(i18n::Trf("creating assessment $0", options.id), status);
+  }
   if (context.json()) {
     context.PrintJson({{"assessment_id", options.id},
                        {"kind", AssessmentKindName(request.kind())},
                        {"policy_summary", response.policy_summary()}});
   } else {
-    std::printf("created assessment %s (%s)\npolicy: %s\n", options.id.c_str(),
-                AssessmentKindName(request.kind()).c_str(), response.policy_summary().c_str());
+    std::printf("%s\n", i18n::Trf("created assessment $0 ($1)\npolicy: $2", options.id,
+                                  AssessmentKindName(request.kind()), response.policy_summary())
+                            .c_str());
   }
   return kExitOk;
 }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "common/file_io.h"
 
 namespace proctor::ctl {
@@ -16,8 +17,8 @@ constexpr size_t kMaxCaFileBytes = 1 << 20;
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   auto bytes = ReadFileBytes(path, kMaxTokenFileBytes);
   if (!bytes.ok()) {
-    return absl::NotFoundError(absl::StrCat("reading the token file named by PROCTOR_TOKEN_FILE: ",
-                                            bytes.status().message()));
+    return absl::NotFoundError(i18n::Trf("reading the token file named by PROCTOR_TOKEN_FILE: $0",
+                                         bytes.status().message()));
   }
   return std::string(absl::StripAsciiWhitespace(std::string(bytes->begin(), bytes->end())));
 }
@@ -26,7 +27,7 @@ absl::Status CheckTokenCharacters(std::string_view token) {
   for (const char c : token) {
     if (c < 0x21 || c > 0x7e) {
       return absl::InvalidArgumentError(
-          "the token holds spaces or control characters; check --token / PROCTOR_TOKEN");
+          i18n::Tr("the token holds spaces or control characters; check --token / PROCTOR_TOKEN"));
     }
   }
   return absl::OkStatus();
@@ -48,8 +49,8 @@ absl::StatusOr<std::string> ResolveToken(const std::string& flag_value) {
   }
   if (token.empty()) {
     return absl::InvalidArgumentError(
-        "no token: pass --token, or set PROCTOR_TOKEN, or PROCTOR_TOKEN_FILE (the administrator "
-        "token is in the server's DATA_DIR/admin.token)");
+        i18n::Tr("no token: pass --token, or set PROCTOR_TOKEN, or PROCTOR_TOKEN_FILE (the "
+                 "administrator token is in the server's DATA_DIR/admin.token)"));
   }
   if (auto s = CheckTokenCharacters(token); !s.ok()) return s;
   return token;
@@ -58,14 +59,14 @@ absl::StatusOr<std::string> ResolveToken(const std::string& flag_value) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& server,
                                                            const std::string& tls_ca,
                                                            const grpc::ChannelArguments& args) {
-  if (server.empty()) return absl::InvalidArgumentError("--server must not be empty");
+  if (server.empty()) return absl::InvalidArgumentError(i18n::Tr("--server must not be empty"));
   if (tls_ca.empty()) {
     return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
   }
   auto pem = ReadFileBytes(tls_ca, kMaxCaFileBytes);
   if (!pem.ok()) {
     return absl::Status(pem.status().code(),
-                        absl::StrCat("reading --tls-ca: ", pem.status().message()));
+                        i18n::Trf("reading --tls-ca: $0", pem.status().message()));
   }
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs.assign(pem->begin(), pem->end());
@@ -115,8 +116,10 @@ std::string DescribeRpcError(const std::string& what, const grpc::Status& status
   std::string text =
       absl::StrCat(what, ": ", StatusCodeName(status.error_code()), ": ", status.error_message());
   if (unreachable) {
-    absl::StrAppend(&text, " (cannot reach proctor-server at ", server,
-                    "; is it running, and is --server right?)");
+    absl::StrAppend(&text, " ",
+                    i18n::Trf("(cannot reach proctor-server at $0; is it running, and is "
+                              "--server right?)",
+                              server));
   }
   return text;
 }

@@ -22,6 +22,7 @@ struct CtlOptions {
   std::string tls_ca;     // --tls-ca, PEM file of the CA to trust; empty: plaintext
   bool json = false;      // --json: exactly one JSON document on stdout and nothing else there
   double timeout_s = 30;  // --timeout, deadline of each call in seconds, > 0
+  std::string lang;       // --lang en|ru; read before parsing (i18n::ChooseProcessLanguage)
 };
 
 // The connection and output settings of one proctorctl run. Not thread-safe; one per process.

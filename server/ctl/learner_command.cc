@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "common/file_io.h"
 #include "proctor/v1/admin.grpc.pb.h"
 #include "server/ctl/commands.h"
@@ -29,19 +30,23 @@ int RunEnroll(const CtlContext& context, const EnrollOptions& options) {
   request.set_name(options.name);
   for (const std::string& path : options.photos) {
     auto bytes = ReadFileBytes(path, kMaxPhotoBytes);
-    if (!bytes.ok()) return ReportLocalError(absl::StrCat("--photo: ", bytes.status().message()));
+    if (!bytes.ok()) return ReportLocalError(i18n::Trf("--photo: $0", bytes.status().message()));
     request.add_photos(bytes->data(), bytes->size());
   }
   auto stub = v1::AdminService::NewStub(context.channel());
   v1::EnrollLearnerResponse response;
   const grpc::Status status =
       context.Invoke(*stub, &v1::AdminService::Stub::EnrollLearner, request, &response);
-  if (!status.ok()) return context.ReportRpcError("enrolling learner " + options.learner, status);
+  if (!status.ok()) {
+    return context.ReportRpcError(i18n::Trf("enrolling learner $0", options.learner), status);
+  }
   if (context.json()) {
     context.PrintJson({{"learner_id", options.learner}, {"templates", response.templates()}});
   } else {
-    std::printf("enrolled learner %s: %d template%s stored\n", options.learner.c_str(),
-                response.templates(), response.templates() == 1 ? "" : "s");
+    std::printf("%s\n", i18n::TrNf("enrolled learner $0: $1 template stored",
+                                   "enrolled learner $0: $1 templates stored",
+                                   response.templates(), options.learner, response.templates())
+                            .c_str());
   }
   return kExitOk;
 }
@@ -53,16 +58,19 @@ int RunPurge(const CtlContext& context, const PurgeOptions& options) {
   v1::PurgeLearnerResponse response;
   const grpc::Status status =
       context.Invoke(*stub, &v1::AdminService::Stub::PurgeLearner, request, &response);
-  if (!status.ok()) return context.ReportRpcError("purging learner " + options.learner, status);
+  if (!status.ok()) {
+    return context.ReportRpcError(i18n::Trf("purging learner $0", options.learner), status);
+  }
   if (context.json()) {
     context.PrintJson({{"learner_id", options.learner},
                        {"templates_removed", response.templates_removed()},
                        {"evidence_removed", response.evidence_removed()}});
   } else {
-    std::printf("purged learner %s: removed %d template%s and %d evidence image%s\n",
-                options.learner.c_str(), response.templates_removed(),
-                response.templates_removed() == 1 ? "" : "s", response.evidence_removed(),
-                response.evidence_removed() == 1 ? "" : "s");
+    std::printf("%s\n", i18n::Trf("purged learner $0: templates removed: $1, evidence images "
+                                  "removed: $2",
+                                  options.learner, response.templates_removed(),
+                                  response.evidence_removed())
+                            .c_str());
   }
   return kExitOk;
 }

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/i18n.h"
 #include "proctor/v1/admin.grpc.pb.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
@@ -25,9 +26,9 @@ int RunIssuePass(const CtlContext& context, const IssuePassOptions& options) {
   const grpc::Status status =
       context.Invoke(*stub, &v1::AdminService::Stub::IssuePass, request, &response);
   if (!status.ok()) {
-    return context.ReportRpcError(
-        "issuing a pass for learner " + options.learner + " and assessment " + options.assessment,
-        status);
+    return context.ReportRpcError(i18n::Trf("issuing a pass for learner $0 and assessment $1",
+                                            options.learner, options.assessment),
+                                  status);
   }
   if (context.json()) {
     context.PrintJson(
@@ -35,8 +36,10 @@ int RunIssuePass(const CtlContext& context, const IssuePassOptions& options) {
   } else {
     // Only the pass on stdout, so that scripts can capture it; the expiry goes to stderr.
     std::printf("%s\n", response.pass().c_str());
-    std::fprintf(stderr, "pass for %s / %s, valid until %s\n", options.learner.c_str(),
-                 options.assessment.c_str(), UtcTime(response.expires_at_unix_ms()).c_str());
+    std::fprintf(stderr, "%s\n",
+                 i18n::Trf("pass for $0 / $1, valid until $2", options.learner, options.assessment,
+                           i18n::Process().DateTime(response.expires_at_unix_ms()))
+                     .c_str());
   }
   return kExitOk;
 }

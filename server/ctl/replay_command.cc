@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/i18n.h"
 #include "common/crypto.h"
 #include "common/event.h"
 #include "common/status_macros.h"
@@ -182,13 +183,13 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
   v1::OpenSessionResponse opened;
   grpc::Status status =
       context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
-  if (!status.ok()) return context.ReportRpcError("opening the session", status);
+  if (!status.ok()) return context.ReportRpcError(i18n::Tr("opening the session"), status);
   protocol::ChainSealer sealer(opened.session_id(), std::move(key));
   auto events = BuildEvents(*script, *faces, opened, sealer);
   if (!events.ok()) return ReportLocalError(std::string(events.status().message()));
   uint64_t acked = 0;
   status = Stream(*stub, opened.session_token(), *events, options.batch, &acked);
-  if (!status.ok()) return context.ReportRpcError("streaming events", status);
+  if (!status.ok()) return context.ReportRpcError(i18n::Tr("streaming events"), status);
   nlohmann::json out = {
       {"session_id", opened.session_id()}, {"sent", events->size()}, {"acked", acked}};
   if (!options.keep_open) {
@@ -198,19 +199,21 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
     close.set_ended_at_ms(events->back().event.at_ms);
     v1::CloseSessionResponse closed;
     status = stub->CloseSession(&call, close, &closed);
-    if (!status.ok()) return context.ReportRpcError("closing the session", status);
+    if (!status.ok()) return context.ReportRpcError(i18n::Tr("closing the session"), status);
     out["verdict"] = VerdictName(closed.verdict());
     out["risk_score"] = closed.risk_score();
   }
   if (context.json()) {
     context.PrintJson(out);
   } else {
-    std::printf("session %s: %zu events sent, acknowledged up to seq %llu\n",
-                opened.session_id().c_str(), events->size(),
-                static_cast<unsigned long long>(acked));
+    const i18n::Translator& t = i18n::Process();
+    std::printf("%s\n", t.Trf("session $0: events sent: $1, acknowledged up to seq $2",
+                              opened.session_id(), events->size(), acked)
+                            .c_str());
     if (out.contains("verdict")) {
-      std::printf("closed: verdict %s, risk %.2f\n", out["verdict"].get<std::string>().c_str(),
-                  out["risk_score"].get<double>());
+      std::printf("%s\n", t.Trf("closed: verdict $0, risk $1", out["verdict"].get<std::string>(),
+                                t.Number(out["risk_score"].get<double>(), 2))
+                              .c_str());
     }
   }
   return acked == events->size() ? kExitOk : kExitServerError;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
+#include "common/i18n.h"
 #include "proctor/v1/results.grpc.pb.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
@@ -22,7 +23,7 @@ struct ListResultsOptions {
 
 int RunSubmitResult(const CtlContext& context, const SubmitResultOptions& options) {
   if (options.score > options.max_score) {
-    return ReportLocalError("--score must not exceed --max");
+    return ReportLocalError(i18n::Tr("--score must not exceed --max"));
   }
   v1::SubmitResultRequest request;
   request.set_session_id(options.session_id);
@@ -33,14 +34,16 @@ int RunSubmitResult(const CtlContext& context, const SubmitResultOptions& option
   const grpc::Status status =
       context.Invoke(*stub, &v1::ResultService::Stub::SubmitResult, request, &response);
   if (!status.ok()) {
-    return context.ReportRpcError("submitting the result of session " + options.session_id, status);
+    return context.ReportRpcError(
+        i18n::Trf("submitting the result of session $0", options.session_id), status);
   }
   if (context.json()) {
     context.PrintJson(
         {{"session_id", options.session_id}, {"status", ResultStatusName(response.status())}});
   } else {
-    std::printf("result of session %s recorded: %s\n", options.session_id.c_str(),
-                ResultStatusName(response.status()).c_str());
+    std::printf("%s\n", i18n::Trf("result of session $0 recorded: $1", options.session_id,
+                                  ResultStatusName(response.status()))
+                            .c_str());
   }
   return kExitOk;
 }
@@ -58,17 +61,23 @@ nlohmann::json ResultToJson(const v1::ResultRecord& r) {
 }
 
 void PrintResultTable(const v1::ListResultsResponse& response) {
-  std::printf("%-28s %-20s %-20s %-12s %-15s %-15s %-14s %s\n", "SESSION", "LEARNER", "ASSESSMENT",
-              "KIND", "SCORE", "VERDICT", "STATUS", "SUBMITTED");
+  using i18n::PadRight;
+  using i18n::Tr;
+  // TRANSLATORS: column headings of `proctorctl result list`, in capitals.
+  std::printf("%s %s %s %s %s %s %s %s\n", PadRight(Tr("SESSION"), 28).c_str(),
+              PadRight(Tr("LEARNER"), 20).c_str(), PadRight(Tr("ASSESSMENT"), 20).c_str(),
+              PadRight(Tr("KIND"), 12).c_str(), PadRight(Tr("SCORE"), 15).c_str(),
+              PadRight(Tr("VERDICT"), 15).c_str(), PadRight(Tr("STATUS"), 14).c_str(),
+              Tr("SUBMITTED").c_str());
   for (const v1::ResultRecord& r : response.results()) {
     const std::string score = absl::StrFormat("%g/%g", r.score(), r.max_score());
-    std::printf("%-28s %-20s %-20s %-12s %-15s %-15s %-14s %s\n", r.session_id().c_str(),
-                r.learner_id().c_str(), r.assessment_id().c_str(),
+    std::printf("%s %s %s %-12s %-15s %-15s %-14s %s\n", PadRight(r.session_id(), 28).c_str(),
+                PadRight(r.learner_id(), 20).c_str(), PadRight(r.assessment_id(), 20).c_str(),
                 AssessmentKindName(r.kind()).c_str(), score.c_str(),
                 VerdictName(r.verdict()).c_str(), ResultStatusName(r.status()).c_str(),
                 UtcTime(r.submitted_at_unix_ms()).c_str());
   }
-  if (response.results().empty()) std::printf("(no results)\n");
+  if (response.results().empty()) std::printf("%s\n", Tr("(no results)").c_str());
 }
 
 int RunListResults(const CtlContext& context, const ListResultsOptions& options) {
@@ -78,7 +87,7 @@ int RunListResults(const CtlContext& context, const ListResultsOptions& options)
   v1::ListResultsResponse response;
   const grpc::Status status =
       context.Invoke(*stub, &v1::ResultService::Stub::ListResults, request, &response);
-  if (!status.ok()) return context.ReportRpcError("listing results", status);
+  if (!status.ok()) return context.ReportRpcError(i18n::Tr("listing results"), status);
   if (context.json()) {
     nlohmann::json results = nlohmann::json::array();
     for (const v1::ResultRecord& r : response.results()) results.push_back(ResultToJson(r));

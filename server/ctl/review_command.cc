@@ -1,6 +1,7 @@
 // proctorctl review decide SESSION --verdict accept|reject --note TEXT
 #include <cstdio>
 
+#include "common/i18n.h"
 #include "proctor/v1/review.grpc.pb.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
@@ -23,13 +24,16 @@ int RunDecide(const CtlContext& context, const DecideOptions& options) {
   v1::DecideResponse response;
   const grpc::Status status =
       context.Invoke(*stub, &v1::ReviewService::Stub::Decide, request, &response);
-  if (!status.ok()) return context.ReportRpcError("deciding session " + options.session_id, status);
+  if (!status.ok()) {
+    return context.ReportRpcError(i18n::Trf("deciding session $0", options.session_id), status);
+  }
   if (context.json()) {
     context.PrintJson(
         {{"session_id", options.session_id}, {"verdict", VerdictName(response.verdict())}});
   } else {
-    std::printf("session %s: %s\n", options.session_id.c_str(),
-                VerdictName(response.verdict()).c_str());
+    std::printf("%s\n", i18n::Trf("session $0: $1", options.session_id,
+                                  VerdictName(response.verdict()))
+                            .c_str());
   }
   return kExitOk;
 }

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/i18n.h"
 #include "proctor/v1/review.grpc.pb.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
@@ -32,15 +33,20 @@ nlohmann::json SummaryToJson(const v1::SessionSummary& s) {
 }
 
 void PrintSessionTable(const v1::ListSessionsResponse& response) {
-  std::printf("%-28s %-20s %-20s %-7s %5s %-15s %8s\n", "SESSION", "LEARNER", "ASSESSMENT", "STATE",
-              "RISK", "VERDICT", "EVENTS");
+  using i18n::PadRight;
+  using i18n::Tr;
+  // TRANSLATORS: column headings of `proctorctl session list`, in capitals.
+  std::printf("%s %s %s %s %s %s %s\n", PadRight(Tr("SESSION"), 28).c_str(),
+              PadRight(Tr("LEARNER"), 20).c_str(), PadRight(Tr("ASSESSMENT"), 20).c_str(),
+              PadRight(Tr("STATE"), 7).c_str(), PadRight(Tr("RISK"), 5).c_str(),
+              PadRight(Tr("VERDICT"), 15).c_str(), Tr("EVENTS").c_str());
   for (const v1::SessionSummary& s : response.sessions()) {
-    std::printf("%-28s %-20s %-20s %-7s %5.2f %-15s %8lld\n", s.session_id().c_str(),
-                s.learner_id().c_str(), s.assessment_id().c_str(),
+    std::printf("%s %s %s %-7s %5.2f %-15s %8lld\n", PadRight(s.session_id(), 28).c_str(),
+                PadRight(s.learner_id(), 20).c_str(), PadRight(s.assessment_id(), 20).c_str(),
                 SessionStateName(s.state()).c_str(), s.risk_score(),
                 VerdictName(s.verdict()).c_str(), static_cast<long long>(s.event_count()));
   }
-  if (response.sessions().empty()) std::printf("(no sessions)\n");
+  if (response.sessions().empty()) std::printf("%s\n", Tr("(no sessions)").c_str());
 }
 
 int RunListSessions(const CtlContext& context, const ListSessionsOptions& options) {
@@ -50,7 +56,7 @@ int RunListSessions(const CtlContext& context, const ListSessionsOptions& option
   v1::ListSessionsResponse response;
   const grpc::Status status =
       context.Invoke(*stub, &v1::ReviewService::Stub::ListSessions, request, &response);
-  if (!status.ok()) return context.ReportRpcError("listing sessions", status);
+  if (!status.ok()) return context.ReportRpcError(i18n::Tr("listing sessions"), status);
   if (context.json()) {
     nlohmann::json sessions = nlohmann::json::array();
     for (const v1::SessionSummary& s : response.sessions()) sessions.push_back(SummaryToJson(s));
@@ -94,19 +100,29 @@ nlohmann::json DetailToJson(const v1::SessionDetail& detail) {
   return j;
 }
 
+// "label       value": the labels in the reader's language, the values as recorded.
+void PrintField(const std::string& label, const std::string& value) {
+  std::printf("%s %s\n", i18n::PadRight(label, 11).c_str(), value.c_str());
+}
+
 void PrintSessionHeader(const v1::SessionDetail& detail) {
+  using i18n::Tr;
+  const i18n::Translator& t = i18n::Process();
   const v1::SessionSummary& s = detail.summary();
-  std::printf("session     %s\nlearner     %s\nassessment  %s\nopened      %s\n",
-              s.session_id().c_str(), s.learner_id().c_str(), s.assessment_id().c_str(),
-              UtcTime(s.opened_at_unix_ms()).c_str());
-  std::printf("state       %s\nverdict     %s\nrisk        %.2f\nevents      %lld\n",
-              SessionStateName(s.state()).c_str(), VerdictName(s.verdict()).c_str(), s.risk_score(),
-              static_cast<long long>(s.event_count()));
-  for (const std::string& reason : detail.risk_reasons())
-    std::printf("  risk: %s\n", reason.c_str());
+  // TRANSLATORS: field labels of `proctorctl session show`, up to 11 characters.
+  PrintField(Tr("session"), s.session_id());
+  PrintField(Tr("learner"), s.learner_id());
+  PrintField(Tr("assessment"), s.assessment_id());
+  PrintField(Tr("opened"), t.DateTime(s.opened_at_unix_ms()));
+  PrintField(Tr("state"), SessionStateName(s.state()));
+  PrintField(Tr("verdict"), VerdictName(s.verdict()));
+  PrintField(Tr("risk"), t.Number(s.risk_score(), 2));
+  PrintField(Tr("events"), std::to_string(s.event_count()));
+  for (const std::string& reason : detail.risk_reasons()) {
+    std::printf("  %s\n", t.Trf("risk: $0", reason).c_str());
+  }
   if (!detail.decision_note().empty() || !detail.decided_by().empty()) {
-    std::printf("decision    by %s: %s\n", detail.decided_by().c_str(),
-                detail.decision_note().c_str());
+    PrintField(Tr("decision"), t.Trf("by $0: $1", detail.decided_by(), detail.decision_note()));
   }
 }
 
@@ -114,20 +130,24 @@ void PrintSessionHeader(const v1::SessionDetail& detail) {
 std::string DistanceText(const v1::RecordedEvent& e, float threshold) {
   if (e.distance() < 0) return "";
   const bool same = e.distance() <= threshold;
-  return absl::StrFormat("distance %.3f %s %.3f (%s)", e.distance(), same ? "<=" : ">", threshold,
-                         same ? "same person" : "different person");
+  const i18n::Translator& t = i18n::Process();
+  return t.Trf("distance $0 $1 $2 ($3)", t.Number(e.distance(), 3), same ? "<=" : ">",
+               t.Number(threshold, 3), same ? t.Tr("same person") : t.Tr("different person"));
 }
 
 // One timeline line: media time, seq ("server" for the server's own events), kind, phase,
 // distance against the threshold, evidence, detail.
 void PrintTimelineEvent(const v1::RecordedEvent& e, float threshold) {
   std::string line = absl::StrFormat("  %s  %11s  %-18s", MediaTime(e.at_ms()),
-                                     e.from_server() ? "server" : std::to_string(e.seq()),
+                                     e.from_server() ? i18n::Tr("server") : std::to_string(e.seq()),
                                      EventKindName(e.kind()));
   if (e.phase() != v1::INSTANT) absl::StrAppendFormat(&line, " %s", EventPhaseName(e.phase()));
-  if (e.phase() == v1::END) absl::StrAppendFormat(&line, " after %.1f s", e.duration_ms() / 1e3);
+  if (e.phase() == v1::END) {
+    const i18n::Translator& t = i18n::Process();
+    absl::StrAppend(&line, " ", t.Trf("after $0 s", t.Number(e.duration_ms() / 1e3, 1)));
+  }
   if (const std::string d = DistanceText(e, threshold); !d.empty()) absl::StrAppend(&line, "  ", d);
-  if (e.has_evidence()) absl::StrAppend(&line, "  [evidence]");
+  if (e.has_evidence()) absl::StrAppend(&line, "  ", i18n::Tr("[evidence]"));
   if (!e.detail().empty()) absl::StrAppend(&line, "  ", e.detail());
   std::printf("%s\n", std::string(absl::StripTrailingAsciiWhitespace(line)).c_str());
 }
@@ -138,7 +158,10 @@ bool IsPlainHeartbeat(const v1::RecordedEvent& e) {
 }
 
 void PrintTimeline(const v1::SessionDetail& detail) {
-  std::printf("\ntimeline (media time; match threshold %.3f)\n", detail.match_threshold());
+  const i18n::Translator& t = i18n::Process();
+  std::printf("\n%s\n", t.Trf("timeline (media time; match threshold $0)",
+                               t.Number(detail.match_threshold(), 3))
+                            .c_str());
   const auto& events = detail.events();
   for (int i = 0; i < events.size();) {
     int end = i;
@@ -148,20 +171,21 @@ void PrintTimeline(const v1::SessionDetail& detail) {
       continue;
     }
     const std::string seqs = absl::StrCat(events[i].seq(), "-", events[end - 1].seq());
-    std::printf("  %s  %11s  HEARTBEAT x%d, until %s\n", MediaTime(events[i].at_ms()).c_str(),
-                seqs.c_str(), end - i, MediaTime(events[end - 1].at_ms()).c_str());
+    std::printf("  %s  %11s  %s\n", MediaTime(events[i].at_ms()).c_str(), seqs.c_str(),
+                t.Trf("HEARTBEAT x$0, until $1", end - i, MediaTime(events[end - 1].at_ms()))
+                    .c_str());
     i = end;
   }
-  if (events.empty()) std::printf("  (no events)\n");
+  if (events.empty()) std::printf("  %s\n", t.Tr("(no events)").c_str());
 }
 
 void PrintFlags(const v1::SessionDetail& detail) {
-  std::printf("\nflags\n");
+  std::printf("\n%s\n", i18n::Tr("flags").c_str());
   for (const v1::Flag& f : detail.flags()) {
     std::printf("  %s - %s  %-18s %s\n", MediaTime(f.from_ms()).c_str(),
                 MediaTime(f.to_ms()).c_str(), EventKindName(f.kind()).c_str(), f.detail().c_str());
   }
-  if (detail.flags().empty()) std::printf("  (none)\n");
+  if (detail.flags().empty()) std::printf("  %s\n", i18n::Tr("(none)").c_str());
 }
 
 int RunShowSession(const CtlContext& context, const ShowSessionOptions& options) {
@@ -171,7 +195,9 @@ int RunShowSession(const CtlContext& context, const ShowSessionOptions& options)
   v1::SessionDetail detail;
   const grpc::Status status =
       context.Invoke(*stub, &v1::ReviewService::Stub::GetSession, request, &detail);
-  if (!status.ok()) return context.ReportRpcError("reading session " + options.session_id, status);
+  if (!status.ok()) {
+    return context.ReportRpcError(i18n::Trf("reading session $0", options.session_id), status);
+  }
   if (context.json()) {
     context.PrintJson(DetailToJson(detail));
   } else {

@@ -1,6 +1,7 @@
 // proctorctl token issue --role examiner|lms|administrator --label LABEL
 #include <cstdio>
 
+#include "common/i18n.h"
 #include "proctor/v1/admin.grpc.pb.h"
 #include "server/ctl/commands.h"
 
@@ -25,7 +26,9 @@ int RunIssueToken(const CtlContext& context, const IssueTokenOptions& options) {
   v1::IssueTokenResponse response;
   const grpc::Status status =
       context.Invoke(*stub, &v1::AdminService::Stub::IssueToken, request, &response);
-  if (!status.ok()) return context.ReportRpcError("issuing a token for " + options.label, status);
+  if (!status.ok()) {
+    return context.ReportRpcError(i18n::Trf("issuing a token for $0", options.label), status);
+  }
   if (context.json()) {
     context.PrintJson({{"token", response.token()},
                        {"role", v1::Role_Name(request.role())},
