@@ -11,17 +11,24 @@
 namespace proctor::server {
 namespace {
 
-std::string Seconds(int64_t ms) { return absl::StrFormat("%.1f s", ms / 1000.0); }
+std::string Seconds(const i18n::Translator& t, int64_t ms) {
+  return t.Trf("$0 s", t.Number(ms / 1000.0, 1));
+}
 
+// What the reasons and flags say is written in one reader's language.
 class ScoreBuilder {
  public:
+  explicit ScoreBuilder(const i18n::Translator& t) : t_(t) {}
+  const i18n::Translator& t() const { return t_; }
+  std::string Seconds(int64_t ms) const { return server::Seconds(t_, ms); }
+
   void Add(double risk, std::string reason) {
     card_.risk_score += risk;
-    card_.reasons.push_back(absl::StrFormat("%s: +%.2f", reason, risk));
+    card_.reasons.push_back(absl::StrCat(reason, ": +", t_.Number(risk, 2)));
   }
   void ForceReview(const std::string& why) {
     card_.forces_review = true;
-    card_.reasons.push_back(absl::StrCat(why, ": forces review"));
+    card_.reasons.push_back(t_.Trf("$0: forces review", why));
   }
   void Flag(EventKind kind, int64_t from, int64_t to, std::string detail) {
     card_.flags.push_back({kind, from, to, std::move(detail)});
@@ -36,6 +43,7 @@ class ScoreBuilder {
   }
 
  private:
+  const i18n::Translator& t_;
   Scorecard card_;
 };
 
@@ -73,13 +81,14 @@ double StateRisk(EventKind kind, int64_t over_ms) {
 void ScoreSpan(EventKind kind, int64_t from, int64_t to, const Policy& p, ScoreBuilder& b) {
   const int64_t length = to - from;
   const int64_t tolerance = ToleranceFor(kind, p);
-  std::string detail = absl::StrCat(Seconds(length), " (tolerance ", Seconds(tolerance), ")");
+  const i18n::Translator& t = b.t();
+  std::string detail = t.Trf("$0 (tolerance $1)", b.Seconds(length), b.Seconds(tolerance));
   if (length > tolerance) {
     b.Add(StateRisk(kind, length - tolerance),
-          absl::StrCat(EventKindName(kind), " for ", Seconds(length), " from ", Seconds(from),
-                       ", over the ", Seconds(tolerance), " tolerance"));
+          t.Trf("$0 for $1 from $2, over the $3 tolerance", EventKindName(kind),
+                b.Seconds(length), b.Seconds(from), b.Seconds(tolerance)));
     if (kind == EventKind::kMultipleFaces && p.multiple_faces_forces_review) {
-      b.ForceReview(absl::StrCat("MULTIPLE_FACES at ", Seconds(from)));
+      b.ForceReview(t.Trf("$0 at $1", "MULTIPLE_FACES", b.Seconds(from)));
     }
   }
   b.Flag(kind, from, to, std::move(detail));
@@ -112,18 +121,21 @@ void CheckClientClaim(const StoredEvent& s, const Policy& p, ScoreBuilder& b) {
   if (s.server_distance < 0) return;
   const bool server_match = protocol::SamePerson(s.server_distance, p.match_threshold);
   const bool client_match = e.kind == EventKind::kIdentityVerified;
+  const i18n::Translator& t = b.t();
   std::string why;
   if (server_match != client_match) {
-    why = absl::StrFormat("client reported %s but the server's distance is %.3f (threshold %.2f)",
-                          EventKindName(e.kind), s.server_distance, p.match_threshold);
+    why = t.Trf("client reported $0 but the server's distance is $1 (threshold $2)",
+                EventKindName(e.kind), t.Number(s.server_distance, 3),
+                t.Number(p.match_threshold, 2));
   } else if (e.client_distance >= 0 && !protocol::DistancesAgree(e.client_distance, s.server_distance,
                                                                   p.distance_tolerance)) {
-    why = absl::StrFormat("client distance %.3f differs from the server's %.3f by more than %.2f",
-                          e.client_distance, s.server_distance, p.distance_tolerance);
+    why = t.Trf("client distance $0 differs from the server's $1 by more than $2",
+                t.Number(e.client_distance, 3), t.Number(s.server_distance, 3),
+                t.Number(p.distance_tolerance, 2));
   }
   if (why.empty()) return;
-  b.Add(0.5, absl::StrCat("EVIDENCE_MISMATCH at ", Seconds(e.at_ms)));
-  b.ForceReview(absl::StrCat("EVIDENCE_MISMATCH at ", Seconds(e.at_ms)));
+  b.Add(0.5, t.Trf("$0 at $1", "EVIDENCE_MISMATCH", b.Seconds(e.at_ms)));
+  b.ForceReview(t.Trf("$0 at $1", "EVIDENCE_MISMATCH", b.Seconds(e.at_ms)));
   b.Flag(EventKind::kEvidenceMismatch, e.at_ms, e.at_ms, why);
 }
 
@@ -132,21 +144,23 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
   int64_t last_verified = 0, last_evidenced = 0;
   bool any_verified = false, any_evidenced = false;
   int gaps = 0, evidence_gaps = 0;
+  const i18n::Translator& t = b.t();
   for (const StoredEvent& s : events) {
     const Event& e = s.event;
     if (e.kind == EventKind::kLivenessFailed) {
-      b.Add(0.3, absl::StrCat("LIVENESS_FAILED at ", Seconds(e.at_ms)));
+      b.Add(0.3, t.Trf("$0 at $1", "LIVENESS_FAILED", b.Seconds(e.at_ms)));
       b.Flag(e.kind, e.at_ms, e.at_ms, e.detail);
     }
     if (!IsIdentityKind(e.kind)) continue;
     CheckClientClaim(s, p, b);
     if (ServerSeesMismatch(s, p)) {
-      b.Add(0.5, absl::StrCat("IDENTITY_MISMATCH at ", Seconds(e.at_ms)));
-      b.ForceReview(absl::StrCat("IDENTITY_MISMATCH at ", Seconds(e.at_ms)));
+      b.Add(0.5, t.Trf("$0 at $1", "IDENTITY_MISMATCH", b.Seconds(e.at_ms)));
+      b.ForceReview(t.Trf("$0 at $1", "IDENTITY_MISMATCH", b.Seconds(e.at_ms)));
       b.Flag(EventKind::kIdentityMismatch, e.at_ms, e.at_ms,
-             s.server_distance >= 0 ? absl::StrFormat("distance %.3f > threshold %.2f",
-                                                      s.server_distance, p.match_threshold)
-                                    : std::string("reported by the client (no enrolled template)"));
+             s.server_distance >= 0
+                 ? t.Trf("distance $0 > threshold $1", t.Number(s.server_distance, 3),
+                         t.Number(p.match_threshold, 2))
+                 : t.Tr("reported by the client (no enrolled template)"));
       continue;
     }
     if (e.at_ms - last_verified > 2 * p.identity_interval_ms) ++gaps;
@@ -159,41 +173,44 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
     }
   }
   if (any_verified && !any_evidenced) {
-    b.Add(0.5, "no identity check was backed by an evidence chip");
-    b.ForceReview("no identity check was backed by an evidence chip");
+    b.Add(0.5, t.Tr("no identity check was backed by an evidence chip"));
+    b.ForceReview(t.Tr("no identity check was backed by an evidence chip"));
   } else if (any_evidenced) {
     if (ended_at_ms - last_evidenced > p.evidence_interval_ms) ++evidence_gaps;
     if (evidence_gaps > 0) {
-      b.Add(
-          std::min(0.3, 0.1 * evidence_gaps),
-          absl::StrCat(evidence_gaps, " stretch(es) longer than ", Seconds(p.evidence_interval_ms),
-                       " without an identity check backed by an evidence chip"));
+      b.Add(std::min(0.3, 0.1 * evidence_gaps),
+            t.TrNf("$0 stretch longer than $1 without an identity check backed by an evidence "
+                   "chip",
+                   "$0 stretches longer than $1 without an identity check backed by an evidence "
+                   "chip",
+                   evidence_gaps, evidence_gaps, b.Seconds(p.evidence_interval_ms)));
     }
   }
   if (!any_verified) {
-    b.Add(0.6, "identity was never verified");
-    b.ForceReview("identity was never verified");
+    b.Add(0.6, t.Tr("identity was never verified"));
+    b.ForceReview(t.Tr("identity was never verified"));
   } else if (ended_at_ms - last_verified > 2 * p.identity_interval_ms) {
     ++gaps;
   }
   if (gaps > 0) {
     b.Add(std::min(0.45, 0.15 * gaps),
-          absl::StrCat(gaps, " stretch(es) longer than ", Seconds(2 * p.identity_interval_ms),
-                       " without an identity check"));
+          t.TrNf("$0 stretch longer than $1 without an identity check",
+                 "$0 stretches longer than $1 without an identity check", gaps, gaps,
+                 b.Seconds(2 * p.identity_interval_ms)));
   }
 }
 
 void ScoreFindings(const std::vector<StoredEvent>& events, const std::vector<Finding>& findings,
                    const Policy& p, ScoreBuilder& b) {
   for (const Finding& f : findings) {
-    b.Add(0.5, absl::StrCat(EventKindName(f.kind), " at ", Seconds(f.at_ms)));
-    b.ForceReview(absl::StrCat(EventKindName(f.kind), " at ", Seconds(f.at_ms)));
+    b.Add(0.5, b.t().Trf("$0 at $1", EventKindName(f.kind), b.Seconds(f.at_ms)));
+    b.ForceReview(b.t().Trf("$0 at $1", EventKindName(f.kind), b.Seconds(f.at_ms)));
     b.Flag(f.kind, f.at_ms, f.at_ms, f.detail);
   }
   bool liveness = false;
   for (const StoredEvent& s : events) liveness |= s.event.kind == EventKind::kLivenessPassed;
   if (p.liveness_required && !liveness) {
-    b.Add(0.3, "no liveness check passed");
+    b.Add(0.3, b.t().Tr("no liveness check passed"));
   }
 }
 
@@ -216,15 +233,20 @@ Policy PolicyFor(AssessmentKind kind) {
   return p;
 }
 
-std::string DescribePolicy(AssessmentKind kind, const Policy& p) {
-  return absl::StrFormat(
-      "%s: match threshold %.2f, identity every %s, absence tolerance %s, looking-away "
-      "tolerance %s, several faces tolerance %s, review at risk >= %.2f%s, re-check every %d "
-      "evidence chip(s)",
-      AssessmentKindName(kind), p.match_threshold, Seconds(p.identity_interval_ms),
-      Seconds(p.absence_tolerance_ms), Seconds(p.looking_away_tolerance_ms),
-      Seconds(p.multiple_faces_tolerance_ms), p.review_risk,
-      p.liveness_required ? ", liveness required" : "", p.evidence_recheck_every);
+std::string DescribePolicy(AssessmentKind kind, const Policy& p, const i18n::Translator& t) {
+  std::string text = t.Trf(
+      "$0: match threshold $1, identity every $2, absence tolerance $3, looking-away tolerance "
+      "$4, several faces tolerance $5, review at risk >= $6",
+      AssessmentKindName(kind), t.Number(p.match_threshold, 2),
+      Seconds(t, p.identity_interval_ms), Seconds(t, p.absence_tolerance_ms),
+      Seconds(t, p.looking_away_tolerance_ms), Seconds(t, p.multiple_faces_tolerance_ms),
+      t.Number(p.review_risk, 2));
+  if (p.liveness_required) absl::StrAppend(&text, ", ", t.Tr("liveness required"));
+  absl::StrAppend(&text, ", ",
+                  p.evidence_recheck_every == 1
+                      ? t.Tr("re-check every evidence chip")
+                      : t.Trf("re-check one evidence chip in $0", p.evidence_recheck_every));
+  return text;
 }
 
 bool ServerSeesMismatch(const StoredEvent& s, const Policy& p) {
@@ -233,8 +255,8 @@ bool ServerSeesMismatch(const StoredEvent& s, const Policy& p) {
 }
 
 Scorecard ScoreSession(const std::vector<StoredEvent>& events, const std::vector<Finding>& findings,
-                       const Policy& policy, int64_t ended_at_ms) {
-  ScoreBuilder b;
+                       const Policy& policy, int64_t ended_at_ms, const i18n::Translator& t) {
+  ScoreBuilder b(t);
   ScoreStates(events, policy, ended_at_ms, b);
   ScoreIdentity(events, policy, ended_at_ms, b);
   ScoreFindings(events, findings, policy, b);

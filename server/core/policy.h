@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/i18n.h"
+
 #include "protocol/identity_rule.h"
 #include "server/core/domain.h"
 
@@ -44,8 +46,10 @@ struct Policy {
 
 // Defaults by kind; FINAL is stricter on every axis.
 Policy PolicyFor(AssessmentKind kind);
-// One line for humans: "FINAL: threshold 0.55, identity every 30 s, ...".
-std::string DescribePolicy(AssessmentKind kind, const Policy& policy);
+// One line for humans: "FINAL: threshold 0.55, identity every 30 s, ...", in `t`'s language.
+std::string DescribePolicy(AssessmentKind kind, const Policy& policy,
+                           const i18n::Translator& t = i18n::Translator::For(
+                               i18n::Language::kEnglish));
 
 struct FlagSpan {
   EventKind kind = EventKind::kUnspecified;
@@ -63,9 +67,12 @@ struct Scorecard {
 };
 
 // Scores a finished session. `events` in seq order (server_distance filled), `findings` the
-// server's own, `ended_at_ms` the media time of the end (closes states still open).
+// server's own, `ended_at_ms` the media time of the end (closes states still open). The reasons
+// and the flags' details are written in `t`'s language (the reader's; they are not stored).
 Scorecard ScoreSession(const std::vector<StoredEvent>& events, const std::vector<Finding>& findings,
-                       const Policy& policy, int64_t ended_at_ms);
+                       const Policy& policy, int64_t ended_at_ms,
+                       const i18n::Translator& t = i18n::Translator::For(
+                           i18n::Language::kEnglish));
 
 // Identity decision the server draws from its own distance, or the client's claim when the
 // learner has no template (server_distance < 0).

@@ -236,7 +236,8 @@ absl::StatusOr<SessionView> ProctorCore::GetSession(const Principal& who,
   if (view.session.state == SessionState::kOpen && !view.events.empty()) {
     end = view.events.back().event.at_ms;
   }
-  view.scorecard = ScoreSession(view.events, view.findings, view.policy, end);
+  view.scorecard = ScoreSession(view.events, view.findings, view.policy, end,
+                                i18n::Translator::For(who.language));
   if (view.session.state == SessionState::kClosed) {
     view.scorecard.verdict = view.session.verdict;
     view.scorecard.risk_score = view.session.risk_score;

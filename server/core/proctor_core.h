@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/i18n.h"
 #include "server/core/domain.h"
 #include "server/core/evidence_inspector.h"
 #include "server/core/policy.h"
@@ -27,6 +28,8 @@ struct Principal {
   Role role = Role::kAdministrator;
   std::string label;
   std::string session_id;  // learners only
+  // The language the caller reads; what the core writes for people follows it.
+  i18n::Language language = i18n::Language::kEnglish;
 };
 
 struct OpenedSession {

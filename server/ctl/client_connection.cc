@@ -75,6 +75,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& se
 
 void PrepareCall(grpc::ClientContext* context, const std::string& token, double timeout_s) {
   context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  // What the server writes for people (risk reasons, flag details) comes in our language.
+  context->AddMetadata("accept-language", std::string(i18n::LanguageCode(i18n::ProcessLanguage())));
   const auto timeout = std::chrono::duration_cast<std::chrono::system_clock::duration>(
       std::chrono::duration<double>(timeout_s));
   context->set_deadline(std::chrono::system_clock::now() + timeout);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/crypto.h"
+#include "common/i18n.h"
 #include "common/internal_status.h"
 #include "server/http/assets.h"
 #include "server/http/html.h"
@@ -21,6 +22,8 @@ namespace {
 
 constexpr char kSessionCookie[] = "proctor_session";
 constexpr char kLoginCookie[] = "proctor_login";
+// The reader's choice of language (the switch on every page); not a secret, readable by pages.
+constexpr char kLangCookie[] = "proctor_lang";
 constexpr char kPageCsp[] =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'";
@@ -70,8 +73,16 @@ struct ConsoleServer::Impl {
   void Routes();
   // The signed-in examiner, or nullopt after answering: pages redirect to /login, everything
   // else (images, exports) gets 401.
+  // The session's principal reads in ReaderLanguage(req, res, remember_language).
   std::optional<ConsoleSession> SignedIn(const httplib::Request& req, httplib::Response& res,
-                                         bool page);
+                                         bool page, bool remember_language = true);
+  // The reader's language: ?lang= (remembered in the proctor_lang cookie when `remember`), else
+  // that cookie, else Accept-Language.
+  i18n::Language ReaderLanguage(const httplib::Request& req, httplib::Response& res,
+                                bool remember = true) const;
+  static PageContext Context(const ConsoleSession& s) {
+    return {s.who.label, s.csrf_token, s.who.language};
+  }
   // Refuses (403) a request from another site or without the expected token.
   bool SameOrigin(const httplib::Request& req, httplib::Response& res);
   bool CsrfOk(const httplib::Request& req, httplib::Response& res, const ConsoleSession& s);
@@ -80,9 +91,11 @@ struct ConsoleServer::Impl {
   // nothing was recorded, and the evidence must not be shown.
   absl::Status AuditEvidenceView(const httplib::Request& req, const ConsoleSession& s,
                                  const std::string& session_id, const std::string& what);
-  void Fail(httplib::Response& res, const ConsoleSession* s, const absl::Status& status);
+  void Fail(httplib::Response& res, const ConsoleSession* s, const absl::Status& status,
+            i18n::Language language = i18n::Language::kEnglish);
   std::string SessionCookie(const std::string& value, int max_age_s) const;
-  void ShowLogin(httplib::Response& res, int status, const std::string& error);
+  void ShowLogin(httplib::Response& res, int status, const std::string& error,
+                 i18n::Language language);
 
   void Login(const httplib::Request& req, httplib::Response& res);
   void Queue(const httplib::Request& req, httplib::Response& res);
@@ -113,15 +126,39 @@ std::string ConsoleServer::Impl::SessionCookie(const std::string& value, int max
                       tls ? "; Secure" : "");
 }
 
+i18n::Language ConsoleServer::Impl::ReaderLanguage(const httplib::Request& req,
+                                                   httplib::Response& res, bool remember) const {
+  if (req.has_param("lang")) {
+    if (auto chosen = i18n::ParseLanguage(req.get_param_value("lang"))) {
+      if (remember) {
+        res.set_header("Set-Cookie",
+                       absl::StrCat(kLangCookie, "=", i18n::LanguageCode(*chosen),
+                                    "; Path=/; Max-Age=31536000; SameSite=Lax",
+                                    tls ? "; Secure" : ""));
+      }
+      return *chosen;
+    }
+  }
+  if (auto kept = i18n::ParseLanguage(Cookie(req, kLangCookie))) return *kept;
+  return i18n::LanguageFromAcceptLanguage(req.get_header_value("Accept-Language"));
+}
+
 std::optional<ConsoleSession> ConsoleServer::Impl::SignedIn(const httplib::Request& req,
-                                                            httplib::Response& res, bool page) {
+                                                            httplib::Response& res, bool page,
+                                                            bool remember_language) {
   auto session = sessions.Find(Cookie(req, kSessionCookie));
-  if (session) return session;
+  if (session) {
+    session->who.language = ReaderLanguage(req, res, remember_language);
+    return session;
+  }
   if (page) {
     res.set_redirect("/login", 303);
   } else {
     res.status = 401;
-    res.set_content("sign in to the review console first (/login)\n", "text/plain");
+    res.set_content(i18n::Translator::For(ReaderLanguage(req, res, false))
+                            .Tr("sign in to the review console first (/login)") +
+                        "\n",
+                    "text/plain; charset=utf-8");
   }
   return std::nullopt;
 }
@@ -135,7 +172,11 @@ bool ConsoleServer::Impl::SameOrigin(const httplib::Request& req, httplib::Respo
                           (!origin.empty() && origin != expected);
   if (!cross_site) return true;
   res.status = 403;
-  res.set_content(ErrorPage(nullptr, 403, "cross-site request refused"), kHtml);
+  const i18n::Language language = ReaderLanguage(req, res, false);
+  res.set_content(ErrorPage(nullptr, 403,
+                            i18n::Translator::For(language).Tr("cross-site request refused"),
+                            language),
+                  kHtml);
   return false;
 }
 
@@ -145,8 +186,10 @@ bool ConsoleServer::Impl::CsrfOk(const httplib::Request& req, httplib::Response&
   if (SecretsEqual(req.get_param_value("csrf"), s.csrf_token)) return true;
   res.status = 403;
   res.set_content(ErrorPage(nullptr, 403,
-                            "request refused: missing or wrong CSRF token (reload the page and "
-                            "try again)"),
+                            i18n::Translator::For(s.who.language)
+                                .Tr("request refused: missing or wrong CSRF token (reload the "
+                                    "page and try again)"),
+                            s.who.language),
                   kHtml);
   return false;
 }
@@ -166,43 +209,50 @@ absl::Status ConsoleServer::Impl::AuditEvidenceView(const httplib::Request& req,
 }
 
 void ConsoleServer::Impl::Fail(httplib::Response& res, const ConsoleSession* s,
-                               const absl::Status& status) {
+                               const absl::Status& status, i18n::Language language) {
+  if (s != nullptr) language = s->who.language;
+  const i18n::Translator& t = i18n::Translator::For(language);
   res.status = HttpStatusFor(status);
   std::string message(status.message());
   // A database failure names its address or path: for the server log, not the examiner.
   if (res.status == 500 || IsMarkedInternal(status)) {
     spdlog::error("console: {}", status.ToString());
-    message = res.status == 503 ? "the server's storage is unavailable; retry in a moment"
-                                : "internal error; the server log has the details";
+    message = res.status == 503 ? t.Tr("the server's storage is unavailable; retry in a moment")
+                                : t.Tr("internal error; the server log has the details");
   }
   PageContext context;
-  if (s != nullptr) context = {s->who.label, s->csrf_token};
-  res.set_content(ErrorPage(s != nullptr ? &context : nullptr, res.status, message), kHtml);
+  if (s != nullptr) context = Context(*s);
+  res.set_content(ErrorPage(s != nullptr ? &context : nullptr, res.status, message, language),
+                  kHtml);
 }
 
-void ConsoleServer::Impl::ShowLogin(httplib::Response& res, int status, const std::string& error) {
+void ConsoleServer::Impl::ShowLogin(httplib::Response& res, int status, const std::string& error,
+                                    i18n::Language language) {
   const std::string nonce = RandomToken(20);
   res.status = status;
   res.set_header("Set-Cookie", absl::StrCat(kLoginCookie, "=", nonce,
                                             "; Path=/login; HttpOnly; SameSite=Strict; "
                                             "Max-Age=900",
                                             tls ? "; Secure" : ""));
-  res.set_content(LoginPage(nonce, error), kHtml);
+  res.set_content(LoginPage(nonce, error, language), kHtml);
 }
 
 void ConsoleServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
   // Login CSRF: the form's nonce must match the cookie set with the form (double submit).
   if (!SameOrigin(req, res)) return;
+  const i18n::Language language = ReaderLanguage(req, res, false);
+  const i18n::Translator& t = i18n::Translator::For(language);
   const std::string nonce = Cookie(req, kLoginCookie);
   if (nonce.empty() || !SecretsEqual(nonce, req.get_param_value("login_nonce"))) {
-    return ShowLogin(res, 403, "The sign-in form expired; please try again.");
+    return ShowLogin(res, 403, t.Tr("The sign-in form expired; please try again."), language);
   }
   auto who = desk->SignIn(req.get_param_value("token"));
   if (!who.ok()) {
     spdlog::warn("console: sign-in refused: {}", std::string(who.status().message()));
     return ShowLogin(res, absl::IsPermissionDenied(who.status()) ? 403 : 401,
-                     absl::IsUnauthenticated(who.status()) ? "Unknown token."
-                                                           : std::string(who.status().message()));
+                     absl::IsUnauthenticated(who.status()) ? t.Tr("Unknown token.")
+                                                           : std::string(who.status().message()),
+                     language);
   }
   const std::string cookie = sessions.Create(*who);
   res.set_header("Set-Cookie",
@@ -217,7 +267,7 @@ void ConsoleServer::Impl::Queue(const httplib::Request& req, httplib::Response& 
   if (!s) return;
   auto rows = desk->Queue(s->who);
   if (!rows.ok()) return Fail(res, &*s, rows.status());
-  res.set_content(QueuePage({s->who.label, s->csrf_token}, *rows), kHtml);
+  res.set_content(QueuePage(Context(*s), *rows), kHtml);
 }
 
 void ConsoleServer::Impl::Session(const httplib::Request& req, httplib::Response& res) {
@@ -225,8 +275,10 @@ void ConsoleServer::Impl::Session(const httplib::Request& req, httplib::Response
   if (!s) return;
   auto page = desk->Session(s->who, req.matches[1]);
   if (!page.ok()) return Fail(res, &*s, page.status());
-  const std::string notice = req.has_param("decided") ? "Verdict recorded." : "";
-  res.set_content(SessionPageHtml({s->who.label, s->csrf_token}, *page, notice), kHtml);
+  const std::string notice =
+      req.has_param("decided") ? i18n::Translator::For(s->who.language).Tr("Verdict recorded.")
+                               : "";
+  res.set_content(SessionPageHtml(Context(*s), *page, notice), kHtml);
 }
 
 void ConsoleServer::Impl::Evidence(const httplib::Request& req, httplib::Response& res) {
@@ -234,7 +286,8 @@ void ConsoleServer::Impl::Evidence(const httplib::Request& req, httplib::Respons
   if (!s) return;
   uint64_t seq = 0;
   if (!absl::SimpleAtoi(std::string(req.matches[2]), &seq)) {
-    return Fail(res, &*s, absl::InvalidArgumentError("bad seq"));
+    return Fail(res, &*s,
+                absl::InvalidArgumentError(i18n::Translator::For(s->who.language).Tr("bad seq")));
   }
   const std::string id = req.matches[1];
   auto jpeg = desk->Evidence(s->who, id, seq);
@@ -247,7 +300,8 @@ void ConsoleServer::Impl::Evidence(const httplib::Request& req, httplib::Respons
 }
 
 void ConsoleServer::Impl::Report(const httplib::Request& req, httplib::Response& res) {
-  auto s = SignedIn(req, res, true);
+  // The report's ?lang= is the language it is printed in, not the console's.
+  auto s = SignedIn(req, res, true, /*remember_language=*/false);
   if (!s) return;
   const std::string id = req.matches[1];
   auto report = desk->Report(s->who, id);
@@ -258,7 +312,7 @@ void ConsoleServer::Impl::Report(const httplib::Request& req, httplib::Response&
     if (!audited.ok()) return Fail(res, &*s, audited);
   }
   res.set_header("Content-Security-Policy", kReportCsp);
-  res.set_content(ReportPage(*report, s->who.label, clock->NowUnixMs()), kHtml);
+  res.set_content(ReportPage(*report, s->who.label, clock->NowUnixMs(), s->who.language), kHtml);
 }
 
 void ConsoleServer::Impl::Verdict(const httplib::Request& req, httplib::Response& res) {
@@ -267,7 +321,9 @@ void ConsoleServer::Impl::Verdict(const httplib::Request& req, httplib::Response
   const std::string id = req.matches[1];
   const std::string choice = req.get_param_value("verdict");
   if (choice != "accept" && choice != "reject") {
-    return Fail(res, &*s, absl::InvalidArgumentError("choose accept or reject"));
+    return Fail(res, &*s,
+                absl::InvalidArgumentError(
+                    i18n::Translator::For(s->who.language).Tr("choose accept or reject")));
   }
   auto decided =
       desk->Decide(s->who, id, choice == "accept" ? Verdict::kAccepted : Verdict::kRejected,
@@ -285,12 +341,12 @@ void ConsoleServer::Impl::Results(const httplib::Request& req, httplib::Response
   if (!rows.ok()) return Fail(res, &*s, rows.status());
   if (format == "csv") {
     res.set_header("Content-Disposition", "attachment; filename=\"results.csv\"");
-    res.set_content(ResultsCsv(*rows), "text/csv; charset=utf-8");
+    res.set_content(ResultsCsv(*rows, s->who.language), "text/csv; charset=utf-8");
   } else if (format == "json") {
     res.set_header("Content-Disposition", "attachment; filename=\"results.json\"");
     res.set_content(ResultsJson(*rows), "application/json");
   } else {
-    res.set_content(ResultsPage({s->who.label, s->csrf_token}, *rows), kHtml);
+    res.set_content(ResultsPage(Context(*s), *rows), kHtml);
   }
 }
 
@@ -354,8 +410,9 @@ void ConsoleServer::Impl::Routes() {
   });
   s.Get("/",
         [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/queue", 303); });
-  s.Get("/login",
-        [this](const httplib::Request&, httplib::Response& res) { ShowLogin(res, 200, ""); });
+  s.Get("/login", [this](const httplib::Request& req, httplib::Response& res) {
+    ShowLogin(res, 200, "", ReaderLanguage(req, res));
+  });
   s.Post("/login",
          [this](const httplib::Request& req, httplib::Response& res) { Login(req, res); });
   s.Post("/logout", [this](const httplib::Request& req, httplib::Response& res) {

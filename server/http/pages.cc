@@ -10,23 +10,40 @@
 
 namespace proctor::server::http {
 
-std::string Layout(const std::string& title, const PageContext* context, const std::string& body) {
+std::string Layout(const std::string& title, const PageContext* context, const std::string& body,
+                   i18n::Language language) {
+  const i18n::Translator& t = i18n::Translator::For(language);
   std::string out = absl::StrCat(
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<!doctype html>\n<html lang=\"", i18n::LanguageCode(language),
+      "\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<title>",
-      Html(title),
-      " · proctor review</title><link rel=\"stylesheet\" href=\"/assets/console.css\">"
-      "</head><body><header class=\"top\"><a class=\"brand\" href=\"/queue\">proctor review</a>");
+      Html(title), " · ", Html(t.Tr("proctor review")),
+      "</title><link rel=\"stylesheet\" href=\"/assets/console.css\">"
+      "</head><body><header class=\"top\"><a class=\"brand\" href=\"/queue\">",
+      Html(t.Tr("proctor review")), "</a>");
   if (context != nullptr) {
-    absl::StrAppend(&out,
-                    "<nav><a href=\"/queue\">Queue</a><a href=\"/results\">Results</a></nav>"
-                    "<span class=\"who\">",
-                    Html(context->examiner_label),
+    absl::StrAppend(&out, "<nav><a href=\"/queue\">", Html(t.Tr("Queue")),
+                    "</a><a href=\"/results\">", Html(t.Tr("Results")),
+                    "</a></nav><span class=\"who\">", Html(context->examiner_label),
                     "</span><form class=\"signout\" method=\"post\" action=\"/logout\">",
-                    CsrfField(*context), "<button type=\"submit\">Sign out</button></form>");
+                    CsrfField(*context), "<button type=\"submit\">", Html(t.Tr("Sign out")),
+                    "</button></form>");
   }
-  absl::StrAppend(&out, "</header><main>", body, "</main></body></html>\n");
+  // The switch: a GET that sets the proctor_lang cookie and comes back to this page.
+  absl::StrAppend(&out, "<nav class=\"lang\" id=\"lang-switch\" aria-label=\"",
+                  Html(t.Tr("Language")), "\">");
+  for (i18n::Language other : i18n::kLanguages) {
+    const std::string code(i18n::LanguageCode(other));
+    if (other == language) {
+      absl::StrAppend(&out, "<strong lang=\"", code, "\">", Html(std::string(i18n::LanguageName(other))),
+                      "</strong>");
+    } else {
+      absl::StrAppend(&out, "<a lang=\"", code, "\" hreflang=\"", code, "\" href=\"?lang=", code,
+                      "\" id=\"lang-", code, "\">", Html(std::string(i18n::LanguageName(other))), "</a>");
+    }
+  }
+  absl::StrAppend(&out, "</nav></header><main>", body, "</main></body></html>\n");
   return out;
 }
 
@@ -35,106 +52,172 @@ std::string CsrfField(const PageContext& context) {
                       "\">");
 }
 
-std::string VerdictBadge(Verdict verdict) {
+namespace {
+
+std::string VerdictMeaning(Verdict verdict, const i18n::Translator& t) {
+  switch (verdict) {
+    case Verdict::kAutoAccepted:
+      return t.Tr("accepted automatically: nothing needed review");
+    case Verdict::kPendingReview:
+      return t.Tr("waiting for an examiner's verdict");
+    case Verdict::kAccepted:
+      return t.Tr("accepted by an examiner");
+    case Verdict::kRejected:
+      return t.Tr("rejected by an examiner");
+    default:
+      return "";
+  }
+}
+
+std::string StatusMeaning(ResultStatus status, const i18n::Translator& t) {
+  switch (status) {
+    case ResultStatus::kOfficial:
+      return t.Tr("official: the verdict allows the result");
+    case ResultStatus::kPendingReview:
+      return t.Tr("not official yet: the session waits for review");
+    case ResultStatus::kRejected:
+      return t.Tr("not recognised: the session was rejected");
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::string VerdictBadge(Verdict verdict, const i18n::Translator& t) {
   const std::string name = VerdictName(verdict);
-  return absl::StrCat("<span class=\"badge verdict-", Html(name), "\">", Html(name), "</span>");
+  return absl::StrCat("<span class=\"badge verdict-", Html(name), "\" title=\"",
+                      Html(VerdictMeaning(verdict, t)), "\">", Html(name), "</span>");
 }
 
-std::string StatusBadge(ResultStatus status) {
+std::string StatusBadge(ResultStatus status, const i18n::Translator& t) {
   const std::string name = ResultStatusName(status);
-  return absl::StrCat("<span class=\"badge status-", Html(name), "\">", Html(name), "</span>");
+  return absl::StrCat("<span class=\"badge status-", Html(name), "\" title=\"",
+                      Html(StatusMeaning(status, t)), "\">", Html(name), "</span>");
 }
 
-std::string RiskBar(double risk) {
+std::string RiskBar(double risk, const i18n::Translator& t) {
   // A meter element needs no style attribute (the page's CSP forbids inline styles).
   return absl::StrFormat(
       "<meter class=\"risk\" min=\"0\" max=\"1\" low=\"0.3\" high=\"0.5\" optimum=\"0\" "
-      "value=\"%.2f\"></meter> <span class=\"risk-value\">%.2f</span>",
-      risk, risk);
+      "value=\"%.2f\"></meter> <span class=\"risk-value\">%s</span>",
+      risk, t.Number(risk, 2));
 }
 
-std::string LoginPage(const std::string& login_nonce, const std::string& error) {
-  std::string body =
-      "<section class=\"card signin\"><h1>Examiner sign-in</h1>"
-      "<p>Paste the examiner token an administrator issued to you "
-      "(<code>proctorctl token issue --role examiner --label \"Your name\"</code>).</p>";
+std::string LoginPage(const std::string& login_nonce, const std::string& error,
+                      i18n::Language language) {
+  const i18n::Translator& t = i18n::Translator::For(language);
+  std::string body = absl::StrCat(
+      "<section class=\"card signin\"><h1>", Html(t.Tr("Examiner sign-in")), "</h1><p>",
+      Html(t.Tr("Paste the examiner token an administrator issued to you")),
+      " (<code>proctorctl token issue --role examiner --label \"", Html(t.Tr("Your name")),
+      "\"</code>).</p>");
   if (!error.empty())
     absl::StrAppend(&body, "<p class=\"error\" role=\"alert\">", Html(error), "</p>");
   absl::StrAppend(&body,
                   "<form method=\"post\" action=\"/login\" id=\"login-form\">"
                   "<input type=\"hidden\" name=\"login_nonce\" value=\"",
-                  Html(login_nonce),
-                  "\"><label for=\"token\">Token</label>"
-                  "<input type=\"password\" id=\"token\" name=\"token\" autocomplete=\"off\" "
-                  "required><button type=\"submit\" id=\"sign-in\">Sign in</button></form>"
-                  "</section>");
-  return Layout("Sign in", nullptr, body);
+                  Html(login_nonce), "\"><label for=\"token\">", Html(t.Tr("Token")),
+                  "</label><input type=\"password\" id=\"token\" name=\"token\" "
+                  "autocomplete=\"off\" required><button type=\"submit\" id=\"sign-in\">",
+                  Html(t.Tr("Sign in")), "</button></form></section>");
+  return Layout(t.Tr("Sign in"), nullptr, body, language);
 }
 
 std::string QueuePage(const PageContext& context, const std::vector<QueueRow>& rows) {
-  std::string body = absl::StrCat("<h1>Review queue</h1><p class=\"lead\">", rows.size(),
-                                  " session(s) waiting for a verdict, highest risk first.</p>");
+  const i18n::Translator& t = i18n::Translator::For(context.language);
+  const int64_t n = static_cast<int64_t>(rows.size());
+  std::string body = absl::StrCat(
+      "<h1>", Html(t.Tr("Review queue")), "</h1><p class=\"lead\">",
+      Html(t.TrNf("$0 session waiting for a verdict, highest risk first.",
+                  "$0 sessions waiting for a verdict, highest risk first.", n, n)),
+      "</p>");
   if (rows.empty()) {
-    absl::StrAppend(&body, "<p class=\"empty\">Nothing to review.</p>");
-    return Layout("Queue", &context, body);
+    absl::StrAppend(&body, "<p class=\"empty\">", Html(t.Tr("Nothing to review.")), "</p>");
+    return Layout(t.Tr("Queue"), &context, body, context.language);
   }
-  absl::StrAppend(&body,
-                  "<table class=\"queue\" id=\"queue\"><thead><tr><th>Risk</th><th>Learner</th>"
-                  "<th>Assessment</th><th>State</th><th>Opened</th><th>Events</th><th>Session</th>"
-                  "</tr></thead><tbody>");
+  absl::StrAppend(&body, "<table class=\"queue\" id=\"queue\"><thead><tr>");
+  for (const char* heading : {i18n::N_("Risk"), i18n::N_("Learner"), i18n::N_("Assessment"),
+                              i18n::N_("State"), i18n::N_("Opened"), i18n::N_("Events"),
+                              i18n::N_("Session")}) {
+    absl::StrAppend(&body, "<th>", Html(t.Tr(heading)), "</th>");
+  }
+  absl::StrAppend(&body, "</tr></thead><tbody>");
   for (const QueueRow& r : rows) {
     const std::string href = absl::StrCat("/sessions/", Html(r.session.id));
-    absl::StrAppend(&body, "<tr><td>", RiskBar(r.session.risk_score), "</td><td><a href=\"", href,
-                    "\" class=\"learner\">", Html(r.learner_name), "</a><div class=\"sub\">",
+    absl::StrAppend(&body, "<tr><td>", RiskBar(r.session.risk_score, t), "</td><td><a href=\"",
+                    href, "\" class=\"learner\">", Html(r.learner_name), "</a><div class=\"sub\">",
                     Html(r.session.learner_id), "</div></td><td>", Html(r.assessment.title),
                     "<div class=\"sub\">", Html(AssessmentKindName(r.assessment.kind)), " · ",
                     Html(r.assessment.course), "</div></td><td>",
                     Html(SessionStateName(r.session.state)), "</td><td>",
-                    Html(UtcTime(r.session.opened_at_unix_ms)), "</td><td>", r.session.last_seq,
+                    Html(t.DateTime(r.session.opened_at_unix_ms)), "</td><td>", r.session.last_seq,
                     "</td><td><a class=\"open-session\" href=\"", href, "\">", Html(r.session.id),
                     "</a></td></tr>");
   }
   absl::StrAppend(&body, "</tbody></table>");
-  return Layout("Queue", &context, body);
+  return Layout(t.Tr("Queue"), &context, body, context.language);
 }
 
 std::string ResultsPage(const PageContext& context, const std::vector<ResultRow>& rows) {
+  const i18n::Translator& t = i18n::Translator::For(context.language);
+  const int64_t n = static_cast<int64_t>(rows.size());
   std::string body = absl::StrCat(
-      "<h1>Results</h1><p class=\"lead\">", rows.size(),
-      " result(s). A result is OFFICIAL only when its session's verdict allows it.</p>"
-      "<p class=\"exports\">Export: <a href=\"/results.csv\" id=\"export-csv\">CSV</a> · "
+      "<h1>", Html(t.Tr("Results")), "</h1><p class=\"lead\">",
+      Html(t.TrNf("$0 result. A result is OFFICIAL only when its session's verdict allows it.",
+                  "$0 results. A result is OFFICIAL only when its session's verdict allows it.",
+                  n, n)),
+      "</p><p class=\"exports\">", Html(t.Tr("Export:")),
+      " <a href=\"/results.csv\" id=\"export-csv\">CSV</a> · "
       "<a href=\"/results.json\" id=\"export-json\">JSON</a></p>");
-  absl::StrAppend(&body,
-                  "<table class=\"results\" id=\"results\"><thead><tr><th>Status</th>"
-                  "<th>Learner</th><th>Assessment</th><th>Score</th><th>Verdict</th>"
-                  "<th>Submitted</th><th>Session</th></tr></thead><tbody>");
+  absl::StrAppend(&body, "<table class=\"results\" id=\"results\"><thead><tr>");
+  for (const char* heading : {i18n::N_("Status"), i18n::N_("Learner"), i18n::N_("Assessment"),
+                              i18n::N_("Score"), i18n::N_("Verdict"), i18n::N_("Submitted"),
+                              i18n::N_("Session")}) {
+    absl::StrAppend(&body, "<th>", Html(t.Tr(heading)), "</th>");
+  }
+  absl::StrAppend(&body, "</tr></thead><tbody>");
   for (const ResultRow& r : rows) {
     const ResultRecord& result = r.view.result;
     absl::StrAppend(
         &body, "<tr data-session=\"", Html(result.session_id), "\"><td class=\"status\">",
-        StatusBadge(r.view.status), "</td><td>", Html(r.learner_name), "<div class=\"sub\">",
+        StatusBadge(r.view.status, t), "</td><td>", Html(r.learner_name), "<div class=\"sub\">",
         Html(result.learner_id), "</div></td><td>", Html(result.assessment_id),
         "<div class=\"sub\">", Html(AssessmentKindName(r.view.kind)), "</div></td><td>",
         absl::StrFormat("%g / %g", result.score, result.max_score), "</td><td>",
-        VerdictBadge(r.view.verdict), "</td><td>", Html(UtcTime(result.submitted_at_unix_ms)),
+        VerdictBadge(r.view.verdict, t), "</td><td>", Html(t.DateTime(result.submitted_at_unix_ms)),
         "<div class=\"sub\">", Html(result.submitted_by), "</div></td><td><a href=\"/sessions/",
         Html(result.session_id), "\">", Html(result.session_id), "</a></td></tr>");
   }
   absl::StrAppend(&body, "</tbody></table>");
-  return Layout("Results", &context, body);
+  return Layout(t.Tr("Results"), &context, body, context.language);
 }
 
-std::string ErrorPage(const PageContext* context, int http_status, const std::string& message) {
-  return Layout(
-      "Error", context,
-      absl::StrCat("<section class=\"card\"><h1>", http_status, "</h1><p class=\"error\">",
-                   Html(message), "</p><p><a href=\"/queue\">Back to the queue</a></p></section>"));
+std::string ErrorPage(const PageContext* context, int http_status, const std::string& message,
+                      i18n::Language language) {
+  if (context != nullptr) language = context->language;
+  const i18n::Translator& t = i18n::Translator::For(language);
+  return Layout(t.Tr("Error"), context,
+                absl::StrCat("<section class=\"card\"><h1>", http_status,
+                             "</h1><p class=\"error\">", Html(message),
+                             "</p><p><a href=\"/queue\">", Html(t.Tr("Back to the queue")),
+                             "</a></p></section>"),
+                language);
 }
 
-std::string ResultsCsv(const std::vector<ResultRow>& rows) {
-  std::string out =
-      "session_id,learner_id,learner_name,assessment_id,kind,score,max_score,verdict,status,"
-      "submitted_at,submitted_by\r\n";
+std::string ResultsCsv(const std::vector<ResultRow>& rows, i18n::Language language) {
+  const i18n::Translator& t = i18n::Translator::For(language);
+  // TRANSLATORS: the CSV export's column headings (English: the field names of the JSON export).
+  const char* const headings[] = {
+      i18n::N_("session_id"), i18n::N_("learner_id"), i18n::N_("learner_name"),
+      i18n::N_("assessment_id"), i18n::N_("kind"), i18n::N_("score"), i18n::N_("max_score"),
+      i18n::N_("verdict"), i18n::N_("status"), i18n::N_("submitted_at"),
+      i18n::N_("submitted_by")};
+  std::string out = language == i18n::Language::kEnglish ? "" : "\xEF\xBB\xBF";
+  for (size_t i = 0; i < std::size(headings); ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ",", CsvField(t.Tr(headings[i])));
+  }
+  out += "\r\n";
   for (const ResultRow& r : rows) {
     const ResultRecord& x = r.view.result;
     const std::string fields[] = {x.session_id,

@@ -8,28 +8,39 @@
 #include <string>
 #include <vector>
 
+#include "common/i18n.h"
 #include "server/http/review_desk.h"
 
 namespace proctor::server::http {
 
 // What every signed-in page needs: who is signed in (for the header) and the CSRF token that
 // every form posts back.
+// The language is the reader's: ?lang=, else the proctor_lang cookie, else Accept-Language.
 struct PageContext {
   std::string examiner_label;
   std::string csrf_token;
+  i18n::Language language = i18n::Language::kEnglish;
 };
 
-std::string LoginPage(const std::string& login_nonce, const std::string& error);
+std::string LoginPage(const std::string& login_nonce, const std::string& error,
+                      i18n::Language language = i18n::Language::kEnglish);
 std::string QueuePage(const PageContext& context, const std::vector<QueueRow>& rows);
 std::string SessionPageHtml(const PageContext& context, const SessionPage& page,
                             const std::string& notice);
 std::string ResultsPage(const PageContext& context, const std::vector<ResultRow>& rows);
 // Standalone and printable: evidence embedded as data: URIs, no navigation.
+// `language`: chosen when it is printed (the report link offers both).
 std::string ReportPage(const SessionReport& report, const std::string& generated_for,
-                       int64_t generated_at_unix_ms);
-std::string ErrorPage(const PageContext* context, int http_status, const std::string& message);
+                       int64_t generated_at_unix_ms,
+                       i18n::Language language = i18n::Language::kEnglish);
+// In the context's language, else `language` (no one signed in).
+std::string ErrorPage(const PageContext* context, int http_status, const std::string& message,
+                      i18n::Language language = i18n::Language::kEnglish);
 
-std::string ResultsCsv(const std::vector<ResultRow>& rows);
+// Column headings in `language` (a spreadsheet's reader); the JSON export keeps its stable keys.
+// Russian gets a UTF-8 byte order mark, without which Excel reads Cyrillic as Windows-1251.
+std::string ResultsCsv(const std::vector<ResultRow>& rows,
+                       i18n::Language language = i18n::Language::kEnglish);
 std::string ResultsJson(const std::vector<ResultRow>& rows);
 
 }  // namespace proctor::server::http

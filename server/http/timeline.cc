@@ -43,7 +43,8 @@ void Axis(std::string& svg, const Scale& scale, double bottom) {
   }
 }
 
-void IdentityLane(std::string& svg, const SessionView& view, const Scale& scale, double top) {
+void IdentityLane(std::string& svg, const SessionView& view, const Scale& scale, double top,
+                  const i18n::Translator& t) {
   const Policy& p = view.policy;
   auto y = [&](double d) {
     return top + 6 +
@@ -52,13 +53,14 @@ void IdentityLane(std::string& svg, const SessionView& view, const Scale& scale,
   absl::StrAppend(&svg, "<rect class=\"lane\" x=\"", F(kLeft), "\" y=\"", F(top), "\" width=\"",
                   F(kRight - kLeft), "\" height=\"", F(kIdentityHeight), "\"/>");
   absl::StrAppend(&svg, "<text class=\"lane-label\" x=\"6\" y=\"", F(top + 20),
-                  "\">identity distance</text><text class=\"lane-note\" x=\"6\" y=\"", F(top + 36),
-                  "\">server-side, lower = same</text>");
+                  "\">", Html(t.Tr("identity distance")),
+                  "</text><text class=\"lane-note\" x=\"6\" y=\"", F(top + 36), "\">",
+                  Html(t.Tr("server-side, lower = same")), "</text>");
   const double ty = y(p.match_threshold);
   absl::StrAppend(&svg, "<line class=\"threshold\" x1=\"", F(kLeft), "\" y1=\"", F(ty), "\" x2=\"",
                   F(kRight), "\" y2=\"", F(ty), "\"/><text class=\"threshold-label\" x=\"",
-                  F(kLeft - 4), "\" y=\"", F(ty + 4), "\">threshold ",
-                  absl::StrFormat("%.2f", p.match_threshold), "</text>");
+                  F(kLeft - 4), "\" y=\"", F(ty + 4), "\">",
+                  Html(t.Trf("threshold $0", t.Number(p.match_threshold, 2))), "</text>");
   size_t identity_events = 0;
   for (const StoredEvent& s : view.events) identity_events += IsIdentityKind(s.event.kind);
   for (const StoredEvent& s : view.events) {
@@ -70,24 +72,25 @@ void IdentityLane(std::string& svg, const SessionView& view, const Scale& scale,
     absl::StrAppend(
         &svg, "<circle class=\"", bad ? "id-bad" : "id-ok", "\" cx=\"", F(cx), "\" cy=\"", F(cy),
         "\" r=\"6\"><title>",
-        Html(absl::StrFormat("seq %d at %s: %s; server distance %s, client distance %s, "
-                             "threshold %.2f%s",
-                             s.event.seq, MediaTime(s.event.at_ms), decision,
-                             s.server_distance >= 0 ? absl::StrFormat("%.3f", s.server_distance)
-                                                    : std::string("none (no template)"),
-                             s.event.client_distance >= 0
-                                 ? absl::StrFormat("%.3f", s.event.client_distance)
-                                 : std::string("none"),
-                             p.match_threshold, s.has_evidence ? ", evidence chip" : "")),
+        Html(absl::StrCat(
+            t.Trf("seq $0 at $1: $2; server distance $3, client distance $4, threshold $5",
+                  s.event.seq, MediaTime(s.event.at_ms), IdentityDecisionText(decision, t),
+                  s.server_distance >= 0 ? t.Number(s.server_distance, 3)
+                                         : t.Tr("none (no template)"),
+                  s.event.client_distance >= 0 ? t.Number(s.event.client_distance, 3)
+                                               : t.Tr("none"),
+                  t.Number(p.match_threshold, 2)),
+            s.has_evidence ? ", " + t.Tr("evidence chip") : "")),
         "</title></circle>");
     if (d >= 0 && identity_events <= 40) {
       absl::StrAppend(&svg, "<text class=\"id-label\" x=\"", F(cx + 8), "\" y=\"", F(cy + 4), "\">",
-                      absl::StrFormat("%.2f", d), "</text>");
+                      t.Number(d, 2), "</text>");
     }
   }
 }
 
-void FlagLanes(std::string& svg, const SessionView& view, const Scale& scale, double top) {
+void FlagLanes(std::string& svg, const SessionView& view, const Scale& scale, double top,
+               const i18n::Translator& t) {
   std::vector<EventKind> kinds;
   for (const FlagSpan& f : view.scorecard.flags) {
     if (std::find(kinds.begin(), kinds.end(), f.kind) == kinds.end()) kinds.push_back(f.kind);
@@ -105,8 +108,8 @@ void FlagLanes(std::string& svg, const SessionView& view, const Scale& scale, do
       absl::StrAppend(&svg, "<rect class=\"band band-", Html(name), "\" x=\"", F(x1), "\" y=\"",
                       F(y + 3), "\" width=\"", F(x2 - x1), "\" height=\"", F(kLaneHeight - 10),
                       "\"><title>",
-                      Html(absl::StrCat(name, " ", MediaTime(f.from_ms), " to ", MediaTime(f.to_ms),
-                                        " (", Duration(f.to_ms - f.from_ms), ")",
+                      Html(absl::StrCat(t.Trf("$0 $1 to $2 ($3)", name, MediaTime(f.from_ms),
+                                              MediaTime(f.to_ms), Duration(f.to_ms - f.from_ms)),
                                         f.detail.empty() ? "" : ": ", f.detail)),
                       "</title></rect>");
     }
@@ -127,7 +130,15 @@ std::string IdentityDecision(const StoredEvent& s, const Policy& policy) {
   return s.event.kind == EventKind::kIdentityMismatch ? "client: mismatch" : "client: match";
 }
 
-std::string TimelineSvg(const SessionView& view) {
+std::string IdentityDecisionText(const std::string& decision, const i18n::Translator& t) {
+  if (decision == "match") return t.Tr("match");
+  if (decision == "mismatch") return t.Tr("mismatch");
+  if (decision == "client: match") return t.Tr("client: match");
+  if (decision == "client: mismatch") return t.Tr("client: mismatch");
+  return decision;
+}
+
+std::string TimelineSvg(const SessionView& view, const i18n::Translator& t) {
   const Scale scale{TimelineSpanMs(view)};
   size_t flag_kinds = 0;
   {
@@ -140,10 +151,11 @@ std::string TimelineSvg(const SessionView& view) {
   const double height = kAxisHeight + kIdentityHeight + 8 + flag_kinds * kLaneHeight + 4;
   std::string svg = absl::StrCat(
       "<svg class=\"timeline\" id=\"timeline\" viewBox=\"0 0 1000 ", F(height),
-      "\" role=\"img\" aria-label=\"session timeline\" xmlns=\"http://www.w3.org/2000/svg\">");
+      "\" role=\"img\" aria-label=\"", Html(t.Tr("session timeline")),
+      "\" xmlns=\"http://www.w3.org/2000/svg\">");
   Axis(svg, scale, height);
-  IdentityLane(svg, view, scale, kAxisHeight);
-  FlagLanes(svg, view, scale, kAxisHeight + kIdentityHeight + 8);
+  IdentityLane(svg, view, scale, kAxisHeight, t);
+  FlagLanes(svg, view, scale, kAxisHeight + kIdentityHeight + 8, t);
   svg += "</svg>";
   return svg;
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/i18n.h"
 #include "server/core/proctor_core.h"
 
 namespace proctor::server::http {
@@ -19,8 +20,13 @@ int64_t TimelineSpanMs(const SessionView& view);
 // The decision the server drew for an identity event: "match", "mismatch" or, without an
 // enrolled template, the client's claim ("client: match").
 std::string IdentityDecision(const StoredEvent& event, const Policy& policy);
+// That decision as the reader's language says it.
+std::string IdentityDecisionText(const std::string& decision, const i18n::Translator& t);
 
-std::string TimelineSvg(const SessionView& view);
+// Labels and tooltips in `t`'s language.
+std::string TimelineSvg(const SessionView& view,
+                        const i18n::Translator& t = i18n::Translator::For(
+                            i18n::Language::kEnglish));
 
 }  // namespace proctor::server::http
 

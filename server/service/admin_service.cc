@@ -22,7 +22,8 @@ grpc::Status AdminServiceImpl::CreateAssessment(grpc::ServerContext* context,
                  static_cast<AssessmentKind>(request->kind()), 0};
     auto policy = core_->CreateAssessment(who, a);
     if (!policy.ok()) return policy.status();
-    response->set_policy_summary(DescribePolicy(a.kind, *policy));
+    response->set_policy_summary(
+        DescribePolicy(a.kind, *policy, i18n::Translator::For(who.language)));
     return absl::OkStatus();
   });
 }
