@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
                    Tr("Language of the messages: en or ru (default: from LANGUAGE, LC_ALL, "
                       "LC_MESSAGES, LANG)"));
     app.require_subcommand(1);
+    app.fallthrough();  // --lang may also follow `run`
     proctor::cli::RunOptions o;
     CLI::App* run = app.add_subcommand(
         "run", Tr("Run the proctored session until the video ends, --duration, or Ctrl-C"));

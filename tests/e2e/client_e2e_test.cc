@@ -210,6 +210,38 @@ std::string* ClientEndToEndTest::video_dir_ = nullptr;
 
 bool Within(int64_t at_ms, int64_t from, int64_t to) { return at_ms >= from && at_ms <= to; }
 
+// A learner whose system speaks Russian (LANG) reads every line in Russian, plurals and
+// decimal commas included; what is recorded (kinds, verdict) is the same as in English.
+TEST_F(ClientEndToEndTest, ARussianLearnerReadsRussianAndTheRecordIsTheSame) {
+  const char* old_lang = std::getenv("LANG");
+  const std::string saved = old_lang != nullptr ? old_lang : "";
+  ::setenv("LANG", "ru_RU.UTF-8", 1);
+  ::unsetenv("LC_ALL");
+  ::unsetenv("LC_MESSAGES");
+  ::unsetenv("LANGUAGE");
+  ClientProcess client(work_, Args(IssuePass(), "journal"));
+  const int exit_code = client.Wait();
+  if (old_lang != nullptr) {
+    ::setenv("LANG", saved.c_str(), 1);
+  } else {
+    ::unsetenv("LANG");
+  }
+  ASSERT_EQ(exit_code, 0) << client.err();
+  SCOPED_TRACE("the client's log:\n" + client.err());
+  for (const char* expected :
+       {"открытие сессии на ", "открыта (порог сходства 0,", "1 эталон лица", "прокторинг: ",
+        "FACE_ABSENT начало", "FACE_ABSENT конец через 6,0 с", "(расстояние 0,", "[снимок]"}) {
+    EXPECT_NE(client.err().find(expected), std::string::npos) << expected;
+  }
+  for (const char* english : {"opening the session", "enrolled template", "proctoring from"}) {
+    EXPECT_EQ(client.err().find(english), std::string::npos) << english;
+  }
+  const auto summary = client.summary();  // --json: the same keys and names in any language
+  EXPECT_EQ(summary["verdict"], "PENDING_REVIEW");
+  EXPECT_EQ(summary["kinds"]["FACE_ABSENT"], 2);
+  EXPECT_EQ(summary["pending"], 0);
+}
+
 TEST_F(ClientEndToEndTest, ServerRecordsWhatTheVideoShows) {
   ClientProcess client(work_, Args(IssuePass(), "journal"));
   ASSERT_EQ(client.Wait(), 0) << client.err();

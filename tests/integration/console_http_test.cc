@@ -455,5 +455,72 @@ TEST(ConsoleTlsTest, ServesHttpsWithTheServersCertificateAndSecureCookies) {
   std::filesystem::remove_all(dir, ec);
 }
 
+// Every page speaks the reader's language: Accept-Language first, the switch (?lang=) kept in a
+// cookie after, the report printed in the language its link asks for without changing the
+// console's, and the CSV's headings for a Russian spreadsheet (with the BOM Excel needs). The
+// server's own words (risk reasons, flag details, the policy) follow too.
+TEST_F(ConsoleHttpTest, PagesFollowTheReadersLanguageAndTheSwitchIsKept) {
+  const std::string cookie = SignIn(seed_.examiner_token);
+  ASSERT_FALSE(cookie.empty());
+  // GET with the session cookie, the proctor_lang cookie when `lang` is set, and `extra`.
+  auto get = [&](const std::string& path, httplib::Headers extra, const std::string& lang = "") {
+    extra.emplace("Cookie", "proctor_session=" + cookie +
+                                (lang.empty() ? "" : "; proctor_lang=" + lang));
+    return http_->Get(path, extra);
+  };
+  const std::string session = "/sessions/" + seed_.session_id;
+
+  auto english = get("/queue", {});
+  ASSERT_EQ(english->status, 200);
+  EXPECT_TRUE(absl::StrContains(english->body, "<html lang=\"en\""));
+  EXPECT_TRUE(absl::StrContains(english->body, "Review queue"));
+  EXPECT_TRUE(absl::StrContains(english->body, "href=\"?lang=ru\" id=\"lang-ru\""));
+
+  auto russian = get("/queue", {{"Accept-Language", "ru-RU,ru;q=0.9,en;q=0.5"}});
+  ASSERT_EQ(russian->status, 200);
+  EXPECT_TRUE(absl::StrContains(russian->body, "<html lang=\"ru\""));
+  EXPECT_TRUE(absl::StrContains(russian->body, "Очередь на проверку")) << russian->body;
+  EXPECT_TRUE(absl::StrContains(russian->body, "1 сессия ждёт решения"));
+  EXPECT_FALSE(absl::StrContains(russian->body, "Review queue"));
+
+  // The switch sets the cookie; with it, an English browser still gets Russian.
+  auto switched = get(session + "?lang=ru", {{"Accept-Language", "en"}});
+  ASSERT_EQ(switched->status, 200);
+  std::string lang_cookie;
+  for (size_t i = 0; i < switched->get_header_value_count("Set-Cookie"); ++i) {
+    const std::string header = switched->get_header_value("Set-Cookie", i);
+    if (absl::StartsWith(header, "proctor_lang=")) lang_cookie = header;
+  }
+  EXPECT_TRUE(absl::StartsWith(lang_cookie, "proctor_lang=ru;")) << lang_cookie;
+  for (const char* expected : {"Хронология", "Почему на проверке", "порог 0,55",
+                               "допуск", "на проверку при риске", "требует проверки"}) {
+    EXPECT_TRUE(absl::StrContains(switched->body, expected)) << expected;
+  }
+  auto kept = get(session, {{"Accept-Language", "en"}}, "ru");
+  EXPECT_TRUE(absl::StrContains(kept->body, "Хронология"));
+
+  // The report in English from a Russian console, and the console stays Russian.
+  auto report = get(session + "/report?lang=en", {}, "ru");
+  ASSERT_EQ(report->status, 200);
+  EXPECT_TRUE(absl::StrContains(report->body, "Hash chain verified."));
+  EXPECT_FALSE(report->has_header("Set-Cookie") &&
+               absl::StrContains(report->get_header_value("Set-Cookie"), "proctor_lang"));
+  auto report_ru = get(session + "/report?lang=ru", {});
+  EXPECT_TRUE(absl::StrContains(report_ru->body, "Цепочка хешей проверена."));
+  EXPECT_TRUE(absl::StrContains(report_ru->body, "Отчёт о прокторинге"));
+
+  auto csv_ru = get("/results.csv", {}, "ru");
+  ASSERT_EQ(csv_ru->status, 200);
+  EXPECT_TRUE(absl::StartsWith(csv_ru->body, "\xEF\xBB\xBFid_сессии,id_учащегося,"))
+      << csv_ru->body.substr(0, 80);
+  EXPECT_TRUE(absl::StrContains(csv_ru->body, ",PENDING_REVIEW,")) << "values stay stable";
+  auto csv_en = get("/results.csv", {});
+  EXPECT_TRUE(absl::StartsWith(csv_en->body, "session_id,learner_id,"));
+
+  // A language the console does not have falls back to English.
+  auto unknown = get("/queue?lang=de", {{"Accept-Language", "de"}});
+  EXPECT_TRUE(absl::StrContains(unknown->body, "Review queue"));
+}
+
 }  // namespace
 }  // namespace proctor::testing

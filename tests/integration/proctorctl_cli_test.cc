@@ -111,6 +111,29 @@ TEST_F(ProctorctlTest, ScriptedSessionShowsContractJsonAndResultFollowsReview) {
   }
   EXPECT_TRUE(several);
 
+  // The human output in each language; the server writes its risk reasons in the language
+  // proctorctl asks for, and the JSON keeps its stable names whatever the language.
+  const CtlRun english = Ctl("--lang en session show " + id);
+  ASSERT_EQ(english.exit_code, 0);
+  for (const char* expected : {"timeline (media time; match threshold 0.600)", "same person",
+                               "flags", "forces review", "MULTIPLE_FACES"}) {
+    EXPECT_NE(english.out.find(expected), std::string::npos) << expected << "\n" << english.out;
+  }
+  const CtlRun russian = Ctl("session show " + id + " --lang=ru");
+  ASSERT_EQ(russian.exit_code, 0);
+  for (const char* expected : {"хронология (время записи; порог сходства 0,600)",
+                               "тот же человек", "другой человек", "отметки",
+                               "требует проверки", "сверх допуска", "MULTIPLE_FACES"}) {
+    EXPECT_NE(russian.out.find(expected), std::string::npos) << expected << "\n" << russian.out;
+  }
+  EXPECT_EQ(russian.out.find("forces review"), std::string::npos) << russian.out;
+  const auto russian_json = nlohmann::json::parse(Ctl("--lang ru session show " + id + " --json").out);
+  EXPECT_EQ(russian_json["state"], "CLOSED");
+  EXPECT_EQ(russian_json["events"][0]["kind"], "SESSION_STARTED");
+  const CtlRun table = Ctl("--lang ru session list");
+  EXPECT_EQ(table.out.rfind("СЕССИЯ", 0), 0u) << table.out;
+  EXPECT_EQ(Ctl("--lang de session list").exit_code, 2) << "an unknown language is bad input";
+
   ASSERT_EQ(Ctl("result submit --session " + id + " --score 30 --max 40").exit_code, 0);
   auto results = nlohmann::json::parse(Ctl("result list --json").out);
   ASSERT_EQ(results["results"].size(), 1u);
