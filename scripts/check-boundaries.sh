@@ -33,7 +33,7 @@ forbid "protocol common" 'server/|client/|biometrics/' "protocol/ or common/ inc
 forbid "biometrics" 'server/|client/' "biometrics/ includes an end (the face library serves both)"
 forbid "common protocol client server" 'dlib/' "dlib outside biometrics/"
 forbid "common protocol client server" 'opencv2/' "OpenCV outside biometrics/ and the client's adapters" \
-  '^client/capture/(camera_source|video_file_source|opencv_frame|frame_source_test)\.|^client/cli/live_display\.cc:|^client/tools/|^client/eval/(degradation|eval_plot)\.cc:'
+  '^client/capture/(camera_source|video_file_source|opencv_frame|frame_source_test)\.|^client/cli/live_display(_test)?\.cc:|^client/tools/|^client/eval/(degradation|eval_plot)\.cc:'
 
 if (( violations > 0 )); then
   echo "check-boundaries: $violations include(s) cross a module boundary" >&2

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -125,6 +126,9 @@ void DrawStatus(cv::Mat& bgr, const client::LiveStatus& status, const cv::Scalar
       font.empty() ? i18n::Translator::For(i18n::Language::kEnglish) : i18n::Process();
   std::string text = FaceText(t, status);
   if (const std::string prompt = PromptText(t, status); !prompt.empty()) text += "  - " + prompt;
+  // A dark band under the text keeps it readable on a bright wall or window.
+  cv::Mat band = bgr(cv::Rect(0, 0, bgr.cols, std::min(bgr.rows, 36)));
+  band *= 0.35;
   if (font.empty()) {
     cv::putText(bgr, text, cv::Point(10, 24), cv::FONT_HERSHEY_SIMPLEX, 0.7, colour, 2);
   } else {
@@ -205,27 +209,60 @@ void LiveDisplay::Update(const client::LiveStatus& status, const DeliveryView& d
   line_shown_ = true;
 }
 
+namespace {
+
+// The preview picture: the frame with the face box and the status drawn on it, BGR.
+cv::Mat ComposePreview(const client::Frame& frame, const client::LiveStatus& status,
+                       const cv::Ptr<cv::freetype::FreeType2>& font) {
+  cv::Mat rgb(frame.image.height, frame.image.width, CV_8UC3,
+              const_cast<uint8_t*>(frame.image.rgb.data()));
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  const bool ok = status.face == client::LiveStatus::Face::kOk;
+  const cv::Scalar colour = ok ? cv::Scalar(80, 200, 80) : cv::Scalar(40, 40, 230);
+  if (status.box) {
+    cv::rectangle(bgr,
+                  cv::Rect(status.box->x, status.box->y, status.box->width, status.box->height),
+                  colour, 2);
+  }
+  DrawStatus(bgr, status, colour, font);
+  return bgr;
+}
+
+}  // namespace
+
 void LiveDisplay::ShowFrame(const client::Frame& frame, const client::LiveStatus& status) {
   if (!preview_ || frame.image.empty()) return;
   try {
-    cv::Mat rgb(frame.image.height, frame.image.width, CV_8UC3,
-                const_cast<uint8_t*>(frame.image.rgb.data()));
-    cv::Mat bgr;
-    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-    const bool ok = status.face == client::LiveStatus::Face::kOk;
-    const cv::Scalar colour = ok ? cv::Scalar(80, 200, 80) : cv::Scalar(40, 40, 230);
-    if (status.box) {
-      cv::rectangle(bgr,
-                    cv::Rect(status.box->x, status.box->y, status.box->width, status.box->height),
-                    colour, 2);
-    }
-    DrawStatus(bgr, status, colour,
-               font_ ? font_->renderer : cv::Ptr<cv::freetype::FreeType2>());
-    cv::imshow(kWindow, bgr);
+    cv::imshow(kWindow, ComposePreview(frame, status,
+                                       font_ ? font_->renderer
+                                             : cv::Ptr<cv::freetype::FreeType2>()));
     cv::waitKey(1);
   } catch (const cv::Exception& e) {
     Message(Trf("preview window failed, closing it: $0", e.what()));
     preview_ = false;
+  }
+}
+
+absl::StatusOr<std::vector<uint8_t>> RenderPreviewPng(const client::Frame& frame,
+                                                      const client::LiveStatus& status,
+                                                      bool* truetype) {
+  if (frame.image.empty()) return absl::InvalidArgumentError("empty frame");
+  cv::Ptr<cv::freetype::FreeType2> font;
+  const std::string path = FindPreviewFont();
+  try {
+    if (!path.empty()) {
+      font = cv::freetype::createFreeType2();
+      font->loadFontData(path, 0);
+    }
+    if (truetype != nullptr) *truetype = !font.empty();
+    std::vector<uint8_t> png;
+    if (!cv::imencode(".png", ComposePreview(frame, status, font), png)) {
+      return absl::InternalError("PNG encoding failed");
+    }
+    return png;
+  } catch (const cv::Exception& e) {
+    return absl::InternalError(e.what());
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "client/analysis/proctor_monitor.h"
 #include "client/capture/frame_source.h"
 #include "client/journal/journal.h"
@@ -43,6 +44,13 @@ class LiveDisplay : public client::SessionView {
   int64_t last_draw_ms_ = 0;
   std::unique_ptr<PreviewFont> font_;
 };
+
+// What the preview window would show for `frame` and `status`, as PNG bytes, in the process
+// language; `truetype` (may be null) tells whether a TrueType font drew the text (else Hershey's
+// ASCII letters, and the English words). For tests and screenshots; needs no display.
+absl::StatusOr<std::vector<uint8_t>> RenderPreviewPng(const client::Frame& frame,
+                                                      const client::LiveStatus& status,
+                                                      bool* truetype);
 
 }  // namespace proctor::cli
 

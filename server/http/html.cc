@@ -80,12 +80,12 @@ std::string MediaTime(int64_t ms) {
   return absl::StrFormat("%d:%02d.%d", s / 60, s % 60, (ms % 1000) / 100);
 }
 
-std::string Duration(int64_t ms) {
+std::string Duration(int64_t ms, const i18n::Translator& t) {
   if (ms < 0) ms = 0;
-  if (ms < 60'000) return absl::StrFormat("%.1f s", ms / 1000.0);
+  if (ms < 60'000) return t.Trf("$0 s", t.Number(ms / 1000.0, 1));
   const int64_t s = ms / 1000;
-  if (s < 3600) return absl::StrFormat("%d min %d s", s / 60, s % 60);
-  return absl::StrFormat("%d h %d min", s / 3600, (s / 60) % 60);
+  if (s < 3600) return t.Trf("$0 min $1 s", s / 60, s % 60);
+  return t.Trf("$0 h $1 min", s / 3600, (s / 60) % 60);
 }
 
 std::string UtcTime(int64_t unix_ms) {

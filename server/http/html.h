@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/i18n.h"
+
 namespace proctor::server::http {
 
 // Escapes & < > " ' so that `text` is inert both in element content and in quoted attributes.
@@ -23,7 +25,8 @@ std::string Base64(const std::vector<uint8_t>& bytes);
 // Media time as "m:ss.s" (or "h:mm:ss" past an hour): 65300 -> "1:05.3".
 std::string MediaTime(int64_t ms);
 // A duration in words: 10000 -> "10.0 s", 125000 -> "2 min 5 s".
-std::string Duration(int64_t ms);
+std::string Duration(int64_t ms,
+                     const i18n::Translator& t = i18n::Translator::For(i18n::Language::kEnglish));
 // Unix milliseconds as "2026-11-23 15:04:05 UTC"; "-" for 0.
 std::string UtcTime(int64_t unix_ms);
 

@@ -30,7 +30,7 @@ std::string Summary(const SessionPage& page, const Tl& t) {
       "</span></dd><dt>", Html(t.Tr("Session")), "</dt><dd><code>", Html(s.id), "</code> ",
       Html(t.TrNf("$0, opened $1, length $2, $3 event", "$0, opened $1, length $2, $3 events",
                   static_cast<int64_t>(s.last_seq), SessionStateName(s.state),
-                  t.DateTime(s.opened_at_unix_ms), Duration(TimelineSpanMs(page.view)),
+                  t.DateTime(s.opened_at_unix_ms), Duration(TimelineSpanMs(page.view), t),
                   s.last_seq)),
       "</dd><dt>", Html(t.Tr("Risk")), "</dt><dd>", RiskBar(s.risk_score, t), "</dd><dt>",
       Html(t.Tr("Verdict")), "</dt><dd>", VerdictBadge(s.verdict, t), "</dd><dt>",
@@ -63,7 +63,7 @@ std::string FlagsTable(const SessionView& view, const Tl& t) {
     absl::StrAppend(&out, "<tr><td><span class=\"swatch band-", Html(name), "\"></span>",
                     Html(name), "</td><td>", Html(MediaTime(f.from_ms)), "</td><td>",
                     Html(MediaTime(f.to_ms)), "</td><td>",
-                    f.to_ms > f.from_ms ? Html(Duration(f.to_ms - f.from_ms))
+                    f.to_ms > f.from_ms ? Html(Duration(f.to_ms - f.from_ms, t))
                                         : Html(t.Tr("instant")),
                     "</td><td>", Html(f.detail), "</td></tr>");
   }

@@ -109,7 +109,7 @@ void FlagLanes(std::string& svg, const SessionView& view, const Scale& scale, do
                       F(y + 3), "\" width=\"", F(x2 - x1), "\" height=\"", F(kLaneHeight - 10),
                       "\"><title>",
                       Html(absl::StrCat(t.Trf("$0 $1 to $2 ($3)", name, MediaTime(f.from_ms),
-                                              MediaTime(f.to_ms), Duration(f.to_ms - f.from_ms)),
+                                              MediaTime(f.to_ms), Duration(f.to_ms - f.from_ms, t)),
                                         f.detail.empty() ? "" : ": ", f.detail)),
                       "</title></rect>");
     }

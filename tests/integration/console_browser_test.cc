@@ -226,6 +226,23 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
       .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
   std::printf("screenshot of the session page: %s\n", shot_path.c_str());
 
+  // The switch on the page: the same session, queue and report in Russian (Cyrillic rendered
+  // by the browser's fonts), then back to English for the rest.
+  browser.Click("#lang-ru");
+  EXPECT_EQ(browser.Text("#timeline-section h2"), "ХРОНОЛОГИЯ") << "console.css sets h2 in capitals";
+  EXPECT_EQ(browser.Script("return document.documentElement.lang"), "ru");
+  EXPECT_TRUE(absl::StrContains(browser.Text("#reasons-section"), "требует проверки"));
+  SavePng(browser.Screenshot(), beside("console-session-ru.png"));
+  browser.Go(base + "/queue");
+  EXPECT_EQ(browser.Text("h1"), "Очередь на проверку") << "the choice is kept in a cookie";
+  SavePng(browser.Screenshot(), beside("console-queue-ru.png"));
+  browser.Click("#queue a.open-session");
+  browser.Click("#report-link");
+  EXPECT_EQ(browser.Text("#chain-result"), "Цепочка хешей проверена.");
+  SavePng(browser.Screenshot(), beside("console-report-ru.png"));
+  browser.Go(base + "/sessions/" + seed.session_id + "?lang=en");
+  EXPECT_EQ(browser.Text("#timeline-section h2"), "TIMELINE");
+
   // Verdict: reject with a note; the page says so and the result is no longer pending.
   browser.Click("#verdict-reject");
   browser.Type("#note", "Second person on camera for 12 s; someone else verified at 0:55.");
