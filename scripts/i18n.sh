@@ -20,6 +20,9 @@ sources() {
 extract() {  # extract OUT.pot
   sources | xgettext --files-from=- --output="$1" --from-code=UTF-8 --language=C++ \
     --keyword= --keyword=Tr --keyword=Trf --keyword=TrN:1,2 --keyword=TrNf:1,2 --keyword=N_ \
+    --flag=Tr:1:no-c-format --flag=Trf:1:no-c-format --flag=N_:1:no-c-format \
+    --flag=TrN:1:no-c-format --flag=TrN:2:no-c-format \
+    --flag=TrNf:1:no-c-format --flag=TrNf:2:no-c-format \
     --add-comments=TRANSLATORS: --sort-by-file --package-name=proctor \
     --msgid-bugs-address='https://github.com/proctor/proctor/issues' --no-wrap
 }
@@ -45,8 +48,7 @@ case "${1:-}" in
     total=$(($(grep -c '^msgid ' "$tmp/fresh.pot") - 1))
     if ! msgcmp po/ru.po "$tmp/fresh.pot" 2>"$tmp/msgcmp"; then
       echo "i18n: messages in the sources that po/ru.po lacks (run scripts/i18n.sh update, then translate):"
-      grep -E 'this message is (used but not defined|untranslated|needs to be reviewed)' -B0 "$tmp/msgcmp" | head -40
-      sed -n 's/^.*msgid \(.*\)$/  \1/p' "$tmp/msgcmp" | head -40
+      grep -vE 'warning: ' "$tmp/msgcmp" | sed 's/^/  /' | head -40
       failed=1
     fi
     for attr in --untranslated --only-fuzzy; do

@@ -56,7 +56,7 @@ class VideoFileSource : public FrameSource {
     return absl::OkStatus();
   }
   bool realtime() const override { return false; }
-  std::string Describe() const override { return absl::StrCat("video ", path_); }
+  std::string Describe() const override { return i18n::Trf("video $0", path_); }
 
  private:
   // Media time of the frame just grabbed: the container's timestamp, or index / fps where the

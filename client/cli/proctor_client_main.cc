@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 
+#include "client/cli/check_command.h"
 #include "client/cli/run_command.h"
 #include "common/i18n.h"
 
@@ -75,12 +76,48 @@ int main(int argc, char** argv) {
     run->add_option("--tls-ca", o.tls_ca, Tr("PEM file of the CA of the server's TLS certificate"))
         ->check(CLI::ExistingFile);
     run->add_flag("--json", o.json, Tr("Print the summary as one JSON document on stdout"));
+
+    proctor::cli::CheckOptions c;
+    CLI::App* check = app.add_subcommand(
+        "check",
+        Tr("Check this computer before the exam: camera, light, processor, server, clock and "
+           "disk. Spends no pass; exit 0 only when every check passes"));
+    check->add_option("--server", c.server, Tr("Proctoring server host:port (as for run)"))
+        ->required();
+    auto* check_camera = check->add_option("--camera", c.camera, Tr("Camera index (default 0)"))
+                             ->check(CLI::Range(0, 63));
+    auto* check_video =
+        check->add_option("--video", c.video, Tr("Check a video file instead of a camera"));
+    auto* check_images =
+        check->add_option("--images", c.images, Tr("Check a directory of images instead"));
+    check_camera->excludes(check_video)->excludes(check_images);
+    check_video->excludes(check_images);
+    check->add_option("--journal", c.journal_dir, Tr("Journal directory to check (as for run)"));
+    check->add_option("--models", c.models_dir, Tr("Model directory (as for run)"));
+    check->add_option("--fps", c.analysis_fps, Tr("Frames analysed per second"))
+        ->check(CLI::Range(0.1, 30.0))
+        ->capture_default_str();
+    check->add_option("--seconds", c.seconds, Tr("How long to watch the camera, seconds"))
+        ->check(CLI::Range(1.0, 60.0))
+        ->capture_default_str();
+    check->add_option("--min-free-mb", c.min_free_mb,
+                      Tr("Free disk space the journal needs, MiB"))
+        ->check(CLI::Range(int64_t{0}, int64_t{1'000'000}))
+        ->capture_default_str();
+    check->add_option("--max-clock-offset", c.max_clock_offset_s,
+                      Tr("Largest allowed difference from the server's clock, seconds"))
+        ->check(CLI::Range(int64_t{1}, int64_t{86'400}))
+        ->capture_default_str();
+    check->add_option("--tls-ca", c.tls_ca, Tr("PEM file of the CA of the server's TLS certificate"))
+        ->check(CLI::ExistingFile);
+    check->add_flag("--json", c.json, Tr("Print the checks as one JSON document on stdout"));
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       const int rc = app.exit(e);
       return rc == 0 ? proctor::cli::kRunOk : proctor::cli::kRunBadArguments;
     }
+    if (check->parsed()) return proctor::cli::RunCheck(c);
     return proctor::cli::RunSession(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n",

@@ -87,6 +87,12 @@ class GrpcBatchStream : public BatchStream {
   CallCancel* const cancel_;
 };
 
+int64_t SystemUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 class GrpcServerConnection : public ServerConnection {
  public:
   GrpcServerConnection(std::string address, const UplinkOptions& options)
@@ -155,6 +161,23 @@ class GrpcServerConnection : public ServerConnection {
       return protocol::FromGrpcStatus(rpc, absl::StrCat("closing the session at ", address_));
     }
     return CloseOutcome{VerdictName(response.verdict()), response.risk_score()};
+  }
+
+  absl::StatusOr<ServerPing> Ping(int64_t timeout_ms) override {
+    grpc::ClientContext context;
+    SetDeadline(context, timeout_ms);
+    v1::PingResponse response;
+    const int64_t sent = SystemUnixMs();
+    const grpc::Status rpc = stub_->Ping(&context, v1::PingRequest(), &response);
+    const int64_t received = SystemUnixMs();
+    if (!rpc.ok()) return protocol::FromGrpcStatus(rpc, absl::StrCat("asking ", address_));
+    ServerPing out;
+    out.server_time_unix_ms = response.server_time_unix_ms();
+    out.version = response.server_version();
+    out.round_trip_ms = received - sent;
+    // The server's clock was read about halfway through the call.
+    out.clock_offset_ms = out.server_time_unix_ms - (sent + (received - sent) / 2);
+    return out;
   }
 
   absl::StatusOr<std::unique_ptr<BatchStream>> OpenStream(const std::string& token,

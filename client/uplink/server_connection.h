@@ -87,6 +87,15 @@ class BatchStream {
   virtual absl::Status Finish(bool broken) = 0;
 };
 
+// What Ping learns of a server (proctor-client check).
+struct ServerPing {
+  int64_t server_time_unix_ms = 0;
+  std::string version;
+  int64_t round_trip_ms = 0;
+  // Server clock minus this machine's, milliseconds (positive: this clock is behind).
+  int64_t clock_offset_ms = 0;
+};
+
 // The calls to one server. Errors keep the server's code (UNAVAILABLE, UNAUTHENTICATED, ...)
 // with a message that names the address. Thread-safe.
 class ServerConnection {
@@ -100,6 +109,8 @@ class ServerConnection {
                                               CallCancel* cancel) = 0;
   virtual absl::StatusOr<CloseOutcome> Close(const std::string& token, int64_t ended_at_ms,
                                              int64_t timeout_ms) = 0;
+  // Needs no credentials and changes nothing on the server.
+  virtual absl::StatusOr<ServerPing> Ping(int64_t timeout_ms) = 0;
   // The stream stays cancellable through `cancel` (which must outlive it).
   virtual absl::StatusOr<std::unique_ptr<BatchStream>> OpenStream(const std::string& token,
                                                                   CallCancel* cancel) = 0;

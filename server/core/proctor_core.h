@@ -66,6 +66,8 @@ class ProctorCore {
 
   // UNAUTHENTICATED for a missing or unknown token.
   absl::StatusOr<Principal> Authenticate(const std::string& bearer_token);
+  // The server's wall clock, Unix milliseconds (what Ping tells a learner's system check).
+  int64_t NowUnixMs() const { return clock_->NowUnixMs(); }
   // PERMISSION_DENIED unless the principal has one of `roles`.
   static absl::Status Require(const Principal& who, std::initializer_list<Role> roles);
   // Creates an administrator token and returns it (first start).

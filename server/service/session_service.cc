@@ -125,4 +125,12 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetSessionHead(
   return FinishUnary(context, absl::OkStatus());
 }
 
+grpc::ServerUnaryReactor* SessionServiceImpl::Ping(grpc::CallbackServerContext* context,
+                                                   const v1::PingRequest* /*request*/,
+                                                   v1::PingResponse* response) {
+  response->set_server_time_unix_ms(core_->NowUnixMs());
+  response->set_server_version(PROCTOR_VERSION);
+  return FinishUnary(context, absl::OkStatus());
+}
+
 }  // namespace proctor::server

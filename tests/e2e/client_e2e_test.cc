@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "biometrics/image_codec.h"
 #include "client/tools/sample_video.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -240,6 +241,86 @@ TEST_F(ClientEndToEndTest, ARussianLearnerReadsRussianAndTheRecordIsTheSame) {
   EXPECT_EQ(summary["verdict"], "PENDING_REVIEW");
   EXPECT_EQ(summary["kinds"]["FACE_ABSENT"], 2);
   EXPECT_EQ(summary["pending"], 0);
+}
+
+// `proctor-client check` on the sample video (the learner alone for its first 12 s): every
+// check passes, one line each in the JSON, and nothing is recorded on the server.
+TEST_F(ClientEndToEndTest, CheckOnTheSampleVideoPassesAndRecordsNothing) {
+  ClientProcess check(work_,
+                      {"--server", server_.address(), "--video", *video_dir_ + "/exam.avi",
+                       "--journal", work_ + "/check-journal", "--models", ModelsDir(), "--json"},
+                      "check");
+  ASSERT_EQ(check.Wait(), 0) << check.out() << check.err();
+  const auto doc = check.summary();
+  EXPECT_EQ(doc["ok"], true);
+  std::vector<std::string> names;
+  for (const auto& c : doc["checks"]) {
+    names.push_back(c["name"]);
+    EXPECT_EQ(c["ok"], true) << c.dump();
+    EXPECT_FALSE(c["detail"].get<std::string>().empty()) << c.dump();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"journal", "models", "camera", "face", "cpu",
+                                             "server", "tls", "clock"}));
+  EXPECT_TRUE(Sessions().empty()) << "a system check must not open a session";
+  EXPECT_FALSE(fs::exists(work_ + "/check-journal/session.json"));
+}
+
+// No camera, a dark room, an unreachable server: each check says what is wrong and what to do,
+// the others still run, and the exit code is 1.
+TEST_F(ClientEndToEndTest, CheckSaysWhatIsWrongAndWhatToDo) {
+  auto by_name = [](const nlohmann::json& doc, const std::string& name) {
+    for (const auto& c : doc["checks"]) {
+      if (c["name"] == name) return c;
+    }
+    ADD_FAILURE() << "no check " << name << " in " << doc.dump();
+    return nlohmann::json();
+  };
+  {
+    ClientProcess no_camera(work_, {"--server", server_.address(), "--camera", "9", "--journal",
+                                    work_ + "/j", "--models", ModelsDir(), "--json"},
+                            "check");
+    EXPECT_EQ(no_camera.Wait(), 1);
+    const auto doc = no_camera.summary();
+    EXPECT_EQ(doc["ok"], false);
+    EXPECT_EQ(by_name(doc, "camera")["ok"], false);
+    EXPECT_NE(by_name(doc, "camera")["detail"].get<std::string>().find("camera"),
+              std::string::npos);
+    EXPECT_FALSE(by_name(doc, "camera")["advice"].get<std::string>().empty());
+    EXPECT_EQ(by_name(doc, "server")["ok"], true) << "the other checks still run";
+    EXPECT_EQ(by_name(doc, "journal")["ok"], true);
+  }
+  {
+    // The learner's photo at a quarter of its brightness, as in an unlit room.
+    auto image = biometrics::DecodeImage(faces_->at(0).photo_jpeg.data(),
+                                         faces_->at(0).photo_jpeg.size(), {});
+    ASSERT_TRUE(image.ok()) << image.status();
+    for (uint8_t& v : image->rgb) v = static_cast<uint8_t>(v / 5);
+    auto dark = biometrics::EncodeJpeg(*image, 90);
+    ASSERT_TRUE(dark.ok());
+    fs::create_directories(work_ + "/dark");
+    for (int i = 0; i < 4; ++i) {
+      std::ofstream(work_ + "/dark/" + std::to_string(i) + ".jpg", std::ios::binary)
+          .write(reinterpret_cast<const char*>(dark->data()),
+                 static_cast<std::streamsize>(dark->size()));
+    }
+    ClientProcess dark_room(work_,
+                            {"--server", "127.0.0.1:1", "--images", work_ + "/dark", "--seconds",
+                             "1", "--journal", work_ + "/j", "--models", ModelsDir(), "--json",
+                             "--lang", "ru"},
+                            "check");
+    EXPECT_EQ(dark_room.Wait(), 1);
+    const auto doc = dark_room.summary();
+    const auto face = by_name(doc, "face");
+    EXPECT_EQ(face["ok"], false) << face.dump();
+    EXPECT_NE(face["advice"].get<std::string>().find("больше света"), std::string::npos)
+        << face.dump();
+    EXPECT_EQ(by_name(doc, "server")["ok"], false) << "nothing listens on port 1";
+    EXPECT_FALSE(by_name(doc, "server")["advice"].get<std::string>().empty());
+  }
+  {
+    ClientProcess usage(work_, {"--video", *video_dir_ + "/exam.avi"}, "check");
+    EXPECT_EQ(usage.Wait(), 2) << "--server is required";
+  }
 }
 
 TEST_F(ClientEndToEndTest, ServerRecordsWhatTheVideoShows) {

@@ -36,12 +36,14 @@ class ClientProcess {
   using Clock = std::chrono::steady_clock;
 
  public:
-  ClientProcess(const std::string& dir, const std::vector<std::string>& args) {
+  // Runs `proctor-client SUBCOMMAND ARGS...` ("run" unless told otherwise).
+  ClientProcess(const std::string& dir, const std::vector<std::string>& args,
+                const std::string& subcommand = "run") {
     static int counter = 0;
     const std::string stem = dir + "/client-" + std::to_string(++counter);
     out_path_ = stem + ".out";
     err_path_ = stem + ".err";
-    std::vector<std::string> argv = {PROCTOR_CLIENT_BINARY, "run"};
+    std::vector<std::string> argv = {PROCTOR_CLIENT_BINARY, subcommand};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> raw;
     for (auto& a : argv) raw.push_back(a.data());

@@ -113,6 +113,11 @@ class FakeConnection : public ServerConnection {
     store_->closed = true;
     return CloseOutcome{"AUTO_ACCEPTED", 0.0};
   }
+  absl::StatusOr<ServerPing> Ping(int64_t) override {
+    Log("Ping");
+    if (!b_->head_error.ok()) return b_->head_error;
+    return ServerPing{};
+  }
   absl::StatusOr<std::unique_ptr<BatchStream>> OpenStream(const std::string&,
                                                           CallCancel* cancel) override {
     Log("Stream");
