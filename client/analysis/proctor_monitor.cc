@@ -17,6 +17,7 @@
 #include "client/analysis/identity_schedule.h"
 #include "client/analysis/liveness_challenge.h"
 #include "common/status_macros.h"
+#include "protocol/event_details.h"
 
 namespace proctor::client {
 
@@ -285,7 +286,8 @@ class MonitorImpl : public ProctorMonitor {
       case DebouncedState::Change::kBegan: {
         Event e = BeginEvent(
             EventKind::kFaceAbsent, absent_.since_ms(), 0,
-            absent_all_unclear_ ? "could not tell: " + last_unclear_why_ : "no face in view");
+            absent_all_unclear_ ? protocol::kCouldNotTellPrefix + last_unclear_why_
+                                : "no face in view");
         e.evidence_jpeg = FrameEvidence(image);
         absent_pending_ = false;
         out->push_back(Emit(std::move(e)));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "biometrics/face_analyzer.h"
+#include "biometrics/face_quality.h"
 #include "biometrics/image_codec.h"
 #include "common/event.h"
 
@@ -84,6 +85,16 @@ absl::StatusOr<std::vector<float>> BiometricInspector::EmbedChip(const std::vect
         absl::StrCat("evidence chip: ", descriptor.status().message()));
   }
   return std::vector<float>(descriptor->begin(), descriptor->end());
+}
+
+absl::StatusOr<FrameClarity> BiometricInspector::AssessFrame(const std::vector<uint8_t>& jpeg) {
+  auto image = biometrics::DecodeImage(jpeg.data(), jpeg.size(), EvidenceLimits());
+  if (!image.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("evidence frame: ", image.status().message()));
+  }
+  const biometrics::QualityReport q = biometrics::AssessFrameQuality(*image);
+  return FrameClarity{!q.too_dark && !q.too_bright && !q.too_blurry, q.brightness, q.sharpness,
+                      q.Describe()};
 }
 
 absl::StatusOr<std::vector<float>> BiometricInspector::EmbedEnrollmentPhoto(

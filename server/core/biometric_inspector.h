@@ -25,6 +25,7 @@ class BiometricInspector : public EvidenceInspector {
   static absl::StatusOr<std::unique_ptr<BiometricInspector>> Create(const std::string& models_dir,
                                                                     int analyzers);
   ~BiometricInspector() override;
+  absl::StatusOr<FrameClarity> AssessFrame(const std::vector<uint8_t>& jpeg) override;
 
   absl::Status CheckJpeg(const std::vector<uint8_t>& jpeg) override;
   absl::StatusOr<std::vector<float>> EmbedChip(const std::vector<uint8_t>& jpeg) override;

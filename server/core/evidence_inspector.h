@@ -4,12 +4,21 @@
 #define PROCTOR_SERVER_CORE_EVIDENCE_INSPECTOR_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace proctor::server {
+
+// How clear a frame is, as the server measures it (the client's "could not tell" is checked).
+struct FrameClarity {
+  bool clear = false;      // bright enough, not too bright, sharp enough to see a face
+  double brightness = 0;   // mean grey level, 0-255
+  double sharpness = 0;    // variance of the Laplacian at 128 px wide
+  std::string problems;    // "too dark, too blurry", or "ok"
+};
 
 // Implementations are thread-safe.
 class EvidenceInspector {
@@ -25,6 +34,9 @@ class EvidenceInspector {
   // the photo is unreadable or holds no face or several.
   virtual absl::StatusOr<std::vector<float>> EmbedEnrollmentPhoto(
       const std::vector<uint8_t>& photo) = 0;
+  // The clarity of an evidence frame (JPEG), as biometrics' quality measure sees it.
+  // INVALID_ARGUMENT when it does not decode.
+  virtual absl::StatusOr<FrameClarity> AssessFrame(const std::vector<uint8_t>& jpeg) = 0;
 };
 
 }  // namespace proctor::server

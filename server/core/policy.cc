@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/core/event_validation.h"
@@ -61,7 +63,9 @@ int64_t ToleranceFor(EventKind kind, const Policy& p) {
   }
 }
 
-// Risk of one state span that outlasted its tolerance by `over_ms`.
+// Risk of one state span that outlasted its tolerance by `over_ms`. A camera that gives no frames
+// is a condition the system could not measure, not misconduct: no risk of its own (the stretch
+// without identity checks it causes still counts).
 double StateRisk(EventKind kind, int64_t over_ms) {
   const double minutes = over_ms / 60000.0;
   switch (kind) {
@@ -70,7 +74,7 @@ double StateRisk(EventKind kind, int64_t over_ms) {
     case EventKind::kFaceAbsent:
       return std::min(0.4, 0.1 + 0.1 * std::floor(minutes));
     case EventKind::kCameraUnavailable:
-      return 0.2;
+      return 0;
     case EventKind::kLookingAway:
       return std::min(0.2, 0.05 + 0.05 * std::floor(minutes));
     default:
@@ -78,12 +82,32 @@ double StateRisk(EventKind kind, int64_t over_ms) {
   }
 }
 
-void ScoreSpan(EventKind kind, int64_t from, int64_t to, const Policy& p, ScoreBuilder& b) {
+// Whether a span's BEGIN is the client saying it could not tell (too dark, too bright, blurred)
+// rather than that nobody was there. Believed only with the frame as evidence: the server checks
+// that frame's quality itself (SessionLedger) and records EVIDENCE_MISMATCH when it is clear.
+bool CouldNotTell(const StoredEvent* begin) {
+  return begin != nullptr && begin->event.kind == EventKind::kFaceAbsent && begin->has_evidence &&
+         absl::StartsWith(begin->event.detail, protocol::kCouldNotTellPrefix);
+}
+
+void ScoreSpan(EventKind kind, int64_t from, int64_t to, const Policy& p, ScoreBuilder& b,
+               const StoredEvent* begin) {
   const int64_t length = to - from;
   const int64_t tolerance = ToleranceFor(kind, p);
   const i18n::Translator& t = b.t();
   std::string detail = t.Trf("$0 (tolerance $1)", b.Seconds(length), b.Seconds(tolerance));
-  if (length > tolerance) {
+  if (kind == EventKind::kCameraUnavailable) {
+    detail = t.Trf("$0: the camera gave no picture; could not measure, not counted as misconduct",
+                   b.Seconds(length));
+  }
+  if (CouldNotTell(begin)) {
+    // Reported as what it is, never as absence: a dark room is not misconduct on its own.
+    b.Flag(kind, from, to,
+           t.Trf("$0: could not tell ($1); not counted as absence", b.Seconds(length),
+                 begin->event.detail.substr(std::strlen(protocol::kCouldNotTellPrefix))));
+    return;
+  }
+  if (length > tolerance && StateRisk(kind, length - tolerance) > 0) {
     b.Add(StateRisk(kind, length - tolerance),
           t.Trf("$0 for $1 from $2, over the $3 tolerance", EventKindName(kind),
                 b.Seconds(length), b.Seconds(from), b.Seconds(tolerance)));
@@ -96,21 +120,23 @@ void ScoreSpan(EventKind kind, int64_t from, int64_t to, const Policy& p, ScoreB
 
 void ScoreStates(const std::vector<StoredEvent>& events, const Policy& p, int64_t ended_at_ms,
                  ScoreBuilder& b) {
-  std::map<EventKind, int64_t> open;  // kind -> BEGIN at_ms
+  std::map<EventKind, const StoredEvent*> open;  // kind -> its BEGIN
   for (const StoredEvent& s : events) {
     const Event& e = s.event;
     if (!IsStateKind(e.kind)) continue;
     if (e.phase == EventPhase::kBegin) {
-      open.emplace(e.kind, e.at_ms);  // a repeated BEGIN keeps the first start
+      open.emplace(e.kind, &s);  // a repeated BEGIN keeps the first start
     } else if (e.phase == EventPhase::kEnd) {
       auto it = open.find(e.kind);
-      const int64_t from = it != open.end() ? it->second : e.at_ms - e.duration_ms;
+      const StoredEvent* begin = it != open.end() ? it->second : nullptr;
+      const int64_t from = begin != nullptr ? begin->event.at_ms : e.at_ms - e.duration_ms;
       if (it != open.end()) open.erase(it);
-      ScoreSpan(e.kind, from, e.at_ms, p, b);
+      ScoreSpan(e.kind, from, e.at_ms, p, b, begin);
     }
   }
-  for (const auto& [kind, from] : open) {
-    ScoreSpan(kind, from, std::max(from, ended_at_ms), p, b);
+  for (const auto& [kind, begin] : open) {
+    const int64_t from = begin->event.at_ms;
+    ScoreSpan(kind, from, std::max(from, ended_at_ms), p, b, begin);
   }
 }
 

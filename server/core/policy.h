@@ -9,6 +9,7 @@
 
 #include "common/i18n.h"
 
+#include "protocol/event_details.h"
 #include "protocol/identity_rule.h"
 #include "server/core/domain.h"
 

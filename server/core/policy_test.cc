@@ -209,6 +209,62 @@ TEST(ScoreSessionTest, LongStretchWithoutEvidenceAddsRisk) {
   EXPECT_TRUE(found);
 }
 
+// Due process: what the system could not measure is reported as such and adds no misconduct
+// risk on its own. A minute in a dark room ("could not tell", with the frame as evidence) leaves
+// a clean session auto-accepted; the same minute of "no face in view" sends it to review, and so
+// does a "could not tell" without the frame to show for it.
+TEST(ScoreSessionTest, CouldNotTellInTheDarkIsNotSentToReviewForThatAlone) {
+  // Four minutes, identity every 30 s, and three minutes without a face from 40 s.
+  auto session = [](const std::string& detail, bool evidence) {
+    std::vector<StoredEvent> v;
+    v.push_back(Make(1, EventKind::kSessionStarted, 0));
+    v.push_back(Make(2, EventKind::kLivenessPassed, 2000));
+    for (int i = 0; i <= 8; ++i) {
+      v.push_back(Make(3 + i, EventKind::kIdentityVerified, i * 30000, EventPhase::kInstant, 0.35f));
+    }
+    StoredEvent begin = Make(20, EventKind::kFaceAbsent, 40000, EventPhase::kBegin);
+    begin.event.detail = detail;
+    begin.has_evidence = evidence;
+    v.push_back(begin);
+    v.push_back(Make(21, EventKind::kFaceAbsent, 220000, EventPhase::kEnd));
+    return v;
+  };
+  const Policy final_policy = PolicyFor(AssessmentKind::kFinal);
+  const std::string claim = "could not tell: frame too dark (brightness 9)";
+  const auto dark = ScoreSession(session(claim, true), {}, final_policy, 240000);
+  EXPECT_EQ(dark.verdict, Verdict::kAutoAccepted);
+  EXPECT_DOUBLE_EQ(dark.risk_score, 0.0);
+  ASSERT_EQ(dark.flags.size(), 1u) << "reported, not hidden";
+  EXPECT_NE(dark.flags[0].detail.find("could not tell (frame too dark"), std::string::npos)
+      << dark.flags[0].detail;
+  EXPECT_NE(dark.flags[0].detail.find("not counted as absence"), std::string::npos);
+
+  const auto absent = ScoreSession(session("no face in view", true), {}, final_policy, 240000);
+  EXPECT_EQ(absent.verdict, Verdict::kPendingReview) << "the control: a real absence";
+  EXPECT_GE(absent.risk_score, final_policy.review_risk);
+  const auto unshown = ScoreSession(session(claim, false), {}, final_policy, 240000);
+  EXPECT_EQ(unshown.verdict, Verdict::kPendingReview) << "a claim without its frame is absence";
+
+  // The server found the frame clear: its finding puts the session in review.
+  Finding finding;
+  finding.kind = EventKind::kEvidenceMismatch;
+  finding.at_ms = 40000;
+  finding.detail = "the client could not tell ..., but its frame of seq 20 is clear";
+  EXPECT_EQ(ScoreSession(session(claim, true), {finding}, final_policy, 240000).verdict,
+            Verdict::kPendingReview);
+}
+
+TEST(ScoreSessionTest, ACameraThatStallsIsReportedButAddsNoRiskOfItsOwn) {
+  auto events = CleanSession();
+  events.push_back(Make(8, EventKind::kCameraUnavailable, 40000, EventPhase::kBegin));
+  events.push_back(Make(9, EventKind::kCameraUnavailable, 55000, EventPhase::kEnd));
+  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
+  EXPECT_DOUBLE_EQ(card.risk_score, 0.0);
+  ASSERT_EQ(card.flags.size(), 1u);
+  EXPECT_NE(card.flags[0].detail.find("could not measure"), std::string::npos);
+}
+
 TEST(ResultStatusTest, FollowsTheVerdict) {
   EXPECT_EQ(ResultStatusFor(SessionState::kOpen, Verdict::kNone), ResultStatus::kPendingReview);
   EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kAutoAccepted),

@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "protocol/chain.h"
+#include "protocol/event_details.h"
 #include "server/core/event_validation.h"
 
 namespace proctor::server {
@@ -80,6 +82,7 @@ struct SessionLedger::Recheck {
   std::vector<uint8_t> jpeg;
   std::vector<std::vector<float>> templates;
   Policy policy;
+  std::string claimed_detail;  // FACE_ABSENT BEGIN: the client's "could not tell: ..."
 };
 
 struct SessionLedger::Prepared {
@@ -298,10 +301,16 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
       stored.has_evidence = true;
       stored.sealed_evidence = box_->Seal(e.evidence_jpeg, EvidenceAd(live.id, e.seq));
       // Random, not positional, sampling: a client cannot know which chips will be re-checked.
-      if (IsIdentityKind(e.kind) &&
-          RandomBelow(static_cast<uint32_t>(live.policy.evidence_recheck_every)) == 0) {
+      // Every "could not tell" is checked: it takes a span out of the risk.
+      const bool could_not_tell = e.kind == EventKind::kFaceAbsent &&
+                                  e.phase == EventPhase::kBegin &&
+                                  absl::StartsWith(e.detail, protocol::kCouldNotTellPrefix);
+      if (could_not_tell ||
+          (IsIdentityKind(e.kind) &&
+           RandomBelow(static_cast<uint32_t>(live.policy.evidence_recheck_every)) == 0)) {
         out.rechecks.push_back({live.id, live.learner_id, e.seq, e.at_ms, e.kind, e.descriptor,
-                                std::move(e.evidence_jpeg), live.templates, live.policy});
+                                std::move(e.evidence_jpeg), live.templates, live.policy,
+                                could_not_tell ? e.detail : std::string()});
       }
       e.evidence_jpeg.clear();
     }
@@ -430,6 +439,25 @@ void SessionLedger::RunRecheck(const Recheck& r) {
   finding.kind = EventKind::kEvidenceMismatch;
   finding.at_ms = r.at_ms;
   finding.event_seq = r.seq;
+  if (r.claimed_kind == EventKind::kFaceAbsent) {
+    // The client could not tell whether anyone was there; the server looks at the frame.
+    auto clarity = inspector_->AssessFrame(r.jpeg);
+    if (!clarity.ok()) {
+      finding.detail = absl::StrCat("evidence frame of seq ", r.seq,
+                                    " could not be checked: ", clarity.status().message());
+    } else if (clarity->clear) {
+      finding.detail = absl::StrFormat(
+          "the client could not tell whether anyone was there (%s), but its frame of seq %d is "
+          "clear "
+          "(brightness %.0f, sharpness %.0f)",
+          r.claimed_detail.substr(std::strlen(protocol::kCouldNotTellPrefix)), r.seq,
+          clarity->brightness, clarity->sharpness);
+    } else {
+      return;  // confirmed: the frame is as unclear as the client said
+    }
+    RecordFinding(r, std::move(finding));
+    return;
+  }
   auto chip = inspector_->EmbedChip(r.jpeg);
   if (!chip.ok()) {
     finding.detail = absl::StrCat("evidence chip of seq ", r.seq,
@@ -453,6 +481,10 @@ void SessionLedger::RunRecheck(const Recheck& r) {
       return;
     }
   }
+  RecordFinding(r, std::move(finding));
+}
+
+void SessionLedger::RecordFinding(const Recheck& r, Finding finding) {
   // Best effort: a lost finding is re-derivable from the stored evidence by a later re-check.
   if (!storage_->AddFinding(finding).ok()) return;
   {

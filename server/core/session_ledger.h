@@ -121,6 +121,8 @@ class SessionLedger {
   void QueueRechecks(LiveSession& live, std::vector<Recheck> rechecks);
   void RecheckLoop();
   void RunRecheck(const Recheck& recheck);
+  // Stores a server finding and sends an auto-accepted session back to review.
+  void RecordFinding(const Recheck& recheck, Finding finding);
   void CountRefusal(const absl::Status& status);
 
   Storage* const storage_;

@@ -26,8 +26,15 @@ class FakeInspector : public EvidenceInspector {
   absl::StatusOr<std::vector<float>> EmbedEnrollmentPhoto(const std::vector<uint8_t>&) override {
     return chip_descriptor;
   }
+  // A frame is as clear as its second byte after the JPEG marker says: 0 dark, else clear.
+  absl::StatusOr<FrameClarity> AssessFrame(const std::vector<uint8_t>& jpeg) override {
+    ++frames;
+    const bool clear = jpeg.size() > 2 && jpeg[2] != 0;
+    return FrameClarity{clear, clear ? 120.0 : 8.0, 300.0, clear ? "ok" : "too dark"};
+  }
   std::vector<float> chip_descriptor = std::vector<float>(128, 0.0f);
   std::atomic<int> chips{0};
+  std::atomic<int> frames{0};
 };
 
 // A failure-injecting wrapper: the Nth AppendBatches call fails with UNAVAILABLE.
@@ -64,11 +71,14 @@ class SessionLedgerTest : public ::testing::Test {
   }
 
   Event Next(EventKind kind, std::vector<float> descriptor = {},
-             std::vector<uint8_t> evidence = {}) {
+             std::vector<uint8_t> evidence = {}, EventPhase phase = EventPhase::kInstant,
+             std::string detail = "") {
     Event e;
     e.session_id = "s1";
     e.seq = ++seq_;
     e.kind = kind;
+    e.phase = phase;
+    e.detail = std::move(detail);
     e.at_ms = static_cast<int64_t>(seq_) * 1000;
     e.descriptor = std::move(descriptor);
     if (!e.descriptor.empty()) e.client_distance = -1;
@@ -302,6 +312,30 @@ TEST_F(SessionLedgerTest, RechecksEvidenceChipsAndRecordsDisagreement) {
   EXPECT_EQ(Ingest({Next(EventKind::kHeartbeat)}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ledger_.Close("s1", 9000)->verdict, Verdict::kPendingReview);
+}
+
+// A client that "could not tell" whether anyone was there must show it: the server measures the
+// frame it sent, believes a dark one, and records a clear one as EVIDENCE_MISMATCH.
+TEST_F(SessionLedgerTest, CouldNotTellIsCheckedOnTheFrameTheClientSent) {
+  const std::vector<uint8_t> dark = {0xff, 0xd8, 0x00, 0xff, 0xd9};
+  const std::vector<uint8_t> clear = {0xff, 0xd8, 0x01, 0xff, 0xd9};
+  const std::string claim = "could not tell: frame too dark (brightness 8)";
+  ASSERT_TRUE(Ingest({Next(EventKind::kFaceAbsent, {}, dark, EventPhase::kBegin, claim),
+                      Next(EventKind::kFaceAbsent, {}, {}, EventPhase::kEnd, "face back"),
+                      Next(EventKind::kFaceAbsent, {}, clear, EventPhase::kBegin, claim),
+                      Next(EventKind::kFaceAbsent, {}, {}, EventPhase::kEnd, "face back"),
+                      Next(EventKind::kFaceAbsent, {}, clear, EventPhase::kBegin,
+                           "no face in view")})
+                  .ok());
+  ASSERT_TRUE(ledger_.Close("s1", 9000).ok());
+  EXPECT_EQ(inspector_.frames.load(), 2) << "every claim is checked, and only claims";
+  auto findings = storage_.ListFindings("s1");
+  ASSERT_TRUE(findings.ok());
+  ASSERT_EQ(findings->size(), 1u) << "the dark frame is believed";
+  EXPECT_EQ((*findings)[0].kind, EventKind::kEvidenceMismatch);
+  EXPECT_EQ((*findings)[0].event_seq, 3u);
+  EXPECT_NE((*findings)[0].detail.find("frame too dark"), std::string::npos);
+  EXPECT_NE((*findings)[0].detail.find("is clear"), std::string::npos) << (*findings)[0].detail;
 }
 
 TEST_F(SessionLedgerTest, EvidenceIsSealedAtRest) {
