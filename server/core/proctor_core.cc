@@ -1,8 +1,10 @@
 #include "server/core/proctor_core.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 
@@ -256,13 +258,95 @@ absl::StatusOr<Verdict> ProctorCore::Decide(const Principal& who, const std::str
   if (session.state != SessionState::kClosed) {
     return absl::FailedPreconditionError("the session is still open; decide after it closes");
   }
+  ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(session.assessment_id));
+  ASSIGN_OR_RETURN(ReviewHistory history, SessionReviewHistory(session_id));
+  if (history.open_appeal &&
+      std::find(history.barred.begin(), history.barred.end(), who.label) != history.barred.end()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the learner appealed: the appeal is reviewed by an examiner who did not decide this "
+        "session before (not ",
+        absl::StrJoin(history.barred, ", "), ")"));
+  }
+  std::string detail = absl::StrCat(VerdictName(verdict), ": ", note);
+  std::string decided_by = who.label;
+  if (history.open_proposal) {
+    const std::string& proposer = history.open_proposal->actor;
+    if (verdict == Verdict::kRejected && proposer == who.label) {
+      return absl::FailedPreconditionError(
+          "you proposed this rejection; a FINAL session is rejected only when a second examiner "
+          "agrees");
+    }
+    if (verdict == Verdict::kRejected) {
+      decided_by = absl::StrCat(proposer, ", ", who.label);
+      detail = absl::StrCat("REJECTED (agreeing with ", proposer, "'s proposal): ", note);
+    } else if (proposer != who.label) {
+      detail = absl::StrCat("ACCEPTED (overruling ", proposer, "'s proposed rejection): ", note);
+    }
+  } else if (verdict == Verdict::kRejected && assessment.kind == AssessmentKind::kFinal) {
+    // The first examiner's rejection is a proposal until a second one agrees; meanwhile the
+    // result is not official either way.
+    session.verdict = Verdict::kPendingReview;
+    RETURN_IF_ERROR(storage_->UpdateSessionOutcome(session));
+    RETURN_IF_ERROR(Audit(who, "review.reject_proposed", session_id, note));
+    return Verdict::kPendingReview;
+  }
   session.verdict = verdict;
   session.decision_note = note;
-  session.decided_by = who.label;
+  session.decided_by = decided_by;
   RETURN_IF_ERROR(storage_->UpdateSessionOutcome(session));
-  RETURN_IF_ERROR(
-      Audit(who, "review.decide", session_id, absl::StrCat(VerdictName(verdict), ": ", note)));
+  RETURN_IF_ERROR(Audit(who, "review.decide", session_id, detail));
   return verdict;
+}
+
+absl::StatusOr<Verdict> ProctorCore::FileAppeal(const Principal& who,
+                                                const std::string& session_id,
+                                                const std::string& reason) {
+  RETURN_IF_ERROR(Require(who, {Role::kLmsConnector, Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateText(reason, "reason", 4000));
+  if (reason.empty()) return absl::InvalidArgumentError("an appeal needs a reason");
+  ASSIGN_OR_RETURN(SessionRecord session, storage_->GetSession(session_id));
+  if (session.state != SessionState::kClosed) {
+    return absl::FailedPreconditionError("the session is still open: nothing to appeal yet");
+  }
+  if (session.verdict == Verdict::kPendingReview) {
+    return absl::FailedPreconditionError(
+        "the session waits for an examiner's verdict: nothing to appeal yet");
+  }
+  session.verdict = Verdict::kPendingReview;
+  RETURN_IF_ERROR(storage_->UpdateSessionOutcome(session));
+  RETURN_IF_ERROR(Audit(who, "appeal.filed", session_id, reason));
+  return Verdict::kPendingReview;
+}
+
+absl::StatusOr<ProctorCore::ReviewHistory> ProctorCore::SessionReviewHistory(
+    const std::string& session_id) {
+  ASSIGN_OR_RETURN(std::vector<AuditEntry> audit, storage_->ListAudit());
+  ReviewHistory h;
+  std::vector<std::string> deciders;  // everyone who decided or proposed so far
+  auto remember = [&deciders](const std::string& label) {
+    if (std::find(deciders.begin(), deciders.end(), label) == deciders.end()) {
+      deciders.push_back(label);
+    }
+  };
+  for (AuditEntry& e : audit) {
+    if (e.subject != session_id) continue;
+    if (e.action == "review.reject_proposed") {
+      h.open_proposal = e;
+      remember(e.actor);
+    } else if (e.action == "review.decide") {
+      h.open_proposal.reset();
+      h.open_appeal.reset();
+      remember(e.actor);
+    } else if (e.action == "appeal.filed") {
+      h.open_proposal.reset();
+      h.open_appeal = e;
+      h.barred = deciders;
+    } else {
+      continue;
+    }
+    h.entries.push_back(std::move(e));
+  }
+  return h;
 }
 
 absl::Status ProctorCore::RecordEvidenceView(const Principal& who, const std::string& session_id,

@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -97,8 +98,29 @@ class ProctorCore {
 
   absl::StatusOr<std::vector<SessionRecord>> ListSessions(const Principal& who, bool flagged_only);
   absl::StatusOr<SessionView> GetSession(const Principal& who, const std::string& session_id);
+  // An examiner's verdict on a closed session. Due process:
+  // - REJECTED on a FINAL assessment takes two examiners: the first is recorded as a proposal
+  //   ("review.reject_proposed"; the session stays PENDING_REVIEW, which is returned), and a
+  //   second examiner (another label) decides: REJECTED confirms it, ACCEPTED overrules it. The
+  //   proposer may not confirm their own proposal (FAILED_PRECONDITION).
+  // - After an appeal, only an examiner who did not decide (or propose) before may decide
+  //   (PERMISSION_DENIED naming who may not).
   absl::StatusOr<Verdict> Decide(const Principal& who, const std::string& session_id,
                                  Verdict verdict, const std::string& note);
+  // A learner's appeal against a session's verdict, filed by the LMS (on the learner's behalf)
+  // or an administrator: the session goes back to PENDING_REVIEW (its result is not official
+  // meanwhile) for an examiner who did not decide it before. FAILED_PRECONDITION while the
+  // session is open or still waits for review.
+  absl::StatusOr<Verdict> FileAppeal(const Principal& who, const std::string& session_id,
+                                     const std::string& reason);
+  // What the audit log says of a session's review, oldest first.
+  struct ReviewHistory {
+    std::vector<AuditEntry> entries;         // decisions, proposals and appeals
+    std::optional<AuditEntry> open_proposal;  // a FINAL rejection waiting for a second examiner
+    std::optional<AuditEntry> open_appeal;    // an appeal not decided yet
+    std::vector<std::string> barred;          // who may not decide the open appeal
+  };
+  absl::StatusOr<ReviewHistory> SessionReviewHistory(const std::string& session_id);
   // Records in the audit log ("evidence.view") that an examiner or administrator saw evidence
   // of the session; `what` says which (never the evidence itself). The caller decides how often.
   absl::Status RecordEvidenceView(const Principal& who, const std::string& session_id,

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
     proctor::ctl::AddTokenCommands(&app, &action);
     proctor::ctl::AddSessionCommands(&app, &action);
     proctor::ctl::AddReviewCommands(&app, &action);
+    proctor::ctl::AddAppealCommands(&app, &action);
     proctor::ctl::AddResultCommands(&app, &action);
     proctor::ctl::AddAdminCommands(&app, &action);
     try {

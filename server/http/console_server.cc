@@ -275,9 +275,12 @@ void ConsoleServer::Impl::Session(const httplib::Request& req, httplib::Response
   if (!s) return;
   auto page = desk->Session(s->who, req.matches[1]);
   if (!page.ok()) return Fail(res, &*s, page.status());
-  const std::string notice =
-      req.has_param("decided") ? i18n::Translator::For(s->who.language).Tr("Verdict recorded.")
-                               : "";
+  const i18n::Translator& t = i18n::Translator::For(s->who.language);
+  std::string notice;
+  if (req.has_param("decided")) notice = t.Tr("Verdict recorded.");
+  if (req.has_param("proposed")) {
+    notice = t.Tr("Rejection proposed: a second examiner must agree before it takes effect.");
+  }
   res.set_content(SessionPageHtml(Context(*s), *page, notice), kHtml);
 }
 
@@ -330,7 +333,8 @@ void ConsoleServer::Impl::Verdict(const httplib::Request& req, httplib::Response
                    req.get_param_value("note"));
   if (!decided.ok()) return Fail(res, &*s, decided.status());
   spdlog::info("console: {} decided session {}: {}", s->who.label, id, VerdictName(*decided));
-  res.set_redirect(absl::StrCat("/sessions/", id, "?decided=1"), 303);
+  const bool proposed = choice == "reject" && *decided == Verdict::kPendingReview;
+  res.set_redirect(absl::StrCat("/sessions/", id, proposed ? "?proposed=1" : "?decided=1"), 303);
 }
 
 void ConsoleServer::Impl::Results(const httplib::Request& req, httplib::Response& res,

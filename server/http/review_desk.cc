@@ -61,12 +61,12 @@ absl::StatusOr<SessionPage> ReviewDesk::Session(const Principal& who,
   for (ResultView& r : results) {
     if (r.result.session_id == session_id) page.result = std::move(r);
   }
-  ASSIGN_OR_RETURN(auto audit, parts_.storage->ListAudit());
-  for (AuditEntry& entry : audit) {
-    if (entry.action == "review.decide" && entry.subject == session_id) {
-      page.decisions.push_back(std::move(entry));
-    }
-  }
+  ASSIGN_OR_RETURN(ProctorCore::ReviewHistory history,
+                   parts_.core->SessionReviewHistory(session_id));
+  page.decisions = std::move(history.entries);
+  page.pending_rejection = std::move(history.open_proposal);
+  page.open_appeal = std::move(history.open_appeal);
+  page.barred_examiners = std::move(history.barred);
   return page;
 }
 

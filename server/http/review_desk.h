@@ -44,7 +44,11 @@ struct SessionPage {
   Learner learner;  // name and template_count
   Assessment assessment;
   std::optional<ResultView> result;
-  std::vector<AuditEntry> decisions;  // "review.decide" entries of this session, oldest first
+  // The session's review trail, oldest first: decisions, proposed rejections, appeals.
+  std::vector<AuditEntry> decisions;
+  std::optional<AuditEntry> pending_rejection;  // a FINAL rejection waiting for a second examiner
+  std::optional<AuditEntry> open_appeal;        // an appeal not decided yet
+  std::vector<std::string> barred_examiners;    // who may not decide the open appeal
 };
 
 struct SessionReport {

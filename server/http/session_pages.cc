@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/crypto.h"
 #include "server/core/event_validation.h"
 #include "server/http/assets.h"
@@ -177,11 +178,35 @@ std::string DecisionSection(const SessionPage& page, const Tl& t) {
   } else {
     out += "</p>";
   }
+  if (page.pending_rejection) {
+    absl::StrAppend(&out, "<p class=\"notice\" id=\"pending-rejection\">",
+                    Html(t.Trf("$0 proposed to reject this FINAL session ($1). It is rejected "
+                               "only when a second examiner agrees; until then the result is "
+                               "not official.",
+                               page.pending_rejection->actor,
+                               t.DateTime(page.pending_rejection->at_unix_ms))),
+                    "</p>");
+  }
+  if (page.open_appeal) {
+    absl::StrAppend(
+        &out, "<p class=\"notice\" id=\"open-appeal\">",
+        Html(page.barred_examiners.empty()
+                 ? t.Trf("The learner appealed ($0): $1", t.DateTime(page.open_appeal->at_unix_ms),
+                         page.open_appeal->detail)
+                 : t.Trf("The learner appealed ($0): $1. An examiner who did not decide the "
+                         "session before reviews it (not $2).",
+                         t.DateTime(page.open_appeal->at_unix_ms), page.open_appeal->detail,
+                         absl::StrJoin(page.barred_examiners, ", "))),
+        "</p>");
+  }
   if (!page.decisions.empty()) {
     out += "<ol class=\"trail\">";
     for (const AuditEntry& e : page.decisions) {
+      const std::string what = e.action == "review.reject_proposed" ? t.Tr("proposed rejection")
+                               : e.action == "appeal.filed"          ? t.Tr("appeal")
+                                                                     : t.Tr("decision");
       absl::StrAppend(&out, "<li>", Html(t.DateTime(e.at_unix_ms)), " · ", Html(e.actor), " · ",
-                      Html(e.detail), "</li>");
+                      Html(what), " · ", Html(e.detail), "</li>");
     }
     out += "</ol>";
   }

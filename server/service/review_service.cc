@@ -96,4 +96,15 @@ grpc::Status ReviewServiceImpl::Decide(grpc::ServerContext* context,
   });
 }
 
+grpc::Status ReviewServiceImpl::FileAppeal(grpc::ServerContext* context,
+                                           const v1::FileAppealRequest* request,
+                                           v1::FileAppealResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto verdict = core_->FileAppeal(who, request->session_id(), request->reason());
+    if (!verdict.ok()) return verdict.status();
+    response->set_verdict(VerdictToProto(*verdict));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace proctor::server

@@ -17,6 +17,8 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
                           v1::SessionDetail* response) override;
   grpc::Status Decide(grpc::ServerContext* context, const v1::DecideRequest* request,
                       v1::DecideResponse* response) override;
+  grpc::Status FileAppeal(grpc::ServerContext* context, const v1::FileAppealRequest* request,
+                          v1::FileAppealResponse* response) override;
 
  private:
   ProctorCore* const core_;

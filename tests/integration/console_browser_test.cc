@@ -248,9 +248,22 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   browser.Type("#note", "Second person on camera for 12 s; someone else verified at 0:55.");
   browser.Click("#submit-verdict");
   EXPECT_TRUE(absl::StrContains(browser.Url(), "/sessions/" + seed.session_id)) << browser.Url();
+  // A FINAL session: the rejection waits for a second examiner.
+  EXPECT_EQ(browser.Text("p.notice"),
+            "Rejection proposed: a second examiner must agree before it takes effect.");
+  EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "PENDING_REVIEW"));
+  EXPECT_TRUE(absl::StrContains(browser.Text("#pending-rejection"), "Dr. Examiner proposed"));
+  browser.Click("form.signout button");
+  browser.Go(base + "/login");
+  browser.Type("#token", seed.second_examiner_token);
+  browser.Click("#sign-in");
+  browser.Go(base + "/sessions/" + seed.session_id);
+  browser.Click("#verdict-reject");
+  browser.Type("#note", "Agreed: someone else at 0:55.");
+  browser.Click("#submit-verdict");
   EXPECT_EQ(browser.Text(".notice"), "Verdict recorded.");
   EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "REJECTED"));
-  EXPECT_EQ(browser.Text("#decided-by"), "Dr. Examiner");
+  EXPECT_EQ(browser.Text("#decided-by"), "Dr. Examiner, Dr. Second");
   // The printable report, as an appeal body would read it (screenshot beside the first).
   browser.Click("#report-link");
   EXPECT_EQ(browser.Text("#chain-result"), "Hash chain verified.");

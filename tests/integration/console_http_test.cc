@@ -201,9 +201,27 @@ TEST_F(ConsoleHttpTest, CrossSitePostsWithoutTheCsrfTokenAreRefusedAndChangeNoth
   auto ok = PostVerdict(cookie, {{"verdict", "reject"}, {"note", "second person"}, {"csrf", csrf}},
                         {{"Origin", "http://" + server_.http_address()}});
   ASSERT_EQ(ok->status, 303) << ok->body;
+  EXPECT_TRUE(absl::EndsWith(ok->get_header_value("Location"), "?proposed=1"));
+  // A FINAL session: the first rejection is a proposal, and its proposer cannot confirm it.
+  auto proposed = Get("/sessions/" + seed_.session_id, cookie);
+  EXPECT_TRUE(absl::StrContains(proposed->body, "verdict-PENDING_REVIEW"));
+  EXPECT_TRUE(absl::StrContains(proposed->body, "status-PENDING_REVIEW"));
+  EXPECT_TRUE(absl::StrContains(proposed->body, "id=\"pending-rejection\">Dr. Examiner proposed"));
+  auto again = PostVerdict(cookie, {{"verdict", "reject"}, {"note", "still"}, {"csrf", csrf}},
+                           {{"Origin", "http://" + server_.http_address()}});
+  EXPECT_EQ(again->status, 409) << again->body;
+  // The second examiner agrees: rejected, by both.
+  const std::string second = SignIn(seed_.second_examiner_token);
+  const std::string second_csrf = CsrfToken(second);
+  auto confirmed =
+      PostVerdict(second, {{"verdict", "reject"}, {"note", "agreed"}, {"csrf", second_csrf}},
+                  {{"Origin", "http://" + server_.http_address()}});
+  ASSERT_EQ(confirmed->status, 303) << confirmed->body;
   auto decided = Get("/sessions/" + seed_.session_id, cookie);
   EXPECT_TRUE(absl::StrContains(decided->body, "verdict-REJECTED"));
   EXPECT_TRUE(absl::StrContains(decided->body, "status-REJECTED"));
+  EXPECT_TRUE(absl::StrContains(decided->body, "id=\"decided-by\">Dr. Examiner, Dr. Second"));
+  EXPECT_FALSE(absl::StrContains(decided->body, "id=\"pending-rejection\""));
   // Signing out needs the token too, and ends the session.
   httplib::Headers headers = {{"Cookie", "proctor_session=" + cookie}};
   EXPECT_EQ(http_->Post("/logout", headers, httplib::Params{})->status, 403);

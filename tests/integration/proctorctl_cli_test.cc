@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/face_fixtures.h"
@@ -145,6 +146,62 @@ TEST_F(ProctorctlTest, ScriptedSessionShowsContractJsonAndResultFollowsReview) {
   EXPECT_EQ(results["results"][0]["verdict"], "ACCEPTED");
   const auto flagged = nlohmann::json::parse(Ctl("session list --flagged --json").out);
   EXPECT_TRUE(flagged["sessions"].empty());
+}
+
+// Due process on a FINAL assessment: a rejection takes a second examiner's agreement, and a
+// learner's appeal (filed by the LMS) reopens review for an examiner who did not decide before.
+TEST_F(ProctorctlTest, FinalRejectionNeedsTwoExaminersAndAnAppealGoesToAThird) {
+  ASSERT_EQ(Ctl("assessment create --id fin --course C --title T --kind final").exit_code, 0);
+  const std::string photo = WriteFile(
+      "ada.jpg", std::string(faces_[0].photo_jpeg.begin(), faces_[0].photo_jpeg.end()));
+  ASSERT_EQ(Ctl("learner enroll --learner ada --name Ada --photo " + photo).exit_code, 0);
+  const auto pass = nlohmann::json::parse(Ctl("pass issue --learner ada --assessment fin --json").out);
+  const std::string script = WriteFile("f.script",
+                                       "0 SESSION_STARTED\n"
+                                       "1000 IDENTITY_VERIFIED face=1  # someone else\n"
+                                       "20000 SESSION_ENDED\n");
+  const CtlRun replay = Ctl("session replay --json --pass " + pass["pass"].get<std::string>() +
+                            " --script " + script + " --faces " + WriteFile("f.json", FacesJson()));
+  ASSERT_EQ(replay.exit_code, 0) << replay.out;
+  const std::string id = nlohmann::json::parse(replay.out)["session_id"];
+  auto token = [&](const std::string& role, const std::string& label) {
+    const CtlRun t = Ctl("token issue --role " + role + " --label " + label);
+    EXPECT_EQ(t.exit_code, 0);
+    return std::string(absl::StripAsciiWhitespace(t.out));
+  };
+  const std::string first = token("examiner", "first"), second = token("examiner", "second");
+  const std::string third = token("examiner", "third"), lms = token("lms", "moodle");
+  auto verdict = [&]() {
+    return nlohmann::json::parse(Ctl("session show " + id + " --json").out)["verdict"];
+  };
+  ASSERT_EQ(verdict(), "PENDING_REVIEW");
+
+  const CtlRun proposed = Ctl("review decide " + id + " --verdict reject --note 'not Ada'", first);
+  ASSERT_EQ(proposed.exit_code, 0);
+  EXPECT_NE(proposed.out.find("second examiner"), std::string::npos) << proposed.out;
+  EXPECT_EQ(verdict(), "PENDING_REVIEW") << "one examiner's rejection is a proposal";
+  EXPECT_EQ(Ctl("review decide " + id + " --verdict reject --note again", first).exit_code, 1)
+      << "the proposer cannot confirm their own proposal";
+  ASSERT_EQ(Ctl("review decide " + id + " --verdict reject --note agreed", second).exit_code, 0);
+  EXPECT_EQ(verdict(), "REJECTED");
+
+  EXPECT_EQ(Ctl("appeal file --session " + id + " --reason x", first).exit_code, 1)
+      << "examiners do not file appeals";
+  const CtlRun appeal =
+      Ctl("appeal file --session " + id + " --reason 'it was me, in new glasses' --json", lms);
+  ASSERT_EQ(appeal.exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(appeal.out)["verdict"], "PENDING_REVIEW");
+  EXPECT_EQ(verdict(), "PENDING_REVIEW");
+  EXPECT_EQ(Ctl("appeal file --session " + id + " --reason twice", lms).exit_code, 1)
+      << "already back in review";
+  for (const std::string* barred : {&first, &second}) {
+    EXPECT_EQ(Ctl("review decide " + id + " --verdict accept --note ok", *barred).exit_code, 1)
+        << "an examiner who decided before may not decide the appeal";
+  }
+  ASSERT_EQ(Ctl("review decide " + id + " --verdict accept --note 'glasses; same person'", third)
+                .exit_code,
+            0);
+  EXPECT_EQ(verdict(), "ACCEPTED");
 }
 
 TEST_F(ProctorctlTest, ExitCodesTellWhoseFaultItIs) {

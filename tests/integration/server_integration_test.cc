@@ -195,6 +195,7 @@ TEST_F(ServerTest, EnrollProctorScoreSubmitReviewAndListResults) {
   // The LMS records both results; the examiner rejects the flagged session.
   const std::string lms = IssueToken(v1::LMS_CONNECTOR, "moodle");
   const std::string examiner = IssueToken(v1::EXAMINER, "dr-examiner");
+  const std::string second_examiner = IssueToken(v1::EXAMINER, "dr-second");
   for (const auto* s : {honest.get(), impostor.get()}) {
     grpc::ClientContext context;
     Authorize(&context, lms);
@@ -206,15 +207,17 @@ TEST_F(ServerTest, EnrollProctorScoreSubmitReviewAndListResults) {
     ASSERT_TRUE(results_->SubmitResult(&context, request, &response).ok());
     EXPECT_EQ(response.status(), s == honest.get() ? v1::OFFICIAL : v1::RESULT_PENDING_REVIEW);
   }
-  {
+  // A FINAL rejection: proposed by one examiner, confirmed by another.
+  for (const std::string* who : {&examiner, &second_examiner}) {
     grpc::ClientContext context;
-    Authorize(&context, examiner);
+    Authorize(&context, *who);
     v1::DecideRequest request;
     request.set_session_id(impostor->session_id());
     request.set_verdict(v1::REJECTED);
     request.set_note("a different person on camera at 0:02");
     v1::DecideResponse response;
     ASSERT_TRUE(review_->Decide(&context, request, &response).ok());
+    EXPECT_EQ(response.verdict(), who == &examiner ? v1::PENDING_REVIEW : v1::REJECTED);
   }
   grpc::ClientContext context;
   Authorize(&context, lms);

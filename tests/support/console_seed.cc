@@ -68,6 +68,7 @@ ConsoleSeed SeedFlaggedSession(ServerProcess& server) {
   const std::string admin_token = server.admin_token();
   Setup(*admin, admin_token, learner);
   seed.examiner_token = Token(*admin, admin_token, v1::EXAMINER, "Dr. Examiner");
+  seed.second_examiner_token = Token(*admin, admin_token, v1::EXAMINER, "Dr. Second");
   seed.lms_token = Token(*admin, admin_token, v1::LMS_CONNECTOR, "LMS connector");
 
   LearnerSession s(server.channel());

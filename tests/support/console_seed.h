@@ -16,7 +16,8 @@ namespace proctor::testing {
 inline constexpr char kScriptLearnerName[] = "<script>alert(1)</script>";
 
 struct ConsoleSeed {
-  std::string examiner_token;
+  std::string examiner_token;         // "Dr. Examiner"
+  std::string second_examiner_token;  // "Dr. Second": a FINAL rejection needs two
   std::string lms_token;
   std::string session_id;                   // closed, PENDING_REVIEW, result PENDING_REVIEW
   std::vector<uint64_t> evidence_seqs;      // events that carry a chip, in order
