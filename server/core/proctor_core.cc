@@ -238,8 +238,17 @@ absl::StatusOr<SessionView> ProctorCore::GetSession(const Principal& who,
   if (view.session.state == SessionState::kOpen && !view.events.empty()) {
     end = view.events.back().event.at_ms;
   }
-  view.scorecard = ScoreSession(view.events, view.findings, view.policy, end,
-                                i18n::Translator::For(who.language));
+  const i18n::Translator& t = i18n::Translator::For(who.language);
+  view.scorecard = ScoreSession(view.events, view.findings, view.policy, end, t);
+  if (view.session.state == SessionState::kClosed &&
+      view.session.verdict == Verdict::kPendingReview &&
+      view.scorecard.verdict == Verdict::kAutoAccepted) {
+    ASSIGN_OR_RETURN(ReviewHistory history, SessionReviewHistory(session_id));
+    if (history.sampled) {
+      view.scorecard.reasons.push_back(
+          t.Tr("sampled for quality control: the policy would have accepted it automatically"));
+    }
+  }
   if (view.session.state == SessionState::kClosed) {
     view.scorecard.verdict = view.session.verdict;
     view.scorecard.risk_score = view.session.risk_score;
@@ -337,6 +346,8 @@ absl::StatusOr<ProctorCore::ReviewHistory> ProctorCore::SessionReviewHistory(
       h.open_proposal.reset();
       h.open_appeal.reset();
       remember(e.actor);
+    } else if (e.action == "review.sampled") {
+      h.sampled = true;
     } else if (e.action == "appeal.filed") {
       h.open_proposal.reset();
       h.open_appeal = e;

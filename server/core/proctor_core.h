@@ -119,6 +119,7 @@ class ProctorCore {
     std::optional<AuditEntry> open_proposal;  // a FINAL rejection waiting for a second examiner
     std::optional<AuditEntry> open_appeal;    // an appeal not decided yet
     std::vector<std::string> barred;          // who may not decide the open appeal
+    bool sampled = false;                     // sent to review for quality control
   };
   absl::StatusOr<ReviewHistory> SessionReviewHistory(const std::string& session_id);
   // Records in the audit log ("evidence.view") that an examiner or administrator saw evidence

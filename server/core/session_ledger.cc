@@ -567,8 +567,19 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   record->ended_at_ms = end;
   record->closed_at_unix_ms = clock_->NowUnixMs();
   record->risk_score = card.risk_score;
+  // Quality control of the automatic decisions: a random share is reviewed anyway.
+  const bool sampled = card.verdict == Verdict::kAutoAccepted && qc_sample_percent_ > 0 &&
+                       RandomBelow(10000) < static_cast<uint32_t>(qc_sample_percent_ * 100);
+  if (sampled) card.verdict = Verdict::kPendingReview;
   record->verdict = card.verdict;
   if (auto s = storage_->UpdateSessionOutcome(*record); !s.ok()) return s;
+  if (sampled) {
+    (void)storage_->AppendAudit(
+        {clock_->NowUnixMs(), "proctor-server", "review.sampled", session_id,
+         absl::StrFormat("auto-accepted by the policy, sampled for quality control (%g%% of such "
+                         "sessions)",
+                         qc_sample_percent_)});
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const FlagSpan& flag : card.flags) {

@@ -83,6 +83,11 @@ class SessionLedger {
                 EvidenceInspector* inspector, const Clock* clock);
   ~SessionLedger();
 
+  // Sends this share (percent, 0-100) of the sessions the policy auto-accepts to review instead,
+  // drawn at random when each closes, and records "review.sampled" in the audit log. Call
+  // before the first Close.
+  void set_quality_sample_percent(double percent) { qc_sample_percent_ = percent; }
+
   // `done` runs exactly once, on this thread (rejections) or the commit thread (after commit).
   void Ingest(const std::string& caller_session_id, std::vector<Event> events,
               const Signature& head_signature, IngestDone done);
@@ -142,6 +147,7 @@ class SessionLedger {
   bool stopping_ = false;                        // guarded by mu_
   std::mutex close_mu_;  // serialises Close: two overlapping closes must not both write
   std::thread recheck_thread_;
+  double qc_sample_percent_ = 0;
 };
 
 }  // namespace proctor::server

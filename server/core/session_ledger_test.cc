@@ -338,6 +338,43 @@ TEST_F(SessionLedgerTest, CouldNotTellIsCheckedOnTheFrameTheClientSent) {
   EXPECT_NE((*findings)[0].detail.find("is clear"), std::string::npos) << (*findings)[0].detail;
 }
 
+// Quality control: with 100% sampling a session the policy auto-accepts goes to review, and the
+// audit log says why; with 0% it is accepted. A session that needs review is not "sampled".
+TEST_F(SessionLedgerTest, AutoAcceptedSessionsAreSampledIntoReviewForQualityControl) {
+  std::vector<float> probe(128, 0.0f);
+  const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
+  // FINAL: liveness passed, identity verified with a chip that re-embeds as sent.
+  ASSERT_TRUE(
+      Ingest({Next(EventKind::kLivenessPassed), Next(EventKind::kIdentityVerified, probe, jpeg)})
+          .ok());
+  ledger_.set_quality_sample_percent(100);
+  auto card = ledger_.Close("s1", 3000);
+  ASSERT_TRUE(card.ok()) << card.status();
+  EXPECT_EQ(card->verdict, Verdict::kPendingReview);
+  EXPECT_EQ(storage_.GetSession("s1")->verdict, Verdict::kPendingReview);
+  auto audit = storage_.ListAudit();
+  ASSERT_TRUE(audit.ok());
+  int sampled = 0;
+  for (const auto& e : *audit) sampled += e.action == "review.sampled" && e.subject == "s1";
+  EXPECT_EQ(sampled, 1);
+  ASSERT_TRUE(ledger_.Close("s1", 3000).ok());
+  audit = storage_.ListAudit();
+  sampled = 0;
+  for (const auto& e : *audit) sampled += e.action == "review.sampled";
+  EXPECT_EQ(sampled, 1) << "closing again draws nothing new";
+}
+
+TEST_F(SessionLedgerTest, WithoutSamplingACleanSessionIsAutoAccepted) {
+  std::vector<float> probe(128, 0.0f);
+  const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
+  ASSERT_TRUE(
+      Ingest({Next(EventKind::kLivenessPassed), Next(EventKind::kIdentityVerified, probe, jpeg)})
+          .ok());
+  auto card = ledger_.Close("s1", 3000);
+  ASSERT_TRUE(card.ok()) << card.status();
+  EXPECT_EQ(card->verdict, Verdict::kAutoAccepted);
+}
+
 TEST_F(SessionLedgerTest, EvidenceIsSealedAtRest) {
   const std::vector<uint8_t> jpeg = {0xff, 0xd8, 'f', 'a', 'c', 'e', 0xff, 0xd9};
   ASSERT_TRUE(Ingest({Next(EventKind::kHeartbeat, {}, jpeg)}).ok());

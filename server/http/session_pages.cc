@@ -204,7 +204,8 @@ std::string DecisionSection(const SessionPage& page, const Tl& t) {
     for (const AuditEntry& e : page.decisions) {
       const std::string what = e.action == "review.reject_proposed" ? t.Tr("proposed rejection")
                                : e.action == "appeal.filed"          ? t.Tr("appeal")
-                                                                     : t.Tr("decision");
+                               : e.action == "review.sampled" ? t.Tr("quality-control sample")
+                                                              : t.Tr("decision");
       absl::StrAppend(&out, "<li>", Html(t.DateTime(e.at_unix_ms)), " · ", Html(e.actor), " · ",
                       Html(what), " · ", Html(e.detail), "</li>");
     }

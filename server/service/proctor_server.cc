@@ -161,6 +161,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.max_message_bytes < (64 << 10) || o.max_message_bytes > (64 << 20)) {
     return absl::InvalidArgumentError("max message size must be within 64 KiB-64 MiB");
   }
+  if (!(o.qc_sample_percent >= 0 && o.qc_sample_percent <= 100)) {
+    return absl::InvalidArgumentError("--qc-sample-percent must be within 0-100");
+  }
   if (o.analyzers < 1 || o.analyzers > 16) {
     return absl::InvalidArgumentError("analyzers must be within 1-16");
   }
@@ -191,6 +194,7 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   parts->ledger =
       std::make_unique<SessionLedger>(parts->storage.get(), parts->committer.get(),
                                       parts->box.get(), parts->inspector.get(), &Clock::Real());
+  parts->ledger->set_quality_sample_percent(options.qc_sample_percent);
   parts->core =
       std::make_unique<ProctorCore>(parts->storage.get(), parts->ledger.get(), parts->box.get(),
                                     parts->inspector.get(), &Clock::Real());

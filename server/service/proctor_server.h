@@ -35,6 +35,9 @@ struct ServerOptions {
   int max_message_bytes = 4 << 20;
   // Face analyzers for enrollment and evidence re-checks, 1-16; default 2.
   int analyzers = 2;
+  // Share of the sessions the policy would auto-accept that go to the review queue anyway, for
+  // quality control of the automatic decisions, percent 0-100; default 0 (none).
+  double qc_sample_percent = 0;
 };
 
 absl::Status ValidateServerOptions(const ServerOptions& options);

@@ -27,6 +27,11 @@ int main(int argc, char** argv) {
     app.add_option("--tls-key", options.tls_key, "PEM private key");
     app.add_option("--max-message-bytes", options.max_message_bytes, "largest gRPC message")
         ->capture_default_str();
+    app.add_option("--qc-sample-percent", options.qc_sample_percent,
+                   "share of would-be auto-accepted sessions sent to review for quality "
+                   "control, percent")
+        ->check(CLI::Range(0.0, 100.0))
+        ->capture_default_str();
     app.add_option("--analyzers", options.analyzers, "parallel face analyzers")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
