@@ -136,6 +136,20 @@ struct ResultRecord {
   std::string submitted_by;
 };
 
+// What an administrator grants one learner for one assessment, with the reason. The policy a
+// session runs under applies it and says so; examiners see it beside the flags.
+struct Accommodation {
+  std::string learner_id;
+  std::string assessment_id;
+  int64_t extra_absence_ms = 0;       // added to the policy's absence tolerance, ms, >= 0
+  bool looking_away_ignored = false;  // looking away is reported, never scored
+  bool identity_ends_only = false;    // identity is required at the start and the end only
+  int64_t extra_time_ms = 0;          // extra exam time the LMS grants, ms, >= 0 (recorded)
+  std::string reason;                 // why, 1-1000 characters; never logged
+  std::string granted_by;             // token label of the administrator
+  int64_t granted_at_unix_ms = 0;
+};
+
 // Append-only record of examiner decisions and administrator actions.
 struct AuditEntry {
   int64_t at_unix_ms = 0;

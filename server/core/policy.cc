@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "server/core/event_validation.h"
 
@@ -28,6 +29,8 @@ class ScoreBuilder {
     card_.risk_score += risk;
     card_.reasons.push_back(absl::StrCat(reason, ": +", t_.Number(risk, 2)));
   }
+  // A line for the examiner that adds no risk.
+  void Note(std::string what) { card_.reasons.push_back(std::move(what)); }
   void ForceReview(const std::string& why) {
     card_.forces_review = true;
     card_.reasons.push_back(t_.Trf("$0: forces review", why));
@@ -99,6 +102,11 @@ void ScoreSpan(EventKind kind, int64_t from, int64_t to, const Policy& p, ScoreB
   if (kind == EventKind::kCameraUnavailable) {
     detail = t.Trf("$0: the camera gave no picture; could not measure, not counted as misconduct",
                    b.Seconds(length));
+  }
+  if (kind == EventKind::kLookingAway && !p.looking_away_scored) {
+    b.Flag(kind, from, to,
+           t.Trf("$0: not scored under the learner's accommodation", b.Seconds(length)));
+    return;
   }
   if (CouldNotTell(begin)) {
     // Reported as what it is, never as absence: a dark room is not misconduct on its own.
@@ -203,7 +211,7 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
     b.ForceReview(t.Tr("no identity check was backed by an evidence chip"));
   } else if (any_evidenced) {
     if (ended_at_ms - last_evidenced > p.evidence_interval_ms) ++evidence_gaps;
-    if (evidence_gaps > 0) {
+    if (evidence_gaps > 0 && p.identity_coverage_scored) {
       b.Add(std::min(0.3, 0.1 * evidence_gaps),
             t.TrNf("$0 stretch longer than $1 without an identity check backed by an evidence "
                    "chip",
@@ -218,7 +226,8 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
   } else if (ended_at_ms - last_verified > 2 * p.identity_interval_ms) {
     ++gaps;
   }
-  if (gaps > 0) {
+  // Identity at the start and the end only (an accommodation): no gaps in between count.
+  if (gaps > 0 && p.identity_coverage_scored) {
     b.Add(std::min(0.45, 0.15 * gaps),
           t.TrNf("$0 stretch longer than $1 without an identity check",
                  "$0 stretches longer than $1 without an identity check", gaps, gaps,
@@ -259,6 +268,20 @@ Policy PolicyFor(AssessmentKind kind) {
   return p;
 }
 
+std::string DescribeAccommodation(const Accommodation& a, const i18n::Translator& t) {
+  std::vector<std::string> parts;
+  if (a.extra_absence_ms > 0) {
+    parts.push_back(t.Trf("absence tolerance +$0", Seconds(t, a.extra_absence_ms)));
+  }
+  if (a.looking_away_ignored) parts.push_back(t.Tr("looking away not scored"));
+  if (a.identity_ends_only) parts.push_back(t.Tr("identity checked at the start and the end only"));
+  if (a.extra_time_ms > 0) {
+    parts.push_back(t.Trf("extra time $0 min", t.Number(a.extra_time_ms / 60000.0, 0)));
+  }
+  return t.Trf("accommodation granted by $0: $1 (reason: $2)", a.granted_by,
+               absl::StrJoin(parts, ", "), a.reason);
+}
+
 std::string DescribePolicy(AssessmentKind kind, const Policy& p, const i18n::Translator& t) {
   std::string text = t.Trf(
       "$0: match threshold $1, identity every $2, absence tolerance $3, looking-away tolerance "
@@ -268,11 +291,20 @@ std::string DescribePolicy(AssessmentKind kind, const Policy& p, const i18n::Tra
       Seconds(t, p.looking_away_tolerance_ms), Seconds(t, p.multiple_faces_tolerance_ms),
       t.Number(p.review_risk, 2));
   if (p.liveness_required) absl::StrAppend(&text, ", ", t.Tr("liveness required"));
+  if (p.accommodation) absl::StrAppend(&text, "; ", DescribeAccommodation(*p.accommodation, t));
   absl::StrAppend(&text, ", ",
                   p.evidence_recheck_every == 1
                       ? t.Tr("re-check every evidence chip")
                       : t.Trf("re-check one evidence chip in $0", p.evidence_recheck_every));
   return text;
+}
+
+Policy Accommodate(Policy p, const Accommodation& a) {
+  p.absence_tolerance_ms += a.extra_absence_ms;
+  p.looking_away_scored = !a.looking_away_ignored;
+  p.identity_coverage_scored = !a.identity_ends_only;
+  p.accommodation = a;
+  return p;
 }
 
 bool ServerSeesMismatch(const StoredEvent& s, const Policy& p) {
@@ -283,6 +315,9 @@ bool ServerSeesMismatch(const StoredEvent& s, const Policy& p) {
 Scorecard ScoreSession(const std::vector<StoredEvent>& events, const std::vector<Finding>& findings,
                        const Policy& policy, int64_t ended_at_ms, const i18n::Translator& t) {
   ScoreBuilder b(t);
+  if (policy.accommodation) {
+    b.Note(t.Trf("under an accommodation: $0", DescribeAccommodation(*policy.accommodation, t)));
+  }
   ScoreStates(events, policy, ended_at_ms, b);
   ScoreIdentity(events, policy, ended_at_ms, b);
   ScoreFindings(events, findings, policy, b);

@@ -4,6 +4,7 @@
 #define PROCTOR_SERVER_CORE_POLICY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,20 @@ struct Policy {
   // the client's descriptor and the server's re-embedding of the chip. Unit: descriptor distance.
   double distance_tolerance = protocol::kDefaultDistanceTolerance;
   double chip_tolerance = 0.15;
+  // The learner's accommodation for this assessment, when one is recorded; Accommodate() has
+  // applied it to the fields above and to the two below.
+  std::optional<Accommodation> accommodation;
+  bool looking_away_scored = true;       // false: looking away is reported, not scored
+  bool identity_coverage_scored = true;  // false: no gaps counted between start and end
 };
 
 // Defaults by kind; FINAL is stricter on every axis.
 Policy PolicyFor(AssessmentKind kind);
+// `policy` adjusted by a learner's accommodation: longer absence tolerance, looking away not
+// scored, identity only at the start and the end (no coverage gaps counted).
+Policy Accommodate(Policy policy, const Accommodation& accommodation);
+// "accommodation granted by ADMIN: absence tolerance +60.0 s, ... (reason: ...)".
+std::string DescribeAccommodation(const Accommodation& accommodation, const i18n::Translator& t);
 // One line for humans: "FINAL: threshold 0.55, identity every 30 s, ...", in `t`'s language.
 std::string DescribePolicy(AssessmentKind kind, const Policy& policy,
                            const i18n::Translator& t = i18n::Translator::For(

@@ -265,6 +265,28 @@ TEST(ScoreSessionTest, ACameraThatStallsIsReportedButAddsNoRiskOfItsOwn) {
   EXPECT_NE(card.flags[0].detail.find("could not measure"), std::string::npos);
 }
 
+TEST(ScoreSessionTest, AnAccommodationAdjustsThePolicyAndSaysSo) {
+  auto events = CleanSession();
+  events.push_back(Make(8, EventKind::kLookingAway, 40000, EventPhase::kBegin));
+  events.push_back(Make(9, EventKind::kLookingAway, 100000, EventPhase::kEnd));
+  const Policy plain = PolicyFor(AssessmentKind::kFinal);
+  const auto before = ScoreSession(events, {}, plain, 120000);
+  EXPECT_GT(before.risk_score, 0.0);
+  Accommodation a{"l", "a", 0, true, false, 0, "tic disorder", "admin", 0};
+  const Policy adjusted = Accommodate(plain, a);
+  const auto after = ScoreSession(events, {}, adjusted, 120000);
+  EXPECT_DOUBLE_EQ(after.risk_score, 0.0);
+  ASSERT_EQ(after.flags.size(), 1u) << "still reported";
+  EXPECT_NE(after.flags[0].detail.find("not scored under the learner's accommodation"),
+            std::string::npos);
+  ASSERT_FALSE(after.reasons.empty());
+  EXPECT_NE(after.reasons[0].find("tic disorder"), std::string::npos) << after.reasons[0];
+  EXPECT_NE(DescribePolicy(AssessmentKind::kFinal, adjusted).find("looking away not scored"),
+            std::string::npos);
+  a.extra_absence_ms = 30'000;
+  EXPECT_EQ(Accommodate(plain, a).absence_tolerance_ms, plain.absence_tolerance_ms + 30'000);
+}
+
 TEST(ResultStatusTest, FollowsTheVerdict) {
   EXPECT_EQ(ResultStatusFor(SessionState::kOpen, Verdict::kNone), ResultStatus::kPendingReview);
   EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kAutoAccepted),

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
+#include "server/core/session_policy.h"
 
 namespace proctor::server {
 namespace {
@@ -231,7 +232,8 @@ absl::StatusOr<SessionView> ProctorCore::GetSession(const Principal& who,
   SessionView view;
   ASSIGN_OR_RETURN(view.session, storage_->GetSession(session_id));
   ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(view.session.assessment_id));
-  view.policy = PolicyFor(assessment.kind);
+  ASSIGN_OR_RETURN(view.policy,
+                   SessionPolicy(*storage_, view.session.learner_id, assessment));
   ASSIGN_OR_RETURN(view.events, storage_->ListEvents(session_id));
   ASSIGN_OR_RETURN(view.findings, storage_->ListFindings(session_id));
   int64_t end = view.session.ended_at_ms;
@@ -305,6 +307,36 @@ absl::StatusOr<Verdict> ProctorCore::Decide(const Principal& who, const std::str
   RETURN_IF_ERROR(storage_->UpdateSessionOutcome(session));
   RETURN_IF_ERROR(Audit(who, "review.decide", session_id, detail));
   return verdict;
+}
+
+absl::StatusOr<std::string> ProctorCore::SetAccommodation(const Principal& who,
+                                                         Accommodation a) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateId(a.learner_id, "learner id"));
+  RETURN_IF_ERROR(ValidateId(a.assessment_id, "assessment id"));
+  RETURN_IF_ERROR(ValidateText(a.reason, "reason", 1000));
+  if (a.reason.empty()) return absl::InvalidArgumentError("an accommodation needs a reason");
+  if (a.extra_absence_ms < 0 || a.extra_absence_ms > 3'600'000) {
+    return absl::InvalidArgumentError("extra absence tolerance must be within 0-3600 s");
+  }
+  if (a.extra_time_ms < 0 || a.extra_time_ms > 600 * 60'000) {
+    return absl::InvalidArgumentError("extra time must be within 0-600 min");
+  }
+  RETURN_IF_ERROR(storage_->GetLearner(a.learner_id).status());
+  ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(a.assessment_id));
+  a.granted_by = who.label;
+  a.granted_at_unix_ms = clock_->NowUnixMs();
+  RETURN_IF_ERROR(storage_->PutAccommodation(a));
+  // The reason may concern the learner's health: the audit log keeps the adjustments only.
+  RETURN_IF_ERROR(Audit(who, "accommodation.set", a.learner_id,
+                        absl::StrFormat("assessment %s: extra absence %d s, looking away %s, "
+                                        "identity %s, extra time %d min",
+                                        a.assessment_id, a.extra_absence_ms / 1000,
+                                        a.looking_away_ignored ? "not scored" : "scored",
+                                        a.identity_ends_only ? "start and end only" : "throughout",
+                                        a.extra_time_ms / 60000)));
+  return DescribePolicy(assessment.kind, Accommodate(PolicyFor(assessment.kind), a),
+                        i18n::Translator::For(who.language));
 }
 
 absl::StatusOr<Verdict> ProctorCore::FileAppeal(const Principal& who,

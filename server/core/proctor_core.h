@@ -75,6 +75,9 @@ class ProctorCore {
   absl::StatusOr<std::string> BootstrapAdminToken(const std::string& label);
 
   absl::StatusOr<Policy> CreateAssessment(const Principal& who, Assessment assessment);
+  // Administrators only. Stamps granted_by and granted_at; returns the adjusted policy as one
+  // line in the caller's language.
+  absl::StatusOr<std::string> SetAccommodation(const Principal& who, Accommodation accommodation);
   // Computes one template per photo; nothing is stored unless every photo holds one face.
   absl::StatusOr<int> EnrollLearner(const Principal& who, const std::string& learner_id,
                                     const std::string& name,

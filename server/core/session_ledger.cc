@@ -12,6 +12,7 @@
 #include "protocol/chain.h"
 #include "protocol/event_details.h"
 #include "server/core/event_validation.h"
+#include "server/core/session_policy.h"
 
 namespace proctor::server {
 namespace {
@@ -557,7 +558,9 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   int64_t end = std::max<int64_t>(ended_at_ms, 0);
   if (!events->empty()) end = std::max(end, events->back().event.at_ms);
   if (record->state == SessionState::kClosed) end = record->ended_at_ms;
-  Scorecard card = ScoreSession(*events, *findings, PolicyFor(assessment->kind), end);
+  auto policy = SessionPolicy(*storage_, record->learner_id, *assessment);
+  if (!policy.ok()) return policy.status();
+  Scorecard card = ScoreSession(*events, *findings, *policy, end);
   if (record->state == SessionState::kClosed) {
     card.verdict = record->verdict;
     card.risk_score = record->risk_score;

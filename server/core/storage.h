@@ -103,6 +103,12 @@ class Storage {
   virtual absl::StatusOr<std::vector<ResultRecord>> ListResults(
       const std::string& assessment_id) = 0;
 
+  // Records (or replaces) one learner's accommodation for one assessment.
+  virtual absl::Status PutAccommodation(const Accommodation& accommodation) = 0;
+  // NOT_FOUND when none is recorded for that learner and assessment.
+  virtual absl::StatusOr<Accommodation> GetAccommodation(const std::string& learner_id,
+                                                         const std::string& assessment_id) = 0;
+
   virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit() = 0;
 };

@@ -90,6 +90,66 @@ void AddEnroll(CLI::App* group, CommandAction* action) {
   SetActionOnParse(enroll, action, options, &RunEnroll);
 }
 
+struct AccommodateOptions {
+  std::string learner;
+  std::string assessment;
+  int64_t extra_absence_s = 0;  // --extra-absence, seconds
+  bool ignore_looking_away = false;
+  bool identity_ends_only = false;
+  int64_t extra_time_min = 0;  // --extra-time, minutes
+  std::string reason;
+};
+
+int RunAccommodate(const CtlContext& context, const AccommodateOptions& o) {
+  v1::SetAccommodationRequest request;
+  request.set_learner_id(o.learner);
+  request.set_assessment_id(o.assessment);
+  request.set_extra_absence_seconds(o.extra_absence_s);
+  request.set_looking_away_ignored(o.ignore_looking_away);
+  request.set_identity_ends_only(o.identity_ends_only);
+  request.set_extra_time_minutes(o.extra_time_min);
+  request.set_reason(o.reason);
+  auto stub = v1::AdminService::NewStub(context.channel());
+  v1::SetAccommodationResponse response;
+  const grpc::Status status =
+      context.Invoke(*stub, &v1::AdminService::Stub::SetAccommodation, request, &response);
+  if (!status.ok()) {
+    return context.ReportRpcError(
+        i18n::Trf("recording the accommodation of learner $0", o.learner), status);
+  }
+  if (context.json()) {
+    context.PrintJson({{"learner_id", o.learner},
+                       {"assessment_id", o.assessment},
+                       {"policy_summary", response.policy_summary()}});
+  } else {
+    std::printf("%s\n", i18n::Trf("accommodation recorded for $0 in $1\npolicy: $2", o.learner,
+                                  o.assessment, response.policy_summary())
+                            .c_str());
+  }
+  return kExitOk;
+}
+
+void AddAccommodate(CLI::App* group, CommandAction* action) {
+  auto options = std::make_shared<AccommodateOptions>();
+  CLI::App* cmd = group->add_subcommand(
+      "accommodate",
+      "Record an adjustment for one learner in one assessment (administrator), with a reason");
+  cmd->add_option("--learner", options->learner, "Learner id")->required();
+  cmd->add_option("--assessment", options->assessment, "Assessment id")->required();
+  cmd->add_option("--extra-absence", options->extra_absence_s,
+                  "Seconds added to the absence tolerance, 0-3600")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600}));
+  cmd->add_flag("--ignore-looking-away", options->ignore_looking_away,
+                "Looking away is reported, not scored");
+  cmd->add_flag("--identity-ends-only", options->identity_ends_only,
+                "Identity is required at the start and the end only");
+  cmd->add_option("--extra-time", options->extra_time_min, "Extra exam time, minutes, 0-600")
+      ->check(CLI::Range(int64_t{0}, int64_t{600}));
+  cmd->add_option("--reason", options->reason, "Why, 1-1000 bytes (shown to examiners)")
+      ->required();
+  SetActionOnParse(cmd, action, options, &RunAccommodate);
+}
+
 void AddPurge(CLI::App* group, CommandAction* action) {
   auto options = std::make_shared<PurgeOptions>();
   CLI::App* purge = group->add_subcommand(
@@ -106,6 +166,7 @@ void AddLearnerCommands(CLI::App* app, CommandAction* action) {
   group->require_subcommand(1);
   AddEnroll(group, action);
   AddPurge(group, action);
+  AddAccommodate(group, action);
 }
 
 }  // namespace proctor::ctl

@@ -11,6 +11,25 @@
 
 namespace proctor::server {
 
+grpc::Status AdminServiceImpl::SetAccommodation(grpc::ServerContext* context,
+                                                const v1::SetAccommodationRequest* request,
+                                                v1::SetAccommodationResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    Accommodation a;
+    a.learner_id = request->learner_id();
+    a.assessment_id = request->assessment_id();
+    a.extra_absence_ms = request->extra_absence_seconds() * 1000;
+    a.looking_away_ignored = request->looking_away_ignored();
+    a.identity_ends_only = request->identity_ends_only();
+    a.extra_time_ms = request->extra_time_minutes() * 60'000;
+    a.reason = request->reason();
+    auto summary = core_->SetAccommodation(who, a);
+    if (!summary.ok()) return summary.status();
+    response->set_policy_summary(*summary);
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status AdminServiceImpl::CreateAssessment(grpc::ServerContext* context,
                                                 const v1::CreateAssessmentRequest* request,
                                                 v1::CreateAssessmentResponse* response) {

@@ -17,6 +17,9 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   // the database, removed once streamed).
   AdminServiceImpl(ProctorCore* core, http::ReviewDesk* desk, std::string data_dir)
       : core_(core), desk_(desk), data_dir_(std::move(data_dir)) {}
+  grpc::Status SetAccommodation(grpc::ServerContext* context,
+                                const v1::SetAccommodationRequest* request,
+                                v1::SetAccommodationResponse* response) override;
   grpc::Status CreateAssessment(grpc::ServerContext* context,
                                 const v1::CreateAssessmentRequest* request,
                                 v1::CreateAssessmentResponse* response) override;

@@ -279,6 +279,23 @@ absl::StatusOr<std::vector<ResultRecord>> MemoryStorage::ListResults(
   return out;
 }
 
+absl::Status MemoryStorage::PutAccommodation(const Accommodation& a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  accommodations_[{a.learner_id, a.assessment_id}] = a;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Accommodation> MemoryStorage::GetAccommodation(const std::string& learner_id,
+                                                              const std::string& assessment_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = accommodations_.find({learner_id, assessment_id});
+  if (it == accommodations_.end()) {
+    return absl::NotFoundError(absl::StrCat("no accommodation for learner ", learner_id,
+                                            " in assessment ", assessment_id));
+  }
+  return it->second;
+}
+
 absl::Status MemoryStorage::AppendAudit(const AuditEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
   audit_.push_back(entry);

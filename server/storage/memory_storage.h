@@ -68,6 +68,12 @@ class MemoryStorage : public Storage {
   absl::Status PutResult(const ResultRecord& result) override;
   absl::StatusOr<std::vector<ResultRecord>> ListResults(const std::string& assessment_id) override;
 
+  absl::Status PutAccommodation(const Accommodation& accommodation) override;
+
+  absl::StatusOr<Accommodation> GetAccommodation(const std::string& learner_id,
+
+                                                 const std::string& assessment_id) override;
+
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 
@@ -96,6 +102,8 @@ class MemoryStorage : public Storage {
   std::map<std::string, PassRecord> passes_;       // guarded by mu_
   std::map<std::string, SessionRow> sessions_;     // guarded by mu_
   std::vector<AuditEntry> audit_;                  // guarded by mu_
+  // (learner, assessment) -> accommodation, guarded by mu_
+  std::map<std::pair<std::string, std::string>, Accommodation> accommodations_;
 };
 
 }  // namespace proctor::server

@@ -128,6 +128,20 @@ constexpr Statement kStatements[] = {
     {"list_findings",
      "SELECT s.sid, f.kind, f.at_ms, f.event_seq, f.distance, f.detail FROM sessions s "
      "LEFT JOIN findings f ON f.session_sid = s.sid WHERE s.id = $1 ORDER BY f.id"},
+    {"upsert_accommodation",
+     "INSERT INTO accommodations (learner_id, assessment_id, extra_absence_ms, "
+     "looking_away_ignored, identity_ends_only, extra_time_ms, reason, granted_by, "
+     "granted_at_unix_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+     "ON CONFLICT (learner_id, assessment_id) DO UPDATE SET "
+     "extra_absence_ms = excluded.extra_absence_ms, "
+     "looking_away_ignored = excluded.looking_away_ignored, "
+     "identity_ends_only = excluded.identity_ends_only, extra_time_ms = excluded.extra_time_ms, "
+     "reason = excluded.reason, granted_by = excluded.granted_by, "
+     "granted_at_unix_ms = excluded.granted_at_unix_ms"},
+    {"select_accommodation",
+     "SELECT extra_absence_ms, looking_away_ignored, identity_ends_only, extra_time_ms, reason, "
+     "granted_by, granted_at_unix_ms FROM accommodations "
+     "WHERE learner_id = $1 AND assessment_id = $2"},
     {"upsert_result",
      "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
      "SELECT sid, $2::double precision, $3::double precision, $4::bigint, $5::text "
@@ -872,6 +886,39 @@ absl::StatusOr<std::vector<Finding>> PostgresStorage::ListFindings(const std::st
     }
     return out;
   });
+}
+
+absl::Status PostgresStorage::PutAccommodation(const Accommodation& a) {
+  const std::string context = absl::StrCat("storing the accommodation of learner ", a.learner_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    t.exec_prepared("upsert_accommodation", a.learner_id, a.assessment_id, a.extra_absence_ms,
+                    a.looking_away_ignored, a.identity_ends_only, a.extra_time_ms, a.reason,
+                    a.granted_by, a.granted_at_unix_ms);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<Accommodation> PostgresStorage::GetAccommodation(const std::string& learner_id,
+                                                                const std::string& assessment_id) {
+  return Read("reading an accommodation",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<Accommodation> {
+                const pqxx::result r =
+                    t.exec_prepared("select_accommodation", learner_id, assessment_id);
+                if (r.empty()) {
+                  return absl::NotFoundError(absl::StrCat("no accommodation for learner ",
+                                                          learner_id, " in assessment ",
+                                                          assessment_id));
+                }
+                return Accommodation{learner_id,
+                                     assessment_id,
+                                     r[0][0].as<int64_t>(),
+                                     r[0][1].as<bool>(),
+                                     r[0][2].as<bool>(),
+                                     r[0][3].as<int64_t>(),
+                                     r[0][4].as<std::string>(),
+                                     r[0][5].as<std::string>(),
+                                     r[0][6].as<int64_t>()};
+              });
 }
 
 absl::Status PostgresStorage::PutResult(const ResultRecord& r) {

@@ -110,6 +110,20 @@ constexpr char kListFindings[] =
     "SELECT kind, at_ms, event_seq, distance, detail FROM findings WHERE session_sid = ?1 "
     "ORDER BY id";
 
+constexpr char kUpsertAccommodation[] =
+    "INSERT INTO accommodations (learner_id, assessment_id, extra_absence_ms, "
+    "looking_away_ignored, identity_ends_only, extra_time_ms, reason, granted_by, "
+    "granted_at_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+    "ON CONFLICT (learner_id, assessment_id) DO UPDATE SET "
+    "extra_absence_ms = excluded.extra_absence_ms, "
+    "looking_away_ignored = excluded.looking_away_ignored, "
+    "identity_ends_only = excluded.identity_ends_only, extra_time_ms = excluded.extra_time_ms, "
+    "reason = excluded.reason, granted_by = excluded.granted_by, "
+    "granted_at_unix_ms = excluded.granted_at_unix_ms";
+constexpr char kSelectAccommodation[] =
+    "SELECT extra_absence_ms, looking_away_ignored, identity_ends_only, extra_time_ms, reason, "
+    "granted_by, granted_at_unix_ms FROM accommodations "
+    "WHERE learner_id = ?1 AND assessment_id = ?2";
 constexpr char kUpsertResult[] =
     "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
     "SELECT sid, ?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 "
@@ -882,6 +896,39 @@ absl::StatusOr<std::vector<Finding>> SqliteStorage::ListFindings(const std::stri
       return c.Error(rc, absl::StrCat("listing the findings of session ", session_id));
     }
     return out;
+  });
+}
+
+absl::Status SqliteStorage::PutAccommodation(const Accommodation& a) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kUpsertAccommodation));
+    s.BindText(1, a.learner_id);
+    s.BindText(2, a.assessment_id);
+    s.BindInt64(3, a.extra_absence_ms);
+    s.BindInt64(4, a.looking_away_ignored ? 1 : 0);
+    s.BindInt64(5, a.identity_ends_only ? 1 : 0);
+    s.BindInt64(6, a.extra_time_ms);
+    s.BindText(7, a.reason);
+    s.BindText(8, a.granted_by);
+    s.BindInt64(9, a.granted_at_unix_ms);
+    return StepDone(c, s, absl::StrCat("storing the accommodation of learner ", a.learner_id));
+  });
+}
+
+absl::StatusOr<Accommodation> SqliteStorage::GetAccommodation(const std::string& learner_id,
+                                                              const std::string& assessment_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<Accommodation> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectAccommodation));
+    s.BindText(1, learner_id);
+    s.BindText(2, assessment_id);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) {
+      return absl::NotFoundError(absl::StrCat("no accommodation for learner ", learner_id,
+                                              " in assessment ", assessment_id));
+    }
+    if (rc != SQLITE_ROW) return c.Error(rc, "reading an accommodation");
+    return Accommodation{learner_id, assessment_id, s.Int64(0), s.Int64(1) != 0, s.Int64(2) != 0,
+                         s.Int64(3), s.Text(4), s.Text(5), s.Int64(6)};
   });
 }
 

@@ -103,6 +103,12 @@ class SqliteStorage : public Storage {
   absl::Status PutResult(const ResultRecord& result) override;
   absl::StatusOr<std::vector<ResultRecord>> ListResults(const std::string& assessment_id) override;
 
+  absl::Status PutAccommodation(const Accommodation& accommodation) override;
+
+  absl::StatusOr<Accommodation> GetAccommodation(const std::string& learner_id,
+
+                                                 const std::string& assessment_id) override;
+
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 

@@ -674,6 +674,34 @@ TYPED_TEST(StorageTest, FindingsListInTheOrderAdded) {
   EXPECT_EQ(this->storage_->ListFindings("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+TYPED_TEST(StorageTest, AccommodationsAreKeptPerLearnerAndAssessmentAndReplaced) {
+  Accommodation a{"l1", "a1", 60'000, true, false, 20 * 60'000, "dyslexia: reads aloud",
+                  "admin", kNow};
+  ASSERT_TRUE(this->storage_->PutAccommodation(a).ok());
+  auto got = this->storage_->GetAccommodation("l1", "a1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->extra_absence_ms, 60'000);
+  EXPECT_TRUE(got->looking_away_ignored);
+  EXPECT_FALSE(got->identity_ends_only);
+  EXPECT_EQ(got->extra_time_ms, 20 * 60'000);
+  EXPECT_EQ(got->reason, "dyslexia: reads aloud");
+  EXPECT_EQ(got->granted_by, "admin");
+  EXPECT_EQ(got->granted_at_unix_ms, kNow);
+  EXPECT_EQ(this->storage_->GetAccommodation("l1", "a2").status().code(),
+            absl::StatusCode::kNotFound) << "per assessment";
+  EXPECT_EQ(this->storage_->GetAccommodation("l2", "a1").status().code(),
+            absl::StatusCode::kNotFound) << "per learner";
+  a.looking_away_ignored = false;
+  a.identity_ends_only = true;
+  a.reason = "tremor";
+  ASSERT_TRUE(this->storage_->PutAccommodation(a).ok());
+  got = this->storage_->GetAccommodation("l1", "a1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->looking_away_ignored);
+  EXPECT_TRUE(got->identity_ends_only);
+  EXPECT_EQ(got->reason, "tremor") << "replaced, not added";
+}
+
 TYPED_TEST(StorageTest, ResultsAreReplacedOnResubmitAndListedOldestFirst) {
   this->NewSession("s1", "l1", "a1");
   this->NewSession("s2", "l2", "a2");

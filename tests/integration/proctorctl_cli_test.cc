@@ -204,6 +204,67 @@ TEST_F(ProctorctlTest, FinalRejectionNeedsTwoExaminersAndAnAppealGoesToAThird) {
   EXPECT_EQ(verdict(), "ACCEPTED");
 }
 
+// An accommodation changes the verdict of a session that would otherwise go to review, and the
+// examiner sees why: two learners, the same long absence, one of them accommodated.
+TEST_F(ProctorctlTest, AnAccommodationChangesTheVerdictAndTheExaminerSeesWhy) {
+  ASSERT_EQ(Ctl("assessment create --id fin --course C --title T --kind final").exit_code, 0);
+  nlohmann::json faces = nlohmann::json::array();
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string photo = WriteFile(
+        "p" + std::to_string(i) + ".jpg",
+        std::string(faces_[i].photo_jpeg.begin(), faces_[i].photo_jpeg.end()));
+    const std::string learner = i == 0 ? "ada" : "bob";
+    ASSERT_EQ(Ctl("learner enroll --learner " + learner + " --name X --photo " + photo).exit_code,
+              0);
+    faces.push_back({{"descriptor", faces_[i].descriptor},
+                     {"chip", WriteFile("c" + std::to_string(i) + ".jpg",
+                                        std::string(faces_[i].chip_jpeg.begin(),
+                                                    faces_[i].chip_jpeg.end()))}});
+  }
+  const std::string faces_file =
+      WriteFile("chips.json", nlohmann::json{{"images", {{{"path", "x"}, {"faces", faces}}}}}.dump());
+  const CtlRun granted = Ctl(
+      "learner accommodate --learner ada --assessment fin --extra-absence 600 "
+      "--identity-ends-only --reason 'broken leg: leaves the desk to stretch' --json");
+  ASSERT_EQ(granted.exit_code, 0);
+  EXPECT_NE(nlohmann::json::parse(granted.out)["policy_summary"].get<std::string>().find(
+                "absence tolerance +600.0 s"),
+            std::string::npos)
+      << granted.out;
+  EXPECT_EQ(Ctl("learner accommodate --learner nobody --assessment fin --reason x").exit_code, 1);
+  EXPECT_EQ(Ctl("learner accommodate --learner ada --assessment fin --reason ''").exit_code, 1);
+
+  auto run = [&](const std::string& learner, int face) {
+    const auto pass = nlohmann::json::parse(
+        Ctl("pass issue --learner " + learner + " --assessment fin --json").out);
+    const std::string f = std::to_string(face);
+    const std::string script = WriteFile(learner + ".script",
+                                         "0 SESSION_STARTED\n"
+                                         "500 LIVENESS_PASSED\n"
+                                         "1000 IDENTITY_VERIFIED face=" + f + "\n"
+                                         "5000 FACE_ABSENT BEGIN\n"
+                                         "200000 FACE_ABSENT END\n"
+                                         "205000 IDENTITY_VERIFIED face=" + f + "\n"
+                                         "210000 SESSION_ENDED\n");
+    const CtlRun replay = Ctl("session replay --json --pass " + pass["pass"].get<std::string>() +
+                              " --script " + script + " --faces " + faces_file);
+    EXPECT_EQ(replay.exit_code, 0) << replay.out;
+    return nlohmann::json::parse(replay.out);
+  };
+  const auto ada = run("ada", 0);
+  const auto bob = run("bob", 1);
+  EXPECT_EQ(bob["verdict"], "PENDING_REVIEW") << "the control: the same absence, no accommodation";
+  EXPECT_EQ(ada["verdict"], "AUTO_ACCEPTED");
+  const auto shown =
+      nlohmann::json::parse(Ctl("session show " + ada["session_id"].get<std::string>() + " --json").out);
+  bool why = false;
+  for (const auto& reason : shown["risk_reasons"]) {
+    why |= reason.get<std::string>().find("under an accommodation") != std::string::npos &&
+           reason.get<std::string>().find("broken leg") != std::string::npos;
+  }
+  EXPECT_TRUE(why) << shown["risk_reasons"].dump();
+}
+
 TEST_F(ProctorctlTest, ExitCodesTellWhoseFaultItIs) {
   EXPECT_EQ(Ctl("learner enroll --learner x --name X --photo /nonexistent.jpg").exit_code, 2);
   EXPECT_EQ(Ctl("assessment create --id a --course c --title t --kind weekly").exit_code, 2);
