@@ -4,11 +4,15 @@
 # backup, to recover what a mistake destroyed, or as the first member of a rebuilt cluster
 # (README "Backup and restore").
 #
-#   scripts/pg-restore.sh start BACKUP TARGET --archive DIR [--until TIME] [--port N]
+#   scripts/pg-restore.sh start BACKUP TARGET --archive DIR [--until TIME] [--timeline N|latest]
+#                               [--port N]
 #       copies BACKUP into the new folder TARGET (the backup stays as it is), replays the WAL
 #       archive up to TIME (a PostgreSQL timestamp, e.g. '2026-12-03 14:20:05+00'; without it:
 #       everything archived; the archive must reach past TIME, else PostgreSQL refuses to stop
-#       short of it), promotes, and prints the restored database's URI as its last line
+#       short of it), promotes, and prints the restored database's URI as its last line.
+#       The timeline followed: by default the newest one in the archive that descends from the
+#       backup's (a promotion that was later abandoned leaves the history of a timeline that
+#       forked off before the backup: PostgreSQL's own 'latest' would refuse to start on it)
 #   scripts/pg-restore.sh stop TARGET
 #
 # PostgreSQL runs as the "postgres" user when root. Trust authentication on loopback, as in the
@@ -16,7 +20,7 @@
 set -euo pipefail
 
 die() { echo "pg-restore.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 pg_bin=""
 for d in /usr/lib/postgresql/*/bin; do [[ -x $d/postgres ]] && pg_bin=$d; done
@@ -32,17 +36,52 @@ free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# An LSN such as 0/61A1608 as one number.
+lsn_value() {
+  local hi=${1%/*} lo=${1#*/}
+  echo $(((16#$hi << 32) + 16#$lo))
+}
+
+# The newest timeline in ARCHIVE whose history leaves the backup's timeline at or after the
+# backup's checkpoint (or the backup's own timeline when none does).
+descendant_timeline() {
+  local backup=$1 archive=$2 label tli checkpoint best history t parent switch
+  label=$backup/backup_label
+  [[ -f $label ]] || die "start: $backup has no backup_label (not a pg_basebackup in plain format?)"
+  tli=$(sed -n 's/^START TIMELINE: \([0-9]*\).*/\1/p' "$label")
+  checkpoint=$(sed -n 's/^CHECKPOINT LOCATION: \([0-9A-Fa-f]*\/[0-9A-Fa-f]*\).*/\1/p' "$label")
+  [[ -n $tli && -n $checkpoint ]] || die "start: cannot read the timeline and checkpoint from $label"
+  checkpoint=$(lsn_value "$checkpoint")
+  best=$tli
+  for history in "$archive"/*.history; do
+    [[ -f $history ]] || continue
+    t=$((16#$(basename "$history" .history)))
+    ((t > best)) || continue
+    # Each line: parent timeline, the LSN where the child left it, a reason.
+    while read -r parent switch _; do
+      [[ $parent =~ ^[0-9]+$ && $parent -eq $tli ]] || continue
+      if (($(lsn_value "$switch") >= checkpoint)); then
+        best=$t
+      else
+        echo "==> skipping timeline $t: it forked off timeline $tli at $switch, before the backup" >&2
+      fi
+    done <"$history"
+  done
+  echo "$best"
+}
+
 case $cmd in
   start)
     backup=${1:-} target=${2:-}
     [[ -n $backup && -n $target ]] || die "start: give BACKUP and TARGET (see --help)"
     shift 2
-    archive="" until="" port=""
+    archive="" until="" port="" timeline=""
     while [[ $# -gt 0 ]]; do
       case $1 in
         --archive) archive=${2:?--archive needs a folder}; shift 2 ;;
         --until) until=${2:?--until needs a timestamp}; shift 2 ;;
         --port) port=${2:?--port needs a number}; shift 2 ;;
+        --timeline) timeline=${2:?--timeline needs a number or latest}; shift 2 ;;
         *) die "start: unknown argument $1" ;;
       esac
     done
@@ -51,6 +90,9 @@ case $cmd in
     [[ -d $archive ]] || die "start: no WAL archive folder $archive"
     [[ -e $target ]] && die "start: $target exists; the restore goes into a new folder"
     archive=$(cd "$archive" && pwd)
+    [[ -z $timeline || $timeline == latest || $timeline =~ ^[0-9]+$ ]] ||
+      die "start: --timeline takes a number or 'latest', not '$timeline'"
+    [[ -n $timeline ]] || timeline=$(descendant_timeline "$backup" "$archive")
     [[ -n $port ]] || port=$(free_port)
     mkdir -p "$target"
     target=$(cd "$target" && pwd)
@@ -75,7 +117,7 @@ wal_level = replica
 wal_log_hints = on
 archive_mode = off
 restore_command = 'cp $archive/%f %p'
-recovery_target_timeline = 'latest'
+recovery_target_timeline = '$timeline'
 recovery_target_action = 'promote'
 EOF
     [[ -n $until ]] && printf "recovery_target_time = '%s'\n" "$until" >>"$target/postgresql.conf"
@@ -84,7 +126,7 @@ EOF
     touch "$target/recovery.signal"
     chmod 700 "$target"
     [[ ${#run_as[@]} -eq 0 ]] || chown -R postgres: "$target"
-    echo "==> replaying the WAL archive ${until:+up to $until }and promoting (port $port)" >&2
+    echo "==> replaying the WAL archive ${until:+up to $until }on timeline $timeline and promoting (port $port)" >&2
     # From inside TARGET: the postgres user may not enter the caller's working directory.
     (cd "$target" && "${run_as[@]}" "$pg_bin/pg_ctl" -D "$target" -l "$target/restore.log" -w -t 300 start) >&2 ||
       { tail -20 "$target/restore.log" >&2; die "start: PostgreSQL did not start"; }
