@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
@@ -337,6 +340,67 @@ absl::StatusOr<std::string> ProctorCore::SetAccommodation(const Principal& who,
                                         a.extra_time_ms / 60000)));
   return DescribePolicy(assessment.kind, Accommodate(PolicyFor(assessment.kind), a),
                         i18n::Translator::For(who.language));
+}
+
+std::optional<int64_t> ProctorCore::EvidenceKeptUntil(const SessionRecord& s,
+                                                      AssessmentKind kind,
+                                                      int64_t decided_at_unix_ms) const {
+  const bool final_verdict = s.verdict == Verdict::kAutoAccepted ||
+                             s.verdict == Verdict::kAccepted || s.verdict == Verdict::kRejected;
+  if (s.state != SessionState::kClosed || !final_verdict) return std::nullopt;
+  const int64_t days = kind == AssessmentKind::kFinal ? retention_.final_evidence_days
+                                                      : retention_.intermediate_evidence_days;
+  return std::max(s.closed_at_unix_ms, decided_at_unix_ms) + days * 86'400'000;
+}
+
+absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, bool dry_run) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  const int64_t now = clock_->NowUnixMs();
+  ASSIGN_OR_RETURN(std::vector<SessionRecord> sessions, storage_->ListSessions(false));
+  ASSIGN_OR_RETURN(std::vector<AuditEntry> audit, storage_->ListAudit());
+  std::set<std::string> done;  // sessions and learners already purged under retention
+  std::map<std::string, int64_t> decided;  // session -> its last examiner decision
+  for (const AuditEntry& e : audit) {
+    if (absl::StartsWith(e.action, "retention.")) done.insert(e.action + "/" + e.subject);
+    if (e.action == "review.decide") decided[e.subject] = e.at_unix_ms;
+  }
+  std::map<std::string, AssessmentKind> kinds;
+  std::map<std::string, int64_t> latest_session;  // learner -> newest opened_at
+  RetentionReport report;
+  report.dry_run = dry_run;
+  for (const SessionRecord& s : sessions) {
+    latest_session[s.learner_id] = std::max(latest_session[s.learner_id], s.opened_at_unix_ms);
+    if (!kinds.count(s.assessment_id)) {
+      ASSIGN_OR_RETURN(Assessment a, storage_->GetAssessment(s.assessment_id));
+      kinds[s.assessment_id] = a.kind;
+    }
+    const auto until = EvidenceKeptUntil(s, kinds[s.assessment_id], decided[s.id]);
+    if (!until || *until > now || done.count("retention.evidence/" + s.id)) continue;
+    RetentionReport::Session item{s.id, s.learner_id, *until, 0};
+    if (!dry_run) {
+      ASSIGN_OR_RETURN(item.evidence_removed, storage_->PurgeSessionEvidence(s.id));
+      RETURN_IF_ERROR(Audit(who, "retention.evidence", s.id,
+                            absl::StrFormat("%d evidence image(s) deleted under retention",
+                                            item.evidence_removed)));
+    }
+    report.sessions.push_back(std::move(item));
+  }
+  for (const auto& [learner, opened] : latest_session) {
+    const int64_t until = opened + retention_.template_days * 86'400'000;
+    if (until > now) continue;
+    ASSIGN_OR_RETURN(Learner l, storage_->GetLearner(learner));
+    if (l.template_count == 0) continue;
+    RetentionReport::LearnerTemplates item{learner, until, 0};
+    if (!dry_run) {
+      ASSIGN_OR_RETURN(PurgeCounts counts, storage_->PurgeBiometrics(learner));
+      item.templates_removed = counts.templates_removed;
+      RETURN_IF_ERROR(Audit(who, "retention.templates", learner,
+                            absl::StrFormat("%d template(s) deleted under retention",
+                                            counts.templates_removed)));
+    }
+    report.learners.push_back(std::move(item));
+  }
+  return report;
 }
 
 absl::StatusOr<Verdict> ProctorCore::FileAppeal(const Principal& who,

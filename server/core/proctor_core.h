@@ -60,6 +60,33 @@ struct ResultView {
   ResultStatus status = ResultStatus::kPendingReview;
 };
 
+// How long the server keeps biometric data, days (> 0). Evidence: after the session's verdict is
+// final (AUTO_ACCEPTED, ACCEPTED or REJECTED), by assessment kind. Templates: after the learner's
+// latest session opened.
+struct RetentionOptions {
+  int64_t intermediate_evidence_days = 180;
+  int64_t final_evidence_days = 180;
+  int64_t template_days = 365;
+};
+
+// What a retention run deleted (or, dry, would delete).
+struct RetentionReport {
+  struct Session {
+    std::string session_id;
+    std::string learner_id;
+    int64_t kept_until_unix_ms = 0;  // when its evidence became due
+    int evidence_removed = 0;        // 0 in a dry run
+  };
+  struct LearnerTemplates {
+    std::string learner_id;
+    int64_t kept_until_unix_ms = 0;
+    int templates_removed = 0;  // 0 in a dry run
+  };
+  bool dry_run = false;
+  std::vector<Session> sessions;
+  std::vector<LearnerTemplates> learners;
+};
+
 class ProctorCore {
  public:
   ProctorCore(Storage* storage, SessionLedger* ledger, const SealedBox* box,
@@ -116,6 +143,20 @@ class ProctorCore {
   // session is open or still waits for review.
   absl::StatusOr<Verdict> FileAppeal(const Principal& who, const std::string& session_id,
                                      const std::string& reason);
+  void set_retention(const RetentionOptions& options) { retention_ = options; }
+  const RetentionOptions& retention() const { return retention_; }
+  // When a session's evidence is due for deletion: the retention period of its kind after the
+  // verdict became final (the later of its close and `decided_at_unix_ms`, the last examiner
+  // decision in the audit log, 0 when none); nullopt while its verdict is not final.
+  std::optional<int64_t> EvidenceKeptUntil(const SessionRecord& session, AssessmentKind kind,
+                                           int64_t decided_at_unix_ms) const;
+  // Deletes (unless `dry_run`) what retention says is due: evidence of sessions whose verdict has
+  // been final longer than the kind's period, and templates of learners without a session for
+  // template_days. Each deletion is audited ("retention.evidence", "retention.templates");
+  // hashes, signatures and events stay, so every chain still verifies and the report says the
+  // evidence was purged under retention. Administrators only (the daily job runs as one).
+  absl::StatusOr<RetentionReport> RunRetention(const Principal& who, bool dry_run);
+
   // What the audit log says of a session's review, oldest first.
   struct ReviewHistory {
     std::vector<AuditEntry> entries;         // decisions, proposals and appeals
@@ -144,6 +185,7 @@ class ProctorCore {
   const SealedBox* const box_;
   EvidenceInspector* const inspector_;
   const Clock* const clock_;  // Unix time of records, audit and expiry
+  RetentionOptions retention_;
   std::mutex mu_;
   std::unordered_map<std::string, Principal> token_cache_;  // hash -> principal, guarded by mu_
 };

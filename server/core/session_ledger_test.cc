@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "protocol/identity_rule.h"
 #include "protocol/testing/identity_fixtures.h"
+#include "server/core/proctor_core.h"
 #include "server/storage/memory_storage.h"
 
 namespace proctor::server {
@@ -74,7 +75,7 @@ class SessionLedgerTest : public ::testing::Test {
              std::vector<uint8_t> evidence = {}, EventPhase phase = EventPhase::kInstant,
              std::string detail = "") {
     Event e;
-    e.session_id = "s1";
+    e.session_id = sid_;
     e.seq = ++seq_;
     e.kind = kind;
     e.phase = phase;
@@ -92,7 +93,7 @@ class SessionLedgerTest : public ::testing::Test {
     const Hash32 h = EventDigest(events.back());
     const Signature sig = (key ? key : &key_)->Sign(h.data(), h.size());
     std::promise<absl::StatusOr<IngestAck>> done;
-    ledger_.Ingest("s1", std::move(events), sig,
+    ledger_.Ingest(sid_, std::move(events), sig,
                    [&](absl::StatusOr<IngestAck> r) { done.set_value(std::move(r)); });
     return done.get_future().get();
   }
@@ -106,6 +107,7 @@ class SessionLedgerTest : public ::testing::Test {
   SessionLedger ledger_;
   uint64_t seq_ = 0;
   Hash32 head_{};
+  std::string sid_ = "s1";  // the session Next() and Ingest() speak for
 };
 
 TEST_F(SessionLedgerTest, StoresChainedBatchesAndComputesServerDistance) {
@@ -373,6 +375,76 @@ TEST_F(SessionLedgerTest, WithoutSamplingACleanSessionIsAutoAccepted) {
   auto card = ledger_.Close("s1", 3000);
   ASSERT_TRUE(card.ok()) << card.status();
   EXPECT_EQ(card->verdict, Verdict::kAutoAccepted);
+}
+
+// Retention on a database with an old and a new session: the run deletes exactly the old
+// session's evidence (a dry run nothing), audits it, leaves every event, hash and signature in
+// place, never repeats itself, and later the templates of a learner without a recent session.
+TEST_F(SessionLedgerTest, RetentionDeletesExactlyWhatIsDueAndKeepsTheChain) {
+  constexpr int64_t kDay = 86'400'000;
+  ProctorCore core(&storage_, &ledger_, &box_, &inspector_, &clock_);
+  core.set_retention({180, 180, 365});
+  const Principal admin{Role::kAdministrator, "admin", ""};
+  std::vector<float> probe(128, 0.0f);
+  const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
+  auto run_session = [&](const std::string& id, const std::string& pass) {
+    if (id != "s1") {
+      ASSERT_TRUE(storage_.PutPass({pass, "l", "a", clock_.NowUnixMs() + kDay, false}).ok());
+      SessionRecord r;
+      r.id = id;
+      r.client_public_key.assign(key_.public_key().begin(), key_.public_key().end());
+      ASSERT_TRUE(storage_.RedeemPass(pass, clock_.NowUnixMs(), r,
+                                      {"t-" + id, Role::kLearner, "x", id, 0}).ok());
+    }
+    sid_ = id;
+    seq_ = 0;
+    head_ = Hash32{};
+    ASSERT_TRUE(Ingest({Next(EventKind::kLivenessPassed),
+                        Next(EventKind::kIdentityVerified, probe, jpeg)})
+                    .ok());
+    ASSERT_TRUE(ledger_.Close(id, 3000).ok());
+    ASSERT_TRUE(core.Decide(admin, id, Verdict::kAccepted, "fine").ok());
+  };
+  run_session("s1", "");
+  clock_.Advance(100 * kDay);
+  run_session("s2", "ph2");
+  clock_.Advance(81 * kDay + 1000);  // s1 closed 181 days ago, s2 81 days ago
+  const auto hashes_before = storage_.EventHashes("s1", 1, 2);
+  ASSERT_TRUE(hashes_before.ok());
+
+  auto dry = core.RunRetention(admin, true);
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  ASSERT_EQ(dry->sessions.size(), 1u);
+  EXPECT_EQ(dry->sessions[0].session_id, "s1");
+  EXPECT_TRUE(dry->learners.empty());
+  EXPECT_TRUE(storage_.GetEvidence("s1", 2).ok()) << "a dry run deletes nothing";
+
+  auto done = core.RunRetention(admin, false);
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_EQ(done->sessions.size(), 1u);
+  EXPECT_EQ(done->sessions[0].session_id, "s1");
+  EXPECT_EQ(done->sessions[0].evidence_removed, 1);
+  EXPECT_FALSE(storage_.GetEvidence("s1", 2).ok()) << "the old evidence is gone";
+  EXPECT_TRUE(storage_.GetEvidence("s2", 2).ok()) << "the new evidence stays";
+  EXPECT_EQ(storage_.ListEvents("s1")->size(), 2u) << "events stay";
+  EXPECT_EQ(*storage_.EventHashes("s1", 1, 2), *hashes_before) << "so does the chain";
+  EXPECT_FALSE(storage_.ListBatchSignatures("s1")->empty());
+  int audited = 0;
+  const auto audit = storage_.ListAudit();  // held: a range-for over *temporary would dangle
+  ASSERT_TRUE(audit.ok());
+  for (const auto& e : *audit) audited += e.action == "retention.evidence";
+  EXPECT_EQ(audited, 1);
+  EXPECT_TRUE(core.RunRetention(admin, false)->sessions.empty()) << "done once";
+
+  // A year after the learner's latest session: the templates go too (and s2's evidence is due).
+  clock_.Advance(300 * kDay);
+  auto later = core.RunRetention(admin, false);
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->learners.size(), 1u);
+  EXPECT_EQ(later->learners[0].templates_removed, 1);
+  EXPECT_EQ(storage_.GetLearner("l")->template_count, 0);
+  ASSERT_EQ(later->sessions.size(), 1u);
+  EXPECT_EQ(later->sessions[0].session_id, "s2");
 }
 
 TEST_F(SessionLedgerTest, EvidenceIsSealedAtRest) {

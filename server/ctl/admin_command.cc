@@ -228,6 +228,88 @@ void AddVerify(CLI::App* group, CommandAction* action) {
 
 }  // namespace
 
+namespace {
+
+// One line per session and learner the run deleted (or, dry, would delete), then the totals.
+void PrintRetentionReport(const v1::RunRetentionResponse& response) {
+  const i18n::Translator& t = i18n::Process();
+  const bool dry = response.dry_run();
+  for (const auto& s : response.sessions()) {
+    const std::string due = t.DateTime(s.kept_until_unix_ms());
+    const std::string line =
+        dry ? t.Trf("would delete the evidence of session $0 (learner $1), due since $2",
+                    s.session_id(), s.learner_id(), due)
+            : t.TrNf("deleted $0 evidence image of session $1 (learner $2), due since $3",
+                     "deleted $0 evidence images of session $1 (learner $2), due since $3",
+                     s.evidence_removed(), s.evidence_removed(), s.session_id(), s.learner_id(),
+                     due);
+    std::printf("%s\n", line.c_str());
+  }
+  for (const auto& l : response.learners()) {
+    const std::string due = t.DateTime(l.kept_until_unix_ms());
+    const std::string line =
+        dry ? t.Trf("would delete the face templates of learner $0, due since $1",
+                    l.learner_id(), due)
+            : t.TrNf("deleted $0 face template of learner $1, due since $2",
+                     "deleted $0 face templates of learner $1, due since $2",
+                     l.templates_removed(), l.templates_removed(), l.learner_id(), due);
+    std::printf("%s\n", line.c_str());
+  }
+  const std::string total =
+      dry ? t.Trf("dry run, nothing deleted: sessions due: $0, learners due: $1",
+                  response.sessions_size(), response.learners_size())
+          : t.Trf("retention done: evidence of sessions: $0, templates of learners: $1",
+                  response.sessions_size(), response.learners_size());
+  std::printf("%s\n", total.c_str());
+}
+
+}  // namespace
+
+struct RetentionOptions {
+  bool dry_run = false;
+};
+
+int RunRetention(const CtlContext& context, const RetentionOptions& options) {
+  v1::RunRetentionRequest request;
+  request.set_dry_run(options.dry_run);
+  auto stub = v1::AdminService::NewStub(context.channel());
+  v1::RunRetentionResponse response;
+  const grpc::Status status =
+      context.Invoke(*stub, &v1::AdminService::Stub::RunRetention, request, &response);
+  if (!status.ok()) return context.ReportRpcError(i18n::Tr("running retention"), status);
+  if (context.json()) {
+    nlohmann::json sessions = nlohmann::json::array(), learners = nlohmann::json::array();
+    for (const auto& s : response.sessions()) {
+      sessions.push_back({{"session_id", s.session_id()},
+                          {"learner_id", s.learner_id()},
+                          {"kept_until_unix_ms", s.kept_until_unix_ms()},
+                          {"evidence_removed", s.evidence_removed()}});
+    }
+    for (const auto& l : response.learners()) {
+      learners.push_back({{"learner_id", l.learner_id()},
+                          {"kept_until_unix_ms", l.kept_until_unix_ms()},
+                          {"templates_removed", l.templates_removed()}});
+    }
+    context.PrintJson({{"dry_run", response.dry_run()},
+                       {"sessions", sessions},
+                       {"learners", learners}});
+    return kExitOk;
+  }
+  PrintRetentionReport(response);
+  return kExitOk;
+}
+
+void AddRetentionCommands(CLI::App* app, CommandAction* action) {
+  CLI::App* group = app->add_subcommand(
+      "retention", "Delete biometric data whose retention period is over (administrator)");
+  group->require_subcommand(1);
+  auto options = std::make_shared<RetentionOptions>();
+  CLI::App* run = group->add_subcommand(
+      "run", "Run the retention job now (the server also runs it daily); audited");
+  run->add_flag("--dry-run", options->dry_run, "Say what is due; delete nothing");
+  SetActionOnParse(run, action, options, &RunRetention);
+}
+
 void AddAdminCommands(CLI::App* app, CommandAction* action) {
   CLI::App* group = app->add_subcommand(
       "admin", "Back up the database and verify what it holds (administrator; verify: examiner)");

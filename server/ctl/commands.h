@@ -25,6 +25,8 @@ void AddSessionCommands(CLI::App* app, CommandAction* action);
 void AddReplayCommand(CLI::App* session_group, CommandAction* action);
 // review decide
 void AddReviewCommands(CLI::App* app, CommandAction* action);
+// retention run [--dry-run]
+void AddRetentionCommands(CLI::App* app, CommandAction* action);
 // appeal file
 void AddAppealCommands(CLI::App* app, CommandAction* action);
 // result submit, result list

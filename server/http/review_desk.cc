@@ -67,6 +67,15 @@ absl::StatusOr<SessionPage> ReviewDesk::Session(const Principal& who,
   page.pending_rejection = std::move(history.open_proposal);
   page.open_appeal = std::move(history.open_appeal);
   page.barred_examiners = std::move(history.barred);
+  ASSIGN_OR_RETURN(auto audit, parts_.storage->ListAudit());
+  int64_t decided_at = 0;
+  for (const AuditEntry& e : audit) {
+    if (e.subject != session_id) continue;
+    if (e.action == "retention.evidence") page.evidence_purged_at = e.at_unix_ms;
+    if (e.action == "review.decide") decided_at = e.at_unix_ms;
+  }
+  page.evidence_kept_until =
+      parts_.core->EvidenceKeptUntil(page.view.session, page.assessment.kind, decided_at);
   return page;
 }
 

@@ -49,6 +49,8 @@ struct SessionPage {
   std::optional<AuditEntry> pending_rejection;  // a FINAL rejection waiting for a second examiner
   std::optional<AuditEntry> open_appeal;        // an appeal not decided yet
   std::vector<std::string> barred_examiners;    // who may not decide the open appeal
+  std::optional<int64_t> evidence_kept_until;    // retention: when the evidence is due, Unix ms
+  std::optional<int64_t> evidence_purged_at;     // when retention deleted it, Unix ms
 };
 
 struct SessionReport {

@@ -36,7 +36,15 @@ std::string Summary(const SessionPage& page, const Tl& t) {
       "</dd><dt>", Html(t.Tr("Risk")), "</dt><dd>", RiskBar(s.risk_score, t), "</dd><dt>",
       Html(t.Tr("Verdict")), "</dt><dd>", VerdictBadge(s.verdict, t), "</dd><dt>",
       Html(t.Tr("Policy")), "</dt><dd class=\"policy\">",
-      Html(DescribePolicy(page.assessment.kind, page.view.policy, t)), "</dd></dl>");
+      Html(DescribePolicy(page.assessment.kind, page.view.policy, t)), "</dd><dt>",
+      Html(t.Tr("Retention")), "</dt><dd id=\"retention\">",
+      Html(page.evidence_purged_at
+               ? t.Trf("evidence deleted under retention on $0",
+                       t.DateTime(*page.evidence_purged_at))
+           : page.evidence_kept_until
+               ? t.Trf("evidence kept until $0", t.DateTime(*page.evidence_kept_until))
+               : t.Tr("evidence kept until the verdict is final, then for the retention period")),
+      "</dd></dl>");
 }
 
 std::string Reasons(const SessionView& view, const Tl& t) {
@@ -309,11 +317,17 @@ std::string ChainSection(const SessionReport& report, const Tl& t) {
                        s.last_seq)),
       " <code>", ToHex(s.head_hash.data(), s.head_hash.size()), "</code></li>");
   if (c.unverifiable > 0) {
-    absl::StrAppend(&out, "<li>",
-                    Html(t.Trf("Events whose evidence was purged cannot be re-hashed ($0); "
-                               "their links are still checked.",
-                               c.unverifiable)),
-                    "</li>");
+    absl::StrAppend(
+        &out, "<li id=\"purged-evidence\">",
+        Html(report.page.evidence_purged_at
+                 ? t.Trf("Events whose evidence was deleted under retention on $0 cannot be "
+                         "re-hashed ($1); their links are still checked. They are reported as "
+                         "purged, not as verified.",
+                         t.DateTime(*report.page.evidence_purged_at), c.unverifiable)
+                 : t.Trf("Events whose evidence was purged cannot be re-hashed ($0); "
+                         "their links are still checked.",
+                         c.unverifiable)),
+        "</li>");
   }
   absl::StrAppend(&out, "<li>", Html(t.Tr("Session public key (Ed25519):")), " <code>",
                   ToHex(s.client_public_key.data(), s.client_public_key.size()),

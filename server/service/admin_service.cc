@@ -11,6 +11,30 @@
 
 namespace proctor::server {
 
+grpc::Status AdminServiceImpl::RunRetention(grpc::ServerContext* context,
+                                            const v1::RunRetentionRequest* request,
+                                            v1::RunRetentionResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto report = core_->RunRetention(who, request->dry_run());
+    if (!report.ok()) return report.status();
+    response->set_dry_run(report->dry_run);
+    for (const auto& s : report->sessions) {
+      auto* p = response->add_sessions();
+      p->set_session_id(s.session_id);
+      p->set_learner_id(s.learner_id);
+      p->set_kept_until_unix_ms(s.kept_until_unix_ms);
+      p->set_evidence_removed(s.evidence_removed);
+    }
+    for (const auto& l : report->learners) {
+      auto* p = response->add_learners();
+      p->set_learner_id(l.learner_id);
+      p->set_kept_until_unix_ms(l.kept_until_unix_ms);
+      p->set_templates_removed(l.templates_removed);
+    }
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status AdminServiceImpl::SetAccommodation(grpc::ServerContext* context,
                                                 const v1::SetAccommodationRequest* request,
                                                 v1::SetAccommodationResponse* response) {

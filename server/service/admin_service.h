@@ -17,6 +17,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   // the database, removed once streamed).
   AdminServiceImpl(ProctorCore* core, http::ReviewDesk* desk, std::string data_dir)
       : core_(core), desk_(desk), data_dir_(std::move(data_dir)) {}
+  grpc::Status RunRetention(grpc::ServerContext* context, const v1::RunRetentionRequest* request,
+                            v1::RunRetentionResponse* response) override;
   grpc::Status SetAccommodation(grpc::ServerContext* context,
                                 const v1::SetAccommodationRequest* request,
                                 v1::SetAccommodationResponse* response) override;

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -133,6 +134,30 @@ struct ProctorServer::Parts {
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
   std::once_flag shutdown_once;
+  // The daily retention job: a minute after start, then every 24 hours, until Shutdown.
+  std::thread retention_job;
+  std::mutex retention_mu;
+  std::condition_variable retention_cv;
+  bool stopping = false;  // guarded by retention_mu
+
+  void RetentionLoop() {
+    const Principal job{Role::kAdministrator, "retention job", ""};
+    std::unique_lock<std::mutex> lock(retention_mu);
+    auto next = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    while (!retention_cv.wait_until(lock, next, [this] { return stopping; })) {
+      lock.unlock();
+      auto report = core->RunRetention(job, false);
+      if (report.ok()) {
+        // Counts only: which learners and sessions is in the audit log, not in the server log.
+        spdlog::info("retention: evidence deleted from {} session(s), templates of {} learner(s)",
+                     report->sessions.size(), report->learners.size());
+      } else {
+        spdlog::warn("retention: {}", report.status().ToString());
+      }
+      lock.lock();
+      next = std::chrono::steady_clock::now() + std::chrono::hours(24);
+    }
+  }
 };
 
 // The console listens before gRPC does: once a client can reach the gRPC port, the console
@@ -160,6 +185,12 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   }
   if (o.max_message_bytes < (64 << 10) || o.max_message_bytes > (64 << 20)) {
     return absl::InvalidArgumentError("max message size must be within 64 KiB-64 MiB");
+  }
+  for (int64_t days : {o.retention_days_intermediate, o.retention_days_final,
+                       o.template_retention_days}) {
+    if (days < 1 || days > 36500) {
+      return absl::InvalidArgumentError("retention periods must be within 1-36500 days");
+    }
   }
   if (!(o.qc_sample_percent >= 0 && o.qc_sample_percent <= 100)) {
     return absl::InvalidArgumentError("--qc-sample-percent must be within 0-100");
@@ -198,6 +229,8 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   parts->core =
       std::make_unique<ProctorCore>(parts->storage.get(), parts->ledger.get(), parts->box.get(),
                                     parts->inspector.get(), &Clock::Real());
+  parts->core->set_retention({options.retention_days_intermediate, options.retention_days_final,
+                              options.template_retention_days});
   if (auto s = EnsureAdminToken(*parts->core, options.data_dir); !s.ok()) return s;
   Parts* p = parts.get();
   parts->desk = std::make_unique<http::ReviewDesk>(http::ReviewDeskParts{
@@ -238,6 +271,8 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   }
   spdlog::info("proctor-server listening on {} (gRPC{}), data in {}", options.listen,
                options.tls_cert.empty() ? ", plaintext" : ", TLS", options.data_dir);
+  Parts* job = parts.get();
+  job->retention_job = std::thread([job] { job->RetentionLoop(); });
   return std::unique_ptr<ProctorServer>(new ProctorServer(std::move(parts)));
 }
 
@@ -256,6 +291,12 @@ void ProctorServer::Shutdown() {
   std::call_once(parts_->shutdown_once, [this] {
     parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     if (parts_->console) parts_->console->Stop();
+    {
+      std::lock_guard<std::mutex> lock(parts_->retention_mu);
+      parts_->stopping = true;
+    }
+    parts_->retention_cv.notify_all();
+    if (parts_->retention_job.joinable()) parts_->retention_job.join();
   });
 }
 

@@ -38,6 +38,11 @@ struct ServerOptions {
   // Share of the sessions the policy would auto-accept that go to the review queue anyway, for
   // quality control of the automatic decisions, percent 0-100; default 0 (none).
   double qc_sample_percent = 0;
+  // Retention, days, 1-36500: evidence after a final verdict (by kind), templates after the
+  // learner's latest session. A daily job inside the server deletes what is due.
+  int64_t retention_days_intermediate = 180;
+  int64_t retention_days_final = 180;
+  int64_t template_retention_days = 365;
 };
 
 absl::Status ValidateServerOptions(const ServerOptions& options);

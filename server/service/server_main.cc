@@ -32,6 +32,18 @@ int main(int argc, char** argv) {
                    "control, percent")
         ->check(CLI::Range(0.0, 100.0))
         ->capture_default_str();
+    app.add_option("--retention-days-intermediate", options.retention_days_intermediate,
+                   "days evidence of an INTERMEDIATE session is kept after its verdict is final")
+        ->check(CLI::Range(int64_t{1}, int64_t{36500}))
+        ->capture_default_str();
+    app.add_option("--retention-days-final", options.retention_days_final,
+                   "days evidence of a FINAL session is kept after its verdict is final")
+        ->check(CLI::Range(int64_t{1}, int64_t{36500}))
+        ->capture_default_str();
+    app.add_option("--template-retention-days", options.template_retention_days,
+                   "days a learner's face templates are kept after their latest session")
+        ->check(CLI::Range(int64_t{1}, int64_t{36500}))
+        ->capture_default_str();
     app.add_option("--analyzers", options.analyzers, "parallel face analyzers")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);

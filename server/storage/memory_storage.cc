@@ -73,6 +73,18 @@ absl::StatusOr<PurgeCounts> MemoryStorage::PurgeBiometrics(const std::string& le
   return counts;
 }
 
+absl::StatusOr<int> MemoryStorage::PurgeSessionEvidence(const std::string& session_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  int removed = 0;
+  for (StoredEvent& stored : row->events) {
+    if (stored.sealed_evidence.empty()) continue;
+    std::vector<uint8_t>().swap(stored.sealed_evidence);
+    ++removed;
+  }
+  return removed;
+}
+
 absl::Status MemoryStorage::PutToken(const TokenRecord& token) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!token.session_id.empty() && sessions_.count(token.session_id) == 0) {

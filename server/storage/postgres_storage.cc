@@ -57,6 +57,10 @@ constexpr Statement kStatements[] = {
      "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid IN "
      "(SELECT sid FROM sessions WHERE learner_id = $1)"},
 
+    {"purge_session_evidence",
+     "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid = "
+     "(SELECT sid FROM sessions WHERE id = $1)"},
+    {"session_exists", "SELECT 1 FROM sessions WHERE id = $1"},
     {"insert_token",
      "INSERT INTO tokens (token_hash, role, label, session_id, created_at_unix_ms) "
      "VALUES ($1, $2, $3, NULLIF($4, ''), $5)"},
@@ -656,6 +660,17 @@ absl::StatusOr<PurgeCounts> PostgresStorage::PurgeBiometrics(const std::string& 
     counts.evidence_removed =
         static_cast<int>(t.exec_prepared("purge_evidence", learner_id).affected_rows());
     return counts;
+  });
+}
+
+absl::StatusOr<int> PostgresStorage::PurgeSessionEvidence(const std::string& session_id) {
+  const std::string context = absl::StrCat("purging the evidence of session ", session_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::StatusOr<int> {
+    if (t.exec_prepared("session_exists", session_id).empty()) {
+      return storage_rules::NoSuch("session", session_id);
+    }
+    return static_cast<int>(
+        t.exec_prepared("purge_session_evidence", session_id).affected_rows());
   });
 }
 

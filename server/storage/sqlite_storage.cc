@@ -43,6 +43,11 @@ constexpr char kPurgeEvidence[] =
     "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid IN "
     "(SELECT sid FROM sessions WHERE learner_id = ?1)";
 
+constexpr char kPurgeSessionEvidence[] =
+    "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid = "
+    "(SELECT sid FROM sessions WHERE id = ?1)";
+constexpr char kSessionExists[] = "SELECT 1 FROM sessions WHERE id = ?1";
+
 constexpr char kInsertToken[] =
     "INSERT INTO tokens (token_hash, role, label, session_id, created_at_unix_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -679,6 +684,20 @@ absl::StatusOr<PurgeCounts> SqliteStorage::PurgeBiometrics(const std::string& le
         counts.evidence_removed = static_cast<int>(c.Changes());
         return counts;
       });
+}
+
+absl::StatusOr<int> SqliteStorage::PurgeSessionEvidence(const std::string& session_id) {
+  return InTransaction("purging evidence", [&](SqliteConnection& c) -> absl::StatusOr<int> {
+    ASSIGN_OR_RETURN(SqliteStatement exists, c.Prepare(kSessionExists));
+    exists.BindText(1, session_id);
+    const int rc = exists.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoSuch("session", session_id);
+    if (rc != SQLITE_ROW) return c.Error(rc, "looking up a session");
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kPurgeSessionEvidence));
+    s.BindText(1, session_id);
+    RETURN_IF_ERROR(StepDone(c, s, absl::StrCat("purging the evidence of session ", session_id)));
+    return static_cast<int>(c.Changes());
+  });
 }
 
 // ---- Tokens and passes. ----

@@ -74,6 +74,7 @@ class SqliteStorage : public Storage {
   absl::StatusOr<std::vector<std::vector<uint8_t>>> GetTemplates(
       const std::string& learner_id) override;
   absl::StatusOr<PurgeCounts> PurgeBiometrics(const std::string& learner_id) override;
+  absl::StatusOr<int> PurgeSessionEvidence(const std::string& session_id) override;
 
   absl::Status PutToken(const TokenRecord& token) override;
   absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) override;

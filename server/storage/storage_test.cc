@@ -651,6 +651,35 @@ TYPED_TEST(StorageTest, EvidenceRoundTripsUntilPurged) {
   EXPECT_EQ(this->storage_->PurgeBiometrics("nobody").status().code(), absl::StatusCode::kNotFound);
 }
 
+// Retention deletes one session's evidence: that session's images go, its events (with
+// has_evidence) and hashes stay, the learner's templates and other sessions keep theirs.
+TYPED_TEST(StorageTest, PurgeSessionEvidenceTakesOnlyThatSessionsImages) {
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", {{1}}).ok());
+  this->NewSession("s1", "l1", "a1");
+  this->NewSession("s2", "l1", "a2");
+  this->Append(TestBatch("s1", 0, 1, 6));  // evidence at seq 3, 6
+  this->Append(TestBatch("s2", 0, 1, 3));  // evidence at seq 3
+  const auto hashes = this->storage_->EventHashes("s1", 1, 6);
+  ASSERT_TRUE(hashes.ok());
+
+  auto removed = this->storage_->PurgeSessionEvidence("s1");
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  EXPECT_EQ(this->storage_->GetEvidence("s1", 3).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetEvidence("s1", 6).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*this->storage_->GetEvidence("s2", 3), TestEvent("s2", 3).sealed_evidence)
+      << "the learner's other session keeps its evidence";
+  EXPECT_EQ(this->storage_->GetTemplates("l1")->size(), 1u) << "templates are not evidence";
+  auto events = this->storage_->ListEvents("s1");
+  ASSERT_EQ(events->size(), 6u);
+  EXPECT_TRUE((*events)[2].has_evidence) << "that evidence existed stays known";
+  EXPECT_EQ(*this->storage_->EventHashes("s1", 1, 6), *hashes);
+
+  EXPECT_EQ(*this->storage_->PurgeSessionEvidence("s1"), 0) << "nothing left the second time";
+  EXPECT_EQ(this->storage_->PurgeSessionEvidence("nope").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TYPED_TEST(StorageTest, FindingsListInTheOrderAdded) {
   this->NewSession("s1", "l1", "a1");
   ASSERT_TRUE(this->storage_

@@ -271,7 +271,9 @@ TEST_F(ConsoleHttpTest, EvidenceImagesAreTheChipsSentAndTheReportVerifiesTheChai
   auto page = Get("/sessions/" + seed_.session_id, cookie);
   for (const char* expected :
        {"band band-MULTIPLE_FACES", "band band-FACE_ABSENT", "band band-IDENTITY_MISMATCH",
-        "threshold 0.55", "12.0 s", "id=\"reference\"", "status-PENDING_REVIEW"}) {
+        "threshold 0.55", "12.0 s", "id=\"reference\"", "status-PENDING_REVIEW",
+        // Retention: the verdict is not final, so no date yet.
+        "id=\"retention\">evidence kept until the verdict is final"}) {
     EXPECT_TRUE(absl::StrContains(page->body, expected)) << expected;
   }
   auto report = Get("/sessions/" + seed_.session_id + "/report", cookie);
@@ -511,7 +513,8 @@ TEST_F(ConsoleHttpTest, PagesFollowTheReadersLanguageAndTheSwitchIsKept) {
   }
   EXPECT_TRUE(absl::StartsWith(lang_cookie, "proctor_lang=ru;")) << lang_cookie;
   for (const char* expected : {"Хронология", "Почему на проверке", "порог 0,55",
-                               "допуск", "на проверку при риске", "требует проверки"}) {
+                               "допуск", "на проверку при риске", "требует проверки",
+                               "снимки хранятся до окончательного решения"}) {
     EXPECT_TRUE(absl::StrContains(switched->body, expected)) << expected;
   }
   auto kept = get(session, {{"Accept-Language", "en"}}, "ru");

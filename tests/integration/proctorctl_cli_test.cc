@@ -265,6 +265,48 @@ TEST_F(ProctorctlTest, AnAccommodationChangesTheVerdictAndTheExaminerSeesWhy) {
   EXPECT_TRUE(why) << shown["risk_reasons"].dump();
 }
 
+// `retention run` on a real server: a session accepted moments ago is not due (its evidence is
+// kept 180 days), so a dry run and a real one delete nothing and say so, in the JSON contract;
+// an examiner may not run it. The deletions themselves are SessionLedgerTest's (a test clock).
+TEST_F(ProctorctlTest, RetentionRunKeepsWhatIsNotDueAndIsForAdministrators) {
+  ASSERT_EQ(Ctl("assessment create --id ret --course C --title T --kind final").exit_code, 0);
+  const std::string photo = WriteFile(
+      "p.jpg", std::string(faces_[0].photo_jpeg.begin(), faces_[0].photo_jpeg.end()));
+  ASSERT_EQ(Ctl("learner enroll --learner ada --name Ada --photo " + photo).exit_code, 0);
+  const auto pass =
+      nlohmann::json::parse(Ctl("pass issue --learner ada --assessment ret --json").out);
+  const std::string faces_file = WriteFile("faces.json", FacesJson());
+  const std::string script = WriteFile("s.script",
+                                       "0 SESSION_STARTED\n"
+                                       "500 LIVENESS_PASSED\n"
+                                       "1000 IDENTITY_VERIFIED face=0\n"
+                                       "9000 SESSION_ENDED\n");
+  const CtlRun replay = Ctl("session replay --json --pass " + pass["pass"].get<std::string>() +
+                            " --script " + script + " --faces " + faces_file);
+  ASSERT_EQ(replay.exit_code, 0) << replay.out;
+
+  for (const char* args : {"retention run --dry-run --json", "retention run --json"}) {
+    const CtlRun run = Ctl(args);
+    ASSERT_EQ(run.exit_code, 0) << args;
+    const auto report = nlohmann::json::parse(run.out);
+    EXPECT_EQ(report["dry_run"].get<bool>(), std::string(args).find("dry") != std::string::npos);
+    EXPECT_TRUE(report["sessions"].empty()) << run.out;
+    EXPECT_TRUE(report["learners"].empty()) << run.out;
+  }
+  const CtlRun human = Ctl("retention run --dry-run");
+  EXPECT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.out.find("sessions due: 0"), std::string::npos) << human.out;
+  const auto shown = nlohmann::json::parse(
+      Ctl("session show " + nlohmann::json::parse(replay.out)["session_id"].get<std::string>() +
+          " --json")
+          .out);
+  EXPECT_EQ(shown["events"].size(), 4u) << "nothing of the session went";
+
+  const std::string examiner = Ctl("token issue --role examiner --label e").out;
+  const std::string token = examiner.substr(0, examiner.find_first_of("\r\n"));
+  EXPECT_EQ(Ctl("retention run --dry-run", token).exit_code, 1);
+}
+
 TEST_F(ProctorctlTest, ExitCodesTellWhoseFaultItIs) {
   EXPECT_EQ(Ctl("learner enroll --learner x --name X --photo /nonexistent.jpg").exit_code, 2);
   EXPECT_EQ(Ctl("assessment create --id a --course c --title t --kind weekly").exit_code, 2);
