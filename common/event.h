@@ -27,8 +27,9 @@ enum class EventKind : int {
   kEvidenceMismatch = 10,
   kHeartbeat = 11,
   kSessionEnded = 12,
+  kConsentGiven = 13,
 };
-inline constexpr int kMaxEventKind = 12;
+inline constexpr int kMaxEventKind = 13;
 
 enum class EventPhase : int { kInstant = 0, kBegin = 1, kEnd = 2 };
 

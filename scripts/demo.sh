@@ -38,15 +38,16 @@ step "Administrator: an assessment, the learner enrolled from a photo, examiner 
 "$bin/client/tools/proctor-sample-video" --out "$data/exam.avi" --enroll-photo-out "$data/ada.jpg" \
   --models "${PROCTOR_MODELS:-$repo/models}"
 c assessment create --id alg-final --course "Algebra 101" --title "Final exam" --kind final
-c learner enroll --learner ada --name "Ada Lovelace" --photo "$data/ada.jpg"
+c learner enroll --learner ada --name "Ada Lovelace" --photo "$data/ada.jpg" \
+  --consent-ref "demo: consent form 2026-001"
 examiner=$(c token issue --role examiner --label "Dr. Examiner")
 lms=$(c token issue --role lms --label "LMS connector")
 
-step "Learner: proctor-client on the sample video ($data/exam.avi)"
+step "Learner: proctor-client on the sample video ($data/exam.avi); the consent notice is printed first and --consent stands for the learner's yes"
 pass=$(c pass issue --learner ada --assessment alg-final 2>/dev/null)
 "$bin/client/cli/proctor-client" run --server "127.0.0.1:$port" --pass "$pass" \
   --video "$data/exam.avi" --journal "$data/journal" --headless \
-  --models "${PROCTOR_MODELS:-$repo/models}" --json >"$data/client.json"
+  --models "${PROCTOR_MODELS:-$repo/models}" --consent --json >"$data/client.json"
 session=$(sed -nE 's/.*"session_id": "([^"]+)".*/\1/p' "$data/client.json")
 
 step "LMS: the result recorded with the session's proctoring status"

@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
         Tr("Exit codes: 0 every event acknowledged and the session closed; 1 the camera, video, "
            "models or journal cannot be used, or the server refused the events; 2 bad arguments; "
            "3 the pass was refused (unknown, used or expired); 4 events are still in the journal "
-           "(server unreachable): run again with the same --pass and --journal to deliver them."));
+           "(server unreachable): run again with the same --pass and --journal to deliver them; "
+           "5 the learner did not agree to the consent notice (nothing captured, the pass still "
+           "valid)."));
     std::string lang;
     app.add_option("--lang", lang,
                    Tr("Language of the messages: en or ru (default: from LANGUAGE, LC_ALL, "
@@ -76,6 +78,9 @@ int main(int argc, char** argv) {
     run->add_option("--tls-ca", o.tls_ca, Tr("PEM file of the CA of the server's TLS certificate"))
         ->check(CLI::ExistingFile);
     run->add_flag("--json", o.json, Tr("Print the summary as one JSON document on stdout"));
+    run->add_flag("--consent", o.consent,
+                  Tr("The learner has read the consent notice (printed first) and agrees: do not "
+                     "ask (kiosks, scripts; without it the answer is read from standard input)"));
 
     proctor::cli::CheckOptions c;
     CLI::App* check = app.add_subcommand(

@@ -3,9 +3,12 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <memory>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "biometrics/face_analyzer.h"
 #include "biometrics/model_files.h"
@@ -14,6 +17,7 @@
 #include "client/journal/journal.h"
 #include "client/session/proctor_session.h"
 #include "client/uplink/uplink.h"
+#include "common/clock.h"
 #include "common/i18n.h"
 #include "nlohmann/json.hpp"
 
@@ -32,6 +36,7 @@ static_assert(static_cast<int>(SessionOutcome::kFailure) == kRunFailure);
 static_assert(static_cast<int>(SessionOutcome::kBadArguments) == kRunBadArguments);
 static_assert(static_cast<int>(SessionOutcome::kPassRefused) == kRunPassRefused);
 static_assert(static_cast<int>(SessionOutcome::kUndelivered) == kRunUndelivered);
+static_assert(static_cast<int>(SessionOutcome::kConsentDeclined) == kRunConsentDeclined);
 
 volatile std::sig_atomic_t g_interrupts = 0;
 
@@ -118,7 +123,78 @@ struct OpenedParts {
   std::unique_ptr<client::FrameSource> source;
   std::unique_ptr<biometrics::FaceAnalyzer> analyzer;
   client::UplinkOptions uplink;
+  std::optional<protocol::ConsentRecord> consent;  // asked when a new session is to be opened
 };
+
+// The notice as the server wrote it, without terminal control sequences (a line break and a tab
+// stay): the text is shown on the learner's terminal.
+std::string PrintableNotice(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\t' || (u >= 0x20 && u != 0x7f)) out.push_back(c);
+  }
+  return out;
+}
+
+bool IsYes(std::string answer) {
+  answer = std::string(absl::StripAsciiWhitespace(answer));
+  static const std::set<std::string> kYes = {"yes", "y", "YES", "Yes", "Y",
+                                             "да",  "Да", "ДА", "д",   "Д"};
+  return kYes.count(answer) > 0;
+}
+
+// Shows the assessment's consent notice (the pass is not spent) and asks the learner to agree
+// before the camera opens. --consent answers yes for a learner who has read it elsewhere.
+int AskConsent(const RunOptions& o, const client::UplinkOptions& uplink,
+               std::optional<protocol::ConsentRecord>* consent) {
+  auto notice = client::FetchConsentNotice(uplink, o.pass, o.connect_timeout_s * 1000);
+  if (!notice.ok()) {
+    const auto& s = notice.status();
+    if (s.code() == absl::StatusCode::kUnauthenticated) {
+      return Fail(kRunPassRefused,
+                  Trf("the server refused the pass (unknown, already used or expired): $0",
+                      s.message()));
+    }
+    if (s.code() == absl::StatusCode::kUnavailable) {
+      return Fail(kRunUndelivered, Trf("cannot reach the server $0: $1; nothing was recorded, "
+                                       "the pass is still valid",
+                                       o.server, s.message()));
+    }
+    return Fail(kRunFailure, std::string(s.message()));
+  }
+  FILE* out = o.json ? stderr : stdout;
+  std::fprintf(out, "%s\n\n%s\n\n",
+               Tr("Before the camera opens, read what proctoring collects and agree to it:").c_str(),
+               PrintableNotice(notice->text).c_str());
+  bool agreed = o.consent;
+  if (agreed) {
+    std::fprintf(out, "%s\n", Tr("consent given with --consent").c_str());
+  } else {
+    std::fprintf(out, "%s", Tr("Do you agree? Type yes (or да) to start, anything else to stop: ")
+                                .c_str());
+    std::fflush(out);
+    std::string answer;
+    if (!std::getline(std::cin, answer)) {
+      std::fprintf(out, "\n");
+      return Fail(kRunConsentDeclined,
+                  Tr("no answer to the consent question (standard input is closed): nothing was "
+                     "recorded and the pass is still valid; run proctor-client in a terminal, or "
+                     "add --consent once the learner has read the notice and agreed"));
+    }
+    agreed = IsYes(answer);
+  }
+  std::fflush(out);
+  if (!agreed) {
+    return Fail(kRunConsentDeclined,
+                Tr("you did not agree: the camera was not opened, nothing was recorded or sent, "
+                   "and the pass is still valid. Run again to agree, or ask your institution for "
+                   "another way to sit the exam"));
+  }
+  *consent = protocol::ConsentRecord{notice->version, notice->sha256_hex,
+                                     proctor::Clock::Real().NowUnixMs()};
+  return kRunOk;
+}
 
 int Prepare(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
   client::JournalOpenReport report;
@@ -133,15 +209,6 @@ int Prepare(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
                         dir, report.damage, report.intact_events, report.damaged_bytes,
                         report.damaged_copy));
   }
-  auto source = OpenSource(o);
-  if (!source.ok()) return Fail(kRunFailure, std::string(source.status().message()));
-  parts->source = std::move(*source);
-  biometrics::FaceAnalyzerOptions analyzer;
-  analyzer.models_dir = biometrics::ResolveModelsDir(o.models_dir);
-  analyzer.keep_chips = true;
-  auto created = biometrics::FaceAnalyzer::Create(analyzer);
-  if (!created.ok()) return Fail(kRunFailure, std::string(created.status().message()));
-  parts->analyzer = std::move(*created);
   auto servers = client::ParseServerList(o.server);
   if (!servers.ok()) return Fail(kRunBadArguments, std::string(servers.status().message()));
   parts->uplink.servers = *servers;
@@ -149,6 +216,25 @@ int Prepare(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
   if (auto s = client::ValidateUplinkOptions(parts->uplink); !s.ok()) {
     return Fail(kRunBadArguments, std::string(s.message()));
   }
+  // A new session needs the learner's consent, asked before a camera opens (a video or images
+  // are checked first, so that a wrong path is told before the question).
+  const bool ask = !parts->journal->has_session();
+  const bool camera = o.video.empty() && o.images.empty();
+  if (ask && camera) {
+    if (int rc = AskConsent(o, parts->uplink, &parts->consent); rc != kRunOk) return rc;
+  }
+  auto source = OpenSource(o);
+  if (!source.ok()) return Fail(kRunFailure, std::string(source.status().message()));
+  parts->source = std::move(*source);
+  if (ask && !camera) {
+    if (int rc = AskConsent(o, parts->uplink, &parts->consent); rc != kRunOk) return rc;
+  }
+  biometrics::FaceAnalyzerOptions analyzer;
+  analyzer.models_dir = biometrics::ResolveModelsDir(o.models_dir);
+  analyzer.keep_chips = true;
+  auto created = biometrics::FaceAnalyzer::Create(analyzer);
+  if (!created.ok()) return Fail(kRunFailure, std::string(created.status().message()));
+  parts->analyzer = std::move(*created);
   return kRunOk;
 }
 
@@ -165,6 +251,7 @@ int Run(const RunOptions& o) {
   config.duration_s = o.duration_s;
   config.connect_timeout_ms = o.connect_timeout_s * 1000;
   config.drain_timeout_ms = o.drain_timeout_s * 1000;
+  config.consent = opened.consent;
   client::SessionParts parts;
   parts.journal = opened.journal.get();
   parts.source = opened.source.get();

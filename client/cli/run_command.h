@@ -16,6 +16,8 @@ inline constexpr int kRunBadArguments = 2;  // bad command line
 inline constexpr int kRunPassRefused = 3;   // pass unknown, used or expired (or another pass's
                                             // session waits in the journal)
 inline constexpr int kRunUndelivered = 4;   // events still in the journal: run again to deliver
+inline constexpr int kRunConsentDeclined = 5;  // the learner did not agree to the consent notice:
+                                               // nothing captured, the pass still valid
 
 struct RunOptions {
   std::string server;                  // --server: host:port[,host:port...], tried in turn
@@ -34,6 +36,7 @@ struct RunOptions {
   int64_t drain_timeout_s = 30;        // --drain-timeout: delivering what is left at the end, s
   std::string tls_ca;                  // --tls-ca: PEM of the server's CA; empty: plaintext
   bool json = false;                   // --json: the summary as one JSON document on stdout
+  bool consent = false;                // --consent: the learner has read the notice and agrees
 };
 
 // Default journal directory: $XDG_STATE_HOME/proctor/journal, else ~/.local/state/proctor/journal.

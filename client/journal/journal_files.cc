@@ -38,6 +38,7 @@ std::string EncodeMeta(const JournalMeta& m) {
   j["match_threshold"] = m.match_threshold;
   j["identity_interval_ms"] = m.identity_interval_ms;
   j["opened_at_unix_ms"] = m.opened_at_unix_ms;
+  j["consent"] = m.consent_detail;
   return j.dump(1) + "\n";
 }
 
@@ -62,6 +63,7 @@ absl::StatusOr<JournalMeta> DecodeMeta(const std::string& path, const std::strin
     m.match_threshold = j.at("match_threshold").get<protocol::MatchThreshold>();
     m.identity_interval_ms = j.at("identity_interval_ms").get<int64_t>();
     m.opened_at_unix_ms = j.at("opened_at_unix_ms").get<int64_t>();
+    if (j.contains("consent")) m.consent_detail = j.at("consent").get<std::string>();
     if (m.signing_key.size() != 64 || m.session_id.empty()) {
       return absl::DataLossError(absl::StrCat(path, ": damaged (bad key or session id)"));
     }

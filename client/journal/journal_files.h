@@ -28,6 +28,9 @@ struct JournalMeta {
   protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
   int64_t identity_interval_ms = 0;
   int64_t opened_at_unix_ms = 0;
+  // The learner's CONSENT_GIVEN detail (protocol/consent.h), the session's first event; empty in
+  // journals written before consent existed.
+  std::string consent_detail;
 };
 
 struct JournalState {

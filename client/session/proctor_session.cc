@@ -69,10 +69,17 @@ SessionOutcome ProctorSession::OpenOrResume() {
                        journal_->pending()));
     return SessionOutcome::kDone;
   }
+  if (!config_.consent) {
+    return Fail(SessionOutcome::kConsentDeclined,
+                Tr("no consent to the notice: the session was not opened and the pass is still "
+                   "valid"));
+  }
   const SigningKey key = SigningKey::Generate();
   view_->Message(Trf("opening the session at $0 ...", config_.server));
-  auto opened = OpenSessionWithPass(config_.uplink, config_.pass, key.public_key(),
-                                    config_.connect_timeout_ms, parts_.connect);
+  auto opened =
+      OpenSessionWithPass(config_.uplink, config_.pass, key.public_key(),
+                          config_.consent->notice_sha256_hex, config_.connect_timeout_ms,
+                          parts_.connect);
   if (!opened.ok()) {
     const auto& s = opened.status();
     if (s.code() == absl::StatusCode::kUnauthenticated) {
@@ -97,6 +104,7 @@ SessionOutcome ProctorSession::OpenOrResume() {
   meta_.match_threshold = opened->match_threshold;
   meta_.identity_interval_ms = opened->identity_interval_ms;
   meta_.opened_at_unix_ms = clock_->NowUnixMs();
+  meta_.consent_detail = protocol::ConsentDetail(*config_.consent);
   if (auto s = journal_->BeginSession(meta_); !s.ok()) {
     return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
   }
@@ -327,6 +335,15 @@ SessionOutcome ProctorSession::Steps() {
   sealer_ = std::make_unique<protocol::ChainSealer>(
       meta_.session_id, std::move(*key),
       protocol::ChainHead{journal_->last_seq(), journal_->head_hash()});
+  if (journal_->last_seq() == 0 && !meta_.consent_detail.empty()) {
+    // The learner's agreement heads the session: signed, chained and journaled like any event.
+    Event consent;
+    consent.kind = EventKind::kConsentGiven;
+    consent.detail = meta_.consent_detail;
+    if (auto s = Emit({consent}); !s.ok()) {
+      return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
+    }
+  }
   uplink_->Start();
   if (!analysis_done_ && !journal_->closed()) {
     if (SessionOutcome rc = Proctor(); rc != SessionOutcome::kDone) {

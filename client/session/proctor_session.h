@@ -27,6 +27,7 @@
 #include "client/session/session_view.h"
 #include "client/uplink/uplink.h"
 #include "common/clock.h"
+#include "protocol/consent.h"
 
 namespace proctor::client {
 
@@ -37,6 +38,7 @@ enum class SessionOutcome {
   kBadArguments = 2,  // bad options
   kPassRefused = 3,   // pass unknown, used or expired, or the journal holds another pass's session
   kUndelivered = 4,   // events still journaled: run again to deliver them
+  kConsentDeclined = 5,  // the learner did not agree to the consent notice (nothing captured)
 };
 
 struct SessionConfig {
@@ -48,6 +50,9 @@ struct SessionConfig {
   std::optional<double> duration_s;     // stop after this much media time, s
   int64_t connect_timeout_ms = 30'000;  // waiting for a server at the start
   int64_t drain_timeout_ms = 30'000;    // delivering what is left at the end
+  // The learner's agreement to the notice, asked before the camera opened; required to open a
+  // new session (a resumed one carries its own in the journal).
+  std::optional<protocol::ConsentRecord> consent;
 };
 
 // Everything the session works with; all pointers must outlive Run().

@@ -74,7 +74,7 @@ class ProctorSessionTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  SessionSummary RunOnce(int frames, const std::string& pass = "pass-1") {
+  SessionSummary RunOnce(int frames, const std::string& pass = "pass-1", bool consent = true) {
     auto journal = Journal::Open(dir_, nullptr);
     EXPECT_TRUE(journal.ok()) << journal.status();
     EmptyRoom room(frames);
@@ -88,6 +88,7 @@ class ProctorSessionTest : public ::testing::Test {
     config.liveness_window_ms = 0;
     config.connect_timeout_ms = 300;
     config.drain_timeout_ms = 1500;
+    if (consent) config.consent = protocol::ConsentRecord{1, std::string(64, 'a'), 1'765'000'000'000};
     SessionParts parts;
     parts.journal = journal->get();
     parts.source = &room;
@@ -101,7 +102,12 @@ class ProctorSessionTest : public ::testing::Test {
     std::lock_guard<std::mutex> lock(store_.mu);
     ASSERT_EQ(store_.events.size(), count);
     for (size_t i = 0; i < count; ++i) EXPECT_EQ(store_.events[i].event.seq, i + 1);
-    EXPECT_EQ(store_.events.front().event.kind, EventKind::kSessionStarted);
+    // The learner's consent heads the session, naming the notice it agreed to.
+    EXPECT_EQ(store_.events.front().event.kind, EventKind::kConsentGiven);
+    EXPECT_EQ(store_.events.front().event.detail,
+              "notice v1 sha256 " + std::string(64, 'a') + " given 1765000000000");
+    ASSERT_GE(store_.events.size(), 2u);
+    EXPECT_EQ(store_.events[1].event.kind, EventKind::kSessionStarted);
     EXPECT_EQ(store_.events.back().event.kind, EventKind::kSessionEnded);
   }
 
@@ -126,6 +132,15 @@ TEST_F(ProctorSessionTest, ASessionIsDeliveredClosedAndLeavesNoJournalBehind) {
   ExpectStoredOnceEndingWithSessionEnded(s.events);
   EXPECT_EQ(view_.shown, s.events);
   EXPECT_FALSE(fs::exists(dir_ + "/session.json")) << "secrets and evidence leave the disk";
+}
+
+TEST_F(ProctorSessionTest, WithoutConsentNoSessionIsOpenedAndThePassIsKept) {
+  const SessionSummary s = RunOnce(5, "pass-1", /*consent=*/false);
+  EXPECT_EQ(s.outcome, SessionOutcome::kConsentDeclined);
+  EXPECT_NE(s.error.find("the pass is still valid"), std::string::npos) << s.error;
+  EXPECT_FALSE(fs::exists(dir_ + "/session.json"));
+  std::lock_guard<std::mutex> lock(store_.mu);
+  for (const auto& call : store_.calls) EXPECT_EQ(call.find("OpenSession"), std::string::npos);
 }
 
 TEST_F(ProctorSessionTest, AnUnknownPassIsRefusedAndNothingIsJournaled) {

@@ -102,13 +102,30 @@ class GrpcServerConnection : public ServerConnection {
 
   const std::string& address() const override { return address_; }
 
+  absl::StatusOr<ConsentNoticeInfo> GetConsentNotice(const std::string& pass,
+                                                     int64_t timeout_ms) override {
+    grpc::ClientContext context;
+    SetDeadline(context, timeout_ms);
+    v1::GetConsentNoticeRequest request;
+    request.set_pass(pass);
+    v1::ConsentNotice response;
+    const grpc::Status rpc = stub_->GetConsentNotice(&context, request, &response);
+    if (!rpc.ok()) {
+      return protocol::FromGrpcStatus(rpc,
+                                      absl::StrCat("reading the consent notice at ", address_));
+    }
+    return ConsentNoticeInfo{response.version(), response.text(), response.sha256()};
+  }
+
   absl::StatusOr<OpenedSession> OpenSession(const std::string& pass, const PublicKey& client_key,
+                                            const std::string& consented_notice_sha256,
                                             int64_t timeout_ms) override {
     grpc::ClientContext context;
     SetDeadline(context, timeout_ms);
     v1::OpenSessionRequest request;
     request.set_pass(pass);
     request.set_client_public_key(client_key.data(), client_key.size());
+    request.set_consented_notice_sha256(consented_notice_sha256);
     v1::OpenSessionResponse response;
     const grpc::Status rpc = stub_->OpenSession(&context, request, &response);
     if (!rpc.ok()) {

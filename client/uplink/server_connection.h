@@ -18,6 +18,13 @@
 
 namespace proctor::client {
 
+// The consent notice of the pass's assessment: what the learner reads and agrees to.
+struct ConsentNoticeInfo {
+  int32_t version = 0;     // 0: the server's built-in notice
+  std::string text;        // UTF-8, shown as written
+  std::string sha256_hex;  // what the learner's CONSENT_GIVEN names
+};
+
 struct OpenedSession {
   std::string server;  // the address that answered
   std::string session_id;
@@ -102,9 +109,15 @@ class ServerConnection {
  public:
   virtual ~ServerConnection() = default;
   virtual const std::string& address() const = 0;
+  // `consented_notice_sha256`: the notice the learner agreed to (FAILED_PRECONDITION when it
+  // changed since; the pass is not spent then).
   virtual absl::StatusOr<OpenedSession> OpenSession(const std::string& pass,
                                                     const PublicKey& client_key,
+                                                    const std::string& consented_notice_sha256,
                                                     int64_t timeout_ms) = 0;
+  // The notice of the pass's assessment; the pass is not spent.
+  virtual absl::StatusOr<ConsentNoticeInfo> GetConsentNotice(const std::string& pass,
+                                                             int64_t timeout_ms) = 0;
   virtual absl::StatusOr<SessionHead> GetHead(const std::string& token, int64_t timeout_ms,
                                               CallCancel* cancel) = 0;
   virtual absl::StatusOr<CloseOutcome> Close(const std::string& token, int64_t ended_at_ms,

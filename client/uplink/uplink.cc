@@ -68,27 +68,52 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& text
   return out;
 }
 
-absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
-                                                  const std::string& pass,
-                                                  const PublicKey& client_key, int64_t timeout_ms,
-                                                  ConnectionFactory connect) {
+namespace {
+
+// Calls `call(server, timeout)` on the servers in turn, backing off, until one answers or an
+// error that retrying cannot cure; UNAVAILABLE naming the last error when time runs out.
+template <typename T, typename Call>
+absl::StatusOr<T> FirstAnswer(const UplinkOptions& options, int64_t timeout_ms,
+                              ConnectionFactory connect, Call call) {
   RETURN_IF_ERROR(ValidateUplinkOptions(options));
   if (!connect) connect = GrpcConnections(options);
   std::vector<std::unique_ptr<ServerConnection>> servers;
   for (const auto& address : options.servers) servers.push_back(connect(address));
-  OpenedSession out;
+  T out;
   size_t attempts = 0;
   const absl::Status status = RetryWithBackoff(options, timeout_ms, [&](int64_t left_ms) {
     ServerConnection& server = *servers[attempts++ % servers.size()];
-    auto opened = server.OpenSession(pass, client_key, std::min(options.rpc_timeout_ms, left_ms));
-    if (!opened.ok()) return opened.status();
-    out = std::move(*opened);
+    absl::StatusOr<T> answer = call(server, std::min(options.rpc_timeout_ms, left_ms));
+    if (!answer.ok()) return answer.status();
+    out = std::move(*answer);
     return absl::OkStatus();
   });
   if (status.ok()) return out;
   if (!protocol::IsRetryable(status.code())) return status;
   return absl::UnavailableError(i18n::Trf("no server answered within $0 s (last: $1)",
                                           timeout_ms / 1000, status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<ConsentNoticeInfo> FetchConsentNotice(const UplinkOptions& options,
+                                                     const std::string& pass, int64_t timeout_ms,
+                                                     ConnectionFactory connect) {
+  return FirstAnswer<ConsentNoticeInfo>(
+      options, timeout_ms, std::move(connect),
+      [&](ServerConnection& server, int64_t t) { return server.GetConsentNotice(pass, t); });
+}
+
+absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
+                                                  const std::string& pass,
+                                                  const PublicKey& client_key,
+                                                  const std::string& consented_notice_sha256,
+                                                  int64_t timeout_ms,
+                                                  ConnectionFactory connect) {
+  return FirstAnswer<OpenedSession>(
+      options, timeout_ms, std::move(connect), [&](ServerConnection& server, int64_t t) {
+        return server.OpenSession(pass, client_key, consented_notice_sha256, t);
+      });
 }
 
 Uplink::Uplink(Journal* journal, UplinkOptions options, std::string session_token,

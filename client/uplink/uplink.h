@@ -63,8 +63,15 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& text
 // `connect` makes the connections (empty: gRPC, GrpcConnections(options)).
 absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
                                                   const std::string& pass,
-                                                  const PublicKey& client_key, int64_t timeout_ms,
+                                                  const PublicKey& client_key,
+                                                  const std::string& consented_notice_sha256,
+                                                  int64_t timeout_ms,
                                                   ConnectionFactory connect = nullptr);
+// The consent notice of the pass's assessment from the first server that answers (retried as
+// OpenSessionWithPass); the pass is not spent.
+absl::StatusOr<ConsentNoticeInfo> FetchConsentNotice(const UplinkOptions& options,
+                                                     const std::string& pass, int64_t timeout_ms,
+                                                     ConnectionFactory connect = nullptr);
 
 struct UplinkStats {
   bool connected = false;

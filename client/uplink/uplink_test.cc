@@ -188,12 +188,12 @@ TEST_F(UplinkTest, OpeningWithAPassTriesEveryServerAndAnUnknownPassIsFinal) {
   auto factory = [this](const std::string& address) {
     return std::make_unique<FakeConnection>(address, &store_, &behaviour_[address]);
   };
-  auto opened = OpenSessionWithPass(options_, "pass", PublicKey{}, 3000, factory);
+  auto opened = OpenSessionWithPass(options_, "pass", PublicKey{}, "", 3000, factory);
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(opened->server, "b:2");
   behaviour_["b:2"].head_error = absl::UnauthenticatedError("unknown exam pass");
   behaviour_["a:1"].head_error = absl::UnauthenticatedError("unknown exam pass");
-  EXPECT_EQ(OpenSessionWithPass(options_, "pass", PublicKey{}, 3000, factory).status().code(),
+  EXPECT_EQ(OpenSessionWithPass(options_, "pass", PublicKey{}, "", 3000, factory).status().code(),
             absl::StatusCode::kUnauthenticated);
 }
 

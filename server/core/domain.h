@@ -150,6 +150,18 @@ struct Accommodation {
   int64_t granted_at_unix_ms = 0;
 };
 
+// The notice a learner reads and agrees to before the camera opens: what is captured, what leaves
+// the machine, who sees it, how long it is kept, how to withdraw. Per assessment, versioned: a
+// new text is a new version, old versions stay (a consent names the version it agreed to).
+struct ConsentNotice {
+  std::string assessment_id;
+  int32_t version = 0;         // 1, 2, ... per assessment
+  std::string text;            // UTF-8, 1-20000 bytes, shown as written
+  std::string sha256_hex;      // SHA-256 of text, 64 lowercase hex digits
+  std::string created_by;      // token label of the administrator
+  int64_t created_at_unix_ms = 0;
+};
+
 // Append-only record of examiner decisions and administrator actions.
 struct AuditEntry {
   int64_t at_unix_ms = 0;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/consent.h"
 
 namespace proctor::server {
 namespace {
@@ -11,36 +12,6 @@ absl::Status Bad(const Event& e, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat("event seq ", e.seq, ": ", what));
 }
 
-bool IsUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    for (size_t k = 1; k <= extra; ++k) {
-      if (i + k >= s.size()) return false;
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 absl::Status ValidateDescriptor(const Event& e) {
   if (!IsIdentityKind(e.kind)) {
@@ -78,6 +49,37 @@ absl::Status ValidateTiming(const Event& e) {
 
 }  // namespace
 
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t extra = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (size_t k = 1; k <= extra; ++k) {
+      if (i + k >= s.size()) return false;
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 bool IsIdentityKind(EventKind kind) {
   return kind == EventKind::kIdentityVerified || kind == EventKind::kIdentityMismatch;
 }
@@ -111,6 +113,13 @@ absl::Status ValidateEvent(const Event& e) {
   }
   if (e.detail.size() > kMaxDetailBytes) return Bad(e, "detail is longer than 256 bytes");
   if (!IsUtf8(e.detail)) return Bad(e, "detail is not valid UTF-8");
+  if (e.kind == EventKind::kConsentGiven) {
+    if (e.seq != 1) return Bad(e, "CONSENT_GIVEN is the session's first event (seq 1)");
+    if (!e.evidence_jpeg.empty()) return Bad(e, "CONSENT_GIVEN carries no evidence");
+    if (auto c = protocol::ParseConsentDetail(e.detail); !c.ok()) {
+      return Bad(e, std::string(c.status().message()));
+    }
+  }
   return absl::OkStatus();
 }
 

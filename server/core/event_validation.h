@@ -3,6 +3,7 @@
 #ifndef PROCTOR_SERVER_CORE_EVENT_VALIDATION_H_
 #define PROCTOR_SERVER_CORE_EVENT_VALIDATION_H_
 
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -14,6 +15,9 @@ inline constexpr size_t kMaxBatchEvents = 500;
 
 // True for kinds that carry a 128-d descriptor (IDENTITY_VERIFIED, IDENTITY_MISMATCH).
 bool IsIdentityKind(EventKind kind);
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool IsUtf8(std::string_view s);
 // True for kinds reported as BEGIN/END pairs (FACE_ABSENT, MULTIPLE_FACES, LOOKING_AWAY,
 // CAMERA_UNAVAILABLE).
 bool IsStateKind(EventKind kind);

@@ -45,7 +45,12 @@ absl::Status ValidateId(const std::string& id, const std::string& what) {
 
 ProctorCore::ProctorCore(Storage* storage, SessionLedger* ledger, const SealedBox* box,
                          EvidenceInspector* inspector, const Clock* clock)
-    : storage_(storage), ledger_(ledger), box_(box), inspector_(inspector), clock_(clock) {}
+    : storage_(storage),
+      ledger_(ledger),
+      box_(box),
+      inspector_(inspector),
+      clock_(clock),
+      notices_(storage) {}
 
 absl::StatusOr<Principal> ProctorCore::Authenticate(const std::string& bearer_token) {
   if (bearer_token.empty()) {
@@ -105,8 +110,13 @@ absl::StatusOr<Policy> ProctorCore::CreateAssessment(const Principal& who, Asses
 
 absl::StatusOr<int> ProctorCore::EnrollLearner(const Principal& who, const std::string& learner_id,
                                                const std::string& name,
-                                               const std::vector<std::vector<uint8_t>>& photos) {
+                                               const std::vector<std::vector<uint8_t>>& photos,
+                                               const EnrollmentConsent& consent) {
   RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  if (consent.ref.size() > kMaxTextBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the consent reference must be at most ", kMaxTextBytes, " bytes"));
+  }
   RETURN_IF_ERROR(ValidateId(learner_id, "learner id"));
   RETURN_IF_ERROR(ValidateText(name, "name", kMaxTextBytes));
   if (photos.size() > kMaxPhotos) {
@@ -123,8 +133,12 @@ absl::StatusOr<int> ProctorCore::EnrollLearner(const Principal& who, const std::
   }
   RETURN_IF_ERROR(storage_->UpsertLearner(learner_id, name));
   if (!sealed.empty()) RETURN_IF_ERROR(storage_->ReplaceTemplates(learner_id, sealed));
-  RETURN_IF_ERROR(
-      Audit(who, "learner.enroll", learner_id, absl::StrCat(photos.size(), " photo(s)")));
+  const std::string basis =
+      consent.ref.empty()
+          ? std::string("no consent reference given")
+          : absl::StrCat("consent: ", consent.ref, consent.by_guardian ? " (by a guardian)" : "");
+  RETURN_IF_ERROR(Audit(who, "learner.enroll", learner_id,
+                        absl::StrCat(photos.size(), " photo(s); ", basis)));
   ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(learner_id));
   return learner.template_count;
 }
@@ -162,10 +176,15 @@ absl::StatusOr<std::string> ProctorCore::IssueToken(const Principal& who, Role r
 }
 
 absl::StatusOr<PurgeCounts> ProctorCore::PurgeLearner(const Principal& who,
-                                                      const std::string& learner_id) {
+                                                      const std::string& learner_id,
+                                                      bool consent_withdrawn) {
   RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
   ASSIGN_OR_RETURN(PurgeCounts counts, storage_->PurgeBiometrics(learner_id));
   ledger_->ForgetLearner(learner_id);
+  if (consent_withdrawn) {
+    RETURN_IF_ERROR(Audit(who, "consent.withdrawn", learner_id,
+                          "the learner's biometric data purged on withdrawal of consent"));
+  }
   RETURN_IF_ERROR(Audit(who, "learner.purge", learner_id,
                         absl::StrCat(counts.templates_removed, " template(s), ",
                                      counts.evidence_removed, " evidence image(s)")));
@@ -179,11 +198,50 @@ absl::Status ProctorCore::BackupDatabase(const Principal& who, const std::string
   return storage_->BackupTo(path);
 }
 
+absl::StatusOr<ConsentNotice> ProctorCore::NoticeForPass(const std::string& pass) {
+  auto found = storage_->FindPass(SecretHash(pass));
+  if (absl::IsNotFound(found.status())) return absl::UnauthenticatedError("unknown exam pass");
+  if (!found.ok()) return found.status();
+  if (found->used) return absl::UnauthenticatedError("exam pass refused: already used");
+  if (found->expires_at_unix_ms <= clock_->NowUnixMs()) {
+    return absl::UnauthenticatedError("exam pass refused: expired");
+  }
+  return notices_.InForce(found->assessment_id);
+}
+
+absl::StatusOr<ConsentNotice> ProctorCore::SetConsentNotice(const Principal& who,
+                                                            const std::string& assessment_id,
+                                                            const std::string& text) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  ASSIGN_OR_RETURN(ConsentNotice notice,
+                   notices_.Add(assessment_id, text, who.label, clock_->NowUnixMs()));
+  RETURN_IF_ERROR(Audit(who, "consent.notice", assessment_id,
+                        absl::StrCat("version ", notice.version, ", sha256 ", notice.sha256_hex)));
+  return notice;
+}
+
+absl::StatusOr<ConsentNotice> ProctorCore::GetConsentNotice(const Principal& who,
+                                                            const std::string& assessment_id,
+                                                            int32_t version) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator, Role::kExaminer}));
+  RETURN_IF_ERROR(storage_->GetAssessment(assessment_id).status());
+  return version == 0 ? notices_.InForce(assessment_id) : notices_.Version(assessment_id, version);
+}
+
 absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
-                                                       const std::vector<uint8_t>& key) {
+                                                       const std::vector<uint8_t>& key,
+                                                       const std::string& consented_sha256) {
   if (key.size() != 32) {
     return absl::InvalidArgumentError(
         absl::StrCat("client_public_key must be a 32-byte Ed25519 key, got ", key.size()));
+  }
+  if (!consented_sha256.empty()) {
+    ASSIGN_OR_RETURN(ConsentNotice current, NoticeForPass(pass));
+    if (current.sha256_hex != consented_sha256) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the consent notice changed since it was shown (now version ", current.version,
+          "): show the new notice and ask again; the pass is still valid"));
+    }
   }
   OpenedSession out;
   out.session_token = RandomToken(20);
@@ -203,6 +261,7 @@ absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
   out.session = *opened;
   ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(out.session.assessment_id));
   out.policy = PolicyFor(assessment.kind);
+  ASSIGN_OR_RETURN(out.notice, notices_.InForce(out.session.assessment_id));
   ASSIGN_OR_RETURN(auto templates, storage_->GetTemplates(out.session.learner_id));
   // All of them: the client applies the same identity rule as the server (nearest template).
   for (const auto& sealed : templates) {

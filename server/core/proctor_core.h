@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/i18n.h"
+#include "server/core/consent_notices.h"
 #include "server/core/domain.h"
 #include "server/core/evidence_inspector.h"
 #include "server/core/policy.h"
@@ -35,9 +36,16 @@ struct Principal {
 
 struct OpenedSession {
   SessionRecord session;
+  ConsentNotice notice;  // in force for the assessment; the learner's CONSENT_GIVEN names it
   std::string session_token;
   std::vector<protocol::Template> templates;  // every enrolled template, in enrollment order
   Policy policy;
+};
+
+// The basis on which a learner's face is enrolled, for the audit log.
+struct EnrollmentConsent {
+  std::string ref;           // the signed consent's reference (document, LMS record), 0-200 bytes
+  bool by_guardian = false;  // given by a parent or guardian: the learner is a minor
 };
 
 struct IssuedPass {
@@ -106,21 +114,41 @@ class ProctorCore {
   // line in the caller's language.
   absl::StatusOr<std::string> SetAccommodation(const Principal& who, Accommodation accommodation);
   // Computes one template per photo; nothing is stored unless every photo holds one face.
+  // The consent basis goes into the audit entry ("consent: REF (guardian)", or "no consent
+  // reference given").
   absl::StatusOr<int> EnrollLearner(const Principal& who, const std::string& learner_id,
                                     const std::string& name,
-                                    const std::vector<std::vector<uint8_t>>& photos);
+                                    const std::vector<std::vector<uint8_t>>& photos,
+                                    const EnrollmentConsent& consent = {});
   absl::StatusOr<IssuedPass> IssuePass(const Principal& who, const std::string& learner_id,
                                        const std::string& assessment_id, int64_t valid_seconds);
   absl::StatusOr<std::string> IssueToken(const Principal& who, Role role, const std::string& label);
-  absl::StatusOr<PurgeCounts> PurgeLearner(const Principal& who, const std::string& learner_id);
+  // `consent_withdrawn`: the purge is the learner's withdrawal of consent, audited as
+  // "consent.withdrawn" as well.
+  absl::StatusOr<PurgeCounts> PurgeLearner(const Principal& who, const std::string& learner_id,
+                                           bool consent_withdrawn = false);
+  // Administrators: a new version of the assessment's consent notice, audited.
+  absl::StatusOr<ConsentNotice> SetConsentNotice(const Principal& who,
+                                                 const std::string& assessment_id,
+                                                 const std::string& text);
+  // Administrators and examiners: one version of the notice (0: the one in force).
+  absl::StatusOr<ConsentNotice> GetConsentNotice(const Principal& who,
+                                                 const std::string& assessment_id,
+                                                 int32_t version);
+  // The notice in force for the pass's assessment; the pass is not spent. UNAUTHENTICATED as
+  // OpenSession.
+  absl::StatusOr<ConsentNotice> NoticeForPass(const std::string& pass);
   // Administrators: a consistent copy of the database into the new file `path` (Storage::
   // BackupTo), audited as "database.backup". The copy holds biometric data sealed with the
   // server's storage key, which it does not contain.
   absl::Status BackupDatabase(const Principal& who, const std::string& path);
 
   // The pass is the credential: UNAUTHENTICATED when unknown, used or expired.
+  // `consented_notice_sha256`, when not empty, must be the notice in force (FAILED_PRECONDITION,
+  // the pass not spent, when it changed since the learner read it).
   absl::StatusOr<OpenedSession> OpenSession(const std::string& pass,
-                                            const std::vector<uint8_t>& client_public_key);
+                                            const std::vector<uint8_t>& client_public_key,
+                                            const std::string& consented_notice_sha256 = "");
   absl::StatusOr<Scorecard> CloseSession(const Principal& who, int64_t ended_at_ms);
   // The learner's own session as stored (last_seq, head_hash, state, verdict): where a
   // reconnecting client resumes.
@@ -186,6 +214,7 @@ class ProctorCore {
   EvidenceInspector* const inspector_;
   const Clock* const clock_;  // Unix time of records, audit and expiry
   RetentionOptions retention_;
+  ConsentNotices notices_;
   std::mutex mu_;
   std::unordered_map<std::string, Principal> token_cache_;  // hash -> principal, guarded by mu_
 };

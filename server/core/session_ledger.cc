@@ -10,7 +10,9 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "protocol/chain.h"
+#include "protocol/consent.h"
 #include "protocol/event_details.h"
+#include "server/core/consent_notices.h"
 #include "server/core/event_validation.h"
 #include "server/core/session_policy.h"
 
@@ -64,6 +66,7 @@ struct SessionLedger::LiveSession {
   std::mutex mu;
   std::string id;
   std::string learner_id;
+  std::string assessment_id;
   PublicKey key{};
   Policy policy;
   std::vector<std::vector<float>> templates;
@@ -71,6 +74,7 @@ struct SessionLedger::LiveSession {
   Hash32 head{};           // guarded by mu
   bool in_flight = false;  // guarded by mu
   bool closed = false;     // guarded by mu
+  bool consented = false;  // the stored seq 1 is CONSENT_GIVEN; guarded by mu
 };
 
 struct SessionLedger::Recheck {
@@ -91,6 +95,7 @@ struct SessionLedger::Prepared {
   uint64_t new_last_seq = 0;
   Hash32 new_head{};
   uint32_t duplicates = 0;
+  bool consent = false;  // the batch stores the session's CONSENT_GIVEN
   std::vector<Recheck> rechecks;
 };
 
@@ -145,6 +150,7 @@ absl::StatusOr<std::shared_ptr<SessionLedger::LiveSession>> SessionLedger::Load(
   auto live = std::make_shared<LiveSession>();
   live->id = record->id;
   live->learner_id = record->learner_id;
+  live->assessment_id = record->assessment_id;
   if (record->client_public_key.size() != live->key.size()) {
     return absl::DataLossError("stored session key is not 32 bytes");
   }
@@ -160,6 +166,7 @@ absl::StatusOr<std::shared_ptr<SessionLedger::LiveSession>> SessionLedger::Load(
   live->last_seq = record->last_seq;
   live->head = record->head_hash;
   live->closed = record->state == SessionState::kClosed;
+  if (auto s = LoadConsent(*live); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(mu_);
   return sessions_.emplace(session_id, std::move(live)).first->second;
 }
@@ -172,7 +179,28 @@ absl::Status SessionLedger::Refresh(LiveSession& live) {
     live.head = record->head_hash;
   }
   live.closed = live.closed || record->state == SessionState::kClosed;
+  return LoadConsent(live);
+}
+
+absl::Status SessionLedger::LoadConsent(LiveSession& live) {
+  if (live.consented || live.last_seq == 0) return absl::OkStatus();
+  auto first = storage_->GetEvent(live.id, 1);
+  if (!first.ok()) return first.status();
+  live.consented = first->event.kind == EventKind::kConsentGiven;
   return absl::OkStatus();
+}
+
+absl::Status SessionLedger::CheckConsent(const LiveSession& live, const Event& e) {
+  ASSIGN_OR_RETURN(protocol::ConsentRecord consent, protocol::ParseConsentDetail(e.detail));
+  ConsentNotices notices(storage_);
+  auto notice = notices.Version(live.assessment_id, consent.notice_version);
+  if (absl::IsNotFound(notice.status()) ||
+      (notice.ok() && notice->sha256_hex != consent.notice_sha256_hex)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "event seq ", e.seq, ": CONSENT_GIVEN names consent notice v", consent.notice_version,
+        " with a digest this assessment's notices do not have"));
+  }
+  return notice.status();
 }
 
 void SessionLedger::Evict(const std::string& session_id) {
@@ -321,6 +349,7 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
   if (!out.batch.events.empty()) {
     out.new_last_seq = events.back().seq;
     out.new_head = hashes.back();
+    out.consent = out.batch.events.front().event.kind == EventKind::kConsentGiven;
   }
   return out;
 }
@@ -354,6 +383,19 @@ absl::Status SessionLedger::CheckNewEvents(LiveSession& live, std::vector<Event>
   for (size_t i = first_new; i < events.size(); ++i) {
     RETURN_IF_ERROR(chain.Append(events[i], hashes[i]));
   }
+  // Biometric data only from a session that begins with the learner's consent.
+  bool consented = live.consented;
+  for (size_t i = first_new; i < events.size(); ++i) {
+    if (events[i].kind == EventKind::kConsentGiven) {
+      RETURN_IF_ERROR(CheckConsent(live, events[i]));
+      consented = true;
+    } else if (!consented && consent_required_ && protocol::NeedsConsent(events[i])) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "event seq ", events[i].seq, ": ", EventKindName(events[i].kind),
+          " carries biometric data, and this session does not begin with the learner's "
+          "CONSENT_GIVEN"));
+    }
+  }
   for (size_t i = first_new; i < events.size(); ++i) {
     if (events[i].evidence_jpeg.empty()) continue;
     if (auto s = inspector_->CheckJpeg(events[i].evidence_jpeg); !s.ok()) {
@@ -381,6 +423,7 @@ void SessionLedger::OnCommitted(const std::shared_ptr<LiveSession>& live, Prepar
   // prepared.batch.events is empty here.
   const uint64_t stored = prepared.new_last_seq - live->last_seq;
   live->last_seq = prepared.new_last_seq;
+  live->consented = live->consented || prepared.consent;
   live->head = prepared.new_head;
   // Queued before in_flight clears, so a Close waiting on in_flight then waits for these too.
   QueueRechecks(*live, std::move(prepared.rechecks));

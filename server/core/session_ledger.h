@@ -87,6 +87,10 @@ class SessionLedger {
   // drawn at random when each closes, and records "review.sampled" in the audit log. Call
   // before the first Close.
   void set_quality_sample_percent(double percent) { qc_sample_percent_ = percent; }
+  // Whether biometric events (protocol::NeedsConsent) are refused from a session that does not
+  // begin with CONSENT_GIVEN; default true, and proctor-server never changes it. Unit tests of
+  // the chain and the scoring that are not about consent turn it off. Call before Ingest.
+  void set_consent_required(bool required) { consent_required_ = required; }
 
   // `done` runs exactly once, on this thread (rejections) or the commit thread (after commit).
   void Ingest(const std::string& caller_session_id, std::vector<Event> events,
@@ -114,6 +118,10 @@ class SessionLedger {
   // Re-reads the session's stored head (last_seq, head hash, closed) into the cache, forward
   // only: other replicas may have stored events since it was loaded. Caller holds live.mu.
   absl::Status Refresh(LiveSession& live);
+  // Whether the stored session begins with CONSENT_GIVEN (read once it has events).
+  absl::Status LoadConsent(LiveSession& live);
+  // A CONSENT_GIVEN must name a notice version of the session's assessment with its digest.
+  absl::Status CheckConsent(const LiveSession& live, const Event& event);
   absl::StatusOr<Prepared> Prepare(LiveSession& live, std::vector<Event>& events,
                                    const Signature& signature);
   absl::Status CheckResends(LiveSession& live, const std::vector<Event>& events,
@@ -148,6 +156,7 @@ class SessionLedger {
   std::mutex close_mu_;  // serialises Close: two overlapping closes must not both write
   std::thread recheck_thread_;
   double qc_sample_percent_ = 0;
+  bool consent_required_ = true;
 };
 
 }  // namespace proctor::server

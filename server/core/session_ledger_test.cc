@@ -1,10 +1,13 @@
 #include "server/core/session_ledger.h"
 
 #include <future>
+#include <map>
 
 #include "gtest/gtest.h"
+#include "protocol/consent.h"
 #include "protocol/identity_rule.h"
 #include "protocol/testing/identity_fixtures.h"
+#include "server/core/consent_notices.h"
 #include "server/core/proctor_core.h"
 #include "server/storage/memory_storage.h"
 
@@ -55,7 +58,10 @@ class SessionLedgerTest : public ::testing::Test {
   SessionLedgerTest()
       : box_(SealedBox::FromKeyForTest({})),
         committer_(&storage_, {}),
-        ledger_(&storage_, &committer_, &box_, &inspector_, &clock_) {}
+        ledger_(&storage_, &committer_, &box_, &inspector_, &clock_) {
+    // The tests below the consent tests are about the chain, evidence and scoring.
+    ledger_.set_consent_required(false);
+  }
 
   void SetUp() override {
     ASSERT_TRUE(storage_.CreateAssessment({"a", "c", "t", AssessmentKind::kFinal, 0}).ok());
@@ -445,6 +451,128 @@ TEST_F(SessionLedgerTest, RetentionDeletesExactlyWhatIsDueAndKeepsTheChain) {
   EXPECT_EQ(storage_.GetLearner("l")->template_count, 0);
   ASSERT_EQ(later->sessions.size(), 1u);
   EXPECT_EQ(later->sessions[0].session_id, "s2");
+}
+
+// Consent: biometric events only from a session whose first event is the learner's
+// CONSENT_GIVEN naming a notice of its assessment; refused batches store nothing; a ledger that
+// loads the session later (a restart, another replica) knows it began with consent.
+TEST_F(SessionLedgerTest, BiometricEventsNeedTheLearnersConsentAtTheHead) {
+  ledger_.set_consent_required(true);
+  std::vector<float> probe(128, 0.0f);
+  auto restart_chain = [&] {
+    seq_ = 0;
+    head_ = Hash32{};
+  };
+  auto consent = [&](int32_t version, const std::string& sha) {
+    return Next(EventKind::kConsentGiven, {}, {}, EventPhase::kInstant,
+                protocol::ConsentDetail({version, sha, 1'765'000'000'000}));
+  };
+
+  auto refused = Ingest({Next(EventKind::kSessionStarted), Next(EventKind::kIdentityVerified, probe)});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_NE(refused.status().message().find("CONSENT_GIVEN"), std::string::npos);
+  EXPECT_TRUE(storage_.ListEvents("s1")->empty()) << "nothing of a refused batch is stored";
+
+  restart_chain();
+  const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
+  auto chip_without = Ingest({Next(EventKind::kHeartbeat, {}, jpeg)});
+  EXPECT_EQ(chip_without.status().code(), absl::StatusCode::kPermissionDenied)
+      << "an evidence image is biometric data too";
+
+  restart_chain();
+  auto wrong_digest = Ingest({consent(0, std::string(64, 'a'))});
+  EXPECT_EQ(wrong_digest.status().code(), absl::StatusCode::kInvalidArgument);
+  restart_chain();
+  auto unknown_version = Ingest({consent(7, ConsentNotices::BuiltIn().sha256_hex)});
+  EXPECT_EQ(unknown_version.status().code(), absl::StatusCode::kInvalidArgument)
+      << "the assessment has no notice v7";
+
+  restart_chain();
+  auto ok = Ingest({consent(0, ConsentNotices::BuiltIn().sha256_hex),
+                    Next(EventKind::kSessionStarted), Next(EventKind::kLivenessPassed)});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->acked_seq, 3u);
+  ASSERT_TRUE(Ingest({Next(EventKind::kIdentityVerified, probe, jpeg)}).ok());
+
+  // Another ledger on the same database (a restart, a replica) reads the head from storage.
+  SessionLedger other(&storage_, &committer_, &box_, &inspector_, &clock_);
+  const Event e = Next(EventKind::kIdentityVerified, probe);
+  const Hash32 h = EventDigest(e);
+  std::promise<absl::StatusOr<IngestAck>> done;
+  other.Ingest("s1", {e}, key_.Sign(h.data(), h.size()),
+               [&](absl::StatusOr<IngestAck> r) { done.set_value(std::move(r)); });
+  const auto later = done.get_future().get();
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->acked_seq, 5u);
+}
+
+// A heartbeat-only session (no camera analysis yet) needs no consent; a CONSENT_GIVEN anywhere
+// but first is malformed; an assessment's own notice version is accepted by its digest.
+TEST_F(SessionLedgerTest, ConsentIsFirstAndNamesTheAssessmentsOwnNotice) {
+  ledger_.set_consent_required(true);
+  ConsentNotice notice{"a", 1, "Our notice", protocol::NoticeSha256Hex("Our notice"), "admin", 1};
+  ASSERT_TRUE(storage_.PutConsentNotice(notice).ok());
+  ASSERT_TRUE(Ingest({Next(EventKind::kSessionStarted), Next(EventKind::kHeartbeat)}).ok());
+  auto late = Ingest({Next(EventKind::kConsentGiven, {}, {}, EventPhase::kInstant,
+                           protocol::ConsentDetail({1, notice.sha256_hex, 1}))});
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kInvalidArgument) << late.status();
+
+  sid_ = "s2";
+  seq_ = 0;
+  head_ = Hash32{};
+  ASSERT_TRUE(storage_.PutPass({"ph2", "l", "a", 10'000, false}).ok());
+  SessionRecord r;
+  r.id = "s2";
+  r.client_public_key.assign(key_.public_key().begin(), key_.public_key().end());
+  ASSERT_TRUE(storage_.RedeemPass("ph2", 0, r, {"t2", Role::kLearner, "x", "s2", 0}).ok());
+  auto own = Ingest({Next(EventKind::kConsentGiven, {}, {}, EventPhase::kInstant,
+                          protocol::ConsentDetail({1, notice.sha256_hex, 1})),
+                     Next(EventKind::kLivenessPassed)});
+  EXPECT_TRUE(own.ok()) << own.status();
+}
+
+// The basis of an enrollment and a withdrawal of consent are in the audit log; the notice an
+// administrator writes is versioned there too.
+TEST_F(SessionLedgerTest, ConsentBasisWithdrawalAndNoticesAreAudited) {
+  ProctorCore core(&storage_, &ledger_, &box_, &inspector_, &clock_);
+  const Principal admin{Role::kAdministrator, "admin", ""};
+  ASSERT_TRUE(core.EnrollLearner(admin, "kid", "Kid", {}, {"form 2026-17", true}).ok());
+  ASSERT_TRUE(core.EnrollLearner(admin, "adult", "Adult", {}).ok());
+  EXPECT_EQ(core.EnrollLearner(admin, "x", "X", {}, {std::string(201, 'r'), false})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(core.PurgeLearner(admin, "kid", /*consent_withdrawn=*/true).ok());
+  auto v1 = core.SetConsentNotice(admin, "a", "Notice one");
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  auto v2 = core.SetConsentNotice(admin, "a", "Notice two");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v1->version, 1);
+  EXPECT_EQ(v2->version, 2);
+  EXPECT_EQ(core.SetConsentNotice(admin, "nope", "x").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(core.SetConsentNotice(admin, "a", std::string("\xff\xfe")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(core.SetConsentNotice({Role::kExaminer, "e", ""}, "a", "x").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(core.GetConsentNotice(admin, "a", 1)->text, "Notice one");
+  EXPECT_EQ(core.GetConsentNotice(admin, "a", 0)->text, "Notice two");
+
+  const auto audit = storage_.ListAudit();
+  ASSERT_TRUE(audit.ok());
+  std::map<std::string, std::vector<std::string>> details;  // action/subject -> details
+  for (const auto& e : *audit) details[e.action + "/" + e.subject].push_back(e.detail);
+  ASSERT_EQ(details["learner.enroll/kid"].size(), 1u);
+  EXPECT_NE(details["learner.enroll/kid"][0].find("consent: form 2026-17 (by a guardian)"),
+            std::string::npos)
+      << details["learner.enroll/kid"][0];
+  EXPECT_NE(details["learner.enroll/adult"][0].find("no consent reference given"),
+            std::string::npos);
+  EXPECT_EQ(details["consent.withdrawn/kid"].size(), 1u);
+  EXPECT_EQ(details["learner.purge/kid"].size(), 1u) << "a withdrawal is a purge";
+  ASSERT_EQ(details["consent.notice/a"].size(), 2u);
+  EXPECT_NE(details["consent.notice/a"][1].find("version 2, sha256 " + v2->sha256_hex),
+            std::string::npos);
 }
 
 TEST_F(SessionLedgerTest, EvidenceIsSealedAtRest) {

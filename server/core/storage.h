@@ -63,6 +63,8 @@ class Storage {
   virtual absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) = 0;
 
   virtual absl::Status PutPass(const PassRecord& pass) = 0;
+  // The pass as stored, used or not (nothing changes); NOT_FOUND when unknown.
+  virtual absl::StatusOr<PassRecord> FindPass(const std::string& pass_hash) = 0;
   // In one transaction: the pass must exist (NOT_FOUND), be unused (FAILED_PRECONDITION
   // "already used") and unexpired at now_unix_ms (FAILED_PRECONDITION "expired"); it is marked
   // used, `session` is created (learner and assessment taken from the pass) and `session_token`
@@ -86,6 +88,9 @@ class Storage {
       const std::vector<AppendBatch>& batches) = 0;
   // Events of a session in seq order, without evidence bytes (has_evidence says if any).
   virtual absl::StatusOr<std::vector<StoredEvent>> ListEvents(const std::string& session_id) = 0;
+  // One stored event, as ListEvents gives it (no evidence); NOT_FOUND for an unknown session or
+  // seq.
+  virtual absl::StatusOr<StoredEvent> GetEvent(const std::string& session_id, uint64_t seq) = 0;
   // The head signatures of the session's stored batches, ascending by head_seq (NOT_FOUND when
   // there is no such session). Purges leave them: they are not biometric data.
   virtual absl::StatusOr<std::vector<BatchSignature>> ListBatchSignatures(
@@ -111,6 +116,15 @@ class Storage {
   // NOT_FOUND when none is recorded for that learner and assessment.
   virtual absl::StatusOr<Accommodation> GetAccommodation(const std::string& learner_id,
                                                          const std::string& assessment_id) = 0;
+
+  // Stores a new version of an assessment's consent notice. ALREADY_EXISTS when that version is
+  // stored already (a concurrent writer: read the latest and try the next); NOT_FOUND for an
+  // unknown assessment.
+  virtual absl::Status PutConsentNotice(const ConsentNotice& notice) = 0;
+  // One version of an assessment's notice, or the latest when `version` is 0; NOT_FOUND when the
+  // assessment has none (or not that version).
+  virtual absl::StatusOr<ConsentNotice> GetConsentNotice(const std::string& assessment_id,
+                                                         int32_t version) = 0;
 
   virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit() = 0;

@@ -1,5 +1,6 @@
 // proctorctl learner enroll --learner ID --name NAME --photo FILE [--photo FILE ...]
-// proctorctl learner purge --learner ID
+//                           [--consent-ref REF [--guardian]]
+// proctorctl learner purge --learner ID [--consent-withdrawn]
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -18,16 +19,21 @@ struct EnrollOptions {
   std::string learner;
   std::string name;
   std::vector<std::string> photos;  // paths, read before any call
+  std::string consent_ref;          // the signed consent's reference, 0-200 bytes
+  bool guardian = false;            // consent given by a parent or guardian
 };
 
 struct PurgeOptions {
   std::string learner;
+  bool consent_withdrawn = false;
 };
 
 int RunEnroll(const CtlContext& context, const EnrollOptions& options) {
   v1::EnrollLearnerRequest request;
   request.set_learner_id(options.learner);
   request.set_name(options.name);
+  request.set_consent_ref(options.consent_ref);
+  request.set_consent_by_guardian(options.guardian);
   for (const std::string& path : options.photos) {
     auto bytes = ReadFileBytes(path, kMaxPhotoBytes);
     if (!bytes.ok()) return ReportLocalError(i18n::Trf("--photo: $0", bytes.status().message()));
@@ -54,6 +60,7 @@ int RunEnroll(const CtlContext& context, const EnrollOptions& options) {
 int RunPurge(const CtlContext& context, const PurgeOptions& options) {
   v1::PurgeLearnerRequest request;
   request.set_learner_id(options.learner);
+  request.set_consent_withdrawn(options.consent_withdrawn);
   auto stub = v1::AdminService::NewStub(context.channel());
   v1::PurgeLearnerResponse response;
   const grpc::Status status =
@@ -87,6 +94,12 @@ void AddEnroll(CLI::App* group, CommandAction* action) {
                    "photo (JPEG, PNG, WebP, TIFF or BMP) holding exactly one face, at most 8 MiB; repeat for up to 10")
       ->required()
       ->take_all();
+  enroll->add_option("--consent-ref", options->consent_ref,
+                     "The signed consent to processing the learner's face (document number, LMS "
+                     "record), kept in the audit log");
+  enroll->add_flag("--guardian", options->guardian,
+                   "The consent was given by a parent or guardian (the learner is a minor)")
+      ->needs(enroll->get_option("--consent-ref"));
   SetActionOnParse(enroll, action, options, &RunEnroll);
 }
 
@@ -155,6 +168,8 @@ void AddPurge(CLI::App* group, CommandAction* action) {
   CLI::App* purge = group->add_subcommand(
       "purge", "Remove a learner's biometric data: face templates and session evidence images");
   purge->add_option("--learner", options->learner, "Learner id")->required();
+  purge->add_flag("--consent-withdrawn", options->consent_withdrawn,
+                  "The learner (or guardian) withdrew consent: audited as such");
   SetActionOnParse(purge, action, options, &RunPurge);
 }
 

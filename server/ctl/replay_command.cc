@@ -10,6 +10,11 @@
 // the client's distance to the reference the server returned; END events get the duration since
 // their BEGIN. When --faces names chips (`proctor-face embed --json --chips DIR`), identity
 // events carry the face's chip as evidence, which the server re-embeds.
+// The scripted learner agrees to the assessment's consent notice: the session begins with a
+// CONSENT_GIVEN naming the notice OpenSession returned (a CONSENT_GIVEN line in the script puts
+// it there; without one it is added before the first line), unless --no-consent (a drill of
+// the server's refusal of biometric events without consent).
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -22,6 +27,7 @@
 #include "common/status_macros.h"
 #include "proctor/v1/session.grpc.pb.h"
 #include "protocol/chain.h"
+#include "protocol/consent.h"
 #include "protocol/event_codec.h"
 #include "server/ctl/commands.h"
 #include "server/ctl/wire_names.h"
@@ -35,6 +41,7 @@ struct ReplayOptions {
   std::string faces;
   int batch = 20;
   bool keep_open = false;
+  bool no_consent = false;
 };
 
 struct ScriptLine {
@@ -117,16 +124,29 @@ absl::StatusOr<std::vector<ScriptFace>> ReadFaces(const std::string& path) {
 // Builds the script's events for the opened session, sealed into its chain as the client does.
 absl::StatusOr<std::vector<protocol::SignedEvent>> BuildEvents(
     const std::vector<ScriptLine>& script, const std::vector<ScriptFace>& faces,
-    const v1::OpenSessionResponse& opened, protocol::ChainSealer& sealer) {
+    const v1::OpenSessionResponse& opened, bool consent, protocol::ChainSealer& sealer) {
   ASSIGN_OR_RETURN(const std::vector<protocol::Template> templates,
                    protocol::TemplatesFromProto(opened));
+  const std::string consent_detail = protocol::ConsentDetail(
+      {opened.consent_notice().version(), opened.consent_notice().sha256(),
+       std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+           .count()});
+  std::vector<ScriptLine> lines = script;
+  if (consent && (lines.empty() || lines.front().kind != EventKind::kConsentGiven)) {
+    ScriptLine given;
+    given.kind = EventKind::kConsentGiven;
+    given.at_ms = lines.empty() ? 0 : lines.front().at_ms;
+    lines.insert(lines.begin(), given);
+  }
   std::vector<protocol::SignedEvent> events;
   std::map<EventKind, int64_t> begun;
-  for (const ScriptLine& line : script) {
+  for (const ScriptLine& line : lines) {
     Event e;
     e.kind = line.kind;
     e.phase = line.phase;
     e.at_ms = line.at_ms;
+    if (line.kind == EventKind::kConsentGiven) e.detail = consent_detail;
     if (line.phase == EventPhase::kBegin) begun[line.kind] = line.at_ms;
     if (line.phase == EventPhase::kEnd && begun.count(line.kind)) {
       e.duration_ms = line.at_ms - begun[line.kind];
@@ -185,7 +205,7 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
       context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
   if (!status.ok()) return context.ReportRpcError(i18n::Tr("opening the session"), status);
   protocol::ChainSealer sealer(opened.session_id(), std::move(key));
-  auto events = BuildEvents(*script, *faces, opened, sealer);
+  auto events = BuildEvents(*script, *faces, opened, !options.no_consent, sealer);
   if (!events.ok()) return ReportLocalError(std::string(events.status().message()));
   uint64_t acked = 0;
   status = Stream(*stub, opened.session_token(), *events, options.batch, &acked);
@@ -236,6 +256,9 @@ void AddReplayCommand(CLI::App* session_group, CommandAction* action) {
       ->capture_default_str()
       ->check(CLI::Range(1, 500));
   replay->add_flag("--keep-open", options->keep_open, "Do not close the session at the end");
+  replay->add_flag("--no-consent", options->no_consent,
+                   "Do not begin with the learner's CONSENT_GIVEN (the server then refuses "
+                   "identity and liveness events)");
   SetActionOnParse(replay, action, options, &RunReplay);
 }
 

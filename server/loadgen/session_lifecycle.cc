@@ -1,10 +1,12 @@
 #include "server/loadgen/session_lifecycle.h"
 
+#include <chrono>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "proctor/v1/admin.grpc.pb.h"
 #include "proctor/v1/session.grpc.pb.h"
+#include "protocol/consent.h"
 #include "server/ctl/client_connection.h"
 #include "server/loadgen/parallel_for.h"
 
@@ -70,7 +72,12 @@ std::optional<RpcFailure> OpenSession(const LoadgenOptions& options, const std::
   v1::OpenSessionResponse response;
   const grpc::Status status = sessions.OpenSession(&context, request, &response);
   if (!status.ok()) return RpcFailure{"opening the session of " + learner_id, status};
-  session->Bind(response.session_id(), response.session_token());
+  session->Bind(response.session_id(), response.session_token(),
+                protocol::ConsentDetail({response.consent_notice().version(),
+                                         response.consent_notice().sha256(),
+                                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count()}));
   return std::nullopt;
 }
 

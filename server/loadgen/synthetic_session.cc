@@ -18,8 +18,10 @@ constexpr uint64_t kAbsenceEnds = 25;
 SyntheticSession::SyntheticSession(int64_t total_events, int evidence_every)
     : total_events_(total_events), evidence_every_(evidence_every), key_(SigningKey::Generate()) {}
 
-void SyntheticSession::Bind(std::string session_id, std::string session_token) {
+void SyntheticSession::Bind(std::string session_id, std::string session_token,
+                            std::string consent_detail) {
   session_id_ = std::move(session_id);
+  consent_detail_ = std::move(consent_detail);
   linker_ = protocol::ChainLinker(session_id_);
   session_token_ = std::move(session_token);
 }
@@ -29,6 +31,10 @@ Event SyntheticSession::MakeEvent(uint64_t seq) const {
   e.at_ms = AtMs(static_cast<int64_t>(seq));
   const uint64_t position = (seq - 1) % kAbsencePeriod;
   if (seq == 1) {
+    e.kind = EventKind::kConsentGiven;
+    e.detail = consent_detail_;
+    return e;  // no evidence: consent comes before the camera
+  } else if (seq == 2) {
     e.kind = EventKind::kSessionStarted;
   } else if (position == kAbsenceBegins || position == kAbsenceEnds) {
     e.kind = EventKind::kFaceAbsent;

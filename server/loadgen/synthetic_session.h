@@ -22,8 +22,9 @@ class SyntheticSession {
   SyntheticSession(int64_t total_events, int evidence_every);
 
   const PublicKey& public_key() const { return key_.public_key(); }
-  // Set once OpenSession has answered.
-  void Bind(std::string session_id, std::string session_token);
+  // Set once OpenSession has answered; `consent_detail` is the CONSENT_GIVEN detail naming the
+  // notice it returned (the session's first event, as the real client's).
+  void Bind(std::string session_id, std::string session_token, std::string consent_detail);
   const std::string& session_id() const { return session_id_; }
   const std::string& session_token() const { return session_token_; }
 
@@ -46,6 +47,7 @@ class SyntheticSession {
   SigningKey key_;
   std::string session_id_;
   std::string session_token_;
+  std::string consent_detail_;
   uint64_t next_seq_ = 1;
   protocol::ChainLinker linker_{""};  // the chain up to event next_seq_ - 1
 };

@@ -11,6 +11,28 @@
 
 namespace proctor::server {
 
+grpc::Status AdminServiceImpl::SetConsentNotice(grpc::ServerContext* context,
+                                                const v1::SetConsentNoticeRequest* request,
+                                                v1::ConsentNotice* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto notice = core_->SetConsentNotice(who, request->assessment_id(), request->text());
+    if (!notice.ok()) return notice.status();
+    ConsentNoticeToProto(*notice, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminServiceImpl::GetAssessmentNotice(grpc::ServerContext* context,
+                                                   const v1::GetAssessmentNoticeRequest* request,
+                                                   v1::ConsentNotice* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto notice = core_->GetConsentNotice(who, request->assessment_id(), request->version());
+    if (!notice.ok()) return notice.status();
+    ConsentNoticeToProto(*notice, response);
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status AdminServiceImpl::RunRetention(grpc::ServerContext* context,
                                             const v1::RunRetentionRequest* request,
                                             v1::RunRetentionResponse* response) {
@@ -77,7 +99,9 @@ grpc::Status AdminServiceImpl::EnrollLearner(grpc::ServerContext* context,
   return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
     std::vector<std::vector<uint8_t>> photos;
     for (const std::string& p : request->photos()) photos.emplace_back(p.begin(), p.end());
-    auto templates = core_->EnrollLearner(who, request->learner_id(), request->name(), photos);
+    auto templates =
+        core_->EnrollLearner(who, request->learner_id(), request->name(), photos,
+                             {request->consent_ref(), request->consent_by_guardian()});
     if (!templates.ok()) return templates.status();
     response->set_templates(*templates);
     return absl::OkStatus();
@@ -115,7 +139,8 @@ grpc::Status AdminServiceImpl::PurgeLearner(grpc::ServerContext* context,
                                             const v1::PurgeLearnerRequest* request,
                                             v1::PurgeLearnerResponse* response) {
   return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
-    auto counts = core_->PurgeLearner(who, request->learner_id());
+    auto counts =
+        core_->PurgeLearner(who, request->learner_id(), request->consent_withdrawn());
     if (!counts.ok()) return counts.status();
     response->set_templates_removed(counts->templates_removed);
     response->set_evidence_removed(counts->evidence_removed);

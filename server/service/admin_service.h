@@ -17,6 +17,12 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   // the database, removed once streamed).
   AdminServiceImpl(ProctorCore* core, http::ReviewDesk* desk, std::string data_dir)
       : core_(core), desk_(desk), data_dir_(std::move(data_dir)) {}
+  grpc::Status SetConsentNotice(grpc::ServerContext* context,
+                                const v1::SetConsentNoticeRequest* request,
+                                v1::ConsentNotice* response) override;
+  grpc::Status GetAssessmentNotice(grpc::ServerContext* context,
+                                   const v1::GetAssessmentNoticeRequest* request,
+                                   v1::ConsentNotice* response) override;
   grpc::Status RunRetention(grpc::ServerContext* context, const v1::RunRetentionRequest* request,
                             v1::RunRetentionResponse* response) override;
   grpc::Status SetAccommodation(grpc::ServerContext* context,

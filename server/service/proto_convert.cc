@@ -13,4 +13,11 @@ v1::SessionState SessionStateToProto(SessionState state) {
   return static_cast<v1::SessionState>(state);
 }
 
+void ConsentNoticeToProto(const ConsentNotice& notice, v1::ConsentNotice* out) {
+  out->set_version(notice.version);
+  out->set_text(notice.text);
+  out->set_sha256(notice.sha256_hex);
+  out->set_assessment_id(notice.assessment_id);
+}
+
 }  // namespace proctor::server

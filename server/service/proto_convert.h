@@ -13,6 +13,7 @@ v1::Verdict VerdictToProto(Verdict verdict);
 v1::ResultStatus ResultStatusToProto(ResultStatus status);
 v1::AssessmentKind AssessmentKindToProto(AssessmentKind kind);
 v1::SessionState SessionStateToProto(SessionState state);
+void ConsentNoticeToProto(const ConsentNotice& notice, v1::ConsentNotice* out);
 
 }  // namespace proctor::server
 

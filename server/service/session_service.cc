@@ -78,14 +78,23 @@ grpc::ServerUnaryReactor* SessionServiceImpl::OpenSession(grpc::CallbackServerCo
                                                           v1::OpenSessionResponse* response) {
   const std::vector<uint8_t> key(request->client_public_key().begin(),
                                  request->client_public_key().end());
-  auto opened = core_->OpenSession(request->pass(), key);
+  auto opened = core_->OpenSession(request->pass(), key, request->consented_notice_sha256());
   if (!opened.ok()) return FinishUnary(context, opened.status());
+  ConsentNoticeToProto(opened->notice, response->mutable_consent_notice());
   response->set_session_id(opened->session.id);
   response->set_session_token(opened->session_token);
   protocol::TemplatesToProto(opened->templates, response);
   response->set_match_threshold(opened->policy.match_threshold);
   response->set_identity_interval_ms(opened->policy.identity_interval_ms);
   return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::GetConsentNotice(
+    grpc::CallbackServerContext* context, const v1::GetConsentNoticeRequest* request,
+    v1::ConsentNotice* response) {
+  auto notice = core_->NoticeForPass(request->pass());
+  if (notice.ok()) ConsentNoticeToProto(*notice, response);
+  return FinishUnary(context, notice.status());
 }
 
 grpc::ServerBidiReactor<v1::EventBatch, v1::BatchAck>* SessionServiceImpl::StreamEvents(

@@ -25,6 +25,9 @@ class SessionServiceImpl final : public v1::SessionService::CallbackService {
   grpc::ServerUnaryReactor* GetSessionHead(grpc::CallbackServerContext* context,
                                            const v1::GetSessionHeadRequest* request,
                                            v1::GetSessionHeadResponse* response) override;
+  grpc::ServerUnaryReactor* GetConsentNotice(grpc::CallbackServerContext* context,
+                                             const v1::GetConsentNoticeRequest* request,
+                                             v1::ConsentNotice* response) override;
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const v1::PingRequest* request,
                                  v1::PingResponse* response) override;

@@ -9,7 +9,6 @@
 #include "server/storage/storage_rules.h"
 
 namespace proctor::server {
-
 absl::Status MemoryStorage::CreateAssessment(const Assessment& assessment) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!assessments_.emplace(assessment.id, assessment).second) {
@@ -116,6 +115,13 @@ absl::Status MemoryStorage::PutPass(const PassRecord& pass) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<PassRecord> MemoryStorage::FindPass(const std::string& pass_hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = passes_.find(pass_hash);
+  if (it == passes_.end()) return storage_rules::UnknownPass();
+  return it->second;
+}
+
 absl::StatusOr<SessionRecord> MemoryStorage::RedeemPass(const std::string& pass_hash,
                                                         int64_t now_unix_ms, SessionRecord session,
                                                         const TokenRecord& session_token) {
@@ -206,6 +212,23 @@ absl::StatusOr<std::vector<absl::Status>> MemoryStorage::AppendBatches(
   statuses.reserve(batches.size());
   for (const AppendBatch& batch : batches) statuses.push_back(AppendOne(batch));
   return statuses;
+}
+
+absl::StatusOr<StoredEvent> MemoryStorage::GetEvent(const std::string& session_id,
+                                                   uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  if (seq == 0 || seq > row->events.size()) {
+    return storage_rules::NoEvent(session_id, seq);
+  }
+  const StoredEvent& stored = row->events[seq - 1];
+  StoredEvent copy;
+  copy.event = stored.event;
+  copy.hash = stored.hash;
+  copy.server_distance = stored.server_distance;
+  copy.has_evidence = stored.has_evidence;
+  copy.received_at_unix_ms = stored.received_at_unix_ms;
+  return copy;
 }
 
 absl::StatusOr<std::vector<StoredEvent>> MemoryStorage::ListEvents(const std::string& session_id) {
@@ -306,6 +329,31 @@ absl::StatusOr<Accommodation> MemoryStorage::GetAccommodation(const std::string&
                                             " in assessment ", assessment_id));
   }
   return it->second;
+}
+
+absl::Status MemoryStorage::PutConsentNotice(const ConsentNotice& notice) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (assessments_.count(notice.assessment_id) == 0) {
+    return storage_rules::NoSuch("assessment", notice.assessment_id);
+  }
+  if (!consent_notices_[notice.assessment_id].emplace(notice.version, notice).second) {
+    return absl::AlreadyExistsError(absl::StrCat("consent notice version ", notice.version,
+                                                 " of assessment ", notice.assessment_id,
+                                                 " already exists"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ConsentNotice> MemoryStorage::GetConsentNotice(const std::string& assessment_id,
+                                                              int32_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto notices = consent_notices_.find(assessment_id);
+  if (notices != consent_notices_.end() && !notices->second.empty()) {
+    if (version == 0) return notices->second.rbegin()->second;
+    auto it = notices->second.find(version);
+    if (it != notices->second.end()) return it->second;
+  }
+  return storage_rules::NoConsentNotice(assessment_id, version);
 }
 
 absl::Status MemoryStorage::AppendAudit(const AuditEntry& entry) {

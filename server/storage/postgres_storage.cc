@@ -39,6 +39,7 @@ constexpr Statement kStatements[] = {
      "VALUES ($1, $2, $3, $4, $5)"},
     {"select_assessment",
      "SELECT course, title, kind, created_at_unix_ms FROM assessments WHERE id = $1"},
+    {"assessment_exists", "SELECT 1 FROM assessments WHERE id = $1"},
     {"upsert_learner",
      "INSERT INTO learners (id, name) VALUES ($1, $2) "
      "ON CONFLICT (id) DO UPDATE SET name = excluded.name"},
@@ -75,6 +76,9 @@ constexpr Statement kStatements[] = {
      "SELECT learner_id, assessment_id, expires_at_unix_ms, used FROM passes "
      "WHERE pass_hash = $1 FOR UPDATE"},
     {"mark_pass_used", "UPDATE passes SET used = true WHERE pass_hash = $1"},
+    {"select_pass",
+     "SELECT learner_id, assessment_id, expires_at_unix_ms, used FROM passes "
+     "WHERE pass_hash = $1"},
 
     {"insert_session", "INSERT INTO sessions (" PROCTOR_SESSION_COLUMNS
                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"},
@@ -115,6 +119,12 @@ constexpr Statement kStatements[] = {
      "e.received_at_unix_ms, e.has_evidence "
      "FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid WHERE s.id = $1 "
      "ORDER BY e.seq"},
+    {"get_event",
+     "SELECT s.sid, e.seq, e.kind, e.phase, e.at_ms, e.duration_ms, e.descriptor, "
+     "e.client_distance, e.face_count, e.detail, e.prev_hash, e.hash, e.server_distance, "
+     "e.received_at_unix_ms, e.has_evidence "
+     "FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid AND e.seq = $2 "
+     "WHERE s.id = $1"},
     {"event_hashes",
      "SELECT s.sid, e.hash FROM sessions s LEFT JOIN events e ON e.session_sid = s.sid "
      "AND e.seq BETWEEN $2 AND $3 WHERE s.id = $1 ORDER BY e.seq"},
@@ -146,6 +156,13 @@ constexpr Statement kStatements[] = {
      "SELECT extra_absence_ms, looking_away_ignored, identity_ends_only, extra_time_ms, reason, "
      "granted_by, granted_at_unix_ms FROM accommodations "
      "WHERE learner_id = $1 AND assessment_id = $2"},
+    {"insert_consent_notice",
+     "INSERT INTO consent_notices (assessment_id, version, text, sha256, created_by, "
+     "created_at_unix_ms) VALUES ($1, $2, $3, $4, $5, $6)"},
+    // Version $2, or the highest when $2 is 0.
+    {"select_consent_notice",
+     "SELECT version, text, sha256, created_by, created_at_unix_ms FROM consent_notices "
+     "WHERE assessment_id = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1"},
     {"upsert_result",
      "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
      "SELECT sid, $2::double precision, $3::double precision, $4::bigint, $5::text "
@@ -700,6 +717,16 @@ absl::Status PostgresStorage::PutPass(const PassRecord& pass) {
   });
 }
 
+absl::StatusOr<PassRecord> PostgresStorage::FindPass(const std::string& pass_hash) {
+  return Read("looking up an exam pass",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<PassRecord> {
+                const pqxx::result r = t.exec_prepared("select_pass", Bytes(pass_hash));
+                if (r.empty()) return storage_rules::UnknownPass();
+                return PassRecord{pass_hash, r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                                  r[0][2].as<int64_t>(), r[0][3].as<bool>()};
+              });
+}
+
 absl::StatusOr<SessionRecord> PostgresStorage::RedeemPass(const std::string& pass_hash,
                                                           int64_t now_unix_ms,
                                                           SessionRecord session,
@@ -807,6 +834,18 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStorage::AppendBatches(
         std::move(signatures.sid).Finish(), std::move(signatures.head_seq).Finish(),
         std::move(signatures.signature).Finish());
     return statuses;
+  });
+}
+
+absl::StatusOr<StoredEvent> PostgresStorage::GetEvent(const std::string& session_id,
+                                                     uint64_t seq) {
+  return Read("reading an event", [&](pqxx::nontransaction& t) -> absl::StatusOr<StoredEvent> {
+    const pqxx::result r = t.exec_prepared("get_event", session_id, static_cast<int64_t>(seq));
+    if (r.empty()) return storage_rules::NoSuch("session", session_id);
+    if (r[0][1].is_null()) {
+      return storage_rules::NoEvent(session_id, seq);
+    }
+    return ReadEvent(r[0], session_id);
   });
 }
 
@@ -934,6 +973,34 @@ absl::StatusOr<Accommodation> PostgresStorage::GetAccommodation(const std::strin
                                      r[0][5].as<std::string>(),
                                      r[0][6].as<int64_t>()};
               });
+}
+
+absl::Status PostgresStorage::PutConsentNotice(const ConsentNotice& n) {
+  const std::string context = absl::StrCat("storing consent notice version ", n.version,
+                                           " of assessment ", n.assessment_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    if (t.exec_prepared("assessment_exists", n.assessment_id).empty()) {
+      return storage_rules::NoSuch("assessment", n.assessment_id);
+    }
+    t.exec_prepared("insert_consent_notice", n.assessment_id, n.version, n.text, n.sha256_hex,
+                    n.created_by, n.created_at_unix_ms);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<ConsentNotice> PostgresStorage::GetConsentNotice(const std::string& assessment_id,
+                                                                int32_t version) {
+  return Read(
+      "reading a consent notice", [&](pqxx::nontransaction& t) -> absl::StatusOr<ConsentNotice> {
+        const pqxx::result r = t.exec_prepared("select_consent_notice", assessment_id, version);
+        if (r.empty()) return storage_rules::NoConsentNotice(assessment_id, version);
+        return ConsentNotice{assessment_id,
+                             r[0][0].as<int32_t>(),
+                             r[0][1].as<std::string>(),
+                             r[0][2].as<std::string>(),
+                             r[0][3].as<std::string>(),
+                             r[0][4].as<int64_t>()};
+      });
 }
 
 absl::Status PostgresStorage::PutResult(const ResultRecord& r) {

@@ -26,6 +26,7 @@ constexpr char kInsertAssessment[] =
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr char kSelectAssessment[] =
     "SELECT course, title, kind, created_at_unix_ms FROM assessments WHERE id = ?1";
+constexpr char kAssessmentExists[] = "SELECT 1 FROM assessments WHERE id = ?1";
 
 constexpr char kUpsertLearner[] =
     "INSERT INTO learners (id, name) VALUES (?1, ?2) "
@@ -99,6 +100,10 @@ constexpr char kListEvents[] =
     "SELECT seq, kind, phase, at_ms, duration_ms, descriptor, client_distance, face_count, "
     "detail, prev_hash, hash, server_distance, received_at_unix_ms, has_evidence "
     "FROM events WHERE session_sid = ?1 ORDER BY seq";
+constexpr char kGetEvent[] =
+    "SELECT seq, kind, phase, at_ms, duration_ms, descriptor, client_distance, face_count, "
+    "detail, prev_hash, hash, server_distance, received_at_unix_ms, has_evidence "
+    "FROM events WHERE session_sid = ?1 AND seq = ?2";
 constexpr char kInsertSignature[] =
     "INSERT INTO batch_signatures (session_sid, head_seq, signature) VALUES (?1, ?2, ?3)";
 constexpr char kListSignatures[] =
@@ -129,6 +134,13 @@ constexpr char kSelectAccommodation[] =
     "SELECT extra_absence_ms, looking_away_ignored, identity_ends_only, extra_time_ms, reason, "
     "granted_by, granted_at_unix_ms FROM accommodations "
     "WHERE learner_id = ?1 AND assessment_id = ?2";
+constexpr char kInsertConsentNotice[] =
+    "INSERT INTO consent_notices (assessment_id, version, text, sha256, created_by, "
+    "created_at_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+// Version ?2, or the highest when ?2 is 0.
+constexpr char kSelectConsentNotice[] =
+    "SELECT version, text, sha256, created_by, created_at_unix_ms FROM consent_notices "
+    "WHERE assessment_id = ?1 AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1";
 constexpr char kUpsertResult[] =
     "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
     "SELECT sid, ?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 "
@@ -299,6 +311,16 @@ absl::Status LearnerExists(SqliteConnection& c, const std::string& id) {
   const int rc = s.Step();
   if (rc == SQLITE_DONE) return storage_rules::NoSuch("learner", id);
   if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("looking up learner ", id));
+  return absl::OkStatus();
+}
+
+// OK when the assessment exists, NOT_FOUND when not.
+absl::Status AssessmentExists(SqliteConnection& c, const std::string& id) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kAssessmentExists));
+  s.BindText(1, id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return storage_rules::NoSuch("assessment", id);
+  if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("looking up assessment ", id));
   return absl::OkStatus();
 }
 
@@ -731,6 +753,17 @@ absl::Status SqliteStorage::PutPass(const PassRecord& pass) {
   });
 }
 
+absl::StatusOr<PassRecord> SqliteStorage::FindPass(const std::string& pass_hash) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<PassRecord> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectPass));
+    BindBytes(s, 1, pass_hash);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::UnknownPass();
+    if (rc != SQLITE_ROW) return c.Error(rc, "looking up an exam pass");
+    return PassRecord{pass_hash, s.Text(0), s.Text(1), s.Int64(2), s.Int64(3) != 0};
+  });
+}
+
 absl::StatusOr<SessionRecord> SqliteStorage::RedeemPass(const std::string& pass_hash,
                                                         int64_t now_unix_ms, SessionRecord session,
                                                         const TokenRecord& session_token) {
@@ -807,6 +840,22 @@ absl::StatusOr<std::vector<absl::Status>> SqliteStorage::AppendBatches(
       RETURN_IF_ERROR(AppendOne(c, batches[i], statements, scratch, statuses[i]));
     }
     return statuses;
+  });
+}
+
+absl::StatusOr<StoredEvent> SqliteStorage::GetEvent(const std::string& session_id,
+                                                   uint64_t seq) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<StoredEvent> {
+    ASSIGN_OR_RETURN(int64_t sid, SessionSid(c, session_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kGetEvent));
+    s.BindInt64(1, sid);
+    s.BindInt64(2, static_cast<int64_t>(seq));
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) {
+      return storage_rules::NoEvent(session_id, seq);
+    }
+    if (rc != SQLITE_ROW) return c.Error(rc, absl::StrCat("reading event ", seq));
+    return ReadEvent(s, session_id);
   });
 }
 
@@ -948,6 +997,42 @@ absl::StatusOr<Accommodation> SqliteStorage::GetAccommodation(const std::string&
     if (rc != SQLITE_ROW) return c.Error(rc, "reading an accommodation");
     return Accommodation{learner_id, assessment_id, s.Int64(0), s.Int64(1) != 0, s.Int64(2) != 0,
                          s.Int64(3), s.Text(4), s.Text(5), s.Int64(6)};
+  });
+}
+
+absl::Status SqliteStorage::PutConsentNotice(const ConsentNotice& n) {
+  return InTransaction("storing a consent notice", [&](SqliteConnection& c) -> absl::Status {
+    RETURN_IF_ERROR(AssessmentExists(c, n.assessment_id));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertConsentNotice));
+    s.BindText(1, n.assessment_id);
+    s.BindInt64(2, n.version);
+    s.BindText(3, n.text);
+    s.BindText(4, n.sha256_hex);
+    s.BindText(5, n.created_by);
+    s.BindInt64(6, n.created_at_unix_ms);
+    return StepDone(c, s,
+                    absl::StrCat("storing consent notice version ", n.version, " of assessment ",
+                                 n.assessment_id));
+  });
+}
+
+absl::StatusOr<ConsentNotice> SqliteStorage::GetConsentNotice(const std::string& assessment_id,
+                                                              int32_t version) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<ConsentNotice> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectConsentNotice));
+    s.BindText(1, assessment_id);
+    s.BindInt64(2, version);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoConsentNotice(assessment_id, version);
+    if (rc != SQLITE_ROW) return c.Error(rc, "reading a consent notice");
+    ConsentNotice notice;
+    notice.assessment_id = assessment_id;
+    notice.version = static_cast<int32_t>(s.Int64(0));
+    notice.text = s.Text(1);
+    notice.sha256_hex = s.Text(2);
+    notice.created_by = s.Text(3);
+    notice.created_at_unix_ms = s.Int64(4);
+    return notice;
   });
 }
 

@@ -80,6 +80,7 @@ class SqliteStorage : public Storage {
   absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) override;
 
   absl::Status PutPass(const PassRecord& pass) override;
+  absl::StatusOr<PassRecord> FindPass(const std::string& pass_hash) override;
   absl::StatusOr<SessionRecord> RedeemPass(const std::string& pass_hash, int64_t now_unix_ms,
                                            SessionRecord session,
                                            const TokenRecord& session_token) override;
@@ -91,6 +92,7 @@ class SqliteStorage : public Storage {
   absl::StatusOr<std::vector<absl::Status>> AppendBatches(
       const std::vector<AppendBatch>& batches) override;
   absl::StatusOr<std::vector<StoredEvent>> ListEvents(const std::string& session_id) override;
+  absl::StatusOr<StoredEvent> GetEvent(const std::string& session_id, uint64_t seq) override;
   absl::StatusOr<std::vector<BatchSignature>> ListBatchSignatures(
       const std::string& session_id) override;
   absl::StatusOr<std::vector<Hash32>> EventHashes(const std::string& session_id, uint64_t from_seq,
@@ -105,10 +107,12 @@ class SqliteStorage : public Storage {
   absl::StatusOr<std::vector<ResultRecord>> ListResults(const std::string& assessment_id) override;
 
   absl::Status PutAccommodation(const Accommodation& accommodation) override;
-
   absl::StatusOr<Accommodation> GetAccommodation(const std::string& learner_id,
-
                                                  const std::string& assessment_id) override;
+
+  absl::Status PutConsentNotice(const ConsentNotice& notice) override;
+  absl::StatusOr<ConsentNotice> GetConsentNotice(const std::string& assessment_id,
+                                                 int32_t version) override;
 
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;

@@ -10,6 +10,19 @@ absl::Status NoSuch(absl::string_view what, absl::string_view id) {
 
 absl::Status UnknownPass() { return absl::NotFoundError("unknown exam pass"); }
 
+absl::Status NoEvent(absl::string_view session_id, uint64_t seq) {
+  return absl::NotFoundError(absl::StrCat("session ", session_id, " has no event ", seq));
+}
+
+absl::Status NoConsentNotice(absl::string_view assessment_id, int32_t version) {
+  if (version == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("assessment ", assessment_id, " has no consent notice"));
+  }
+  return absl::NotFoundError(
+      absl::StrCat("assessment ", assessment_id, " has no consent notice version ", version));
+}
+
 absl::Status NoEvidence(absl::string_view session_id, uint64_t seq) {
   return absl::NotFoundError(absl::StrCat("session ", session_id, " has no evidence for seq ", seq,
                                           " (none was sent, or it was purged)"));

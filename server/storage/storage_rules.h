@@ -18,6 +18,10 @@ absl::Status NoSuch(absl::string_view what, absl::string_view id);
 absl::Status UnknownPass();
 // NOT_FOUND "session S has no evidence for seq N (none was sent, or it was purged)".
 absl::Status NoEvidence(absl::string_view session_id, uint64_t seq);
+// NOT_FOUND "session S has no event N".
+absl::Status NoEvent(absl::string_view session_id, uint64_t seq);
+// NOT_FOUND "assessment A has no consent notice[ version N]" (version 0: the latest).
+absl::Status NoConsentNotice(absl::string_view assessment_id, int32_t version);
 
 // OK when a pass may be redeemed at now_unix_ms: FAILED_PRECONDITION "... already used" when
 // used, "... expired ..." when now_unix_ms >= expires_at_unix_ms.

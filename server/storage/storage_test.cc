@@ -587,6 +587,28 @@ TYPED_TEST(StorageTest, BatchSignaturesAreStoredWithTheirBatchAndListedInSeqOrde
             absl::StatusCode::kNotFound);
 }
 
+TYPED_TEST(StorageTest, GetEventReadsOneStoredEventAsListEventsDoes) {
+  this->NewSession("s1", "l1", "a1");
+  this->Append(TestBatch("s1", 0, 1, 6));
+  const auto all = this->storage_->ListEvents("s1");
+  ASSERT_TRUE(all.ok());
+  for (uint64_t seq : {1u, 3u, 6u}) {
+    auto one = this->storage_->GetEvent("s1", seq);
+    ASSERT_TRUE(one.ok()) << one.status();
+    const StoredEvent& listed = (*all)[seq - 1];
+    EXPECT_EQ(one->event.seq, seq);
+    EXPECT_EQ(one->event.kind, listed.event.kind);
+    EXPECT_EQ(one->event.detail, listed.event.detail);
+    EXPECT_EQ(one->event.at_ms, listed.event.at_ms);
+    EXPECT_EQ(one->hash, listed.hash);
+    EXPECT_EQ(one->has_evidence, listed.has_evidence);
+    EXPECT_TRUE(one->sealed_evidence.empty()) << "no evidence bytes, as ListEvents";
+  }
+  EXPECT_EQ(this->storage_->GetEvent("s1", 7).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetEvent("s1", 0).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetEvent("nope", 1).status().code(), absl::StatusCode::kNotFound);
+}
+
 TYPED_TEST(StorageTest, EventHashesReturnsTheStoredRange) {
   this->NewSession("s1", "l1", "a1");
   this->Append(TestBatch("s1", 0, 1, 10));
@@ -729,6 +751,99 @@ TYPED_TEST(StorageTest, AccommodationsAreKeptPerLearnerAndAssessmentAndReplaced)
   EXPECT_FALSE(got->looking_away_ignored);
   EXPECT_TRUE(got->identity_ends_only);
   EXPECT_EQ(got->reason, "tremor") << "replaced, not added";
+}
+
+// Version `version` of an assessment's notice, every field telling the versions apart.
+ConsentNotice TestNotice(const std::string& assessment_id, int32_t version) {
+  ConsentNotice notice;
+  notice.assessment_id = assessment_id;
+  notice.version = version;
+  notice.text = absl::StrCat("Notice ", version, ": we record your face.\nDur\u00e9e: 30 days.");
+  notice.sha256_hex = std::string(64, static_cast<char>('a' + version));
+  notice.created_by = absl::StrCat("admin-", version);
+  notice.created_at_unix_ms = kNow + version;
+  return notice;
+}
+
+void ExpectSameNotice(const ConsentNotice& got, const ConsentNotice& want) {
+  EXPECT_EQ(got.assessment_id, want.assessment_id);
+  EXPECT_EQ(got.version, want.version);
+  EXPECT_EQ(got.text, want.text);
+  EXPECT_EQ(got.sha256_hex, want.sha256_hex);
+  EXPECT_EQ(got.created_by, want.created_by);
+  EXPECT_EQ(got.created_at_unix_ms, want.created_at_unix_ms);
+}
+
+TYPED_TEST(StorageTest, ConsentNoticesAreVersionedAndTheLatestIsFound) {
+  const ConsentNotice v1 = TestNotice("a1", 1);
+  const ConsentNotice v2 = TestNotice("a1", 2);
+  // Stored out of order: the latest is the highest version, not the last one stored.
+  ASSERT_TRUE(this->storage_->PutConsentNotice(v2).ok());
+  ASSERT_TRUE(this->storage_->PutConsentNotice(v1).ok());
+
+  auto latest = this->storage_->GetConsentNotice("a1", 0);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  ExpectSameNotice(*latest, v2);
+  auto first = this->storage_->GetConsentNotice("a1", 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ExpectSameNotice(*first, v1);
+  EXPECT_EQ(this->storage_->GetConsentNotice("a1", 3).status().code(), absl::StatusCode::kNotFound);
+
+  ConsentNotice again = v2;
+  again.text = "another text for a version that is taken";
+  const absl::Status duplicate = this->storage_->PutConsentNotice(again);
+  EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  EXPECT_FALSE(IsMarkedInternal(duplicate)) << "an answer to the call, not a database failure";
+  EXPECT_EQ(this->storage_->GetConsentNotice("a1", 2)->text, v2.text) << "not replaced";
+
+  ConsentNotice elsewhere = v1;
+  elsewhere.assessment_id = "nothing";
+  const absl::Status unknown = this->storage_->PutConsentNotice(elsewhere);
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kNotFound) << unknown;
+  EXPECT_EQ(this->storage_->GetConsentNotice("nothing", 0).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetConsentNotice("nothing", 1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetConsentNotice("a2", 0).status().code(), absl::StatusCode::kNotFound)
+      << "versions are per assessment";
+  EXPECT_EQ(this->storage_->GetConsentNotice("a2", 1).status().code(), absl::StatusCode::kNotFound);
+
+  ConsentNotice other = v1;
+  other.assessment_id = "a2";
+  ASSERT_TRUE(this->storage_->PutConsentNotice(other).ok()) << "version 1 of another assessment";
+  EXPECT_EQ(this->storage_->GetConsentNotice("a2", 0)->version, 1);
+  EXPECT_EQ(this->storage_->GetConsentNotice("a1", 0)->version, 2);
+}
+
+TYPED_TEST(StorageTest, FindPassReadsWithoutRedeeming) {
+  const PassRecord pass{"p1", "l2", "a2", kNow + 1000, false};
+  ASSERT_TRUE(this->storage_->PutPass(pass).ok());
+  for (int i = 0; i < 2; ++i) {
+    auto found = this->storage_->FindPass("p1");
+    ASSERT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(found->pass_hash, "p1");
+    EXPECT_EQ(found->learner_id, "l2");
+    EXPECT_EQ(found->assessment_id, "a2");
+    EXPECT_EQ(found->expires_at_unix_ms, kNow + 1000);
+    EXPECT_FALSE(found->used) << "finding a pass does not use it";
+  }
+
+  SessionRecord session;
+  session.id = "s1";
+  session.client_public_key.assign(32, 1);
+  ASSERT_TRUE(
+      this->storage_->RedeemPass("p1", kNow, session, {"t1", Role::kLearner, "learner", "s1", kNow})
+          .ok());
+  auto used = this->storage_->FindPass("p1");
+  ASSERT_TRUE(used.ok()) << used.status();
+  EXPECT_TRUE(used->used);
+  EXPECT_EQ(used->learner_id, "l2");
+  EXPECT_EQ(used->expires_at_unix_ms, kNow + 1000);
+
+  auto unknown = this->storage_->FindPass("no-such-pass");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(unknown.status().message(), "unknown exam pass"))
+      << unknown.status();
 }
 
 TYPED_TEST(StorageTest, ResultsAreReplacedOnResubmitAndListedOldestFirst) {

@@ -616,10 +616,21 @@ TEST_F(ClientEndToEndTest, BadInputGetsAClearMessageAndTheRightExitCode) {
     ClientProcess usage(work_, {"--server", server_.address(), "--headless"});
     EXPECT_EQ(usage.Wait(), 2) << "no --pass";
   }
-  // None of that spent the pass: it still opens the session, once.
+  // The learner says no to the consent notice, or gives no answer: exit 5, nothing captured.
+  for (const std::string answer : {"no\n", ""}) {
+    ClientProcess declined(work_, Args(pass, "j8", {"--duration", "3"}), "run", answer);
+    EXPECT_EQ(declined.Wait(), 5) << declined.err();
+    EXPECT_NE(declined.err().find("the pass is still valid"), std::string::npos) << declined.err();
+    EXPECT_NE(declined.err().find("How to withdraw"), std::string::npos)
+        << "the notice is shown first (on stderr with --json)";
+  }
+  // None of that spent the pass: it still opens the session, once, and the learner's "да"
+  // heads it.
   {
-    ClientProcess good(work_, Args(pass, "j6", {"--duration", "3"}));
+    ClientProcess good(work_, Args(pass, "j6", {"--duration", "3"}), "run", "да\n");
     EXPECT_EQ(good.Wait(), 0) << good.err();
+    const auto summary = nlohmann::json::parse(good.out());
+    EXPECT_EQ(summary["kinds"]["CONSENT_GIVEN"], 1) << good.out();
   }
   {
     ClientProcess used(work_, Args(pass, "j7", {"--duration", "3"}));

@@ -293,7 +293,8 @@ TEST_F(ConsoleHttpTest, EvidenceImagesAreTheChipsSentAndTheReportVerifiesTheChai
 
 TEST_F(ConsoleHttpTest, ReportVerifiesEveryStoredBatchSignatureAndShowsTamperedOnesAsFailed) {
   const std::string cookie = SignIn(seed_.examiner_token);
-  ASSERT_EQ(seed_.batch_heads, (std::vector<uint64_t>{6, 12}));
+  // 13 events (the learner's consent first) in two batches.
+  ASSERT_EQ(seed_.batch_heads, (std::vector<uint64_t>{6, 13}));
   const std::string report = "/sessions/" + seed_.session_id + "/report";
   auto intact = Get(report, cookie);
   ASSERT_EQ(intact->status, 200);
@@ -321,12 +322,12 @@ TEST_F(ConsoleHttpTest, ReportVerifiesEveryStoredBatchSignatureAndShowsTamperedO
       << "the events themselves are intact";
 
   // Without the last batch's signature, its events are reported as unsigned.
-  EXPECT_EQ(Sql("DELETE FROM batch_signatures WHERE head_seq = 12"), 0);
+  EXPECT_EQ(Sql("DELETE FROM batch_signatures WHERE head_seq = 13"), 0);
   auto unsigned_tail = Get(report, cookie);
   ASSERT_EQ(unsigned_tail->status, 200);
   EXPECT_TRUE(absl::StrContains(unsigned_tail->body, "0 batch signatures verified, 1 failed."));
   EXPECT_TRUE(absl::StrContains(unsigned_tail->body,
-                                "id=\"unsigned-events\">6 events after seq 6, the last signed "
+                                "id=\"unsigned-events\">7 events after seq 6, the last signed "
                                 "head, unsigned"))
       << unsigned_tail->body;
 }

@@ -71,6 +71,7 @@ TEST_F(ProctorctlTest, ScriptedSessionShowsContractJsonAndResultFollowsReview) {
   ASSERT_EQ(pass.exit_code, 0);
   const auto pass_json = nlohmann::json::parse(pass.out);
   const std::string script = WriteFile("s.script",
+                                       "0 CONSENT_GIVEN  # the notice OpenSession returned\n"
                                        "0 SESSION_STARTED\n"
                                        "1000 IDENTITY_VERIFIED face=0\n"
                                        "5000 MULTIPLE_FACES BEGIN\n"
@@ -81,7 +82,7 @@ TEST_F(ProctorctlTest, ScriptedSessionShowsContractJsonAndResultFollowsReview) {
                          " --script " + script + " --faces " + WriteFile("f.json", FacesJson()));
   ASSERT_EQ(replay.exit_code, 0) << replay.out;
   const auto replayed = nlohmann::json::parse(replay.out);
-  EXPECT_EQ(replayed["acked"], 6);
+  EXPECT_EQ(replayed["acked"], 7);
   EXPECT_EQ(replayed["verdict"], "PENDING_REVIEW");
   const std::string id = replayed["session_id"];
 
@@ -95,13 +96,14 @@ TEST_F(ProctorctlTest, ScriptedSessionShowsContractJsonAndResultFollowsReview) {
   EXPECT_EQ(s["session_id"], id);
   EXPECT_EQ(s["learner_id"], "ada");
   EXPECT_EQ(s["state"], "CLOSED");
-  ASSERT_GE(s["events"].size(), 6u);
+  ASSERT_GE(s["events"].size(), 7u);
   EXPECT_EQ(s["events"][0]["seq"], 1);
-  EXPECT_EQ(s["events"][0]["kind"], "SESSION_STARTED");
-  EXPECT_FALSE(s["events"][0].contains("distance"));  // only identity events carry one
-  EXPECT_EQ(s["events"][1]["kind"], "IDENTITY_VERIFIED");
-  EXPECT_LT(s["events"][1]["distance"].template get<double>(), 0.6);
-  EXPECT_GT(s["events"][4]["distance"].template get<double>(), 0.6);
+  EXPECT_EQ(s["events"][0]["kind"], "CONSENT_GIVEN");
+  EXPECT_EQ(s["events"][1]["kind"], "SESSION_STARTED");
+  EXPECT_FALSE(s["events"][1].contains("distance"));  // only identity events carry one
+  EXPECT_EQ(s["events"][2]["kind"], "IDENTITY_VERIFIED");
+  EXPECT_LT(s["events"][2]["distance"].template get<double>(), 0.6);
+  EXPECT_GT(s["events"][5]["distance"].template get<double>(), 0.6);
   bool several = false;
   for (const auto& f : s["flags"]) {
     if (f["kind"] == "MULTIPLE_FACES") {
@@ -130,7 +132,7 @@ TEST_F(ProctorctlTest, ScriptedSessionShowsContractJsonAndResultFollowsReview) {
   EXPECT_EQ(russian.out.find("forces review"), std::string::npos) << russian.out;
   const auto russian_json = nlohmann::json::parse(Ctl("--lang ru session show " + id + " --json").out);
   EXPECT_EQ(russian_json["state"], "CLOSED");
-  EXPECT_EQ(russian_json["events"][0]["kind"], "SESSION_STARTED");
+  EXPECT_EQ(russian_json["events"][0]["kind"], "CONSENT_GIVEN");
   const CtlRun table = Ctl("--lang ru session list");
   EXPECT_EQ(table.out.rfind("СЕССИЯ", 0), 0u) << table.out;
   EXPECT_EQ(Ctl("--lang de session list").exit_code, 2) << "an unknown language is bad input";
@@ -300,7 +302,7 @@ TEST_F(ProctorctlTest, RetentionRunKeepsWhatIsNotDueAndIsForAdministrators) {
       Ctl("session show " + nlohmann::json::parse(replay.out)["session_id"].get<std::string>() +
           " --json")
           .out);
-  EXPECT_EQ(shown["events"].size(), 4u) << "nothing of the session went";
+  EXPECT_EQ(shown["events"].size(), 5u) << "nothing of the session went (consent + 4)";
 
   const std::string examiner = Ctl("token issue --role examiner --label e").out;
   const std::string token = examiner.substr(0, examiner.find_first_of("\r\n"));

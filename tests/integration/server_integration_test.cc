@@ -146,7 +146,7 @@ TEST_F(ServerTest, EnrollProctorScoreSubmitReviewAndListResults) {
   // compares); the reference was computed by the server from the enrollment photo.
   const float genuine = Distance(alice.descriptor, {honest->opened().reference_descriptor().begin(),
                                                     honest->opened().reference_descriptor().end()});
-  std::vector<Event> events = {honest->Next(EventKind::kSessionStarted, 0),
+  std::vector<Event> events = {honest->Consent(), honest->Next(EventKind::kSessionStarted, 0),
                                honest->Next(EventKind::kLivenessPassed, 1500)};
   for (int64_t t = 2000; t <= 120000; t += 20000) {
     events.push_back(Identity(*honest, t, alice.descriptor, genuine, alice.chip_jpeg));
@@ -180,7 +180,7 @@ TEST_F(ServerTest, EnrollProctorScoreSubmitReviewAndListResults) {
   // A FINAL session where someone else sits the exam and the client claims it is fine.
   auto impostor = OpenLearner("bob", alice, v1::FINAL);
   std::vector<Event> lies = {
-      impostor->Next(EventKind::kSessionStarted, 0),
+      impostor->Consent(), impostor->Next(EventKind::kSessionStarted, 0),
       impostor->Next(EventKind::kLivenessPassed, 1000),
       Identity(*impostor, 2000, stranger.descriptor, 0.2f, stranger.chip_jpeg)};
   ASSERT_TRUE(impostor->Send(lies, &ack).ok());
@@ -242,7 +242,8 @@ TEST_F(ServerTest, PurgeRemovesTemplatesAndEvidence) {
   ASSERT_FALSE(faces.empty());
   auto s = OpenLearner("carol", faces[0], v1::INTERMEDIATE);
   v1::BatchAck ack;
-  ASSERT_TRUE(s->Send({Identity(*s, 1000, faces[0].descriptor, 0.0f, faces[0].chip_jpeg),
+  ASSERT_TRUE(s->Send({s->Consent(),
+                       Identity(*s, 1000, faces[0].descriptor, 0.0f, faces[0].chip_jpeg),
                        Identity(*s, 2000, faces[0].descriptor, 0.0f, faces[0].chip_jpeg)},
                       &ack)
                   .ok());
@@ -255,7 +256,7 @@ TEST_F(ServerTest, PurgeRemovesTemplatesAndEvidence) {
   EXPECT_EQ(purged.templates_removed(), 1);
   EXPECT_EQ(purged.evidence_removed(), 2);
   // The events and their timeline stay; the biometric data is gone.
-  EXPECT_EQ(Show(s->session_id()).events_size(), 2);
+  EXPECT_EQ(Show(s->session_id()).events_size(), 3);
 }
 
 // Every rejection leaves the session exactly as it was.
@@ -266,7 +267,7 @@ class ServerBadInputTest : public ServerTest {
     faces_ = DemoFaces(1);
     ASSERT_FALSE(faces_.empty());
     session_ = OpenLearner("dave", faces_[0], v1::INTERMEDIATE);
-    first_ = {session_->Next(EventKind::kSessionStarted, 0)};
+    first_ = {session_->Consent(), session_->Next(EventKind::kSessionStarted, 0)};
     v1::BatchAck ack;
     ASSERT_TRUE(session_->Send(first_, &ack).ok());
   }
@@ -277,13 +278,103 @@ class ServerBadInputTest : public ServerTest {
                                                   : session_->SendSigned(events, signature, &ack);
     EXPECT_EQ(status.error_code(), code) << status.error_message();
     EXPECT_FALSE(status.error_message().empty());
-    EXPECT_EQ(Show(session_->session_id()).summary().event_count(), 1) << "something was stored";
+    EXPECT_EQ(Show(session_->session_id()).summary().event_count(),
+              static_cast<int64_t>(first_.size()))
+        << "something was stored";
     session_->Rewind(first_);
   }
   std::vector<FaceSample> faces_;
   std::unique_ptr<LearnerSession> session_;
   std::vector<Event> first_;
 };
+
+// Consent, as the server holds it: the notice is read with the pass without spending it; a
+// changed notice refuses OpenSession (pass still valid); an administrator's own notice is
+// versioned and audited; identity events from a session without CONSENT_GIVEN are refused.
+TEST_F(ServerTest, ConsentNoticeComesBeforeThePassAndGuardsBiometricEvents) {
+  auto sessions = v1::SessionService::NewStub(server_.channel());
+  ASSERT_TRUE(CreateAssessment("consent-exam", v1::FINAL, server_.admin_token()).ok());
+  const auto faces = DemoFaces(1);
+  ASSERT_FALSE(faces.empty());
+  v1::EnrollLearnerResponse enrolled;
+  ASSERT_TRUE(Enroll("erin", {&faces[0]}, &enrolled).ok());
+  const std::string pass = IssuePass("erin", "consent-exam");
+  auto read_notice = [&](const std::string& p, v1::ConsentNotice* notice) {
+    grpc::ClientContext context;
+    v1::GetConsentNoticeRequest request;
+    request.set_pass(p);
+    return sessions->GetConsentNotice(&context, request, notice);
+  };
+  v1::ConsentNotice built_in;
+  ASSERT_TRUE(read_notice(pass, &built_in).ok());
+  EXPECT_EQ(built_in.version(), 0);
+  EXPECT_NE(built_in.text().find("биометрические"), std::string::npos) << "Russian first";
+  EXPECT_NE(built_in.text().find("How to withdraw"), std::string::npos);
+  EXPECT_EQ(built_in.sha256().size(), 64u);
+  v1::ConsentNotice none;
+  EXPECT_EQ(read_notice("no-such-pass", &none).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // The institution writes its own notice: version 1, audited.
+  v1::ConsentNotice own;
+  {
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::SetConsentNoticeRequest request;
+    request.set_assessment_id("consent-exam");
+    request.set_text("Школа №5: камера, снимки лица, хранение 30 дней.");
+    ASSERT_TRUE(admin_->SetConsentNotice(&context, request, &own).ok());
+    EXPECT_EQ(own.version(), 1);
+    grpc::ClientContext bad_context;
+    Authorize(&bad_context, server_.admin_token());
+    request.set_text("");
+    v1::ConsentNotice ignored;
+    EXPECT_EQ(admin_->SetConsentNotice(&bad_context, request, &ignored).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  // The learner read the built-in notice before the change: OpenSession refuses, pass kept.
+  v1::OpenSessionRequest open;
+  open.set_pass(pass);
+  open.set_client_public_key(std::string(32, 'k'));
+  open.set_consented_notice_sha256(built_in.sha256());
+  v1::OpenSessionResponse opened;
+  {
+    grpc::ClientContext context;
+    const grpc::Status refused = sessions->OpenSession(&context, open, &opened);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << refused.error_message();
+  }
+  v1::ConsentNotice now;
+  ASSERT_TRUE(read_notice(pass, &now).ok()) << "the pass is still valid";
+  EXPECT_EQ(now.sha256(), own.sha256());
+
+  LearnerSession learner(server_.channel());
+  ASSERT_TRUE(learner.Open(pass).ok());
+  EXPECT_EQ(learner.opened().consent_notice().version(), 1);
+  EXPECT_EQ(read_notice(pass, &now).error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << "a spent pass shows nothing";
+  // Without consent: a heartbeat is fine, an identity check is refused and not stored.
+  v1::BatchAck ack;
+  ASSERT_TRUE(learner.Send({learner.Next(EventKind::kHeartbeat, 0)}, &ack).ok());
+  const Event identity =
+      Identity(learner, 1000, faces[0].descriptor, 0.1f, faces[0].chip_jpeg);
+  const grpc::Status refused = learner.Send({identity}, &ack);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_EQ(Show(learner.session_id()).summary().event_count(), 1);
+
+  // An administrator reads the notice in force.
+  bool audited = false;
+  {
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::GetAssessmentNoticeRequest request;
+    request.set_assessment_id("consent-exam");
+    request.set_version(0);
+    v1::ConsentNotice shown;
+    ASSERT_TRUE(admin_->GetAssessmentNotice(&context, request, &shown).ok());
+    audited = shown.version() == 1 && shown.text() == own.text();
+  }
+  EXPECT_TRUE(audited);
+}
 
 TEST_F(ServerBadInputTest, PassesAreOneTimeAndKnown) {
   LearnerSession again(server_.channel());
@@ -332,8 +423,8 @@ TEST_F(ServerBadInputTest, ForgedSignature) {
 TEST_F(ServerBadInputTest, ReplayIsAcknowledgedOnceAndForkIsRefused) {
   v1::BatchAck ack;
   ASSERT_TRUE(session_->Send(first_, &ack).ok());  // identical resend
-  EXPECT_EQ(ack.acked_seq(), 1u);
-  EXPECT_EQ(ack.duplicates(), 1u);
+  EXPECT_EQ(ack.acked_seq(), first_.size());
+  EXPECT_EQ(ack.duplicates(), first_.size());
   session_->Rewind({});
   ExpectRejected({session_->Next(EventKind::kHeartbeat, 5)}, grpc::StatusCode::ALREADY_EXISTS);
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -36,15 +37,24 @@ class ClientProcess {
   using Clock = std::chrono::steady_clock;
 
  public:
-  // Runs `proctor-client SUBCOMMAND ARGS...` ("run" unless told otherwise).
+  // Runs `proctor-client SUBCOMMAND ARGS...` ("run" unless told otherwise). `run` gets
+  // --consent (the learner agreed) unless `answer` is given: then the learner's answer to the
+  // consent question is that text on standard input (otherwise /dev/null).
   ClientProcess(const std::string& dir, const std::vector<std::string>& args,
-                const std::string& subcommand = "run") {
+                const std::string& subcommand = "run",
+                const std::optional<std::string>& answer = std::nullopt) {
     static int counter = 0;
     const std::string stem = dir + "/client-" + std::to_string(++counter);
     out_path_ = stem + ".out";
     err_path_ = stem + ".err";
+    std::string in_path = "/dev/null";
+    if (answer) {
+      in_path = stem + ".in";
+      std::ofstream(in_path) << *answer;
+    }
     std::vector<std::string> argv = {PROCTOR_CLIENT_BINARY, subcommand};
     argv.insert(argv.end(), args.begin(), args.end());
+    if (subcommand == "run" && !answer) argv.push_back("--consent");
     std::vector<char*> raw;
     for (auto& a : argv) raw.push_back(a.data());
     raw.push_back(nullptr);
@@ -54,7 +64,7 @@ class ClientProcess {
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in_path.c_str(), O_RDONLY, 0);
     if (posix_spawn(&pid_, raw[0], &actions, nullptr, raw.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
   }

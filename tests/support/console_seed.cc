@@ -87,6 +87,7 @@ ConsoleSeed SeedFlaggedSession(ServerProcess& server) {
     return e;
   };
   std::vector<Event> events = {
+      s.Consent(),
       s.Next(EventKind::kSessionStarted, 0),
       s.Next(EventKind::kLivenessPassed, 1500),
       identity(2000, learner, EventKind::kIdentityVerified),

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "protocol/consent.h"
 #include "protocol/event_codec.h"
 #include "tests/support/free_port.h"
 #include "tests/support/test_data.h"
@@ -159,6 +160,13 @@ Event LearnerSession::Next(EventKind kind, int64_t at_ms, EventPhase phase,
   if (fill) fill(e);
   head_ = EventDigest(e);
   return e;
+}
+
+Event LearnerSession::Consent() {
+  const std::string detail = protocol::ConsentDetail(
+      {opened_.consent_notice().version(), opened_.consent_notice().sha256(), 1'765'000'000'000});
+  return Next(EventKind::kConsentGiven, 0, EventPhase::kInstant,
+              [&](Event& e) { e.detail = detail; });
 }
 
 void LearnerSession::Rewind(const std::vector<Event>& sent_before) {

@@ -68,6 +68,9 @@ class LearnerSession {
   // other fields before the event is hashed.
   Event Next(EventKind kind, int64_t at_ms, EventPhase phase = EventPhase::kInstant,
              const std::function<void(Event&)>& fill = {});
+  // The learner's CONSENT_GIVEN naming the notice OpenSession returned, as Next builds it: the
+  // session's first event, before any biometric one (the server refuses those without it).
+  Event Consent();
   // Sends the batch on a fresh stream, signed over its last event; fills *ack when acknowledged.
   grpc::Status Send(const std::vector<Event>& events, v1::BatchAck* ack);
   // As Send, with a caller-chosen signature.

@@ -84,8 +84,13 @@ class FakeConnection : public ServerConnection {
   FakeConnection(std::string address, FakeSessionStore* store, Behaviour* b)
       : address_(std::move(address)), store_(store), b_(b) {}
   const std::string& address() const override { return address_; }
+  absl::StatusOr<ConsentNoticeInfo> GetConsentNotice(const std::string&, int64_t) override {
+    Log("GetConsentNotice");
+    if (!b_->open_error.ok()) return b_->open_error;
+    return ConsentNoticeInfo{1, "the fake notice", std::string(64, 'a')};
+  }
   absl::StatusOr<OpenedSession> OpenSession(const std::string&, const PublicKey&,
-                                            int64_t) override {
+                                            const std::string&, int64_t) override {
     Log("OpenSession");
     if (!b_->open_error.ok()) return b_->open_error;
     if (!b_->head_error.ok()) return b_->head_error;
