@@ -57,19 +57,52 @@ absl::StatusOr<Principal> ProctorCore::Authenticate(const std::string& bearer_to
     return absl::UnauthenticatedError(
         "no token: send 'authorization: Bearer <token>' (proctorctl --token or PROCTOR_TOKEN)");
   }
-  const std::string hash = SecretHash(bearer_token);
+  return AuthenticateHash(SecretHash(bearer_token));
+}
+
+absl::StatusOr<Principal> ProctorCore::AuthenticateHash(const std::string& hash) {
+  const int64_t now = clock_->NowUnixMs();
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = token_cache_.find(hash);
-    if (it != token_cache_.end()) return it->second;
+    if (it != token_cache_.end() && now - it->second.cached_at_unix_ms < kTokenCacheMs) {
+      return it->second.who;
+    }
   }
   auto record = storage_->FindToken(hash);
-  if (absl::IsNotFound(record.status())) return absl::UnauthenticatedError("unknown token");
+  if (absl::IsNotFound(record.status())) {
+    std::lock_guard<std::mutex> lock(mu_);
+    token_cache_.erase(hash);
+    return absl::UnauthenticatedError("unknown token");
+  }
   if (!record.ok()) return record.status();
   Principal who{record->role, record->label, record->session_id};
   std::lock_guard<std::mutex> lock(mu_);
-  token_cache_.emplace(hash, who);
+  token_cache_[hash] = {who, now};
   return who;
+}
+
+absl::StatusOr<int> ProctorCore::RevokeTokens(const Principal& who, const std::string& label,
+                                              Role role) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  if (role != Role::kExaminer && role != Role::kLmsConnector) {
+    return absl::InvalidArgumentError("only examiner and LMS connector tokens are revoked by label");
+  }
+  ASSIGN_OR_RETURN(int removed, storage_->RevokeTokens(label, role));
+  if (removed == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("no ", RoleName(role), " token is labelled '", label, "'"));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = token_cache_.begin(); it != token_cache_.end();) {
+      it = it->second.who.label == label && it->second.who.role == role ? token_cache_.erase(it)
+                                                                         : std::next(it);
+    }
+  }
+  RETURN_IF_ERROR(Audit(who, "token.revoke", label,
+                        absl::StrCat(removed, " ", RoleName(role), " token(s)")));
+  return removed;
 }
 
 absl::Status ProctorCore::Require(const Principal& who, std::initializer_list<Role> roles) {

@@ -100,8 +100,12 @@ class ProctorCore {
   ProctorCore(Storage* storage, SessionLedger* ledger, const SealedBox* box,
               EvidenceInspector* inspector, const Clock* clock);
 
-  // UNAUTHENTICATED for a missing or unknown token.
+  // UNAUTHENTICATED for a missing or unknown token. A token's principal is cached for at most
+  // kTokenCacheMs, so a token revoked on another replica stops working within that time.
   absl::StatusOr<Principal> Authenticate(const std::string& bearer_token);
+  // The same by the token's SecretHash (what a console sign-in keeps instead of the token).
+  absl::StatusOr<Principal> AuthenticateHash(const std::string& token_hash);
+  static constexpr int64_t kTokenCacheMs = 60'000;
   // The server's wall clock, Unix milliseconds (what Ping tells a learner's system check).
   int64_t NowUnixMs() const { return clock_->NowUnixMs(); }
   // PERMISSION_DENIED unless the principal has one of `roles`.
@@ -123,6 +127,10 @@ class ProctorCore {
   absl::StatusOr<IssuedPass> IssuePass(const Principal& who, const std::string& learner_id,
                                        const std::string& assessment_id, int64_t valid_seconds);
   absl::StatusOr<std::string> IssueToken(const Principal& who, Role role, const std::string& label);
+  // Administrators: deletes every examiner or LMS-connector token labelled `label` (someone who
+  // left); audited as "token.revoke". NOT_FOUND when there is none; INVALID_ARGUMENT for other
+  // roles (administrators are not revoked this way).
+  absl::StatusOr<int> RevokeTokens(const Principal& who, const std::string& label, Role role);
   // `consent_withdrawn`: the purge is the learner's withdrawal of consent, audited as
   // "consent.withdrawn" as well.
   absl::StatusOr<PurgeCounts> PurgeLearner(const Principal& who, const std::string& learner_id,
@@ -216,7 +224,11 @@ class ProctorCore {
   RetentionOptions retention_;
   ConsentNotices notices_;
   std::mutex mu_;
-  std::unordered_map<std::string, Principal> token_cache_;  // hash -> principal, guarded by mu_
+  struct CachedPrincipal {
+    Principal who;
+    int64_t cached_at_unix_ms = 0;
+  };
+  std::unordered_map<std::string, CachedPrincipal> token_cache_;  // by hash, guarded by mu_
 };
 
 // Ids are 1-64 characters from [A-Za-z0-9._-]; INVALID_ARGUMENT naming `what` otherwise.

@@ -575,6 +575,37 @@ TEST_F(SessionLedgerTest, ConsentBasisWithdrawalAndNoticesAreAudited) {
             std::string::npos);
 }
 
+// A revoked examiner token stops at once on the replica that revoked it and within the token
+// cache's minute on another replica sharing the database.
+TEST_F(SessionLedgerTest, ARevokedTokenStopsHereAtOnceAndOnOtherReplicasWithinAMinute) {
+  ProctorCore here(&storage_, &ledger_, &box_, &inspector_, &clock_);
+  ProctorCore there(&storage_, &ledger_, &box_, &inspector_, &clock_);
+  const Principal admin{Role::kAdministrator, "admin", ""};
+  auto token = here.IssueToken(admin, Role::kExaminer, "left-in-june");
+  ASSERT_TRUE(token.ok());
+  auto kept = here.IssueToken(admin, Role::kExaminer, "stays");
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(here.Authenticate(*token).ok());
+  ASSERT_TRUE(there.Authenticate(*token).ok());  // cached there now
+
+  EXPECT_EQ(here.RevokeTokens({Role::kExaminer, "e", ""}, "left-in-june", Role::kExaminer)
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(here.RevokeTokens(admin, "admin", Role::kAdministrator).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto revoked = here.RevokeTokens(admin, "left-in-june", Role::kExaminer);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_EQ(*revoked, 1);
+  EXPECT_EQ(here.Authenticate(*token).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(there.Authenticate(*token).ok()) << "still cached on the other replica";
+  clock_.Advance(ProctorCore::kTokenCacheMs + 1);
+  EXPECT_EQ(there.Authenticate(*token).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(there.Authenticate(*kept).ok()) << "only that label's tokens";
+  EXPECT_EQ(here.RevokeTokens(admin, "left-in-june", Role::kExaminer).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(SessionLedgerTest, EvidenceIsSealedAtRest) {
   const std::vector<uint8_t> jpeg = {0xff, 0xd8, 'f', 'a', 'c', 'e', 0xff, 0xd9};
   ASSERT_TRUE(Ingest({Next(EventKind::kHeartbeat, {}, jpeg)}).ok());

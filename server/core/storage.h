@@ -61,6 +61,8 @@ class Storage {
 
   virtual absl::Status PutToken(const TokenRecord& token) = 0;
   virtual absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) = 0;
+  // Deletes every token of `role` labelled `label` (an examiner who left); how many.
+  virtual absl::StatusOr<int> RevokeTokens(const std::string& label, Role role) = 0;
 
   virtual absl::Status PutPass(const PassRecord& pass) = 0;
   // The pass as stored, used or not (nothing changes); NOT_FOUND when unknown.

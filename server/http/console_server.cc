@@ -147,6 +147,11 @@ std::optional<ConsoleSession> ConsoleServer::Impl::SignedIn(const httplib::Reque
                                                             httplib::Response& res, bool page,
                                                             bool remember_language) {
   auto session = sessions.Find(Cookie(req, kSessionCookie));
+  if (session && !desk->StillValid(session->token_hash)) {
+    spdlog::info("console: {} signed out: the token was revoked", session->who.label);
+    sessions.Remove(Cookie(req, kSessionCookie));
+    session.reset();
+  }
   if (session) {
     session->who.language = ReaderLanguage(req, res, remember_language);
     return session;
@@ -254,7 +259,7 @@ void ConsoleServer::Impl::Login(const httplib::Request& req, httplib::Response& 
                                                            : std::string(who.status().message()),
                      language);
   }
-  const std::string cookie = sessions.Create(*who);
+  const std::string cookie = sessions.Create(*who, SecretHash(req.get_param_value("token")));
   res.set_header("Set-Cookie",
                  SessionCookie(cookie, static_cast<int>(options.sessions.max_lifetime_ms / 1000)));
   res.set_header("Set-Cookie", absl::StrCat(kLoginCookie, "=; Path=/login; Max-Age=0"));

@@ -9,7 +9,7 @@ namespace proctor::server::http {
 ConsoleSessions::ConsoleSessions(ConsoleSessionOptions options, const Clock* clock)
     : options_(options), clock_(clock) {}
 
-std::string ConsoleSessions::Create(const Principal& who) {
+std::string ConsoleSessions::Create(const Principal& who, const std::string& token_hash) {
   const std::string cookie = RandomToken(32);
   const int64_t now = clock_->NowUnixMs();
   std::lock_guard<std::mutex> lock(mu_);
@@ -19,7 +19,7 @@ std::string ConsoleSessions::Create(const Principal& who) {
     });
     sessions_.erase(oldest);
   }
-  Entry entry{{who, RandomToken(32), now + options_.idle_timeout_ms}, now, {}};
+  Entry entry{{who, RandomToken(32), now + options_.idle_timeout_ms, token_hash}, now, {}};
   // Keyed by the hash, as tokens are in the database: a memory dump does not hand out cookies.
   sessions_[SecretHash(cookie)] = std::move(entry);
   return cookie;

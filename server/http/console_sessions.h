@@ -22,6 +22,7 @@ struct ConsoleSession {
   Principal who;
   std::string csrf_token;
   int64_t expires_at_unix_ms = 0;
+  std::string token_hash;  // SecretHash of the token signed in with: re-checked on each use
 };
 
 struct ConsoleSessionOptions {
@@ -39,7 +40,8 @@ class ConsoleSessions {
   ConsoleSessions(ConsoleSessionOptions options, const Clock* clock);
 
   // Returns the new cookie value (32 random bytes, base32).
-  std::string Create(const Principal& who);
+  // `token_hash`: the credential behind the sign-in, for the console to see it revoked.
+  std::string Create(const Principal& who, const std::string& token_hash = "");
   // The session behind a cookie value, refreshing its idle timer; nullopt when unknown or expired.
   std::optional<ConsoleSession> Find(const std::string& cookie);
   void Remove(const std::string& cookie);

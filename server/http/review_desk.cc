@@ -27,6 +27,12 @@ absl::StatusOr<Principal> ReviewDesk::SignIn(const std::string& token) {
   return who;
 }
 
+bool ReviewDesk::StillValid(const std::string& token_hash) {
+  if (token_hash.empty()) return true;  // a sign-in made without a token (tests)
+  auto who = parts_.core->AuthenticateHash(token_hash);
+  return who.ok() || !absl::IsUnauthenticated(who.status());  // an outage is not a revocation
+}
+
 std::string ReviewDesk::LearnerName(const std::string& learner_id) {
   auto learner = parts_.storage->GetLearner(learner_id);
   return learner.ok() ? learner->name : learner_id;

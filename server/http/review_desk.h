@@ -80,6 +80,9 @@ class ReviewDesk {
   // The principal behind an examiner (or administrator) token; UNAUTHENTICATED for an unknown
   // token, PERMISSION_DENIED for other roles.
   absl::StatusOr<Principal> SignIn(const std::string& token);
+  // Whether the token behind a sign-in (its SecretHash) still stands: a revoked examiner is
+  // signed out of the console within ProctorCore::kTokenCacheMs, on every replica.
+  bool StillValid(const std::string& token_hash);
   // Sessions waiting for review, highest risk first.
   absl::StatusOr<std::vector<QueueRow>> Queue(const Principal& who);
   absl::StatusOr<SessionPage> Session(const Principal& who, const std::string& session_id);

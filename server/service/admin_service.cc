@@ -33,6 +33,21 @@ grpc::Status AdminServiceImpl::GetAssessmentNotice(grpc::ServerContext* context,
   });
 }
 
+grpc::Status AdminServiceImpl::RevokeTokens(grpc::ServerContext* context,
+                                            const v1::RevokeTokensRequest* request,
+                                            v1::RevokeTokensResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    if (request->role() != v1::EXAMINER && request->role() != v1::LMS_CONNECTOR) {
+      return absl::InvalidArgumentError("role must be EXAMINER or LMS_CONNECTOR");
+    }
+    auto revoked =
+        core_->RevokeTokens(who, request->label(), static_cast<Role>(request->role()));
+    if (!revoked.ok()) return revoked.status();
+    response->set_revoked(*revoked);
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status AdminServiceImpl::RunRetention(grpc::ServerContext* context,
                                             const v1::RunRetentionRequest* request,
                                             v1::RunRetentionResponse* response) {

@@ -23,6 +23,8 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   grpc::Status GetAssessmentNotice(grpc::ServerContext* context,
                                    const v1::GetAssessmentNoticeRequest* request,
                                    v1::ConsentNotice* response) override;
+  grpc::Status RevokeTokens(grpc::ServerContext* context, const v1::RevokeTokensRequest* request,
+                            v1::RevokeTokensResponse* response) override;
   grpc::Status RunRetention(grpc::ServerContext* context, const v1::RunRetentionRequest* request,
                             v1::RunRetentionResponse* response) override;
   grpc::Status SetAccommodation(grpc::ServerContext* context,

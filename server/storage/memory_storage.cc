@@ -102,6 +102,20 @@ absl::StatusOr<TokenRecord> MemoryStorage::FindToken(const std::string& token_ha
   return it->second;
 }
 
+absl::StatusOr<int> MemoryStorage::RevokeTokens(const std::string& label, Role role) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int removed = 0;
+  for (auto it = tokens_.begin(); it != tokens_.end();) {
+    if (it->second.label == label && it->second.role == role) {
+      it = tokens_.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
 absl::Status MemoryStorage::PutPass(const PassRecord& pass) {
   std::lock_guard<std::mutex> lock(mu_);
   if (learners_.count(pass.learner_id) == 0)

@@ -65,6 +65,7 @@ constexpr Statement kStatements[] = {
     {"insert_token",
      "INSERT INTO tokens (token_hash, role, label, session_id, created_at_unix_ms) "
      "VALUES ($1, $2, $3, NULLIF($4, ''), $5)"},
+    {"delete_tokens", "DELETE FROM tokens WHERE label = $1 AND role = $2"},
     {"select_token",
      "SELECT role, label, coalesce(session_id, ''), created_at_unix_ms FROM tokens "
      "WHERE token_hash = $1"},
@@ -696,6 +697,14 @@ absl::StatusOr<int> PostgresStorage::PurgeSessionEvidence(const std::string& ses
 absl::Status PostgresStorage::PutToken(const TokenRecord& token) {
   const std::string context = absl::StrCat("storing a token for ", token.label);
   return InTransaction(context.c_str(), [&](pqxx::work& t) { return InsertToken(t, token); });
+}
+
+absl::StatusOr<int> PostgresStorage::RevokeTokens(const std::string& label, Role role) {
+  const std::string context = absl::StrCat("revoking the tokens labelled ", label);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::StatusOr<int> {
+    return static_cast<int>(
+        t.exec_prepared("delete_tokens", label, static_cast<int>(role)).affected_rows());
+  });
 }
 
 absl::StatusOr<TokenRecord> PostgresStorage::FindToken(const std::string& token_hash) {

@@ -87,6 +87,7 @@ class PostgresStorage : public Storage {
 
   absl::Status PutToken(const TokenRecord& token) override;
   absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) override;
+  absl::StatusOr<int> RevokeTokens(const std::string& label, Role role) override;
 
   absl::Status PutPass(const PassRecord& pass) override;
   absl::StatusOr<PassRecord> FindPass(const std::string& pass_hash) override;

@@ -54,6 +54,7 @@ constexpr char kInsertToken[] =
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr char kSelectToken[] =
     "SELECT role, label, session_id, created_at_unix_ms FROM tokens WHERE token_hash = ?1";
+constexpr char kDeleteTokens[] = "DELETE FROM tokens WHERE label = ?1 AND role = ?2";
 
 constexpr char kInsertPass[] =
     "INSERT INTO passes (pass_hash, learner_id, assessment_id, expires_at_unix_ms, used) "
@@ -736,6 +737,16 @@ absl::StatusOr<TokenRecord> SqliteStorage::FindToken(const std::string& token_ha
     if (rc == SQLITE_DONE) return absl::NotFoundError("unknown token");
     if (rc != SQLITE_ROW) return c.Error(rc, "looking up a token");
     return TokenRecord{token_hash, static_cast<Role>(s.Int64(0)), s.Text(1), s.Text(2), s.Int64(3)};
+  });
+}
+
+absl::StatusOr<int> SqliteStorage::RevokeTokens(const std::string& label, Role role) {
+  return InTransaction("revoking tokens", [&](SqliteConnection& c) -> absl::StatusOr<int> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kDeleteTokens));
+    s.BindText(1, label);
+    s.BindInt64(2, static_cast<int>(role));
+    RETURN_IF_ERROR(StepDone(c, s, absl::StrCat("revoking the tokens labelled ", label)));
+    return static_cast<int>(c.Changes());
   });
 }
 

@@ -587,6 +587,21 @@ TYPED_TEST(StorageTest, BatchSignaturesAreStoredWithTheirBatchAndListedInSeqOrde
             absl::StatusCode::kNotFound);
 }
 
+TYPED_TEST(StorageTest, RevokeTokensDeletesOnlyThatLabelAndRole) {
+  ASSERT_TRUE(this->storage_->PutToken({"h1", Role::kExaminer, "ann", "", 1}).ok());
+  ASSERT_TRUE(this->storage_->PutToken({"h2", Role::kExaminer, "ann", "", 2}).ok());
+  ASSERT_TRUE(this->storage_->PutToken({"h3", Role::kLmsConnector, "ann", "", 3}).ok());
+  ASSERT_TRUE(this->storage_->PutToken({"h4", Role::kExaminer, "bob", "", 4}).ok());
+  auto revoked = this->storage_->RevokeTokens("ann", Role::kExaminer);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_EQ(*revoked, 2);
+  EXPECT_EQ(this->storage_->FindToken("h1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->FindToken("h2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(this->storage_->FindToken("h3").ok()) << "another role";
+  EXPECT_TRUE(this->storage_->FindToken("h4").ok()) << "another label";
+  EXPECT_EQ(*this->storage_->RevokeTokens("ann", Role::kExaminer), 0);
+}
+
 TYPED_TEST(StorageTest, GetEventReadsOneStoredEventAsListEventsDoes) {
   this->NewSession("s1", "l1", "a1");
   this->Append(TestBatch("s1", 0, 1, 6));

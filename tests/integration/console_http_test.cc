@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "proctor/v1/admin.grpc.pb.h"
 #include "tests/support/console_seed.h"
 #include "tests/support/free_port.h"
 #include "tests/support/server_harness.h"
@@ -179,6 +180,38 @@ TEST_F(ConsoleHttpTest, SignInTakesOnlyExaminerTokensAndSetsAStrictHttpOnlyCooki
   ASSERT_EQ(queue->status, 200);
   EXPECT_TRUE(absl::StrContains(queue->body, seed_.session_id));
   EXPECT_TRUE(absl::StrContains(queue->body, "Dr. Examiner"));
+}
+
+// An examiner who left: the administrator revokes their token; their console sign-in ends at
+// the next request and the token no longer signs in. Audited.
+TEST_F(ConsoleHttpTest, ARevokedExaminerIsSignedOutAndCannotSignInAgain) {
+  const std::string cookie = SignIn(seed_.examiner_token);
+  ASSERT_FALSE(cookie.empty());
+  ASSERT_EQ(Get("/queue", cookie)->status, 200);
+  auto admin = v1::AdminService::NewStub(server_.channel());
+  grpc::ClientContext context;
+  Authorize(&context, server_.admin_token());
+  v1::RevokeTokensRequest request;
+  request.set_role(v1::EXAMINER);
+  request.set_label("Dr. Examiner");
+  v1::RevokeTokensResponse response;
+  const grpc::Status revoked = admin->RevokeTokens(&context, request, &response);
+  ASSERT_TRUE(revoked.ok()) << revoked.error_message();
+  EXPECT_EQ(response.revoked(), 1);
+
+  auto after = Get("/queue", cookie);
+  EXPECT_EQ(after->status, 303) << "signed out";
+  EXPECT_EQ(after->get_header_value("Location"), "/login");
+  int status = 0;
+  EXPECT_TRUE(SignIn(seed_.examiner_token, &status).empty());
+  EXPECT_EQ(status, 401);
+  EXPECT_EQ(Sql("SELECT count(*) FROM audit WHERE action = 'token.revoke' AND subject = "
+                "'Dr. Examiner'"),
+            1);
+  grpc::ClientContext again;
+  Authorize(&again, server_.admin_token());
+  EXPECT_EQ(admin->RevokeTokens(&again, request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ConsoleHttpTest, CrossSitePostsWithoutTheCsrfTokenAreRefusedAndChangeNothing) {
