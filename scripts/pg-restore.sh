@@ -42,28 +42,35 @@ lsn_value() {
   echo $(((16#$hi << 32) + 16#$lo))
 }
 
-# The newest timeline in ARCHIVE whose history leaves the backup's timeline at or after the
-# backup's checkpoint (or the backup's own timeline when none does).
+# The newest timeline in ARCHIVE whose history leaves the backup's timeline after the backup's
+# end (or the backup's own timeline when none does): a timeline that forked before the backup
+# ended cannot follow it.
 descendant_timeline() {
-  local backup=$1 archive=$2 label tli checkpoint best history t parent switch
+  local backup=$1 archive=$2 label tli end best history name t parent switch
   label=$backup/backup_label
   [[ -f $label ]] || die "start: $backup has no backup_label (not a pg_basebackup in plain format?)"
   tli=$(sed -n 's/^START TIMELINE: \([0-9]*\).*/\1/p' "$label")
-  checkpoint=$(sed -n 's/^CHECKPOINT LOCATION: \([0-9A-Fa-f]*\/[0-9A-Fa-f]*\).*/\1/p' "$label")
-  [[ -n $tli && -n $checkpoint ]] || die "start: cannot read the timeline and checkpoint from $label"
-  checkpoint=$(lsn_value "$checkpoint")
+  end=$(sed -n 's/^CHECKPOINT LOCATION: \([0-9A-Fa-f]*\/[0-9A-Fa-f]*\).*/\1/p' "$label")
+  [[ -n $tli && -n $end ]] || die "start: cannot read the timeline and checkpoint from $label"
+  # pg_basebackup's manifest names where the backup's WAL ends, later than its checkpoint.
+  if [[ -f $backup/backup_manifest ]]; then
+    end=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["WAL-Ranges"][-1]["End-LSN"])' \
+      "$backup/backup_manifest" 2>/dev/null || echo "$end")
+  fi
+  end=$(lsn_value "$end")
   best=$tli
   for history in "$archive"/*.history; do
-    [[ -f $history ]] || continue
-    t=$((16#$(basename "$history" .history)))
+    name=$(basename "$history")
+    [[ $name =~ ^[0-9A-Fa-f]{8}\.history$ ]] || continue
+    t=$((16#${name%.history}))
     ((t > best)) || continue
     # Each line: parent timeline, the LSN where the child left it, a reason.
     while read -r parent switch _; do
-      [[ $parent =~ ^[0-9]+$ && $parent -eq $tli ]] || continue
-      if (($(lsn_value "$switch") >= checkpoint)); then
+      [[ $parent =~ ^[0-9]+$ && $parent -eq $tli && $switch == */* ]] || continue
+      if (($(lsn_value "$switch") > end)); then
         best=$t
       else
-        echo "==> skipping timeline $t: it forked off timeline $tli at $switch, before the backup" >&2
+        echo "==> skipping timeline $t: it forked off timeline $tli at $switch, before the backup ended" >&2
       fi
     done <"$history"
   done

@@ -84,6 +84,9 @@ struct SessionRecord {
   std::string decided_by;
   uint64_t last_seq = 0;  // highest stored seq; events 1..last_seq are all stored
   Hash32 head_hash{};     // hash of event last_seq; zeros when none
+  // Biometric events need the learner's CONSENT_GIVEN at seq 1; false only for sessions opened
+  // before consent existed (schema version 4), which may finish as they began.
+  bool consent_required = true;
 };
 
 // An event as stored: the client's fields, its hash, what the server computed, and the sealed

@@ -62,12 +62,14 @@ absl::StatusOr<Principal> ProctorCore::Authenticate(const std::string& bearer_to
 
 absl::StatusOr<Principal> ProctorCore::AuthenticateHash(const std::string& hash) {
   const int64_t now = clock_->NowUnixMs();
+  uint64_t revocations = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = token_cache_.find(hash);
-    if (it != token_cache_.end() && now - it->second.cached_at_unix_ms < kTokenCacheMs) {
-      return it->second.who;
-    }
+    // A clock stepped back makes the age negative: read the token again then too.
+    const int64_t age = it == token_cache_.end() ? -1 : now - it->second.cached_at_unix_ms;
+    if (age >= 0 && age < kTokenCacheMs) return it->second.who;
+    revocations = revocations_;
   }
   auto record = storage_->FindToken(hash);
   if (absl::IsNotFound(record.status())) {
@@ -78,7 +80,7 @@ absl::StatusOr<Principal> ProctorCore::AuthenticateHash(const std::string& hash)
   if (!record.ok()) return record.status();
   Principal who{record->role, record->label, record->session_id};
   std::lock_guard<std::mutex> lock(mu_);
-  token_cache_[hash] = {who, now};
+  if (revocations == revocations_) token_cache_[hash] = {who, now};
   return who;
 }
 
@@ -95,6 +97,7 @@ absl::StatusOr<int> ProctorCore::RevokeTokens(const Principal& who, const std::s
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
+    ++revocations_;
     for (auto it = token_cache_.begin(); it != token_cache_.end();) {
       it = it->second.who.label == label && it->second.who.role == role ? token_cache_.erase(it)
                                                                          : std::next(it);
@@ -215,8 +218,21 @@ absl::StatusOr<PurgeCounts> ProctorCore::PurgeLearner(const Principal& who,
   ASSIGN_OR_RETURN(PurgeCounts counts, storage_->PurgeBiometrics(learner_id));
   ledger_->ForgetLearner(learner_id);
   if (consent_withdrawn) {
+    // Nothing more is captured: the learner's open sessions end where their events end.
+    ASSIGN_OR_RETURN(std::vector<SessionRecord> sessions, storage_->ListSessions(false));
+    int closed = 0;
+    for (const SessionRecord& s : sessions) {
+      if (s.learner_id != learner_id || s.state != SessionState::kOpen) continue;
+      int64_t ended_at_ms = 0;
+      if (s.last_seq > 0) {
+        ASSIGN_OR_RETURN(StoredEvent last, storage_->GetEvent(s.id, s.last_seq));
+        ended_at_ms = last.event.at_ms;
+      }
+      RETURN_IF_ERROR(ledger_->Close(s.id, ended_at_ms, 0).status());
+      ++closed;
+    }
     RETURN_IF_ERROR(Audit(who, "consent.withdrawn", learner_id,
-                          "the learner's biometric data purged on withdrawal of consent"));
+                          absl::StrCat("biometric data purged; open session(s) closed: ", closed)));
   }
   RETURN_IF_ERROR(Audit(who, "learner.purge", learner_id,
                         absl::StrCat(counts.templates_removed, " template(s), ",
@@ -268,8 +284,13 @@ absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
     return absl::InvalidArgumentError(
         absl::StrCat("client_public_key must be a 32-byte Ed25519 key, got ", key.size()));
   }
-  if (!consented_sha256.empty()) {
+  {
     ASSIGN_OR_RETURN(ConsentNotice current, NoticeForPass(pass));
+    if (consented_sha256.empty()) {
+      return absl::FailedPreconditionError(
+          "this client does not show the learner the consent notice: update proctor-client "
+          "(the pass is still valid)");
+    }
     if (current.sha256_hex != consented_sha256) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the consent notice changed since it was shown (now version ", current.version,
@@ -457,11 +478,14 @@ absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, 
     if (e.action == "review.decide") decided[e.subject] = e.at_unix_ms;
   }
   std::map<std::string, AssessmentKind> kinds;
-  std::map<std::string, int64_t> latest_session;  // learner -> newest opened_at
+  std::map<std::string, int64_t> last_use;  // learner -> newest session opened or enrollment
+  for (const AuditEntry& e : audit) {
+    if (e.action == "learner.enroll") last_use[e.subject] = std::max(last_use[e.subject], e.at_unix_ms);
+  }
   RetentionReport report;
   report.dry_run = dry_run;
   for (const SessionRecord& s : sessions) {
-    latest_session[s.learner_id] = std::max(latest_session[s.learner_id], s.opened_at_unix_ms);
+    last_use[s.learner_id] = std::max(last_use[s.learner_id], s.opened_at_unix_ms);
     if (!kinds.count(s.assessment_id)) {
       ASSIGN_OR_RETURN(Assessment a, storage_->GetAssessment(s.assessment_id));
       kinds[s.assessment_id] = a.kind;
@@ -477,18 +501,23 @@ absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, 
     }
     report.sessions.push_back(std::move(item));
   }
-  for (const auto& [learner, opened] : latest_session) {
-    const int64_t until = opened + retention_.template_days * 86'400'000;
+  for (const auto& [learner, used] : last_use) {
+    const int64_t until = used + retention_.template_days * 86'400'000;
     if (until > now) continue;
-    ASSIGN_OR_RETURN(Learner l, storage_->GetLearner(learner));
-    if (l.template_count == 0) continue;
+    auto l = storage_->GetLearner(learner);
+    if (absl::IsNotFound(l.status())) continue;
+    if (!l.ok()) return l.status();
+    if (l->template_count == 0) continue;
     RetentionReport::LearnerTemplates item{learner, until, 0};
     if (!dry_run) {
-      ASSIGN_OR_RETURN(PurgeCounts counts, storage_->PurgeBiometrics(learner));
-      item.templates_removed = counts.templates_removed;
+      // Templates only: the evidence of the learner's sessions follows its own periods (a
+      // session still in review or appeal keeps it).
+      RETURN_IF_ERROR(storage_->ReplaceTemplates(learner, {}));
+      item.templates_removed = l->template_count;
+      ledger_->ForgetLearner(learner);
       RETURN_IF_ERROR(Audit(who, "retention.templates", learner,
                             absl::StrFormat("%d template(s) deleted under retention",
-                                            counts.templates_removed)));
+                                            item.templates_removed)));
     }
     report.learners.push_back(std::move(item));
   }

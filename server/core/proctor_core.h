@@ -69,8 +69,8 @@ struct ResultView {
 };
 
 // How long the server keeps biometric data, days (> 0). Evidence: after the session's verdict is
-// final (AUTO_ACCEPTED, ACCEPTED or REJECTED), by assessment kind. Templates: after the learner's
-// latest session opened.
+// final (AUTO_ACCEPTED, ACCEPTED or REJECTED), by assessment kind. Templates: after the later of
+// the learner's latest session opening and their latest enrollment.
 struct RetentionOptions {
   int64_t intermediate_evidence_days = 180;
   int64_t final_evidence_days = 180;
@@ -132,7 +132,8 @@ class ProctorCore {
   // roles (administrators are not revoked this way).
   absl::StatusOr<int> RevokeTokens(const Principal& who, const std::string& label, Role role);
   // `consent_withdrawn`: the purge is the learner's withdrawal of consent, audited as
-  // "consent.withdrawn" as well.
+  // "consent.withdrawn" as well, and the learner's open sessions are closed (scored as they
+  // stand) so that nothing more is captured.
   absl::StatusOr<PurgeCounts> PurgeLearner(const Principal& who, const std::string& learner_id,
                                            bool consent_withdrawn = false);
   // Administrators: a new version of the assessment's consent notice, audited.
@@ -152,8 +153,8 @@ class ProctorCore {
   absl::Status BackupDatabase(const Principal& who, const std::string& path);
 
   // The pass is the credential: UNAUTHENTICATED when unknown, used or expired.
-  // `consented_notice_sha256`, when not empty, must be the notice in force (FAILED_PRECONDITION,
-  // the pass not spent, when it changed since the learner read it).
+  // `consented_notice_sha256` must be the notice in force: FAILED_PRECONDITION, the pass not
+  // spent, when it is empty (a client that predates consent) or the notice changed since.
   absl::StatusOr<OpenedSession> OpenSession(const std::string& pass,
                                             const std::vector<uint8_t>& client_public_key,
                                             const std::string& consented_notice_sha256 = "");
@@ -229,6 +230,8 @@ class ProctorCore {
     int64_t cached_at_unix_ms = 0;
   };
   std::unordered_map<std::string, CachedPrincipal> token_cache_;  // by hash, guarded by mu_
+  uint64_t revocations_ = 0;  // bumped by every revocation: a lookup in flight must not cache
+                              // what it read before; guarded by mu_
 };
 
 // Ids are 1-64 characters from [A-Za-z0-9._-]; INVALID_ARGUMENT naming `what` otherwise.

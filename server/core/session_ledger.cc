@@ -75,6 +75,7 @@ struct SessionLedger::LiveSession {
   bool in_flight = false;  // guarded by mu
   bool closed = false;     // guarded by mu
   bool consented = false;  // the stored seq 1 is CONSENT_GIVEN; guarded by mu
+  bool consent_required = true;  // SessionRecord::consent_required
 };
 
 struct SessionLedger::Recheck {
@@ -151,6 +152,7 @@ absl::StatusOr<std::shared_ptr<SessionLedger::LiveSession>> SessionLedger::Load(
   live->id = record->id;
   live->learner_id = record->learner_id;
   live->assessment_id = record->assessment_id;
+  live->consent_required = record->consent_required;
   if (record->client_public_key.size() != live->key.size()) {
     return absl::DataLossError("stored session key is not 32 bytes");
   }
@@ -389,7 +391,8 @@ absl::Status SessionLedger::CheckNewEvents(LiveSession& live, std::vector<Event>
     if (events[i].kind == EventKind::kConsentGiven) {
       RETURN_IF_ERROR(CheckConsent(live, events[i]));
       consented = true;
-    } else if (!consented && consent_required_ && protocol::NeedsConsent(events[i])) {
+    } else if (!consented && consent_required_ && live.consent_required &&
+               protocol::NeedsConsent(events[i])) {
       return absl::PermissionDeniedError(absl::StrCat(
           "event seq ", events[i].seq, ": ", EventKindName(events[i].kind),
           " carries biometric data, and this session does not begin with the learner's "

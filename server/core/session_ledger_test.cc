@@ -412,6 +412,9 @@ TEST_F(SessionLedgerTest, RetentionDeletesExactlyWhatIsDueAndKeepsTheChain) {
     ASSERT_TRUE(core.Decide(admin, id, Verdict::kAccepted, "fine").ok());
   };
   run_session("s1", "");
+  run_session("s3", "ph3");
+  // s3 is appealed: back in review, its verdict is not final and its evidence stays.
+  ASSERT_TRUE(core.FileAppeal(admin, "s3", "the learner disputes the flag").ok());
   clock_.Advance(100 * kDay);
   run_session("s2", "ph2");
   clock_.Advance(81 * kDay + 1000);  // s1 closed 181 days ago, s2 81 days ago
@@ -442,7 +445,8 @@ TEST_F(SessionLedgerTest, RetentionDeletesExactlyWhatIsDueAndKeepsTheChain) {
   EXPECT_EQ(audited, 1);
   EXPECT_TRUE(core.RunRetention(admin, false)->sessions.empty()) << "done once";
 
-  // A year after the learner's latest session: the templates go too (and s2's evidence is due).
+  // A year after the learner's latest session: the templates go too (and s2's evidence is due);
+  // the appealed session keeps its evidence through both.
   clock_.Advance(300 * kDay);
   auto later = core.RunRetention(admin, false);
   ASSERT_TRUE(later.ok());
@@ -451,6 +455,12 @@ TEST_F(SessionLedgerTest, RetentionDeletesExactlyWhatIsDueAndKeepsTheChain) {
   EXPECT_EQ(storage_.GetLearner("l")->template_count, 0);
   ASSERT_EQ(later->sessions.size(), 1u);
   EXPECT_EQ(later->sessions[0].session_id, "s2");
+  EXPECT_TRUE(storage_.GetEvidence("s3", 2).ok()) << "in appeal: neither run took its evidence";
+  // Re-enrolled today: the new templates are not due, whatever the old sessions' age.
+  ASSERT_TRUE(storage_.ReplaceTemplates("l", {box_.Seal(DescriptorBytes(probe), TemplateAd("l"))})
+                  .ok());
+  ASSERT_TRUE(core.EnrollLearner(admin, "l", "L", {}).ok());
+  EXPECT_TRUE(core.RunRetention(admin, true)->learners.empty());
 }
 
 // Consent: biometric events only from a session whose first event is the learner's
@@ -504,6 +514,21 @@ TEST_F(SessionLedgerTest, BiometricEventsNeedTheLearnersConsentAtTheHead) {
   const auto later = done.get_future().get();
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_EQ(later->acked_seq, 5u);
+}
+
+// A session opened before consent existed (the upgrade found it open) finishes as it began.
+TEST_F(SessionLedgerTest, ASessionOpenedBeforeConsentExistedIsNotHeldToIt) {
+  ledger_.set_consent_required(true);
+  ASSERT_TRUE(storage_.PutPass({"ph-old", "l", "a", 10'000, false}).ok());
+  SessionRecord r;
+  r.id = "old";
+  r.consent_required = false;
+  r.client_public_key.assign(key_.public_key().begin(), key_.public_key().end());
+  ASSERT_TRUE(storage_.RedeemPass("ph-old", 0, r, {"t-old", Role::kLearner, "x", "old", 0}).ok());
+  sid_ = "old";
+  std::vector<float> probe(128, 0.0f);
+  auto ack = Ingest({Next(EventKind::kSessionStarted), Next(EventKind::kIdentityVerified, probe)});
+  EXPECT_TRUE(ack.ok()) << ack.status();
 }
 
 // A heartbeat-only session (no camera analysis yet) needs no consent; a CONSENT_GIVEN anywhere

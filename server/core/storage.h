@@ -55,8 +55,10 @@ class Storage {
   // Deletes the learner's templates and the evidence of all their sessions (events stay, with
   // has_evidence still true). NOT_FOUND if the learner does not exist.
   virtual absl::StatusOr<PurgeCounts> PurgeBiometrics(const std::string& learner_id) = 0;
-  // Removes the evidence images of one session (retention); how many. NOT_FOUND for an unknown
-  // session. The events, their hashes and signatures stay: the chain still links.
+  // Removes the evidence images of one session (retention) if, in the same statement, it is
+  // closed with a final verdict (AUTO_ACCEPTED, ACCEPTED, REJECTED: an appeal that reopened it
+  // meanwhile keeps its evidence); how many. NOT_FOUND for an unknown session. The events,
+  // their hashes and signatures stay: the chain still links.
   virtual absl::StatusOr<int> PurgeSessionEvidence(const std::string& session_id) = 0;
 
   virtual absl::Status PutToken(const TokenRecord& token) = 0;

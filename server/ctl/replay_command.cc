@@ -197,12 +197,18 @@ int RunReplay(const CtlContext& context, const ReplayOptions& options) {
   if (!faces.ok()) return ReportLocalError(std::string(faces.status().message()));
   auto stub = v1::SessionService::NewStub(context.channel());
   SigningKey key = SigningKey::Generate();
+  v1::ConsentNotice notice;
+  v1::GetConsentNoticeRequest read;
+  read.set_pass(options.pass);
+  grpc::Status status =
+      context.Invoke(*stub, &v1::SessionService::Stub::GetConsentNotice, read, &notice);
+  if (!status.ok()) return context.ReportRpcError(i18n::Tr("opening the session"), status);
   v1::OpenSessionRequest open;
   open.set_pass(options.pass);
+  open.set_consented_notice_sha256(notice.sha256());
   open.set_client_public_key(std::string(key.public_key().begin(), key.public_key().end()));
   v1::OpenSessionResponse opened;
-  grpc::Status status =
-      context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
+  status = context.Invoke(*stub, &v1::SessionService::Stub::OpenSession, open, &opened);
   if (!status.ok()) return context.ReportRpcError(i18n::Tr("opening the session"), status);
   protocol::ChainSealer sealer(opened.session_id(), std::move(key));
   auto events = BuildEvents(*script, *faces, opened, !options.no_consent, sealer);

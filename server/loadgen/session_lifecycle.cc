@@ -63,9 +63,24 @@ std::optional<RpcFailure> OpenSession(const LoadgenOptions& options, const std::
                                       const std::string& learner_id,
                                       v1::SessionService::Stub& sessions,
                                       SyntheticSession* session) {
+  const auto deadline = [&] {
+    return std::chrono::system_clock::now() +
+           std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1e3));
+  };
+  // As the client: the consent notice first (the pass is not spent), then the session.
+  v1::ConsentNotice notice;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(deadline());
+    v1::GetConsentNoticeRequest request;
+    request.set_pass(pass);
+    const grpc::Status read = sessions.GetConsentNotice(&context, request, &notice);
+    if (!read.ok()) return RpcFailure{"reading the consent notice of " + learner_id, read};
+  }
   v1::OpenSessionRequest request;
   request.set_pass(pass);
   request.set_client_public_key(session->public_key().data(), session->public_key().size());
+  request.set_consented_notice_sha256(notice.sha256());
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(options.timeout_s * 1e3)));

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -134,7 +135,8 @@ struct ProctorServer::Parts {
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
   std::once_flag shutdown_once;
-  // The daily retention job: a minute after start, then every 24 hours, until Shutdown.
+  // The daily retention job: 1-10 minutes after start (replicas started together do not run it
+  // at the same moment), then every 24 hours, until Shutdown.
   std::thread retention_job;
   std::mutex retention_mu;
   std::condition_variable retention_cv;
@@ -143,7 +145,8 @@ struct ProctorServer::Parts {
   void RetentionLoop() {
     const Principal job{Role::kAdministrator, "retention job", ""};
     std::unique_lock<std::mutex> lock(retention_mu);
-    auto next = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    std::random_device random;
+    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(60 + random() % 540);
     while (!retention_cv.wait_until(lock, next, [this] { return stopping; })) {
       lock.unlock();
       auto report = core->RunRetention(job, false);

@@ -75,6 +75,11 @@ absl::StatusOr<PurgeCounts> MemoryStorage::PurgeBiometrics(const std::string& le
 absl::StatusOr<int> MemoryStorage::PurgeSessionEvidence(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
+  const Verdict v = row->record.verdict;
+  if (row->record.state != SessionState::kClosed ||
+      (v != Verdict::kAutoAccepted && v != Verdict::kAccepted && v != Verdict::kRejected)) {
+    return 0;
+  }
   int removed = 0;
   for (StoredEvent& stored : row->events) {
     if (stored.sealed_evidence.empty()) continue;

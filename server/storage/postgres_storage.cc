@@ -31,7 +31,7 @@ struct Statement {
 #define PROCTOR_SESSION_COLUMNS                                                                \
   "id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "               \
   "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, " \
-  "head_hash"
+  "head_hash, consent_required"
 
 constexpr Statement kStatements[] = {
     {"insert_assessment",
@@ -60,7 +60,7 @@ constexpr Statement kStatements[] = {
 
     {"purge_session_evidence",
      "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid = "
-     "(SELECT sid FROM sessions WHERE id = $1)"},
+     "(SELECT sid FROM sessions WHERE id = $1 AND state = 2 AND verdict IN (2, 4, 5))"},
     {"session_exists", "SELECT 1 FROM sessions WHERE id = $1"},
     {"insert_token",
      "INSERT INTO tokens (token_hash, role, label, session_id, created_at_unix_ms) "
@@ -82,7 +82,8 @@ constexpr Statement kStatements[] = {
      "WHERE pass_hash = $1"},
 
     {"insert_session", "INSERT INTO sessions (" PROCTOR_SESSION_COLUMNS
-                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"},
+                       ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                       "$15)"},
     {"select_session", "SELECT " PROCTOR_SESSION_COLUMNS " FROM sessions WHERE id = $1"},
     {"list_sessions", "SELECT " PROCTOR_SESSION_COLUMNS
                       " FROM sessions ORDER BY risk_score DESC, opened_at_unix_ms DESC, "
@@ -395,6 +396,7 @@ SessionRecord ReadSession(const pqxx::row& row) {
   r.decided_by = row[11].as<std::string>();
   r.last_seq = static_cast<uint64_t>(row[12].as<int64_t>());
   r.head_hash = ReadHash(row[13]);
+  r.consent_required = row[14].as<int>() != 0;
   return r;
 }
 
@@ -430,7 +432,8 @@ absl::Status InsertSession(pqxx::transaction_base& t, const SessionRecord& r) {
   t.exec_prepared("insert_session", r.id, r.learner_id, r.assessment_id, Bytes(r.client_public_key),
                   static_cast<int>(r.state), r.opened_at_unix_ms, r.closed_at_unix_ms,
                   r.ended_at_ms, Number(r.risk_score), static_cast<int>(r.verdict), r.decision_note,
-                  r.decided_by, ToInt64(r.last_seq), Bytes(r.head_hash));
+                  r.decided_by, ToInt64(r.last_seq), Bytes(r.head_hash),
+                  r.consent_required ? 1 : 0);
   return absl::OkStatus();
 }
 

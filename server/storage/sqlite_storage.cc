@@ -46,7 +46,7 @@ constexpr char kPurgeEvidence[] =
 
 constexpr char kPurgeSessionEvidence[] =
     "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid = "
-    "(SELECT sid FROM sessions WHERE id = ?1)";
+    "(SELECT sid FROM sessions WHERE id = ?1 AND state = 2 AND verdict IN (2, 4, 5))";
 constexpr char kSessionExists[] = "SELECT 1 FROM sessions WHERE id = ?1";
 
 constexpr char kInsertToken[] =
@@ -67,21 +67,21 @@ constexpr char kMarkPassUsed[] = "UPDATE passes SET used = 1 WHERE pass_hash = ?
 constexpr char kInsertSession[] =
     "INSERT INTO sessions (id, learner_id, assessment_id, client_public_key, state, "
     "opened_at_unix_ms, closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, "
-    "decided_by, last_seq, head_hash) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+    "decided_by, last_seq, head_hash, consent_required) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 // The columns ReadSession() expects, in order.
 constexpr char kSelectSession[] =
     "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
     "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
-    "head_hash FROM sessions WHERE id = ?1";
+    "head_hash, consent_required FROM sessions WHERE id = ?1";
 constexpr char kListSessions[] =
     "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
     "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
-    "head_hash FROM sessions ORDER BY risk_score DESC, opened_at_unix_ms DESC, id";
+    "head_hash, consent_required FROM sessions ORDER BY risk_score DESC, opened_at_unix_ms DESC, id";
 constexpr char kListSessionsWithVerdict[] =
     "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
     "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
-    "head_hash FROM sessions WHERE verdict = ?1 "
+    "head_hash, consent_required FROM sessions WHERE verdict = ?1 "
     "ORDER BY risk_score DESC, opened_at_unix_ms DESC, id";
 constexpr char kUpdateOutcome[] =
     "UPDATE sessions SET state = ?2, ended_at_ms = ?3, closed_at_unix_ms = ?4, risk_score = ?5, "
@@ -234,6 +234,7 @@ SessionRecord ReadSession(const SqliteStatement& s) {
   r.decided_by = s.Text(11);
   r.last_seq = static_cast<uint64_t>(s.Int64(12));
   r.head_hash = ReadHash(s, 13);
+  r.consent_required = s.Int64(14) != 0;
   return r;
 }
 
@@ -355,6 +356,7 @@ absl::Status InsertSession(SqliteConnection& c, const SessionRecord& r) {
   s.BindText(12, r.decided_by);
   s.BindInt64(13, ToInt64(r.last_seq));
   s.BindBlob(14, r.head_hash.data(), r.head_hash.size());
+  s.BindInt64(15, r.consent_required ? 1 : 0);
   return StepDone(c, s, absl::StrCat("creating session ", r.id));
 }
 

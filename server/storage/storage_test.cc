@@ -587,6 +587,15 @@ TYPED_TEST(StorageTest, BatchSignaturesAreStoredWithTheirBatchAndListedInSeqOrde
             absl::StatusCode::kNotFound);
 }
 
+TYPED_TEST(StorageTest, NewSessionsRequireConsent) {
+  this->NewSession("s1", "l1", "a1");
+  EXPECT_TRUE(this->storage_->GetSession("s1")->consent_required);
+  auto listed = this->storage_->ListSessions(false);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_FALSE(listed->empty());
+  EXPECT_TRUE(listed->front().consent_required);
+}
+
 TYPED_TEST(StorageTest, RevokeTokensDeletesOnlyThatLabelAndRole) {
   ASSERT_TRUE(this->storage_->PutToken({"h1", Role::kExaminer, "ann", "", 1}).ok());
   ASSERT_TRUE(this->storage_->PutToken({"h2", Role::kExaminer, "ann", "", 2}).ok());
@@ -698,6 +707,15 @@ TYPED_TEST(StorageTest, PurgeSessionEvidenceTakesOnlyThatSessionsImages) {
   this->Append(TestBatch("s2", 0, 1, 3));  // evidence at seq 3
   const auto hashes = this->storage_->EventHashes("s1", 1, 6);
   ASSERT_TRUE(hashes.ok());
+  EXPECT_EQ(*this->storage_->PurgeSessionEvidence("s1"), 0) << "open: its verdict is not final";
+  SessionRecord closed = *this->storage_->GetSession("s1");
+  closed.state = SessionState::kClosed;
+  closed.verdict = Verdict::kPendingReview;
+  ASSERT_TRUE(this->storage_->UpdateSessionOutcome(closed).ok());
+  EXPECT_EQ(*this->storage_->PurgeSessionEvidence("s1"), 0) << "in review: not final either";
+  EXPECT_TRUE(this->storage_->GetEvidence("s1", 3).ok());
+  closed.verdict = Verdict::kAccepted;
+  ASSERT_TRUE(this->storage_->UpdateSessionOutcome(closed).ok());
 
   auto removed = this->storage_->PurgeSessionEvidence("s1");
   ASSERT_TRUE(removed.ok()) << removed.status();
@@ -1317,6 +1335,8 @@ TEST(SqliteStorageTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   EXPECT_GE(SqliteStorage::LatestSchemaVersion(), 2);
   Storage& s = **storage;
   EXPECT_EQ(s.GetSession("old")->last_seq, 1u);
+  EXPECT_FALSE(s.GetSession("old")->consent_required)
+      << "a session opened before consent existed may finish as it began";
   EXPECT_EQ(s.ListEvents("old")->size(), 1u);
   auto none = s.ListBatchSignatures("old");
   ASSERT_TRUE(none.ok()) << none.status();
@@ -1586,6 +1606,8 @@ TEST(PostgresStorageTest, MigratesAVersion1DatabaseAndKeepsItsData) {
             PostgresStorage::LatestSchemaVersion());
   Storage& s = **storage;
   EXPECT_EQ(s.GetSession("old")->last_seq, 1u);
+  EXPECT_FALSE(s.GetSession("old")->consent_required)
+      << "a session opened before consent existed may finish as it began";
   EXPECT_EQ(s.ListEvents("old")->size(), 1u);
   auto none = s.ListBatchSignatures("old");
   ASSERT_TRUE(none.ok()) << none.status();

@@ -343,6 +343,14 @@ TEST_F(ServerTest, ConsentNoticeComesBeforeThePassAndGuardsBiometricEvents) {
     EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
         << refused.error_message();
   }
+  // A client that predates consent (no digest) is told to update; the pass is not spent.
+  {
+    grpc::ClientContext context;
+    open.clear_consented_notice_sha256();
+    const grpc::Status old_client = sessions->OpenSession(&context, open, &opened);
+    EXPECT_EQ(old_client.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_NE(old_client.error_message().find("update proctor-client"), std::string::npos);
+  }
   v1::ConsentNotice now;
   ASSERT_TRUE(read_notice(pass, &now).ok()) << "the pass is still valid";
   EXPECT_EQ(now.sha256(), own.sha256());
@@ -362,7 +370,7 @@ TEST_F(ServerTest, ConsentNoticeComesBeforeThePassAndGuardsBiometricEvents) {
   EXPECT_EQ(Show(learner.session_id()).summary().event_count(), 1);
 
   // An administrator reads the notice in force.
-  bool audited = false;
+  bool in_force = false;
   {
     grpc::ClientContext context;
     Authorize(&context, server_.admin_token());
@@ -371,9 +379,9 @@ TEST_F(ServerTest, ConsentNoticeComesBeforeThePassAndGuardsBiometricEvents) {
     request.set_version(0);
     v1::ConsentNotice shown;
     ASSERT_TRUE(admin_->GetAssessmentNotice(&context, request, &shown).ok());
-    audited = shown.version() == 1 && shown.text() == own.text();
+    in_force = shown.version() == 1 && shown.text() == own.text();
   }
-  EXPECT_TRUE(audited);
+  EXPECT_TRUE(in_force);
 }
 
 TEST_F(ServerBadInputTest, PassesAreOneTimeAndKnown) {

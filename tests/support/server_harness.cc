@@ -136,9 +136,19 @@ LearnerSession::LearnerSession(std::shared_ptr<grpc::Channel> channel)
       key_(SigningKey::Generate()) {}
 
 grpc::Status LearnerSession::Open(const std::string& pass) {
+  // As the client: the notice first (the pass is not spent), then the session, naming it.
+  v1::ConsentNotice notice;
+  {
+    grpc::ClientContext context;
+    v1::GetConsentNoticeRequest request;
+    request.set_pass(pass);
+    const grpc::Status read = stub_->GetConsentNotice(&context, request, &notice);
+    if (!read.ok()) return read;
+  }
   grpc::ClientContext context;
   v1::OpenSessionRequest request;
   request.set_pass(pass);
+  request.set_consented_notice_sha256(notice.sha256());
   request.set_client_public_key(std::string(key_.public_key().begin(), key_.public_key().end()));
   grpc::Status status = stub_->OpenSession(&context, request, &opened_);
   if (status.ok()) {

@@ -11,3 +11,8 @@ CREATE TABLE consent_notices (
   created_at_unix_ms BIGINT  NOT NULL,
   PRIMARY KEY (assessment_id, version)
 );
+
+-- Sessions opened from now on must begin with the learner's CONSENT_GIVEN before any biometric
+-- event; sessions opened before this version (in flight during the upgrade) are not held to it.
+ALTER TABLE sessions ADD COLUMN consent_required integer NOT NULL DEFAULT 1;
+UPDATE sessions SET consent_required = 0;
