@@ -9,6 +9,22 @@
 #include "server/storage/storage_rules.h"
 
 namespace proctor::server {
+
+namespace {
+
+// An event as ListEvents and GetEvent give it: everything but the evidence bytes.
+StoredEvent WithoutEvidence(const StoredEvent& stored) {
+  StoredEvent copy;
+  copy.event = stored.event;
+  copy.hash = stored.hash;
+  copy.server_distance = stored.server_distance;
+  copy.has_evidence = stored.has_evidence;
+  copy.received_at_unix_ms = stored.received_at_unix_ms;
+  return copy;
+}
+
+}  // namespace
+
 absl::Status MemoryStorage::CreateAssessment(const Assessment& assessment) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!assessments_.emplace(assessment.id, assessment).second) {
@@ -240,14 +256,7 @@ absl::StatusOr<StoredEvent> MemoryStorage::GetEvent(const std::string& session_i
   if (seq == 0 || seq > row->events.size()) {
     return storage_rules::NoEvent(session_id, seq);
   }
-  const StoredEvent& stored = row->events[seq - 1];
-  StoredEvent copy;
-  copy.event = stored.event;
-  copy.hash = stored.hash;
-  copy.server_distance = stored.server_distance;
-  copy.has_evidence = stored.has_evidence;
-  copy.received_at_unix_ms = stored.received_at_unix_ms;
-  return copy;
+  return WithoutEvidence(row->events[seq - 1]);
 }
 
 absl::StatusOr<std::vector<StoredEvent>> MemoryStorage::ListEvents(const std::string& session_id) {
@@ -255,15 +264,7 @@ absl::StatusOr<std::vector<StoredEvent>> MemoryStorage::ListEvents(const std::st
   ASSIGN_OR_RETURN(SessionRow * row, FindSession(session_id));
   std::vector<StoredEvent> out;
   out.reserve(row->events.size());
-  for (const StoredEvent& stored : row->events) {
-    StoredEvent copy;
-    copy.event = stored.event;
-    copy.hash = stored.hash;
-    copy.server_distance = stored.server_distance;
-    copy.has_evidence = stored.has_evidence;
-    copy.received_at_unix_ms = stored.received_at_unix_ms;
-    out.push_back(std::move(copy));
-  }
+  for (const StoredEvent& stored : row->events) out.push_back(WithoutEvidence(stored));
   return out;
 }
 
