@@ -129,6 +129,29 @@ class Browser {
     return all.front();
   }
   void Click(const std::string& css) { Call("POST", "/element/" + Find(css) + "/click"); }
+  // Clicks something that loads a new page and waits until that page has loaded: a form's
+  // submission can still be in flight when chromedriver answers the click (seen in CI, where
+  // the next read found the old page). The old document is marked; the new one is not.
+  void ClickAndLoad(const std::string& css) {
+    Script("window.__proctorOldPage = true;");
+    Click(css);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto res = http_->Post("/session/" + session_ + "/execute/sync",
+                             json{{"script",
+                                   "return window.__proctorOldPage === undefined && "
+                                   "document.readyState === 'complete';"},
+                                  {"args", json::array()}}
+                                 .dump(),
+                             "application/json");
+      if (res && res->status == 200) {
+        const json v = json::parse(res->body, nullptr, false);
+        if (v.is_object() && v.value("value", json()) == json(true)) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "clicking " << css << " did not load a new page within 20 s (" << Url() << ")";
+  }
   void Type(const std::string& css, const std::string& text) {
     Call("POST", "/element/" + Find(css) + "/value", {{"text", text}});
   }
@@ -188,14 +211,14 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   browser.Go(base + "/queue");
   ASSERT_TRUE(absl::EndsWith(browser.Url(), "/login")) << browser.Url();
   browser.Type("#token", seed.examiner_token);
-  browser.Click("#sign-in");
+  browser.ClickAndLoad("#sign-in");
   ASSERT_TRUE(absl::EndsWith(browser.Url(), "/queue"))
       << browser.Url() << ": " << browser.Script("return document.body.innerText");
 
   // The queue lists the flagged session under the learner's name, as text.
   EXPECT_EQ(browser.Text("#queue a.learner"), kScriptLearnerName);
   SavePng(browser.Screenshot(), beside("console-queue.png"));
-  browser.Click("#queue a.open-session");
+  browser.ClickAndLoad("#queue a.open-session");
   ASSERT_TRUE(absl::EndsWith(browser.Url(), "/sessions/" + seed.session_id)) << browser.Url();
   EXPECT_FALSE(browser.AlertOpen());
   EXPECT_EQ(browser.Text("#learner-name"), kScriptLearnerName);
@@ -228,7 +251,7 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
 
   // The switch on the page: the same session, queue and report in Russian (Cyrillic rendered
   // by the browser's fonts), then back to English for the rest.
-  browser.Click("#lang-ru");
+  browser.ClickAndLoad("#lang-ru");
   EXPECT_EQ(browser.Text("#timeline-section h2"), "ХРОНОЛОГИЯ") << "console.css sets h2 in capitals";
   EXPECT_EQ(browser.Script("return document.documentElement.lang"), "ru");
   EXPECT_TRUE(absl::StrContains(browser.Text("#reasons-section"), "требует проверки"));
@@ -236,8 +259,8 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   browser.Go(base + "/queue");
   EXPECT_EQ(browser.Text("h1"), "Очередь на проверку") << "the choice is kept in a cookie";
   SavePng(browser.Screenshot(), beside("console-queue-ru.png"));
-  browser.Click("#queue a.open-session");
-  browser.Click("#report-link");
+  browser.ClickAndLoad("#queue a.open-session");
+  browser.ClickAndLoad("#report-link");
   EXPECT_EQ(browser.Text("#chain-result"), "Цепочка хешей проверена.");
   SavePng(browser.Screenshot(), beside("console-report-ru.png"));
   browser.Go(base + "/sessions/" + seed.session_id + "?lang=en");
@@ -246,26 +269,26 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   // Verdict: reject with a note; the page says so and the result is no longer pending.
   browser.Click("#verdict-reject");
   browser.Type("#note", "Second person on camera for 12 s; someone else verified at 0:55.");
-  browser.Click("#submit-verdict");
+  browser.ClickAndLoad("#submit-verdict");
   EXPECT_TRUE(absl::StrContains(browser.Url(), "/sessions/" + seed.session_id)) << browser.Url();
   // A FINAL session: the rejection waits for a second examiner.
   EXPECT_EQ(browser.Text("p.notice"),
             "Rejection proposed: a second examiner must agree before it takes effect.");
   EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "PENDING_REVIEW"));
   EXPECT_TRUE(absl::StrContains(browser.Text("#pending-rejection"), "Dr. Examiner proposed"));
-  browser.Click("form.signout button");
+  browser.ClickAndLoad("form.signout button");
   browser.Go(base + "/login");
   browser.Type("#token", seed.second_examiner_token);
-  browser.Click("#sign-in");
+  browser.ClickAndLoad("#sign-in");
   browser.Go(base + "/sessions/" + seed.session_id);
   browser.Click("#verdict-reject");
   browser.Type("#note", "Agreed: someone else at 0:55.");
-  browser.Click("#submit-verdict");
+  browser.ClickAndLoad("#submit-verdict");
   EXPECT_EQ(browser.Text(".notice"), "Verdict recorded.");
   EXPECT_TRUE(absl::StrContains(browser.Text("#result-status"), "REJECTED"));
   EXPECT_EQ(browser.Text("#decided-by"), "Dr. Examiner, Dr. Second");
   // The printable report, as an appeal body would read it (screenshot beside the first).
-  browser.Click("#report-link");
+  browser.ClickAndLoad("#report-link");
   EXPECT_EQ(browser.Text("#chain-result"), "Hash chain verified.");
   EXPECT_TRUE(absl::StrContains(browser.Text("#verdict-section"), "Dr. Examiner"));
   const json report_images = browser.Script(
