@@ -202,6 +202,35 @@ absl::StatusOr<std::vector<uint8_t>> SealedBox::Open(const std::vector<uint8_t>&
   return out;
 }
 
+std::vector<uint8_t> SealedBox::KeyedTag(std::string_view context, std::string_view message,
+                                         size_t bytes) const {
+  if (context.size() != crypto_kdf_CONTEXTBYTES) {
+    throw std::invalid_argument("KeyedTag: the context must be 8 characters");
+  }
+  if (bytes < crypto_generichash_BYTES_MIN || bytes > crypto_generichash_BYTES_MAX) {
+    throw std::invalid_argument("KeyedTag: 16-64 bytes");
+  }
+  char ctx[crypto_kdf_CONTEXTBYTES];
+  std::memcpy(ctx, context.data(), sizeof ctx);
+  std::array<uint8_t, 32> subkey{};
+  crypto_kdf_derive_from_key(subkey.data(), subkey.size(), 1, ctx, key_.data());
+  std::vector<uint8_t> out(bytes);
+  crypto_generichash(out.data(), out.size(), reinterpret_cast<const uint8_t*>(message.data()),
+                     message.size(), subkey.data(), subkey.size());
+  sodium_memzero(subkey.data(), subkey.size());
+  return out;
+}
+
+std::vector<uint8_t> Blake2b(const uint8_t* data, size_t size, size_t out_size) {
+  EnsureSodium();
+  if (out_size < crypto_generichash_BYTES_MIN || out_size > crypto_generichash_BYTES_MAX) {
+    throw std::invalid_argument("Blake2b: 16-64 bytes");
+  }
+  std::vector<uint8_t> out(out_size);
+  crypto_generichash(out.data(), out.size(), data, size, nullptr, 0);
+  return out;
+}
+
 std::string RandomToken(size_t bytes) {
   EnsureSodium();
   std::vector<uint8_t> raw(bytes);

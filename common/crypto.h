@@ -70,6 +70,12 @@ class SealedBox {
   // DATA_LOSS when the blob was altered, belongs to another row or another key.
   absl::StatusOr<std::vector<uint8_t>> Open(const std::vector<uint8_t>& sealed,
                                             std::string_view ad) const;
+  // `bytes` (16-64) of keyed BLAKE2b over `message` with a subkey derived from this key for
+  // `context` (exactly 8 characters, libsodium's KDF context): a value every server replica
+  // (same key file) computes alike and nobody without the key can predict, such as a session's
+  // liveness nonce. The storage key itself is never used for it.
+  std::vector<uint8_t> KeyedTag(std::string_view context, std::string_view message,
+                                size_t bytes) const;
 
  private:
   SealedBox() = default;
@@ -84,6 +90,8 @@ uint32_t RandomBelow(uint32_t n);
 std::string SecretHash(std::string_view secret);
 // Lowercase hex of bytes.
 std::string ToHex(const uint8_t* data, size_t size);
+// Unkeyed BLAKE2b of `size` bytes, `out_size` (16-64) bytes long.
+std::vector<uint8_t> Blake2b(const uint8_t* data, size_t size, size_t out_size);
 
 // SHA-256 of data fed in pieces (a backup file as it streams). Not thread-safe.
 class Sha256Stream {

@@ -10,7 +10,7 @@ constexpr std::array<std::string_view, kMaxEventKind + 1> kKindNames = {
     "IDENTITY_MISMATCH",      "FACE_ABSENT",       "MULTIPLE_FACES",
     "LOOKING_AWAY",           "LIVENESS_PASSED",   "LIVENESS_FAILED",
     "CAMERA_UNAVAILABLE",     "EVIDENCE_MISMATCH", "HEARTBEAT",
-    "SESSION_ENDED",          "CONSENT_GIVEN",
+    "SESSION_ENDED",          "CONSENT_GIVEN",     "LIVENESS_STEP",
 };
 
 }  // namespace

@@ -28,8 +28,9 @@ enum class EventKind : int {
   kHeartbeat = 11,
   kSessionEnded = 12,
   kConsentGiven = 13,
+  kLivenessStep = 14,
 };
-inline constexpr int kMaxEventKind = 13;
+inline constexpr int kMaxEventKind = 14;
 
 enum class EventPhase : int { kInstant = 0, kBegin = 1, kEnd = 2 };
 

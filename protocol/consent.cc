@@ -49,6 +49,7 @@ absl::StatusOr<ConsentRecord> ParseConsentDetail(absl::string_view detail) {
 bool NeedsConsent(const Event& e) {
   return e.kind == EventKind::kIdentityVerified || e.kind == EventKind::kIdentityMismatch ||
          e.kind == EventKind::kLivenessPassed || e.kind == EventKind::kLivenessFailed ||
+         e.kind == EventKind::kLivenessStep ||
          !e.descriptor.empty() || !e.evidence_jpeg.empty();
 }
 

@@ -97,6 +97,31 @@ absl::StatusOr<FrameClarity> BiometricInspector::AssessFrame(const std::vector<u
                       q.Describe()};
 }
 
+absl::StatusOr<LivenessFrame> BiometricInspector::MeasureLivenessFrame(
+    const std::vector<uint8_t>& jpeg) {
+  auto image = biometrics::DecodeImage(jpeg.data(), jpeg.size(), EvidenceLimits());
+  if (!image.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("liveness frame: ", image.status().message()));
+  }
+  auto analyzer = Acquire();
+  auto faces = analyzer->Analyze(*image);
+  Release(std::move(analyzer));
+  if (!faces.ok()) return faces.status();
+  LivenessFrame out;
+  out.faces = static_cast<int>(faces->size());
+  if (faces->empty()) return out;
+  const biometrics::FaceAnalysis& face = faces->front();
+  if (face.pose) {
+    out.yaw_deg = face.pose->yaw_deg;
+    out.pitch_deg = face.pose->pitch_deg;
+  } else {
+    out.problem = "the head pose could not be estimated";
+  }
+  out.eye_aspect_ratio = face.eye_aspect_ratio;
+  if (face.descriptor) out.descriptor.assign(face.descriptor->begin(), face.descriptor->end());
+  return out;
+}
+
 absl::StatusOr<std::vector<float>> BiometricInspector::EmbedEnrollmentPhoto(
     const std::vector<uint8_t>& photo) {
   auto image = biometrics::DecodeImage(photo.data(), photo.size(), PhotoLimits());

@@ -26,6 +26,7 @@ class BiometricInspector : public EvidenceInspector {
                                                                     int analyzers);
   ~BiometricInspector() override;
   absl::StatusOr<FrameClarity> AssessFrame(const std::vector<uint8_t>& jpeg) override;
+  absl::StatusOr<LivenessFrame> MeasureLivenessFrame(const std::vector<uint8_t>& jpeg) override;
 
   absl::Status CheckJpeg(const std::vector<uint8_t>& jpeg) override;
   absl::StatusOr<std::vector<float>> EmbedChip(const std::vector<uint8_t>& jpeg) override;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "protocol/consent.h"
+#include "protocol/liveness.h"
 
 namespace proctor::server {
 namespace {
@@ -118,6 +119,12 @@ absl::Status ValidateEvent(const Event& e) {
     if (!e.evidence_jpeg.empty()) return Bad(e, "CONSENT_GIVEN carries no evidence");
     if (auto c = protocol::ParseConsentDetail(e.detail); !c.ok()) {
       return Bad(e, std::string(c.status().message()));
+    }
+  }
+  if (e.kind == EventKind::kLivenessStep) {
+    if (e.evidence_jpeg.empty()) return Bad(e, "LIVENESS_STEP carries the frame it was seen on");
+    if (auto s = protocol::ParseLivenessStepDetail(e.detail); !s.ok()) {
+      return Bad(e, std::string(s.status().message()));
     }
   }
   return absl::OkStatus();

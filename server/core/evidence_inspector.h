@@ -20,6 +20,16 @@ struct FrameClarity {
   std::string problems;    // "too dark, too blurry", or "ok"
 };
 
+// A liveness step's frame as the server measures it (protocol/liveness.h judges the numbers).
+struct LivenessFrame {
+  int faces = 0;                  // faces found in the frame
+  double yaw_deg = 0;             // of the most confident face (biometrics::HeadPose)
+  double pitch_deg = 0;
+  double eye_aspect_ratio = 0;
+  std::vector<float> descriptor;  // of that face, 128 values; empty when no face
+  std::string problem;            // non-empty when the face was found but not measurable
+};
+
 // Implementations are thread-safe.
 class EvidenceInspector {
  public:
@@ -37,6 +47,9 @@ class EvidenceInspector {
   // The clarity of an evidence frame (JPEG), as biometrics' quality measure sees it.
   // INVALID_ARGUMENT when it does not decode.
   virtual absl::StatusOr<FrameClarity> AssessFrame(const std::vector<uint8_t>& jpeg) = 0;
+  // Head pose, eye openness and descriptor of the face in a liveness step's frame (JPEG).
+  // INVALID_ARGUMENT when it does not decode.
+  virtual absl::StatusOr<LivenessFrame> MeasureLivenessFrame(const std::vector<uint8_t>& jpeg) = 0;
 };
 
 }  // namespace proctor::server

@@ -38,6 +38,9 @@ class ScoreBuilder {
   void Flag(EventKind kind, int64_t from, int64_t to, std::string detail) {
     card_.flags.push_back({kind, from, to, std::move(detail)});
   }
+  // The server judged the session's liveness challenge itself (a finding says how).
+  bool liveness_judged() const { return liveness_judged_; }
+  void set_liveness_judged(bool judged) { liveness_judged_ = judged; }
   Scorecard Finish(const Policy& policy) {
     card_.risk_score = std::min(1.0, card_.risk_score);
     std::stable_sort(card_.flags.begin(), card_.flags.end(),
@@ -50,6 +53,7 @@ class ScoreBuilder {
  private:
   const i18n::Translator& t_;
   Scorecard card_;
+  bool liveness_judged_ = false;
 };
 
 int64_t ToleranceFor(EventKind kind, const Policy& p) {
@@ -181,7 +185,9 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
   const i18n::Translator& t = b.t();
   for (const StoredEvent& s : events) {
     const Event& e = s.event;
-    if (e.kind == EventKind::kLivenessFailed) {
+    // The client's own liveness verdict counts only for a session the server could not judge
+    // (no challenge frames): the server's judgement is a finding (ScoreFindings).
+    if (e.kind == EventKind::kLivenessFailed && !b.liveness_judged()) {
       b.Add(0.3, t.Trf("$0 at $1", "LIVENESS_FAILED", b.Seconds(e.at_ms)));
       b.Flag(e.kind, e.at_ms, e.at_ms, e.detail);
     }
@@ -237,13 +243,24 @@ void ScoreIdentity(const std::vector<StoredEvent>& events, const Policy& p, int6
 
 void ScoreFindings(const std::vector<StoredEvent>& events, const std::vector<Finding>& findings,
                    const Policy& p, ScoreBuilder& b) {
+  bool liveness = false;
   for (const Finding& f : findings) {
+    // The server's liveness judgement of the challenge frames: a pass is not a flag; a failure
+    // weighs as the client's own failure used to (a misjudged pass is EVIDENCE_MISMATCH).
+    if (f.kind == EventKind::kLivenessPassed) {
+      liveness = true;
+      continue;
+    }
+    if (f.kind == EventKind::kLivenessFailed) {
+      b.Add(0.3, b.t().Trf("$0 at $1", "LIVENESS_FAILED", b.Seconds(f.at_ms)));
+      b.Flag(f.kind, f.at_ms, f.at_ms, f.detail);
+      continue;
+    }
     b.Add(0.5, b.t().Trf("$0 at $1", EventKindName(f.kind), b.Seconds(f.at_ms)));
     b.ForceReview(b.t().Trf("$0 at $1", EventKindName(f.kind), b.Seconds(f.at_ms)));
     b.Flag(f.kind, f.at_ms, f.at_ms, f.detail);
   }
-  bool liveness = false;
-  for (const StoredEvent& s : events) liveness |= s.event.kind == EventKind::kLivenessPassed;
+  (void)events;
   if (p.liveness_required && !liveness) {
     b.Add(0.3, b.t().Tr("no liveness check passed"));
   }
@@ -319,6 +336,11 @@ Scorecard ScoreSession(const std::vector<StoredEvent>& events, const std::vector
     b.Note(t.Trf("under an accommodation: $0", DescribeAccommodation(*policy.accommodation, t)));
   }
   ScoreStates(events, policy, ended_at_ms, b);
+  for (const Finding& f : findings) {
+    if (f.kind == EventKind::kLivenessPassed || f.kind == EventKind::kLivenessFailed) {
+      b.set_liveness_judged(true);
+    }
+  }
   ScoreIdentity(events, policy, ended_at_ms, b);
   ScoreFindings(events, findings, policy, b);
   return b.Finish(policy);

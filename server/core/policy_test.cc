@@ -1,5 +1,6 @@
 #include "server/core/policy.h"
 
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "protocol/identity_rule.h"
 #include "protocol/testing/identity_fixtures.h"
@@ -34,6 +35,18 @@ std::vector<StoredEvent> CleanSession() {
   return v;
 }
 
+// The server's own liveness judgement of a challenge that passed (SessionLedger::JudgeLiveness),
+// plus `more` findings.
+std::vector<Finding> Judged(std::vector<Finding> more = {}) {
+  Finding passed;
+  passed.session_id = "s";
+  passed.kind = EventKind::kLivenessPassed;
+  passed.at_ms = 2000;
+  passed.detail = "passed challenge 00112233...";
+  more.insert(more.begin(), passed);
+  return more;
+}
+
 TEST(PolicyTest, FinalIsStricterOnEveryAxis) {
   const Policy i = PolicyFor(AssessmentKind::kIntermediate);
   const Policy f = PolicyFor(AssessmentKind::kFinal);
@@ -47,7 +60,7 @@ TEST(PolicyTest, FinalIsStricterOnEveryAxis) {
 }
 
 TEST(ScoreSessionTest, CleanSessionIsAutoAccepted) {
-  const auto card = ScoreSession(CleanSession(), {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  const auto card = ScoreSession(CleanSession(), Judged(), PolicyFor(AssessmentKind::kFinal), 120000);
   EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
   EXPECT_DOUBLE_EQ(card.risk_score, 0.0);
   EXPECT_TRUE(card.flags.empty());
@@ -57,7 +70,7 @@ TEST(ScoreSessionTest, ShortAbsenceIsFlaggedButTolerated) {
   auto events = CleanSession();
   events.push_back(Make(8, EventKind::kFaceAbsent, 40000, EventPhase::kBegin));
   events.push_back(Make(9, EventKind::kFaceAbsent, 43000, EventPhase::kEnd));
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kFinal), 120000);
   ASSERT_EQ(card.flags.size(), 1u);
   EXPECT_EQ(card.flags[0].kind, EventKind::kFaceAbsent);
   EXPECT_EQ(card.flags[0].from_ms, 40000);
@@ -70,8 +83,8 @@ TEST(ScoreSessionTest, LongAbsenceRaisesRiskMoreForFinal) {
   events.push_back(Make(8, EventKind::kFaceAbsent, 40000, EventPhase::kBegin));
   events.push_back(Make(9, EventKind::kFaceAbsent, 48000, EventPhase::kEnd));
   const auto intermediate =
-      ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
-  const auto final_card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+      ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kIntermediate), 120000);
+  const auto final_card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kFinal), 120000);
   EXPECT_DOUBLE_EQ(intermediate.risk_score, 0.0);  // 8 s < 10 s tolerance
   EXPECT_GT(final_card.risk_score, 0.0);           // 8 s > 5 s tolerance
 }
@@ -79,7 +92,7 @@ TEST(ScoreSessionTest, LongAbsenceRaisesRiskMoreForFinal) {
 TEST(ScoreSessionTest, OpenStateIsClosedAtTheEnd) {
   auto events = CleanSession();
   events.push_back(Make(8, EventKind::kMultipleFaces, 100000, EventPhase::kBegin));
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kFinal), 120000);
   ASSERT_EQ(card.flags.size(), 1u);
   EXPECT_EQ(card.flags[0].to_ms, 120000);
   EXPECT_TRUE(card.forces_review);
@@ -90,7 +103,7 @@ TEST(ScoreSessionTest, ServerDistanceOverridesClientClaim) {
   auto events = CleanSession();
   // The client says VERIFIED but the server's own distance is over the threshold.
   events.push_back(Make(8, EventKind::kIdentityVerified, 60000, EventPhase::kInstant, 0.9f));
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kIntermediate), 120000);
   EXPECT_EQ(card.verdict, Verdict::kPendingReview);
   bool mismatch = false, evidence = false;
   for (const auto& f : card.flags) {
@@ -106,7 +119,7 @@ TEST(ScoreSessionTest, ClientDistanceDisagreeingWithServerIsEvidenceMismatch) {
   StoredEvent lying = Make(8, EventKind::kIdentityVerified, 60000, EventPhase::kInstant, 0.40f);
   lying.event.client_distance = 0.20f;
   events.push_back(lying);
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kIntermediate), 120000);
   ASSERT_FALSE(card.flags.empty());
   EXPECT_EQ(card.flags.back().kind, EventKind::kEvidenceMismatch);
   EXPECT_EQ(card.verdict, Verdict::kPendingReview);
@@ -128,7 +141,7 @@ TEST(ScoreSessionTest, HonestClientEnrolledWithSeveralPhotosRaisesNoEvidenceMism
                             static_cast<float>(nearest));
   honest.event.client_distance = static_cast<float>(nearest);
   events.push_back(honest);
-  const auto card = ScoreSession(events, {}, policy, 120000);
+  const auto card = ScoreSession(events, Judged(), policy, 120000);
   for (const auto& f : card.flags) {
     EXPECT_NE(f.kind, EventKind::kEvidenceMismatch) << f.detail;
     EXPECT_NE(f.kind, EventKind::kIdentityMismatch) << f.detail;
@@ -142,7 +155,7 @@ TEST(ScoreSessionTest, HonestClientEnrolledWithSeveralPhotosRaisesNoEvidenceMism
   first_only.event.client_distance =
       static_cast<float>(protocol::DescriptorDistance(probe, templates[0]));
   events.back() = first_only;
-  const auto flagged = ScoreSession(events, {}, policy, 120000);
+  const auto flagged = ScoreSession(events, Judged(), policy, 120000);
   ASSERT_FALSE(flagged.flags.empty());
   EXPECT_EQ(flagged.flags.front().kind, EventKind::kEvidenceMismatch);
 }
@@ -154,7 +167,7 @@ TEST(ScoreSessionTest, AtTheThresholdBothEndsSeeTheLearner) {
       Make(8, EventKind::kIdentityVerified, 60000, EventPhase::kInstant, policy.match_threshold);
   at.event.client_distance = policy.match_threshold;
   events.push_back(at);
-  const auto card = ScoreSession(events, {}, policy, 120000);
+  const auto card = ScoreSession(events, Judged(), policy, 120000);
   for (const auto& f : card.flags) EXPECT_NE(f.kind, EventKind::kEvidenceMismatch) << f.detail;
   EXPECT_FALSE(ServerSeesMismatch(at, policy));
 }
@@ -162,7 +175,7 @@ TEST(ScoreSessionTest, AtTheThresholdBothEndsSeeTheLearner) {
 TEST(ScoreSessionTest, NeverVerifiedForcesReview) {
   std::vector<StoredEvent> events = {Make(1, EventKind::kSessionStarted, 0),
                                      Make(2, EventKind::kHeartbeat, 1000)};
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 5000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kIntermediate), 5000);
   EXPECT_EQ(card.verdict, Verdict::kPendingReview);
   EXPECT_FALSE(card.reasons.empty());
 }
@@ -182,7 +195,7 @@ TEST(ScoreSessionTest, IdentityCoverageGapCounts) {
       Make(1, EventKind::kLivenessPassed, 0),
       Make(2, EventKind::kIdentityVerified, 1000, EventPhase::kInstant, 0.3f),
       Make(3, EventKind::kIdentityVerified, 200000, EventPhase::kInstant, 0.3f)};
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 210000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kFinal), 210000);
   EXPECT_GT(card.risk_score, 0.0);
   // 0.15 (identity gap) + 0.10 (evidence gap) < 0.3: explained in the reasons, not forced.
   EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
@@ -194,7 +207,7 @@ TEST(ScoreSessionTest, IdentityCoverageGapCounts) {
 TEST(ScoreSessionTest, DescriptorsWithoutEvidenceChipsForceReview) {
   auto events = CleanSession();
   for (auto& e : events) e.has_evidence = false;  // a replayed descriptor, nothing to re-check
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kIntermediate), 120000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kIntermediate), 120000);
   EXPECT_EQ(card.verdict, Verdict::kPendingReview);
   EXPECT_TRUE(card.forces_review);
 }
@@ -203,7 +216,7 @@ TEST(ScoreSessionTest, LongStretchWithoutEvidenceAddsRisk) {
   auto events = CleanSession();  // chips at 0-120 s
   events.push_back(Make(8, EventKind::kIdentityVerified, 400000, EventPhase::kInstant, 0.35f));
   events.back().has_evidence = false;
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 400000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kFinal), 400000);
   bool found = false;
   for (const auto& r : card.reasons) found |= r.find("evidence chip") != std::string::npos;
   EXPECT_TRUE(found);
@@ -231,7 +244,7 @@ TEST(ScoreSessionTest, CouldNotTellInTheDarkIsNotSentToReviewForThatAlone) {
   };
   const Policy final_policy = PolicyFor(AssessmentKind::kFinal);
   const std::string claim = "could not tell: frame too dark (brightness 9)";
-  const auto dark = ScoreSession(session(claim, true), {}, final_policy, 240000);
+  const auto dark = ScoreSession(session(claim, true), Judged(), final_policy, 240000);
   EXPECT_EQ(dark.verdict, Verdict::kAutoAccepted);
   EXPECT_DOUBLE_EQ(dark.risk_score, 0.0);
   ASSERT_EQ(dark.flags.size(), 1u) << "reported, not hidden";
@@ -239,10 +252,10 @@ TEST(ScoreSessionTest, CouldNotTellInTheDarkIsNotSentToReviewForThatAlone) {
       << dark.flags[0].detail;
   EXPECT_NE(dark.flags[0].detail.find("not counted as absence"), std::string::npos);
 
-  const auto absent = ScoreSession(session("no face in view", true), {}, final_policy, 240000);
+  const auto absent = ScoreSession(session("no face in view", true), Judged(), final_policy, 240000);
   EXPECT_EQ(absent.verdict, Verdict::kPendingReview) << "the control: a real absence";
   EXPECT_GE(absent.risk_score, final_policy.review_risk);
-  const auto unshown = ScoreSession(session(claim, false), {}, final_policy, 240000);
+  const auto unshown = ScoreSession(session(claim, false), Judged(), final_policy, 240000);
   EXPECT_EQ(unshown.verdict, Verdict::kPendingReview) << "a claim without its frame is absence";
 
   // The server found the frame clear: its finding puts the session in review.
@@ -250,7 +263,7 @@ TEST(ScoreSessionTest, CouldNotTellInTheDarkIsNotSentToReviewForThatAlone) {
   finding.kind = EventKind::kEvidenceMismatch;
   finding.at_ms = 40000;
   finding.detail = "the client could not tell ..., but its frame of seq 20 is clear";
-  EXPECT_EQ(ScoreSession(session(claim, true), {finding}, final_policy, 240000).verdict,
+  EXPECT_EQ(ScoreSession(session(claim, true), Judged({finding}), final_policy, 240000).verdict,
             Verdict::kPendingReview);
 }
 
@@ -258,7 +271,7 @@ TEST(ScoreSessionTest, ACameraThatStallsIsReportedButAddsNoRiskOfItsOwn) {
   auto events = CleanSession();
   events.push_back(Make(8, EventKind::kCameraUnavailable, 40000, EventPhase::kBegin));
   events.push_back(Make(9, EventKind::kCameraUnavailable, 55000, EventPhase::kEnd));
-  const auto card = ScoreSession(events, {}, PolicyFor(AssessmentKind::kFinal), 120000);
+  const auto card = ScoreSession(events, Judged(), PolicyFor(AssessmentKind::kFinal), 120000);
   EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
   EXPECT_DOUBLE_EQ(card.risk_score, 0.0);
   ASSERT_EQ(card.flags.size(), 1u);
@@ -270,11 +283,11 @@ TEST(ScoreSessionTest, AnAccommodationAdjustsThePolicyAndSaysSo) {
   events.push_back(Make(8, EventKind::kLookingAway, 40000, EventPhase::kBegin));
   events.push_back(Make(9, EventKind::kLookingAway, 100000, EventPhase::kEnd));
   const Policy plain = PolicyFor(AssessmentKind::kFinal);
-  const auto before = ScoreSession(events, {}, plain, 120000);
+  const auto before = ScoreSession(events, Judged(), plain, 120000);
   EXPECT_GT(before.risk_score, 0.0);
   Accommodation a{"l", "a", 0, true, false, 0, "tic disorder", "admin", 0};
   const Policy adjusted = Accommodate(plain, a);
-  const auto after = ScoreSession(events, {}, adjusted, 120000);
+  const auto after = ScoreSession(events, Judged(), adjusted, 120000);
   EXPECT_DOUBLE_EQ(after.risk_score, 0.0);
   ASSERT_EQ(after.flags.size(), 1u) << "still reported";
   EXPECT_NE(after.flags[0].detail.find("not scored under the learner's accommodation"),
@@ -295,6 +308,42 @@ TEST(ResultStatusTest, FollowsTheVerdict) {
   EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kPendingReview),
             ResultStatus::kPendingReview);
   EXPECT_EQ(ResultStatusFor(SessionState::kClosed, Verdict::kRejected), ResultStatus::kRejected);
+}
+
+}  // namespace
+}  // namespace proctor::server
+
+namespace proctor::server {
+namespace {
+
+// Liveness counts only as the server judged it: the client's LIVENESS_PASSED alone is not
+// enough on a FINAL, and the server's failure weighs (a flag and 0.3) whatever the client said.
+TEST(ScoreSessionTest, OnlyTheServersLivenessJudgementCounts) {
+  const Policy final_policy = PolicyFor(AssessmentKind::kFinal);
+  const auto claimed_only = ScoreSession(CleanSession(), {}, final_policy, 120000);
+  EXPECT_DOUBLE_EQ(claimed_only.risk_score, 0.3);
+  EXPECT_EQ(claimed_only.verdict, Verdict::kPendingReview);
+  EXPECT_NE(absl::StrJoin(claimed_only.reasons, "|").find("no liveness check passed"),
+            std::string::npos);
+
+  Finding failed;
+  failed.session_id = "s";
+  failed.kind = EventKind::kLivenessFailed;
+  failed.at_ms = 9000;
+  failed.detail = "failed at step 3/5 LOOK_UP: at 9.0 s yaw +2, pitch +3 (pitch +10 needed)";
+  const auto judged_failed = ScoreSession(CleanSession(), {failed}, final_policy, 120000);
+  EXPECT_DOUBLE_EQ(judged_failed.risk_score, 0.6) << "failed 0.3 + none passed 0.3";
+  ASSERT_EQ(judged_failed.flags.size(), 1u);
+  EXPECT_EQ(judged_failed.flags[0].kind, EventKind::kLivenessFailed);
+  EXPECT_EQ(judged_failed.flags[0].detail, failed.detail);
+  EXPECT_FALSE(judged_failed.forces_review) << "a failed challenge weighs; it does not force";
+
+  // The client said it failed, the server's measurement says it passed: the server wins.
+  auto events = CleanSession();
+  events[1].event.kind = EventKind::kLivenessFailed;
+  const auto server_passed = ScoreSession(events, Judged(), final_policy, 120000);
+  EXPECT_DOUBLE_EQ(server_passed.risk_score, 0.0);
+  EXPECT_TRUE(server_passed.flags.empty());
 }
 
 }  // namespace

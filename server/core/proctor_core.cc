@@ -322,6 +322,7 @@ absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
     ASSIGN_OR_RETURN(auto plain, box_->Open(sealed, TemplateAd(out.session.learner_id)));
     ASSIGN_OR_RETURN(out.templates.emplace_back(), DescriptorFromBytes(plain));
   }
+  out.liveness = LivenessChallengeFor(*box_, out.session.id);
   return out;
 }
 

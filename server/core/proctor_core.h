@@ -40,6 +40,8 @@ struct OpenedSession {
   std::string session_token;
   std::vector<protocol::Template> templates;  // every enrolled template, in enrollment order
   Policy policy;
+  // The session's liveness challenge (LivenessChallengeFor: the same on every replica).
+  protocol::LivenessChallengeSpec liveness;
 };
 
 // The basis on which a learner's face is enrolled, for the audit log.

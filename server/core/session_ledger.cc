@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "protocol/chain.h"
 #include "protocol/consent.h"
 #include "protocol/event_details.h"
+#include "protocol/liveness.h"
 #include "server/core/consent_notices.h"
 #include "server/core/event_validation.h"
 #include "server/core/session_policy.h"
@@ -89,6 +91,9 @@ struct SessionLedger::Recheck {
   std::vector<std::vector<float>> templates;
   Policy policy;
   std::string claimed_detail;  // FACE_ABSENT BEGIN: the client's "could not tell: ..."
+  // The client's liveness claim: judge the session's challenge (nothing else of this is used
+  // but the ids, templates and policy).
+  bool liveness = false;
 };
 
 struct SessionLedger::Prepared {
@@ -345,6 +350,20 @@ absl::StatusOr<SessionLedger::Prepared> SessionLedger::Prepare(LiveSession& live
       }
       e.evidence_jpeg.clear();
     }
+    if (e.kind == EventKind::kLivenessPassed || e.kind == EventKind::kLivenessFailed) {
+      // The client says its challenge is over: the server judges the frames itself, now rather
+      // than at close, so the examiner (and an LMS waiting for it) hears early.
+      Recheck judge;
+      judge.session_id = live.id;
+      judge.learner_id = live.learner_id;
+      judge.seq = e.seq;
+      judge.at_ms = e.at_ms;
+      judge.claimed_kind = e.kind;
+      judge.templates = live.templates;
+      judge.policy = live.policy;
+      judge.liveness = true;
+      out.rechecks.push_back(std::move(judge));
+    }
     stored.event = std::move(e);
     out.batch.events.push_back(std::move(stored));
   }
@@ -481,6 +500,10 @@ void SessionLedger::RecheckLoop() {
 }
 
 void SessionLedger::RunRecheck(const Recheck& r) {
+  if (r.liveness) {
+    JudgeLiveness(r.session_id, r.templates, r.policy);
+    return;
+  }
   Finding finding;
   finding.session_id = r.session_id;
   finding.kind = EventKind::kEvidenceMismatch;
@@ -529,6 +552,102 @@ void SessionLedger::RunRecheck(const Recheck& r) {
     }
   }
   RecordFinding(r, std::move(finding));
+}
+
+std::string LivenessNonceFor(const SealedBox& box, const std::string& session_id) {
+  const std::vector<uint8_t> tag = box.KeyedTag("livenonc", session_id, protocol::kLivenessNonceBytes);
+  return ToHex(tag.data(), tag.size());
+}
+
+protocol::LivenessChallengeSpec LivenessChallengeFor(const SealedBox& box,
+                                                     const std::string& session_id) {
+  // The nonce is 32 hex digits by construction, so the spec always exists.
+  return *protocol::ChallengeFromNonce(LivenessNonceFor(box, session_id));
+}
+
+void SessionLedger::JudgeLiveness(const std::string& session_id,
+                                  const std::vector<protocol::Template>& templates,
+                                  const Policy& policy) {
+  std::lock_guard<std::mutex> serial(liveness_mu_);
+  auto findings = storage_->ListFindings(session_id);
+  if (!findings.ok()) return;  // best effort, as every finding: Close judges again
+  for (const Finding& f : *findings) {
+    if (f.kind == EventKind::kLivenessPassed || f.kind == EventKind::kLivenessFailed) return;
+  }
+  auto events = storage_->ListEvents(session_id);
+  if (!events.ok()) return;
+  const StoredEvent* claim = nullptr;
+  std::vector<const StoredEvent*> steps;
+  std::set<int> indices;
+  for (const StoredEvent& s : *events) {
+    if (s.event.kind == EventKind::kLivenessPassed || s.event.kind == EventKind::kLivenessFailed) {
+      claim = &s;
+    } else if (s.event.kind == EventKind::kLivenessStep) {
+      auto parsed = protocol::ParseLivenessStepDetail(s.event.detail);
+      // The first frame of each step counts; a few more are tolerated, not measured (a client
+      // cannot make the server analyse hundreds of frames).
+      if (parsed.ok() && indices.insert(parsed->index).second && steps.size() < 16) {
+        steps.push_back(&s);
+      }
+    }
+  }
+  if (claim == nullptr && steps.empty()) return;  // no challenge was run: nothing to judge
+  const protocol::LivenessChallengeSpec spec = LivenessChallengeFor(*box_, session_id);
+  std::vector<protocol::StepMeasure> measures;
+  for (const StoredEvent* s : steps) {
+    const auto claimed = protocol::ParseLivenessStepDetail(s->event.detail);
+    protocol::StepMeasure m;
+    m.index = claimed->index;
+    m.at_ms = s->event.at_ms;
+    m.claimed_nonce_hex = claimed->nonce_hex;
+    m.claimed = claimed->action;
+    auto sealed = storage_->GetEvidence(session_id, s->event.seq);
+    absl::StatusOr<std::vector<uint8_t>> jpeg =
+        sealed.ok() ? box_->Open(*sealed, EvidenceAd(session_id, s->event.seq)) : sealed.status();
+    absl::StatusOr<LivenessFrame> frame =
+        jpeg.ok() ? inspector_->MeasureLivenessFrame(*jpeg) : jpeg.status();
+    if (!frame.ok()) {
+      m.problem = absl::StrCat("its frame could not be measured: ", frame.status().message());
+    } else {
+      m.faces = frame->faces;
+      m.yaw_deg = frame->yaw_deg;
+      m.pitch_deg = frame->pitch_deg;
+      m.eye_aspect_ratio = frame->eye_aspect_ratio;
+      m.problem = frame->problem;
+      if (!frame->descriptor.empty()) {
+        m.identity_distance = protocol::IdentityDistance(frame->descriptor, templates);
+      }
+    }
+    measures.push_back(std::move(m));
+  }
+  const protocol::LivenessJudgement judgement = protocol::JudgeLiveness(
+      spec, measures,
+      templates.empty() ? std::nullopt : std::optional<double>(policy.match_threshold));
+  Finding decided;
+  decided.session_id = session_id;
+  decided.kind = judgement.passed ? EventKind::kLivenessPassed : EventKind::kLivenessFailed;
+  const StoredEvent* anchor = claim != nullptr ? claim : steps.back();
+  decided.at_ms = anchor->event.at_ms;
+  decided.event_seq = anchor->event.seq;
+  decided.detail = judgement.detail;
+  if (!storage_->AddFinding(decided).ok()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++(judgement.passed ? stats_.liveness_passed : stats_.liveness_failed);
+  }
+  if (claim != nullptr && claim->event.kind == EventKind::kLivenessPassed && !judgement.passed) {
+    Recheck r;
+    r.session_id = session_id;
+    Finding mismatch;
+    mismatch.session_id = session_id;
+    mismatch.kind = EventKind::kEvidenceMismatch;
+    mismatch.at_ms = claim->event.at_ms;
+    mismatch.event_seq = claim->event.seq;
+    mismatch.detail = absl::StrCat(
+        "the client reported LIVENESS_PASSED, but its frames do not show the challenge: ",
+        judgement.detail);
+    RecordFinding(r, std::move(mismatch));
+  }
 }
 
 void SessionLedger::RecordFinding(const Recheck& r, Finding finding) {
@@ -597,6 +716,13 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   if (!assessment.ok()) return assessment.status();
   auto events = storage_->ListEvents(session_id);
   if (!events.ok()) return events.status();
+  if (record->state != SessionState::kClosed) {
+    // The liveness judgement normally ran when the client's claim arrived; a client that never
+    // claimed (or a judgement lost to a crash) is judged here, before the score.
+    if (auto live = Load(session_id); live.ok()) {
+      JudgeLiveness(session_id, (*live)->templates, (*live)->policy);
+    }
+  }
   auto findings = storage_->ListFindings(session_id);
   if (!findings.ok()) return findings.status();
   // The client names the end, but never earlier than its last event: a state still open or the

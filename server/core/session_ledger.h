@@ -34,6 +34,8 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/event.h"
+#include "protocol/identity_rule.h"
+#include "protocol/liveness.h"
 #include "server/core/evidence_inspector.h"
 #include "server/core/group_committer.h"
 #include "server/core/latency_histogram.h"
@@ -62,6 +64,9 @@ struct LedgerStats {
   uint64_t forks = 0;
   uint64_t unreadable_evidence = 0;
   uint64_t evidence_mismatches = 0;
+  // The server's own liveness judgements (protocol/liveness.h) of the challenges clients ran.
+  uint64_t liveness_passed = 0;
+  uint64_t liveness_failed = 0;
   // Flags of the sessions this process closed, by EventKind value.
   std::array<uint64_t, kMaxEventKind + 1> flags_by_kind{};
   // From Ingest to the acknowledgement of every acknowledged batch.
@@ -73,6 +78,13 @@ std::vector<uint8_t> DescriptorBytes(const std::vector<float>& descriptor);
 absl::StatusOr<std::vector<float>> DescriptorFromBytes(const std::vector<uint8_t>& bytes);
 std::string TemplateAd(const std::string& learner_id);
 std::string EvidenceAd(const std::string& session_id, uint64_t seq);
+
+// A session's liveness nonce: keyed BLAKE2b of its id under the server's storage key (every
+// replica computes the same, a client cannot predict it) as 32 hex digits; and the challenge it
+// stands for.
+std::string LivenessNonceFor(const SealedBox& box, const std::string& session_id);
+protocol::LivenessChallengeSpec LivenessChallengeFor(const SealedBox& box,
+                                                     const std::string& session_id);
 
 class SessionLedger {
  public:
@@ -134,6 +146,12 @@ class SessionLedger {
   void QueueRechecks(LiveSession& live, std::vector<Recheck> rechecks);
   void RecheckLoop();
   void RunRecheck(const Recheck& recheck);
+  // Judges the session's liveness challenge from its stored LIVENESS_STEP frames, measured by
+  // the inspector, and records the server's LIVENESS_PASSED or LIVENESS_FAILED finding (and
+  // EVIDENCE_MISMATCH when the client claimed a pass the frames do not show). Once per session:
+  // nothing when already judged, or when the session ran no challenge (no step, no claim).
+  void JudgeLiveness(const std::string& session_id,
+                     const std::vector<protocol::Template>& templates, const Policy& policy);
   // Stores a server finding and sends an auto-accepted session back to review.
   void RecordFinding(const Recheck& recheck, Finding finding);
   void CountRefusal(const absl::Status& status);
@@ -153,6 +171,7 @@ class SessionLedger {
   std::deque<Recheck> rechecks_;                 // guarded by mu_
   std::map<std::string, int> pending_rechecks_;  // session -> count, guarded by mu_
   bool stopping_ = false;                        // guarded by mu_
+  std::mutex liveness_mu_;  // one liveness judgement at a time: each session is judged once
   std::mutex close_mu_;  // serialises Close: two overlapping closes must not both write
   std::thread recheck_thread_;
   double qc_sample_percent_ = 0;

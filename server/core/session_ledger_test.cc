@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "protocol/consent.h"
 #include "protocol/identity_rule.h"
+#include "protocol/liveness.h"
 #include "protocol/testing/identity_fixtures.h"
 #include "server/core/consent_notices.h"
 #include "server/core/proctor_core.h"
@@ -36,6 +37,14 @@ class FakeInspector : public EvidenceInspector {
     const bool clear = jpeg.size() > 2 && jpeg[2] != 0;
     return FrameClarity{clear, clear ? 120.0 : 8.0, 300.0, clear ? "ok" : "too dark"};
   }
+  // Liveness frames measure as `liveness_frames` says, keyed by the JPEG's third byte.
+  absl::StatusOr<LivenessFrame> MeasureLivenessFrame(const std::vector<uint8_t>& jpeg) override {
+    const int key = jpeg.size() > 2 ? jpeg[2] : 0;
+    auto it = liveness_frames.find(key);
+    if (it == liveness_frames.end()) return absl::InvalidArgumentError("unknown test frame");
+    return it->second;
+  }
+  std::map<int, LivenessFrame> liveness_frames;
   std::vector<float> chip_descriptor = std::vector<float>(128, 0.0f);
   std::atomic<int> chips{0};
   std::atomic<int> frames{0};
@@ -93,6 +102,41 @@ class SessionLedgerTest : public ::testing::Test {
     e.prev_hash = head_;
     head_ = EventDigest(e);
     return e;
+  }
+
+  // The session's liveness challenge as step events whose frames the fake inspector measures as
+  // a person performing `performed` (by default the challenge itself), one second apart; then
+  // the client's claim `claim` (none when kUnspecified).
+  std::vector<Event> Challenge(std::optional<std::vector<protocol::LivenessAction>> performed = {},
+                               EventKind claim = EventKind::kLivenessPassed) {
+    const protocol::LivenessChallengeSpec spec = LivenessChallengeFor(box_, sid_);
+    const std::vector<protocol::LivenessAction> acts = performed.value_or(spec.actions);
+    const int n = static_cast<int>(spec.actions.size());
+    LivenessFrame ref{1, 2, -10, 0.3, std::vector<float>(128, 0.0f), ""};
+    std::vector<Event> out;
+    for (int i = 0; i <= n; ++i) {
+      LivenessFrame f = ref;
+      const auto act = i == 0 ? protocol::LivenessAction::kLookStraight : acts[i - 1];
+      if (act == protocol::LivenessAction::kTurnLeft) f.yaw_deg += 25;
+      if (act == protocol::LivenessAction::kTurnRight) f.yaw_deg -= 25;
+      if (act == protocol::LivenessAction::kLookUp) f.pitch_deg += 15;
+      if (act == protocol::LivenessAction::kBlink) f.eye_aspect_ratio = 0.1;
+      inspector_.liveness_frames[100 + i] = f;
+      const auto asked = i == 0 ? protocol::LivenessAction::kLookStraight : spec.actions[i - 1];
+      out.push_back(Next(EventKind::kLivenessStep, {},
+                         {0xff, 0xd8, static_cast<uint8_t>(100 + i), 0xd9}, EventPhase::kInstant,
+                         protocol::LivenessStepDetail({spec.nonce_hex, i, n, asked})));
+    }
+    if (claim != EventKind::kUnspecified) out.push_back(Next(claim));
+    return out;
+  }
+  std::vector<Finding> FindingsOf(EventKind kind) {
+    std::vector<Finding> out;
+    const auto all = storage_.ListFindings(sid_);
+    for (const Finding& f : *all) {
+      if (f.kind == kind) out.push_back(f);
+    }
+    return out;
   }
 
   absl::StatusOr<IngestAck> Ingest(std::vector<Event> events, const SigningKey* key = nullptr) {
@@ -297,26 +341,25 @@ TEST_F(SessionLedgerTest, RechecksEvidenceChipsAndRecordsDisagreement) {
   std::vector<float> probe(128, 0.0f);
   const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
   inspector_.chip_descriptor.assign(128, 0.1f);  // 1.13 away from what the client sent
-  ASSERT_TRUE(
-      Ingest({Next(EventKind::kLivenessPassed), Next(EventKind::kIdentityVerified, probe, jpeg)})
-          .ok());
+  auto batch = Challenge();
+  batch.push_back(Next(EventKind::kIdentityVerified, probe, jpeg));
+  ASSERT_TRUE(Ingest(batch).ok());
   auto card = ledger_.Close("s1", 5000);
   ASSERT_TRUE(card.ok()) << card.status();
   EXPECT_EQ(inspector_.chips.load(), 1);  // FINAL re-checks every chip
-  auto findings = storage_.ListFindings("s1");
-  ASSERT_EQ(findings->size(), 1u);
-  EXPECT_EQ((*findings)[0].kind, EventKind::kEvidenceMismatch);
-  EXPECT_EQ((*findings)[0].event_seq, 2u);
+  const auto findings = FindingsOf(EventKind::kEvidenceMismatch);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].event_seq, batch.back().seq);
   EXPECT_EQ(card->verdict, Verdict::kPendingReview);
   // Closed: a resend of what was stored is still acknowledged (the client may have missed the
   // ack), nothing new is accepted, and closing again keeps the outcome.
   seq_ = 0;
   head_ = Hash32{};
-  std::vector<Event> resend = {Next(EventKind::kLivenessPassed),
-                               Next(EventKind::kIdentityVerified, probe, jpeg)};
+  std::vector<Event> resend = Challenge();
+  resend.push_back(Next(EventKind::kIdentityVerified, probe, jpeg));
   auto again = Ingest(resend);
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->duplicates, 2u);
+  EXPECT_EQ(again->duplicates, resend.size());
   EXPECT_EQ(Ingest({Next(EventKind::kHeartbeat)}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ledger_.Close("s1", 9000)->verdict, Verdict::kPendingReview);
@@ -352,9 +395,9 @@ TEST_F(SessionLedgerTest, AutoAcceptedSessionsAreSampledIntoReviewForQualityCont
   std::vector<float> probe(128, 0.0f);
   const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
   // FINAL: liveness passed, identity verified with a chip that re-embeds as sent.
-  ASSERT_TRUE(
-      Ingest({Next(EventKind::kLivenessPassed), Next(EventKind::kIdentityVerified, probe, jpeg)})
-          .ok());
+  auto batch = Challenge();
+  batch.push_back(Next(EventKind::kIdentityVerified, probe, jpeg));
+  ASSERT_TRUE(Ingest(batch).ok());
   ledger_.set_quality_sample_percent(100);
   auto card = ledger_.Close("s1", 3000);
   ASSERT_TRUE(card.ok()) << card.status();
@@ -375,12 +418,65 @@ TEST_F(SessionLedgerTest, AutoAcceptedSessionsAreSampledIntoReviewForQualityCont
 TEST_F(SessionLedgerTest, WithoutSamplingACleanSessionIsAutoAccepted) {
   std::vector<float> probe(128, 0.0f);
   const std::vector<uint8_t> jpeg = {0xff, 0xd8, 0xff, 0xd9};
-  ASSERT_TRUE(
-      Ingest({Next(EventKind::kLivenessPassed), Next(EventKind::kIdentityVerified, probe, jpeg)})
-          .ok());
+  auto batch = Challenge();
+  batch.push_back(Next(EventKind::kIdentityVerified, probe, jpeg));
+  ASSERT_TRUE(Ingest(batch).ok());
   auto card = ledger_.Close("s1", 3000);
   ASSERT_TRUE(card.ok()) << card.status();
   EXPECT_EQ(card->verdict, Verdict::kAutoAccepted);
+  ASSERT_EQ(FindingsOf(EventKind::kLivenessPassed).size(), 1u);
+}
+
+// The server judges the challenge from the frames, not from the client's word.
+TEST_F(SessionLedgerTest, LivenessIsJudgedFromTheStepFramesNotTheClaim) {
+  const auto spec = LivenessChallengeFor(box_, "s1");
+  EXPECT_EQ(LivenessChallengeFor(box_, "s1").nonce_hex, spec.nonce_hex) << "every replica alike";
+  EXPECT_NE(LivenessChallengeFor(box_, "s2").nonce_hex, spec.nonce_hex);
+  EXPECT_NE(LivenessChallengeFor(SealedBox::FromKeyForTest({1}), "s1").nonce_hex, spec.nonce_hex)
+      << "another key, another nonce: a client cannot compute it";
+  // A recording of the learner performing another order, with a claimed pass.
+  std::vector<protocol::LivenessAction> other = spec.actions;
+  std::rotate(other.begin(), other.begin() + 1, other.end());
+  ASSERT_TRUE(Ingest(Challenge(other)).ok());
+  auto card = ledger_.Close("s1", 10000);
+  ASSERT_TRUE(card.ok()) << card.status();
+  const auto failed = FindingsOf(EventKind::kLivenessFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].detail.find("failed at step 1/5"), std::string::npos) << failed[0].detail;
+  const auto mismatch = FindingsOf(EventKind::kEvidenceMismatch);
+  ASSERT_EQ(mismatch.size(), 1u) << "the client claimed a pass the frames do not show";
+  EXPECT_NE(mismatch[0].detail.find("reported LIVENESS_PASSED"), std::string::npos);
+  EXPECT_TRUE(FindingsOf(EventKind::kLivenessPassed).empty());
+  EXPECT_EQ(card->verdict, Verdict::kPendingReview);
+  EXPECT_EQ(ledger_.stats().liveness_failed, 1u);
+  // Closing again judges nothing twice.
+  ASSERT_TRUE(ledger_.Close("s1", 10000).ok());
+  EXPECT_EQ(FindingsOf(EventKind::kLivenessFailed).size(), 1u);
+}
+
+TEST_F(SessionLedgerTest, ABareLivenessClaimIsNotAPass) {
+  ASSERT_TRUE(Ingest({Next(EventKind::kSessionStarted), Next(EventKind::kLivenessPassed)}).ok());
+  ASSERT_TRUE(ledger_.Close("s1", 5000).ok());
+  const auto failed = FindingsOf(EventKind::kLivenessFailed);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].detail.find("step 0/5 LOOK_STRAIGHT: never shown"), std::string::npos)
+      << failed[0].detail;
+  EXPECT_EQ(FindingsOf(EventKind::kEvidenceMismatch).size(), 1u);
+}
+
+// A client that ran the challenge but never claimed anything is judged when the session closes;
+// a session that ran no challenge at all is not judged (its policy says whether that matters).
+TEST_F(SessionLedgerTest, StepsWithoutAClaimAreJudgedAtClose) {
+  ASSERT_TRUE(Ingest(Challenge({}, EventKind::kUnspecified)).ok());
+  ASSERT_TRUE(ledger_.Close("s1", 10000).ok());
+  EXPECT_EQ(FindingsOf(EventKind::kLivenessPassed).size(), 1u);
+  EXPECT_TRUE(FindingsOf(EventKind::kEvidenceMismatch).empty());
+}
+
+TEST_F(SessionLedgerTest, ASessionWithoutAChallengeIsNotJudged) {
+  ASSERT_TRUE(Ingest({Next(EventKind::kSessionStarted)}).ok());
+  ASSERT_TRUE(ledger_.Close("s1", 5000).ok());
+  EXPECT_TRUE(storage_.ListFindings("s1")->empty());
 }
 
 // Retention on a database with an old and a new session: the run deletes exactly the old

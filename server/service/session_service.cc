@@ -81,6 +81,12 @@ grpc::ServerUnaryReactor* SessionServiceImpl::OpenSession(grpc::CallbackServerCo
   auto opened = core_->OpenSession(request->pass(), key, request->consented_notice_sha256());
   if (!opened.ok()) return FinishUnary(context, opened.status());
   ConsentNoticeToProto(opened->notice, response->mutable_consent_notice());
+  v1::LivenessChallenge* challenge = response->mutable_liveness_challenge();
+  challenge->set_nonce(opened->liveness.nonce_hex);
+  for (protocol::LivenessAction a : opened->liveness.actions) {
+    challenge->add_actions(static_cast<v1::LivenessAction>(a));
+  }
+  challenge->set_step_window_ms(opened->liveness.step_window_ms);
   response->set_session_id(opened->session.id);
   response->set_session_token(opened->session_token);
   protocol::TemplatesToProto(opened->templates, response);
