@@ -15,6 +15,7 @@
 #include "client/analysis/debounced_state.h"
 #include "client/analysis/face_follower.h"
 #include "client/analysis/identity_schedule.h"
+#include "client/analysis/challenge_runner.h"
 #include "client/analysis/liveness_challenge.h"
 #include "common/status_macros.h"
 #include "protocol/event_details.h"
@@ -121,6 +122,10 @@ class MonitorImpl : public ProctorMonitor {
         several_(options_.debounce_ms),
         away_(options_.debounce_ms),
         liveness_(options_.liveness_window_ms, options_.liveness_turn_deg),
+        runner_(options_.challenge && options_.liveness_window_ms > 0
+                    ? std::make_optional<ChallengeRunner>(*options_.challenge,
+                                                          options_.liveness_window_ms)
+                    : std::nullopt),
         identity_(options_.identity_interval_ms, options_.evidence_interval_ms,
                   options_.mismatch_confirm_frames),
         follower_(presence_.get(), FollowerOptions(options_)) {
@@ -133,11 +138,14 @@ class MonitorImpl : public ProctorMonitor {
     started_ = true;
     last_heartbeat_ms_ = at_ms;
     liveness_.Start(at_ms);
+    if (runner_) runner_->Start(at_ms);
     status_.at_ms = at_ms;
     UpdatePrompt();
     Event e = NewEvent(EventKind::kSessionStarted, at_ms);
-    e.detail = options_.liveness_window_ms > 0 ? "liveness check: blink and turn your head"
-                                               : "liveness check off";
+    e.detail = runner_ ? absl::StrCat("liveness challenge ", options_.challenge->nonce_hex.substr(0, 8),
+                                      ": ", options_.challenge->actions.size(), " steps")
+               : options_.liveness_window_ms > 0 ? "liveness check: blink and turn your head"
+                                                 : "liveness check off";
     out.push_back(Emit(std::move(e)));
     return out;
   }
@@ -166,7 +174,14 @@ class MonitorImpl : public ProctorMonitor {
     UpdateStates(frame.image, obs, at, &out);
     if (obs.face != nullptr) {
       last_box_ = obs.face->detection.box;
-      UpdateLiveness(obs.face, obs.yaw_off, at, &out);
+      if (runner_) {
+        // The challenge measures every frame on the crop it sends, as the server will.
+        if (LivenessPending()) RETURN_IF_ERROR(RoiLiveness(frame.image, at, &out));
+      } else {
+        UpdateLiveness(obs.face, obs.yaw_off, at, &out);
+      }
+    } else if (runner_) {
+      if (auto d = runner_->Tick(at)) EmitLiveness(*d, at, &out);
     } else {
       UpdateLiveness(nullptr, std::nullopt, at, &out);
     }
@@ -206,7 +221,11 @@ class MonitorImpl : public ProctorMonitor {
       out.push_back(EndEvent(EventKind::kMultipleFaces, several_began_, at, -1, "session ended"));
     if (away_.Close())
       out.push_back(EndEvent(EventKind::kLookingAway, away_began_, at, -1, "session ended"));
-    if (auto d = liveness_.End(neutral_.has_value())) EmitLiveness(*d, at, &out);
+    if (runner_) {
+      if (auto d = runner_->End()) EmitLiveness(*d, at, &out);
+    } else if (auto d = liveness_.End(neutral_.has_value())) {
+      EmitLiveness(*d, at, &out);
+    }
     Event e = NewEvent(EventKind::kSessionEnded, at);
     e.detail = absl::StrCat("identity checks: ", status_.identity_checks_passed, " passed, ",
                             status_.identity_checks_failed, " failed");
@@ -354,7 +373,7 @@ class MonitorImpl : public ProctorMonitor {
 
   // --- liveness ----------------------------------------------------------------------------
 
-  bool LivenessPending() const { return liveness_.pending(); }
+  bool LivenessPending() const { return runner_ ? runner_->pending() : liveness_.pending(); }
 
   void UpdateLiveness(const FaceAnalysis* face, std::optional<double> yaw_off, int64_t at,
                       std::vector<Event>* out) {
@@ -380,7 +399,9 @@ class MonitorImpl : public ProctorMonitor {
   // One face must be found there, else the frame is left to the full analyses.
   absl::Status RoiLiveness(const Image& image, int64_t at, std::vector<Event>* out) {
     if (!last_box_) return absl::OkStatus();
-    constexpr double kRoiFacePx = 100;  // above the HOG window (80 px) with some margin
+    // Above the HOG window (80 px) with some margin; the challenge's crops are its evidence, and
+    // the server detects the face in them again, so they get a little more.
+    const double kRoiFacePx = runner_ ? 120 : 100;
     const biometrics::Rect& b = *last_box_;
     const biometrics::Rect r = biometrics::ClipToImage(
         {b.x - b.width * 3 / 5, b.y - b.height * 3 / 5, b.width * 11 / 5, b.height * 11 / 5},
@@ -395,6 +416,9 @@ class MonitorImpl : public ProctorMonitor {
     ASSIGN_OR_RETURN(std::vector<FaceAnalysis> faces, presence_->Analyze(crop));
     if (faces.size() != 1) return absl::OkStatus();
     FaceAnalysis& f = faces.front();
+    // What the server will measure on this crop: pose in the crop's own geometry, eyes.
+    std::optional<biometrics::HeadPose> crop_pose = f.pose;
+    const double crop_ear = f.eye_aspect_ratio;
     const double sx = static_cast<double>(r.width) / crop.width;
     const double sy = static_cast<double>(r.height) / crop.height;
     for (biometrics::PointF& p : f.landmarks) {
@@ -406,13 +430,36 @@ class MonitorImpl : public ProctorMonitor {
                        static_cast<int>(f.detection.box.width * sx),
                        static_cast<int>(f.detection.box.height * sy)};
     // Pose in the whole frame's geometry, as for the neutral pose it is compared with.
-    std::optional<double> yaw_off;
+    std::optional<double> yaw_off, pitch_off;
     if (auto pose = biometrics::EstimateHeadPose(f.landmarks, image.width, image.height);
         pose.ok() && neutral_) {
       yaw_off = pose->yaw_deg - neutral_->yaw_deg;
+      pitch_off = pose->pitch_deg - neutral_->pitch_deg;
     }
     last_box_ = f.detection.box;
-    UpdateLiveness(&f, yaw_off, at, out);
+    if (!runner_) {
+      UpdateLiveness(&f, yaw_off, at, out);
+      return absl::OkStatus();
+    }
+    if (!crop_pose || !f.quality.usable()) {
+      if (auto d = runner_->Tick(at)) EmitLiveness(*d, at, out);
+      return absl::OkStatus();
+    }
+    ChallengeFrame measured{crop_pose->yaw_deg, crop_pose->pitch_deg, crop_ear, yaw_off, pitch_off};
+    ChallengeRunner::Outcome o = runner_->Observe(measured, at);
+    if (o.step) {
+      Event e = NewEvent(EventKind::kLivenessStep, at);
+      e.detail = protocol::LivenessStepDetail(*o.step);
+      e.face_count = 1;
+      // Quality 90: the server measures eyes and pose on these pixels again.
+      auto jpeg = biometrics::EncodeJpeg(crop, 90);
+      if (jpeg.ok() && jpeg->size() <= kMaxEvidenceBytes) {
+        e.evidence_jpeg = std::move(*jpeg);
+        out->push_back(Emit(std::move(e)));
+      }
+    }
+    if (o.decision) EmitLiveness(*o.decision, at, out);
+    UpdatePrompt();
     return absl::OkStatus();
   }
 
@@ -515,9 +562,16 @@ class MonitorImpl : public ProctorMonitor {
   }
 
   void UpdatePrompt() {
-    status_.prompt = liveness_.prompt();
-    status_.prompt_blink = liveness_.wants_blink();
-    status_.prompt_turn = liveness_.wants_turn();
+    if (runner_) {
+      status_.prompt_action = runner_->wanted();
+      status_.prompt = ChallengeRunner::PromptFor(status_.prompt_action);
+      status_.prompt_steps = static_cast<int>(runner_->spec().actions.size());
+      status_.prompt_step = runner_->pending() ? runner_->next_index() : 0;
+    } else {
+      status_.prompt = liveness_.prompt();
+      status_.prompt_blink = liveness_.wants_blink();
+      status_.prompt_turn = liveness_.wants_turn();
+    }
     status_.wanted_fps = LivenessPending() ? options_.liveness_fps : options_.analysis_fps;
   }
 
@@ -618,6 +672,7 @@ class MonitorImpl : public ProctorMonitor {
   std::vector<double> neutral_yaws_, neutral_pitches_;
 
   LivenessChallenge liveness_;
+  std::optional<ChallengeRunner> runner_;  // the server's challenge, when it issued one
 
   IdentitySchedule identity_;
   FaceFollower follower_;  // uses presence_

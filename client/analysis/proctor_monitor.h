@@ -22,6 +22,7 @@
 #include "client/capture/frame_source.h"
 #include "common/event.h"
 #include "protocol/identity_rule.h"
+#include "protocol/liveness.h"
 
 namespace proctor::client {
 
@@ -51,6 +52,12 @@ struct MonitorOptions {
   int64_t liveness_window_ms = 15000;
   // Head turn that counts for liveness, degrees from neutral, default 20.
   double liveness_turn_deg = 20.0;
+  // The server's liveness challenge (OpenSession): when set (and liveness_window_ms > 0) the
+  // liveness check is that challenge, step by step (client/analysis/challenge_runner.h), each
+  // step sent as a LIVENESS_STEP with its frame for the server to measure; liveness_window_ms is
+  // then the time to face the camera for step 0. Unset: the client's own blink and head turn
+  // (a server that issues no challenge).
+  std::optional<protocol::LivenessChallengeSpec> challenge;
   // HEARTBEAT every this many ms of media time, default 60000.
   int64_t heartbeat_interval_ms = 60000;
   // Evidence JPEG quality 1-100, default 80; frames sent as evidence are scaled to at most this
@@ -110,6 +117,11 @@ struct LiveStatus {
   std::string prompt;
   bool prompt_blink = false;  // the prompt asks for a blink
   bool prompt_turn = false;   // the prompt asks for a head turn
+  // The server's challenge: the step asked for now (kUnspecified when none), and which of how
+  // many it is (1-based; 0 for the look at the camera that starts it).
+  protocol::LivenessAction prompt_action = protocol::LivenessAction::kUnspecified;
+  int prompt_step = 0;
+  int prompt_steps = 0;
   std::optional<bool> liveness_passed;  // empty until decided
   // Why the face could not be judged in the last frame ("could not tell: frame too dark
   // (brightness 12)"); empty otherwise.

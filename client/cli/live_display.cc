@@ -47,6 +47,31 @@ std::string FaceText(const i18n::Translator& t, const client::LiveStatus& s) {
 
 // What the liveness check asks the learner to do now; empty when it asks nothing.
 std::string PromptText(const i18n::Translator& t, const client::LiveStatus& s) {
+  using protocol::LivenessAction;
+  if (s.prompt_action != LivenessAction::kUnspecified) {
+    std::string what;
+    switch (s.prompt_action) {
+      case LivenessAction::kLookStraight:
+        return t.Tr("look straight at the camera");
+      case LivenessAction::kTurnLeft:
+        // TRANSLATORS: the learner's own left (they see a mirror image in the preview).
+        what = t.Tr("turn your head to your left");
+        break;
+      case LivenessAction::kTurnRight:
+        what = t.Tr("turn your head to your right");
+        break;
+      case LivenessAction::kLookUp:
+        what = t.Tr("look up");
+        break;
+      case LivenessAction::kBlink:
+        what = t.Tr("blink");
+        break;
+      case LivenessAction::kUnspecified:
+        break;
+    }
+    // TRANSLATORS: a liveness challenge step: "step 2 of 5: blink".
+    return t.Trf("step $0 of $1: $2", s.prompt_step, s.prompt_steps, what);
+  }
   if (s.prompt_blink && s.prompt_turn) return t.Tr("blink, then turn your head");
   if (s.prompt_blink) return t.Tr("blink");
   if (s.prompt_turn) return t.Tr("turn your head");

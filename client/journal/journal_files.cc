@@ -39,6 +39,7 @@ std::string EncodeMeta(const JournalMeta& m) {
   j["identity_interval_ms"] = m.identity_interval_ms;
   j["opened_at_unix_ms"] = m.opened_at_unix_ms;
   j["consent"] = m.consent_detail;
+  if (!m.liveness_nonce.empty()) j["liveness_nonce"] = m.liveness_nonce;
   return j.dump(1) + "\n";
 }
 
@@ -64,6 +65,9 @@ absl::StatusOr<JournalMeta> DecodeMeta(const std::string& path, const std::strin
     m.identity_interval_ms = j.at("identity_interval_ms").get<int64_t>();
     m.opened_at_unix_ms = j.at("opened_at_unix_ms").get<int64_t>();
     if (j.contains("consent")) m.consent_detail = j.at("consent").get<std::string>();
+    if (j.contains("liveness_nonce")) {
+      m.liveness_nonce = j.at("liveness_nonce").get<std::string>();
+    }
     if (m.signing_key.size() != 64 || m.session_id.empty()) {
       return absl::DataLossError(absl::StrCat(path, ": damaged (bad key or session id)"));
     }

@@ -31,6 +31,8 @@ struct JournalMeta {
   // The learner's CONSENT_GIVEN detail (protocol/consent.h), the session's first event; empty in
   // journals written before consent existed.
   std::string consent_detail;
+  // The server's liveness challenge nonce (protocol/liveness.h); empty when it issued none.
+  std::string liveness_nonce;
 };
 
 struct JournalState {

@@ -105,6 +105,7 @@ SessionOutcome ProctorSession::OpenOrResume() {
   meta_.identity_interval_ms = opened->identity_interval_ms;
   meta_.opened_at_unix_ms = clock_->NowUnixMs();
   meta_.consent_detail = protocol::ConsentDetail(*config_.consent);
+  meta_.liveness_nonce = opened->liveness_nonce;
   if (auto s = journal_->BeginSession(meta_); !s.ok()) {
     return Fail(SessionOutcome::kFailure, Trf("journal: $0", s.message()));
   }
@@ -192,6 +193,11 @@ absl::StatusOr<std::unique_ptr<ProctorMonitor>> ProctorSession::StartMonitor() {
   }
   options.liveness_window_ms = config_.liveness_window_ms;
   options.analysis_fps = config_.analysis_fps;
+  if (!meta_.liveness_nonce.empty()) {
+    auto challenge = protocol::ChallengeFromNonce(meta_.liveness_nonce);
+    if (!challenge.ok()) return absl::DataLossError(Trf("journal: $0", challenge.status().message()));
+    options.challenge = *challenge;
+  }
   auto monitor = ProctorMonitor::Create(parts_.analyzer, options);
   if (!monitor.ok()) return monitor.status();
   std::vector<Event> start = (*monitor)->Start(resume_at_ms_);

@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "proctor/v1/session.grpc.pb.h"
 #include "protocol/event_codec.h"
+#include "protocol/liveness.h"
 
 namespace proctor::client {
 namespace {
@@ -138,6 +139,24 @@ class GrpcServerConnection : public ServerConnection {
     ASSIGN_OR_RETURN(out.templates, protocol::TemplatesFromProto(response));
     out.match_threshold = response.match_threshold();
     out.identity_interval_ms = response.identity_interval_ms();
+    if (response.has_liveness_challenge()) {
+      const v1::LivenessChallenge& c = response.liveness_challenge();
+      // The actions must be the ones the nonce stands for: both ends derive them alike, and a
+      // server that sends others is not one this client understands.
+      auto spec = protocol::ChallengeFromNonce(c.nonce());
+      if (!spec.ok()) {
+        return absl::InternalError(absl::StrCat("the server's liveness challenge: ",
+                                                spec.status().message()));
+      }
+      std::vector<protocol::LivenessAction> sent;
+      for (int a : c.actions()) sent.push_back(static_cast<protocol::LivenessAction>(a));
+      if (sent != spec->actions) {
+        return absl::InternalError(
+            "the server's liveness challenge does not match its nonce (a server of another "
+            "version?)");
+      }
+      out.liveness_nonce = c.nonce();
+    }
     return out;
   }
 

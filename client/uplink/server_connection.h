@@ -32,6 +32,9 @@ struct OpenedSession {
   std::vector<protocol::Template> templates;  // every enrolled template (identity rule)
   protocol::MatchThreshold match_threshold = protocol::kDefaultMatchThreshold;
   int64_t identity_interval_ms = 0;
+  // The server's liveness challenge nonce (32 hex digits; protocol::ChallengeFromNonce gives the
+  // actions); empty from a server that issues none.
+  std::string liveness_nonce;
 };
 
 struct SessionHead {
