@@ -249,6 +249,8 @@ void ScoreFindings(const std::vector<StoredEvent>& events, const std::vector<Fin
     // weighs as the client's own failure used to (a misjudged pass is EVIDENCE_MISMATCH).
     if (f.kind == EventKind::kLivenessPassed) {
       liveness = true;
+      b.Note(b.t().Trf("liveness challenge passed as the server measured its frames: $0",
+                       f.detail));
       continue;
     }
     if (f.kind == EventKind::kLivenessFailed) {

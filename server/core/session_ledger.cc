@@ -584,11 +584,16 @@ void SessionLedger::JudgeLiveness(const std::string& session_id,
       claim = &s;
     } else if (s.event.kind == EventKind::kLivenessStep) {
       auto parsed = protocol::ParseLivenessStepDetail(s.event.detail);
+      if (!parsed.ok()) continue;
+      // A client restarted mid-session runs the challenge again from step 0: the last run is
+      // judged (the order is the session's, so another run is no second chance at guessing it).
+      if (parsed->index == 0) {
+        steps.clear();
+        indices.clear();
+      }
       // The first frame of each step counts; a few more are tolerated, not measured (a client
       // cannot make the server analyse hundreds of frames).
-      if (parsed.ok() && indices.insert(parsed->index).second && steps.size() < 16) {
-        steps.push_back(&s);
-      }
+      if (indices.insert(parsed->index).second && steps.size() < 16) steps.push_back(&s);
     }
   }
   if (claim == nullptr && steps.empty()) return;  // no challenge was run: nothing to judge
