@@ -100,18 +100,27 @@ absl::StatusOr<LivenessStepClaim> ParseLivenessStepDetail(absl::string_view deta
   return s;
 }
 
+LivenessAction DominantMovement(double d_yaw, double d_pitch, double* strength) {
+  const double turn = std::fabs(d_yaw) / kTurnDeg;
+  const double up = d_pitch / kLookUpDeg;
+  const double best = std::max(turn, up);
+  if (strength != nullptr) *strength = best;
+  if (best < 1.0) return LivenessAction::kUnspecified;
+  if (up > turn) return LivenessAction::kLookUp;
+  return d_yaw > 0 ? LivenessAction::kTurnLeft : LivenessAction::kTurnRight;
+}
+
 bool ShowsAction(LivenessAction action, double d_yaw, double d_pitch, double ear,
-                 double reference_ear, double margin_deg, double margin_ear) {
+                 double reference_ear, double margin_deg, double margin_ear, double margin_ratio) {
   switch (action) {
     case LivenessAction::kTurnLeft:
-      return d_yaw >= kTurnDeg + margin_deg;
+      return d_yaw >= kTurnDeg + margin_deg && DominantMovement(d_yaw, d_pitch) == action;
     case LivenessAction::kTurnRight:
-      return d_yaw <= -(kTurnDeg + margin_deg);
+      return d_yaw <= -(kTurnDeg + margin_deg) && DominantMovement(d_yaw, d_pitch) == action;
     case LivenessAction::kLookUp:
-      return d_pitch >= kLookUpDeg + margin_deg;
+      return d_pitch >= kLookUpDeg + margin_deg && DominantMovement(d_yaw, d_pitch) == action;
     case LivenessAction::kBlink:
-      return ear <= kEyesClosedEar - margin_ear &&
-             ear <= kClosedToOpenRatio * reference_ear - margin_ear;
+      return ear <= (kClosedToOpenRatio - margin_ratio) * reference_ear;
     case LivenessAction::kLookStraight:
       return ear >= kEyesOpenEar + margin_ear;
     case LivenessAction::kUnspecified:
@@ -153,11 +162,13 @@ LivenessJudgement JudgeLiveness(const LivenessChallengeSpec& spec,
     if (s.faces != 1) {
       return fail(i, want, absl::StrCat(at, " the frame shows ", s.faces, " faces, not one"));
     }
+    const double slack = i == 0 ? 0.0 : kStepIdentitySlack;
     if (match_threshold && s.identity_distance &&
-        !SamePerson(*s.identity_distance, static_cast<MatchThreshold>(*match_threshold))) {
+        !SamePerson(*s.identity_distance,
+                    static_cast<MatchThreshold>(*match_threshold + slack))) {
       return fail(i, want,
                   absl::StrFormat("%s the face is not the learner's (distance %.3f > %.2f)", at,
-                                  *s.identity_distance, *match_threshold));
+                                  *s.identity_distance, *match_threshold + slack));
     }
     if (prev != nullptr) {
       const int64_t gap = s.at_ms - prev->at_ms;
@@ -198,8 +209,7 @@ LivenessJudgement JudgeLiveness(const LivenessChallengeSpec& spec,
             break;
           default:
             needed = absl::StrFormat("eyes %.2f or less needed (open %.2f)",
-                                     std::min(kEyesClosedEar,
-                                              kClosedToOpenRatio * ref->eye_aspect_ratio),
+                                     kClosedToOpenRatio * ref->eye_aspect_ratio,
                                      ref->eye_aspect_ratio);
         }
         return fail(i, want, absl::StrCat(at, " ", measured, " (", needed, ")"));

@@ -119,7 +119,7 @@ TEST(JudgeLivenessTest, EachWayOfFailingIsNamed) {
   expect_fail(steps, "answers another challenge");
   steps = Perform(spec, spec.actions);
   for (size_t i = 3; i < steps.size(); ++i) steps[i].at_ms += spec.step_window_ms;
-  expect_fail(steps, "after the previous step (at most 8 s)");
+  expect_fail(steps, "after the previous step (at most 6 s)");
   steps = Perform(spec, spec.actions);
   steps[4].at_ms = steps[3].at_ms + 20;
   expect_fail(steps, "sooner than a person reacts");
@@ -127,6 +127,12 @@ TEST(JudgeLivenessTest, EachWayOfFailingIsNamed) {
   steps = Perform(spec, spec.actions);
   steps[5].identity_distance = 0.8;
   expect_fail(steps, "not the learner's");
+  steps = Perform(spec, spec.actions);
+  steps[0].identity_distance = 0.65;
+  expect_fail(steps, "not the learner's (distance 0.650 > 0.60)");
+  steps = Perform(spec, spec.actions);
+  steps[3].identity_distance = 0.65;  // a turned head embeds farther: within the slack
+  EXPECT_TRUE(JudgeLiveness(spec, steps, 0.6).passed);
   steps = Perform(spec, spec.actions);
   steps[1].faces = 2;
   expect_fail(steps, "2 faces, not one");
@@ -148,11 +154,18 @@ TEST(JudgeLivenessTest, TheClientsMarginKeepsItsStepsInsideTheServersThresholds)
   EXPECT_TRUE(ShowsAction(LivenessAction::kTurnRight, -(kTurnDeg + 1), 0, 0.3, 0.3));
   EXPECT_TRUE(ShowsAction(LivenessAction::kLookUp, 0, kLookUpDeg + 1, 0.3, 0.3));
   EXPECT_FALSE(ShowsAction(LivenessAction::kLookUp, 0, -(kLookUpDeg + 5), 0.3, 0.3));
+  // A turned head reads a little higher too: that is a turn, not a chin-up.
+  EXPECT_FALSE(ShowsAction(LivenessAction::kLookUp, 32, 12, 0.3, 0.3));
+  EXPECT_TRUE(ShowsAction(LivenessAction::kTurnLeft, 32, 12, 0.3, 0.3));
+  EXPECT_EQ(DominantMovement(32, 12), LivenessAction::kTurnLeft);
+  EXPECT_EQ(DominantMovement(-3, 14), LivenessAction::kLookUp);
+  EXPECT_EQ(DominantMovement(5, -20), LivenessAction::kUnspecified) << "looking down is no step";
   EXPECT_TRUE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.15, 0.3));
-  EXPECT_FALSE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.18, 0.21))
-      << "narrow eyes: 0.18 is not 80% of 0.21";
-  EXPECT_FALSE(ShowsAction(LivenessAction::kBlink, 0, 0, kEyesClosedEar - 0.01, 0.3, 0,
-                           kClientMarginEar));
+  EXPECT_FALSE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.18, 0.23))
+      << "narrow eyes: 0.18 is not 72% of 0.23";
+  EXPECT_TRUE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.20, 0.30)) << "the server: 0.67 <= 0.72";
+  EXPECT_FALSE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.21, 0.30, 0, 0, kClientMarginRatio))
+      << "the client waits for 0.67 of open";
 }
 
 }  // namespace

@@ -50,24 +50,45 @@ LivenessDecision ChallengeRunner::Fail(std::string why) {
                                               why)};
 }
 
+bool ChallengeRunner::Shows(const ChallengeFrame& f, int64_t at_ms) const {
+  if (!pending()) return false;
+  const LivenessAction want = wanted();
+  if (next_ == 0) {
+    return f.yaw_off_deg && f.pitch_off_deg && std::fabs(*f.yaw_off_deg) <= kFacingDeg &&
+           std::fabs(*f.pitch_off_deg) <= kFacingDeg &&
+           protocol::ShowsAction(want, 0, 0, f.eye_aspect_ratio, f.eye_aspect_ratio, 0,
+                                 protocol::kClientMarginEar);
+  }
+  return at_ms - last_step_ms_ >= protocol::kLivenessMinReactionMs + 50 &&
+         protocol::ShowsAction(want, f.yaw_deg - reference_.yaw_deg,
+                               f.pitch_deg - reference_.pitch_deg, f.eye_aspect_ratio,
+                               reference_.eye_aspect_ratio, protocol::kClientMarginDeg,
+                               protocol::kClientMarginEar, protocol::kClientMarginRatio);
+}
+
 ChallengeRunner::Outcome ChallengeRunner::Observe(const ChallengeFrame& f, int64_t at_ms) {
   Outcome out;
   if (!pending()) return out;
   const LivenessAction want = wanted();
-  bool shown = false;
-  if (next_ == 0) {
-    shown = f.yaw_off_deg && f.pitch_off_deg && std::fabs(*f.yaw_off_deg) <= kFacingDeg &&
-            std::fabs(*f.pitch_off_deg) <= kFacingDeg &&
-            protocol::ShowsAction(want, 0, 0, f.eye_aspect_ratio, f.eye_aspect_ratio, 0,
-                                  protocol::kClientMarginEar);
-  } else {
-    shown = at_ms - last_step_ms_ >= protocol::kLivenessMinReactionMs + 50 &&
-            protocol::ShowsAction(want, f.yaw_deg - reference_.yaw_deg,
-                                  f.pitch_deg - reference_.pitch_deg, f.eye_aspect_ratio,
-                                  reference_.eye_aspect_ratio, protocol::kClientMarginDeg,
-                                  protocol::kClientMarginEar);
-  }
+  const bool shown = Shows(f, at_ms);
   if (!shown) {
+    if (next_ > 0) {
+      // A clear head movement that was not asked for (nor is the last one still held) ends the
+      // challenge: a learner does what the prompt says, footage that runs through every
+      // movement does not. Blinks are involuntary and never count against the learner.
+      double strength = 0;
+      const LivenessAction moved = protocol::DominantMovement(
+          f.yaw_deg - reference_.yaw_deg, f.pitch_deg - reference_.pitch_deg, &strength);
+      const LivenessAction previous =
+          next_ >= 2 ? spec_.actions[next_ - 2] : LivenessAction::kLookStraight;
+      if (moved != LivenessAction::kUnspecified && moved != want && moved != previous &&
+          strength >= kWrongMovementStrength) {
+        out.decision = Fail(absl::StrFormat("step %d/%d: %s seen when %s was asked", next_,
+                                            spec_.actions.size(), protocol::LivenessActionName(moved),
+                                            protocol::LivenessActionName(want)));
+        return out;
+      }
+    }
     out.decision = Tick(at_ms);
     return out;
   }

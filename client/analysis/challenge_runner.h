@@ -43,6 +43,9 @@ class ChallengeRunner {
     std::optional<LivenessDecision> decision;         // the challenge is over
   };
   Outcome Observe(const ChallengeFrame& frame, int64_t at_ms);
+  // Whether `frame` would complete the step asked for now (Observe then takes it), without
+  // changing anything: the client checks the step again on the JPEG it will send.
+  bool Shows(const ChallengeFrame& frame, int64_t at_ms) const;
   // A frame without a usable face: only a window can run out.
   std::optional<LivenessDecision> Tick(int64_t at_ms);
   // The session ends: failed unless every step was seen.
@@ -62,6 +65,9 @@ class ChallengeRunner {
   static constexpr int64_t kWindowSafetyMs = 500;
   // Step 0: the learner faces the camera within this of their neutral pose, degrees.
   static constexpr double kFacingDeg = 10.0;
+  // A movement not asked for ends the challenge from this multiple of its threshold (above 1:
+  // a small drift of the head is not a movement).
+  static constexpr double kWrongMovementStrength = 1.3;
 
   LivenessDecision Fail(std::string why);
 

@@ -49,10 +49,11 @@ TEST(ChallengeRunnerTest, StepsFollowThePromptsAndTheLastOnePasses) {
     at += 100;
     EXPECT_FALSE(r.Observe(Doing(want), at).step) << "sooner than a person reacts";
     at += 400;
-    // Something else than asked is not the step (unless it happens to look like it).
-    for (LivenessAction other : {LivenessAction::kTurnLeft, LivenessAction::kTurnRight,
-                                 LivenessAction::kLookUp, LivenessAction::kBlink}) {
-      if (other != want) EXPECT_FALSE(r.Observe(Doing(other), at).step);
+    // A blink is involuntary: while a turn is asked, it is neither the step nor a fault.
+    if (want != LivenessAction::kBlink) {
+      auto blink = r.Observe(Doing(LivenessAction::kBlink), at);
+      EXPECT_FALSE(blink.step);
+      EXPECT_FALSE(blink.decision);
     }
     auto o = r.Observe(Doing(want), at += 100);
     ASSERT_TRUE(o.step) << i;
@@ -68,6 +69,33 @@ TEST(ChallengeRunnerTest, StepsFollowThePromptsAndTheLastOnePasses) {
   }
   EXPECT_FALSE(r.pending());
   EXPECT_EQ(r.wanted(), LivenessAction::kUnspecified);
+}
+
+// Footage that runs through every movement shows one that was not asked for before the one
+// that was: the challenge ends there. Holding the last step's movement a little longer is fine.
+TEST(ChallengeRunnerTest, AMovementNotAskedForEndsTheChallenge) {
+  const auto spec = Spec();
+  ChallengeRunner r(spec, 15000);
+  r.Start(0);
+  ASSERT_TRUE(r.Observe(Facing(), 1000).step);
+  ASSERT_TRUE(r.Observe(Doing(spec.actions[0]), 2000).step);
+  // Still holding step 1's movement while step 2 is asked: not a fault.
+  auto held = r.Observe(Doing(spec.actions[0]), 2100);
+  EXPECT_FALSE(held.decision);
+  // A head movement that is neither asked nor held.
+  LivenessAction stray = LivenessAction::kUnspecified;
+  for (LivenessAction a : {LivenessAction::kTurnLeft, LivenessAction::kTurnRight,
+                           LivenessAction::kLookUp}) {
+    if (a != spec.actions[0] && a != spec.actions[1]) stray = a;
+  }
+  auto o = r.Observe(Doing(stray), 2600);
+  ASSERT_TRUE(o.decision);
+  EXPECT_FALSE(o.decision->passed);
+  EXPECT_NE(o.decision->detail.find(protocol::LivenessActionName(stray) + " seen when " +
+                                    protocol::LivenessActionName(spec.actions[1]) + " was asked"),
+            std::string::npos)
+      << o.decision->detail;
+  EXPECT_FALSE(r.pending());
 }
 
 TEST(ChallengeRunnerTest, WindowsRunOutAndSayWhichStep) {

@@ -142,8 +142,8 @@ class MonitorImpl : public ProctorMonitor {
     status_.at_ms = at_ms;
     UpdatePrompt();
     Event e = NewEvent(EventKind::kSessionStarted, at_ms);
-    e.detail = runner_ ? absl::StrCat("liveness challenge ", options_.challenge->nonce_hex.substr(0, 8),
-                                      ": ", options_.challenge->actions.size(), " steps")
+    e.detail = runner_ ? absl::StrCat("liveness challenge ", options_.challenge->nonce_hex, ": ",
+                                      options_.challenge->actions.size(), " steps")
                : options_.liveness_window_ms > 0 ? "liveness check: blink and turn your head"
                                                  : "liveness check off";
     out.push_back(Emit(std::move(e)));
@@ -446,17 +446,34 @@ class MonitorImpl : public ProctorMonitor {
       return absl::OkStatus();
     }
     ChallengeFrame measured{crop_pose->yaw_deg, crop_pose->pitch_deg, crop_ear, yaw_off, pitch_off};
+    std::vector<uint8_t> jpeg;
+    if (runner_->Shows(measured, at)) {
+      // The server measures the JPEG it receives, and JPEG moves a landmark by a pixel and a
+      // pose by a few degrees: the step is checked again on those very bytes (quality 90), as
+      // the server will check it, and sent only if it still shows.
+      auto encoded = biometrics::EncodeJpeg(crop, 90);
+      absl::StatusOr<std::vector<FaceAnalysis>> again = absl::InternalError("not encoded");
+      if (encoded.ok() && encoded->size() <= kMaxEvidenceBytes) {
+        auto decoded = biometrics::DecodeImage(encoded->data(), encoded->size(), {});
+        if (decoded.ok()) again = presence_->Analyze(*decoded);
+      }
+      if (!again.ok() || again->size() != 1 || !again->front().pose) {
+        if (auto d = runner_->Tick(at)) EmitLiveness(*d, at, out);
+        UpdatePrompt();
+        return absl::OkStatus();
+      }
+      measured.yaw_deg = again->front().pose->yaw_deg;
+      measured.pitch_deg = again->front().pose->pitch_deg;
+      measured.eye_aspect_ratio = again->front().eye_aspect_ratio;
+      jpeg = std::move(*encoded);
+    }
     ChallengeRunner::Outcome o = runner_->Observe(measured, at);
-    if (o.step) {
+    if (o.step && !jpeg.empty()) {
       Event e = NewEvent(EventKind::kLivenessStep, at);
       e.detail = protocol::LivenessStepDetail(*o.step);
       e.face_count = 1;
-      // Quality 90: the server measures eyes and pose on these pixels again.
-      auto jpeg = biometrics::EncodeJpeg(crop, 90);
-      if (jpeg.ok() && jpeg->size() <= kMaxEvidenceBytes) {
-        e.evidence_jpeg = std::move(*jpeg);
-        out->push_back(Emit(std::move(e)));
-      }
+      e.evidence_jpeg = std::move(jpeg);
+      out->push_back(Emit(std::move(e)));
     }
     if (o.decision) EmitLiveness(*o.decision, at, out);
     UpdatePrompt();

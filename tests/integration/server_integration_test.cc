@@ -19,6 +19,7 @@
 #include "biometrics/testing/photo_encoders.h"
 #include "gtest/gtest.h"
 #include "tests/support/face_fixtures.h"
+#include "tests/support/liveness_script.h"
 #include "tests/support/free_port.h"
 #include "tests/support/server_harness.h"
 #include "tests/support/test_data.h"
@@ -146,9 +147,11 @@ TEST_F(ServerTest, EnrollProctorScoreSubmitReviewAndListResults) {
   // compares); the reference was computed by the server from the enrollment photo.
   const float genuine = Distance(alice.descriptor, {honest->opened().reference_descriptor().begin(),
                                                     honest->opened().reference_descriptor().end()});
-  std::vector<Event> events = {honest->Consent(), honest->Next(EventKind::kSessionStarted, 0),
-                               honest->Next(EventKind::kLivenessPassed, 1500)};
-  for (int64_t t = 2000; t <= 120000; t += 20000) {
+  // The liveness challenge performed by alice (frames of her photo turned and blinking); the
+  // server measures them itself.
+  std::vector<Event> events = {honest->Consent(), honest->Next(EventKind::kSessionStarted, 0)};
+  for (Event& e : PerformChallenge(*honest, alice.photo_jpeg, 500)) events.push_back(std::move(e));
+  for (int64_t t = 8000; t <= 120000; t += 20000) {
     events.push_back(Identity(*honest, t, alice.descriptor, genuine, alice.chip_jpeg));
   }
   events.push_back(honest->Next(EventKind::kFaceAbsent, 121000, EventPhase::kBegin));
