@@ -52,8 +52,9 @@ inline constexpr int64_t kLivenessStepWindowMs = 6000;
 inline constexpr int64_t kLivenessMinReactionMs = 150;
 
 // What counts as each action, measured from step 0's frame: the server's thresholds. The client
-// waits for a clearer movement (the kClientMargin* more) before it sends a step, so that JPEG
-// noise in the evidence does not turn an honest step into a failure. The head pose estimator
+// measures each step on the JPEG it sends, as the server will, and waits for a little more (the
+// kClientMargin*) in case another build of the face library (the Windows client's) reads a
+// landmark a little differently. The head pose estimator
 // reads a turn at 60-200 % of its size and a nod at about 70 % (a generic 3-D face; see
 // biometrics/head_pose.h), so the thresholds are well below what a person asked to turn does
 // (30-45 degrees); dlib's landmarks rarely close completely on a blink, so "closed" is relative
@@ -62,8 +63,8 @@ inline constexpr double kTurnDeg = 15.0;             // |yaw change| the asked w
 inline constexpr double kLookUpDeg = 8.0;            // pitch change upwards, degrees
 inline constexpr double kEyesOpenEar = 0.22;         // step 0: eye aspect ratio at least this
 inline constexpr double kClosedToOpenRatio = 0.72;   // blink: at most this share of step 0's
-inline constexpr double kClientMarginDeg = 3.0;
-inline constexpr double kClientMarginRatio = 0.05;   // the client's blink: 0.67 of open
+inline constexpr double kClientMarginDeg = 1.5;
+inline constexpr double kClientMarginRatio = 0.02;   // the client's blink: 0.70 of open
 inline constexpr double kClientMarginEar = 0.02;     // the client's step 0: eyes 0.24 or more
 // A frame of an action step is the learner's when its identity distance is within the policy's
 // threshold plus this: a turned head, or closed eyes, embed farther from the frontal enrollment

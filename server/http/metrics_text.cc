@@ -110,6 +110,12 @@ std::string RenderMetrics(const MetricsInput& in) {
   Family(out, "proctor_evidence_rechecks_total", "counter",
          "Evidence chips re-embedded by the server.");
   Sample(out, "proctor_evidence_rechecks_total", l.chips_rechecked);
+  Family(out, "proctor_liveness_judgements_total", "counter",
+         "Liveness challenges this process judged from their step frames, by outcome.");
+  absl::StrAppend(&out, "proctor_liveness_judgements_total{outcome=\"passed\"} ",
+                  l.liveness_passed, "\n");
+  absl::StrAppend(&out, "proctor_liveness_judgements_total{outcome=\"failed\"} ",
+                  l.liveness_failed, "\n");
   Family(out, "proctor_evidence_recheck_skipped_total", "counter",
          "Evidence chips stored but not re-embedded because the re-check queue was full.");
   Sample(out, "proctor_evidence_recheck_skipped_total", l.chips_skipped);
