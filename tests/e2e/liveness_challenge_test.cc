@@ -325,7 +325,7 @@ TEST_F(LivenessChallengeTest, GenuineLearnersPassAndReplaysStillsAndWrongOrdersF
     std::vector<std::string> examples;
   };
   std::map<std::string, Tally> table;
-  int lucky_replays = 0;
+  int lucky_replays = 0, lucky_fixed = 0;
   auto record = [&](const std::string& row, size_t who, const Outcome& o) {
     Tally& t = table[row];
     ++t.trials;
@@ -387,7 +387,16 @@ TEST_F(LivenessChallengeTest, GenuineLearnersPassAndReplaysStillsAndWrongOrdersF
       const size_t i = static_cast<size_t>(t / 1800) % fixed.size();
       return Perform(fixed[i], t % 1800, 600);
     });
-    record("fixed order, prompts ignored (APCER)", who, RunSession(who, &wrong, &wrong));
+    const Outcome w = RunSession(who, &wrong, &wrong);
+    record("fixed order, prompts ignored (APCER)", who, w);
+    // Only the session that drew the clip's own order can pass (any other asks, sooner or
+    // later, for a movement the clip does not make next): 1 in 144.
+    if (w.order == fixed) {
+      ++lucky_fixed;
+      std::printf("[ liveness ] p%zu: the fixed-order session drew the clip's own order\n", who);
+    } else {
+      EXPECT_FALSE(w.passed) << "a clip ignoring the prompts passed: " << w.why;
+    }
   }
   std::printf("\n[ liveness ] %-38s %6s %9s %s\n", "presentation", "trials", "accepted",
               "rate");
@@ -405,7 +414,7 @@ TEST_F(LivenessChallengeTest, GenuineLearnersPassAndReplaysStillsAndWrongOrdersF
   EXPECT_GE(genuine.accepted * 3, genuine.trials * 2);
   EXPECT_EQ(table["still photo (APCER)"].accepted, 0);
   EXPECT_LE(table["replayed recording (APCER)"].accepted, lucky_replays);
-  EXPECT_EQ(table["fixed order, prompts ignored (APCER)"].accepted, 0);
+  EXPECT_LE(table["fixed order, prompts ignored (APCER)"].accepted, lucky_fixed);
 }
 
 }  // namespace
