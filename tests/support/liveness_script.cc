@@ -33,19 +33,53 @@ std::vector<Event> PerformChallenge(LearnerSession& session, const std::vector<u
   }
   const v1::LivenessChallenge& challenge = session.opened().liveness_challenge();
   const int count = challenge.actions_size();
+  // Measures a render as the client would (the whole frame here; the client crops).
+  struct Shot {
+    std::vector<uint8_t> jpeg;
+    double yaw = 0, pitch = 0, ear = 0;
+    bool found = false;
+  };
+  auto shoot = [&](const client::ActorPose& pose) {
+    Shot shot;
+    auto frame = client::ComposeFrame({actor->Render(pose)}, 640, 480);
+    auto jpeg = frame.ok() ? biometrics::EncodeJpeg(*frame, 90) : frame.status();
+    if (!jpeg.ok()) return shot;
+    auto decoded = biometrics::DecodeImage(jpeg->data(), jpeg->size(), {});
+    auto faces = decoded.ok() ? (*analyzer)->Analyze(*decoded) : decoded.status();
+    shot.jpeg = std::move(*jpeg);
+    if (!faces.ok() || faces->size() != 1 || !faces->front().pose) return shot;
+    shot.found = true;
+    shot.yaw = faces->front().pose->yaw_deg;
+    shot.pitch = faces->front().pose->pitch_deg;
+    shot.ear = faces->front().eye_aspect_ratio;
+    return shot;
+  };
+  const Shot reference = shoot({});
   std::vector<Event> out;
   for (int i = 0; i <= count; ++i) {
     const auto action = i == 0 ? protocol::LivenessAction::kLookStraight
                                : static_cast<protocol::LivenessAction>(challenge.actions(i - 1));
-    client::ActorPose pose;
-    if (action == protocol::LivenessAction::kTurnLeft) pose.yaw_deg = 28;
-    if (action == protocol::LivenessAction::kTurnRight) pose.yaw_deg = -28;
-    if (action == protocol::LivenessAction::kLookUp) pose.pitch_deg = 22;
-    pose.eyes_closed = action == protocol::LivenessAction::kBlink;
-    auto frame = client::ComposeFrame({actor->Render(pose)}, 640, 480);
-    auto jpeg = frame.ok() ? biometrics::EncodeJpeg(*frame, 90) : frame.status();
-    if (!jpeg.ok()) {
-      ADD_FAILURE() << jpeg.status();
+    // As a learner moves and the client takes the first frame that shows the step: the
+    // movement grows 5 degrees at a time until the client's rule sees it.
+    Shot shot = reference;
+    for (double angle = 5; i > 0 && angle <= 35; angle += 5) {
+      client::ActorPose pose;
+      if (action == protocol::LivenessAction::kTurnLeft) pose.yaw_deg = angle;
+      if (action == protocol::LivenessAction::kTurnRight) pose.yaw_deg = -angle;
+      if (action == protocol::LivenessAction::kLookUp) pose.pitch_deg = std::min(angle, 30.0);
+      pose.eyes_closed = action == protocol::LivenessAction::kBlink;
+      Shot candidate = shoot(pose);
+      if (candidate.jpeg.empty()) break;
+      if (!candidate.found) continue;
+      shot = std::move(candidate);
+      if (protocol::ShowsAction(action, shot.yaw - reference.yaw, shot.pitch - reference.pitch,
+                                shot.ear, reference.ear, protocol::kClientMarginDeg,
+                                protocol::kClientMarginEar, protocol::kClientMarginRatio)) {
+        break;
+      }
+    }
+    if (shot.jpeg.empty()) {
+      ADD_FAILURE() << "the scripted learner's frame could not be made";
       return {};
     }
     const std::string detail =
@@ -54,7 +88,7 @@ std::vector<Event> PerformChallenge(LearnerSession& session, const std::vector<u
                                [&](Event& e) {
                                  e.detail = detail;
                                  e.face_count = 1;
-                                 e.evidence_jpeg = *jpeg;
+                                 e.evidence_jpeg = shot.jpeg;
                                }));
   }
   out.push_back(session.Next(EventKind::kLivenessPassed, at_ms + 1200 * count + 100));

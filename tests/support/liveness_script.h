@@ -12,7 +12,8 @@
 
 namespace proctor::testing {
 
-// Step 0 at `at_ms`, each further step 1.2 s after the previous one, then the client's
+// The person should face the camera (a photo already turned far cannot turn further and still be
+// found). Step 0 at `at_ms`, each further step 1.2 s after the previous one, then the client's
 // LIVENESS_PASSED claim; the events are chained by `session` (not yet sent). Fails the calling
 // test (ADD_FAILURE) and returns nothing when the models are missing or the photo shows no
 // single face.
