@@ -199,9 +199,12 @@ TEST(ScoreSessionTest, IdentityCoverageGapCounts) {
   EXPECT_GT(card.risk_score, 0.0);
   // 0.15 (identity gap) + 0.10 (evidence gap) < 0.3: explained in the reasons, not forced.
   EXPECT_EQ(card.verdict, Verdict::kAutoAccepted);
-  ASSERT_EQ(card.reasons.size(), 2u);
+  ASSERT_EQ(card.reasons.size(), 3u);
   EXPECT_NE(card.reasons[1].find("without an identity check:"), std::string::npos);
   EXPECT_NE(card.reasons[0].find("backed by an evidence chip"), std::string::npos);
+  EXPECT_NE(card.reasons[2].find("liveness challenge passed as the server measured"),
+            std::string::npos)
+      << "the server's liveness pass is a line for the examiner, with no risk";
 }
 
 TEST(ScoreSessionTest, DescriptorsWithoutEvidenceChipsForceReview) {

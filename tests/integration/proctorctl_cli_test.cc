@@ -304,7 +304,7 @@ TEST_F(ProctorctlTest, RetentionRunKeepsWhatIsNotDueAndIsForAdministrators) {
       Ctl("session show " + nlohmann::json::parse(replay.out)["session_id"].get<std::string>() +
           " --json")
           .out);
-  EXPECT_EQ(shown["events"].size(), 5u) << "nothing of the session went (consent + 4)";
+  EXPECT_EQ(shown["events"].size(), 4u) << "nothing of the session went (consent + 3)";
 
   const std::string examiner = Ctl("token issue --role examiner --label e").out;
   const std::string token = examiner.substr(0, examiner.find_first_of("\r\n"));
