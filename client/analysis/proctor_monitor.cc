@@ -331,8 +331,11 @@ class MonitorImpl : public ProctorMonitor {
         break;
       }
       case DebouncedState::Change::kEnded:
+        // The stored detail is English for every reader's tools; its plural at least is right.
         out->push_back(EndEvent(EventKind::kMultipleFaces, several_began_, several_.since_ms(),
-                                obs.face_count, absl::StrCat(obs.face_count, " faces in view")));
+                                obs.face_count,
+                                absl::StrCat(obs.face_count,
+                                             obs.face_count == 1 ? " face in view" : " faces in view")));
         AnomalyEnded();
         break;
       case DebouncedState::Change::kNone:

@@ -179,6 +179,8 @@ TEST_F(ProctorMonitorTest, ScriptedSessionGivesExactlyTheExpectedEvents) {
   }
   EXPECT_EQ(Of(EventKind::kFaceAbsent)[0]->detail, "no face in view");
   EXPECT_EQ(Of(EventKind::kMultipleFaces)[0]->face_count, 2);
+  EXPECT_EQ(Of(EventKind::kMultipleFaces)[0]->detail, "2 faces in view");
+  EXPECT_EQ(Of(EventKind::kMultipleFaces)[1]->detail, "1 face in view") << "not \"1 faces\"";
   EXPECT_FALSE(Of(EventKind::kFaceAbsent)[0]->evidence_jpeg.empty());
   EXPECT_FALSE(Of(EventKind::kMultipleFaces)[0]->evidence_jpeg.empty());
   EXPECT_TRUE(Of(EventKind::kLookingAway).empty());
