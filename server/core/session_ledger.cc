@@ -625,9 +625,15 @@ void SessionLedger::JudgeLiveness(const std::string& session_id,
     }
     measures.push_back(std::move(m));
   }
-  const protocol::LivenessJudgement judgement = protocol::JudgeLiveness(
+  protocol::LivenessJudgement judgement = protocol::JudgeLiveness(
       spec, measures,
       templates.empty() ? std::nullopt : std::optional<double>(policy.match_threshold));
+  if (steps.empty()) {
+    judgement.detail = absl::StrCat(
+        "the client sent no frame of the server's challenge (a client older than the challenge, "
+        "or one that skipped it); its own ",
+        EventKindName(claim->event.kind), " is not evidence");
+  }
   Finding decided;
   decided.session_id = session_id;
   decided.kind = judgement.passed ? EventKind::kLivenessPassed : EventKind::kLivenessFailed;
@@ -640,7 +646,11 @@ void SessionLedger::JudgeLiveness(const std::string& session_id,
     std::lock_guard<std::mutex> lock(mu_);
     ++(judgement.passed ? stats_.liveness_passed : stats_.liveness_failed);
   }
-  if (claim != nullptr && claim->event.kind == EventKind::kLivenessPassed && !judgement.passed) {
+  // A pass claimed over frames that do not show it is a client not telling the truth. A claim
+  // with no frames at all is a client that predates the server's challenge (or skipped it): no
+  // pass, but no accusation either.
+  if (claim != nullptr && claim->event.kind == EventKind::kLivenessPassed && !judgement.passed &&
+      !steps.empty()) {
     Recheck r;
     r.session_id = session_id;
     Finding mismatch;

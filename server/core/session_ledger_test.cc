@@ -459,9 +459,10 @@ TEST_F(SessionLedgerTest, ABareLivenessClaimIsNotAPass) {
   ASSERT_TRUE(ledger_.Close("s1", 5000).ok());
   const auto failed = FindingsOf(EventKind::kLivenessFailed);
   ASSERT_EQ(failed.size(), 1u);
-  EXPECT_NE(failed[0].detail.find("step 0/5 LOOK_STRAIGHT: never shown"), std::string::npos)
+  EXPECT_NE(failed[0].detail.find("sent no frame of the server's challenge"), std::string::npos)
       << failed[0].detail;
-  EXPECT_EQ(FindingsOf(EventKind::kEvidenceMismatch).size(), 1u);
+  EXPECT_TRUE(FindingsOf(EventKind::kEvidenceMismatch).empty())
+      << "a client older than the challenge is not accused of lying";
 }
 
 // A client that ran the challenge but never claimed anything is judged when the session closes;
