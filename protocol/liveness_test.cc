@@ -9,7 +9,7 @@ namespace {
 
 constexpr char kNonce[] = "00112233445566778899aabbccddeeff";
 
-TEST(LivenessChallengeTest, ANonceStandsForOneAdmissibleOrder) {
+TEST(LivenessNonceTest, ANonceStandsForOneAdmissibleOrder) {
   auto a = ChallengeFromNonce(kNonce);
   ASSERT_TRUE(a.ok()) << a.status();
   auto again = ChallengeFromNonce(kNonce);
@@ -35,7 +35,7 @@ TEST(LivenessChallengeTest, ANonceStandsForOneAdmissibleOrder) {
   EXPECT_FALSE(ChallengeFromNonce("00112233445566778899AABBCCDDEEFF").ok()) << "lowercase only";
 }
 
-TEST(LivenessChallengeTest, StepDetailRoundTripsAndRefusesNonsense) {
+TEST(LivenessNonceTest, StepDetailRoundTripsAndRefusesNonsense) {
   LivenessStepClaim claim{kNonce, 2, 5, LivenessAction::kBlink};
   const std::string detail = LivenessStepDetail(claim);
   EXPECT_EQ(detail, std::string("challenge ") + kNonce + " step 2/5 BLINK");
