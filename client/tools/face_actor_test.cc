@@ -29,10 +29,6 @@ namespace {
 constexpr size_t kMinPeople = 6;
 constexpr int kFrameWidth = 640;
 constexpr int kFrameHeight = 480;
-// Descriptors closer than this are taken for one person. Not face_types.h's 0.6: among the
-// demo photos' people, two faces cut from one group photo (different people, by DemoFaces'
-// contract) come as close as 0.596.
-constexpr double kSamePersonBelow = 0.5;
 
 struct Fixture {
   std::unique_ptr<biometrics::FaceAnalyzer> analyzer;
@@ -40,11 +36,8 @@ struct Fixture {
   std::vector<biometrics::Image> photos;
 };
 
-// Models and people load once per process (about ten seconds). No demo photo has six
-// single-face crops (DemoFaces(6) fails: sample5.jpg gives five, sample6.jpg four, sample1.jpg
-// three), so the people of three group photos are pooled: DemoFaces(n) returns the first photo
-// with at least n. The same person may appear in two group photos, so a face is kept only when
-// its descriptor is not within kSamePersonBelow of a face kept before.
+// Models and people load once per process (about ten seconds): every distinct person of the demo
+// group photos (testing::DistinctDemoPeople).
 const Fixture& Shared() {
   static const Fixture* fixture = [] {
     auto* f = new Fixture;
@@ -53,23 +46,12 @@ const Fixture& Shared() {
     auto analyzer = biometrics::FaceAnalyzer::Create(options);
     if (!analyzer.ok()) return f;
     f->analyzer = std::move(*analyzer);
-    std::vector<std::vector<float>> kept;
-    for (size_t count : {3, 4, 5}) {
-      for (const testing::FaceSample& sample : testing::DemoFaces(count)) {
-        const bool seen = std::any_of(kept.begin(), kept.end(), [&](const std::vector<float>& d) {
-          double sum = 0;
-          for (size_t k = 0; k < d.size(); ++k) {
-            sum += (d[k] - sample.descriptor[k]) * (d[k] - sample.descriptor[k]);
-          }
-          return std::sqrt(sum) < kSamePersonBelow;
-        });
-        auto photo =
-            biometrics::DecodeImage(sample.photo_jpeg.data(), sample.photo_jpeg.size(), {});
-        if (seen || !photo.ok()) continue;
-        kept.push_back(sample.descriptor);
-        f->names.push_back(sample.source);
-        f->photos.push_back(std::move(*photo));
-      }
+    for (const testing::FaceSample& sample : testing::DistinctDemoPeople()) {
+      auto photo =
+          biometrics::DecodeImage(sample.photo_jpeg.data(), sample.photo_jpeg.size(), {});
+      if (!photo.ok()) continue;
+      f->names.push_back(sample.source);
+      f->photos.push_back(std::move(*photo));
     }
     return f;
   }();

@@ -162,28 +162,21 @@ class LivenessChallengeTest : public ::testing::Test {
     // The demo photos' distinct people (no group photo has more than five), those facing the
     // camera: a challenge starts from a learner looking at it (client/tools/face_actor_test.cc
     // measures the actor on all of them).
-    std::vector<std::vector<float>> kept;
-    for (size_t count : {3, 4, 5}) {
-      for (FaceSample& f : DemoFaces(count)) {
-        if (actors_->size() >= static_cast<size_t>(people_)) return;
-        bool seen = false;
-        for (const auto& d : kept) seen |= protocol::DescriptorDistance(d, f.descriptor) < 0.5;
-        if (seen) continue;
-        kept.push_back(f.descriptor);
-        auto photo = biometrics::DecodeImage(f.photo_jpeg.data(), f.photo_jpeg.size(), {});
-        if (!photo.ok()) continue;
-        auto frame = client::ComposeFrame({*photo}, 640, 480);
-        auto found = frame.ok() ? analyzer_->Analyze(*frame) : frame.status();
-        if (!found.ok() || found->size() != 1 || !found->front().pose ||
-            std::abs(found->front().pose->yaw_deg) > 25 ||
-            std::abs(found->front().pose->roll_deg) > 25) {
-          continue;
-        }
-        auto actor = client::FaceActor::Create(*analyzer_, *photo);
-        if (!actor.ok()) continue;
-        actors_->push_back(std::move(*actor));
-        faces_->push_back(std::move(f));
+    for (FaceSample& f : DistinctDemoPeople()) {
+      if (actors_->size() >= static_cast<size_t>(people_)) return;
+      auto photo = biometrics::DecodeImage(f.photo_jpeg.data(), f.photo_jpeg.size(), {});
+      if (!photo.ok()) continue;
+      auto frame = client::ComposeFrame({*photo}, 640, 480);
+      auto found = frame.ok() ? analyzer_->Analyze(*frame) : frame.status();
+      if (!found.ok() || found->size() != 1 || !found->front().pose ||
+          std::abs(found->front().pose->yaw_deg) > 25 ||
+          std::abs(found->front().pose->roll_deg) > 25) {
+        continue;
       }
+      auto actor = client::FaceActor::Create(*analyzer_, *photo);
+      if (!actor.ok()) continue;
+      actors_->push_back(std::move(*actor));
+      faces_->push_back(std::move(f));
     }
   }
   static void TearDownTestSuite() {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "biometrics/face_analyzer.h"
 #include "biometrics/image_codec.h"
@@ -49,6 +50,23 @@ bool MakeSample(biometrics::FaceAnalyzer& analyzer, const biometrics::Image& ima
 }
 
 }  // namespace
+
+std::vector<FaceSample> DistinctDemoPeople() {
+  std::vector<FaceSample> people;
+  for (size_t count : {3, 4, 5}) {
+    for (FaceSample& sample : DemoFaces(count)) {
+      const bool seen = std::any_of(people.begin(), people.end(), [&](const FaceSample& p) {
+        double sum = 0;
+        for (size_t k = 0; k < p.descriptor.size(); ++k) {
+          sum += (p.descriptor[k] - sample.descriptor[k]) * (p.descriptor[k] - sample.descriptor[k]);
+        }
+        return std::sqrt(sum) < 0.5;
+      });
+      if (!seen) people.push_back(std::move(sample));
+    }
+  }
+  return people;
+}
 
 std::vector<FaceSample> DemoFaces(size_t count) {
   biometrics::FaceAnalyzerOptions options;

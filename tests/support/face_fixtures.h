@@ -23,6 +23,13 @@ struct FaceSample {
 // and returns fewer when the models or photos are missing.
 std::vector<FaceSample> DemoFaces(size_t count);
 
+// Every distinct person of the demo group photos: no photo has more than five single-face crops
+// (sample5.jpg five, sample6.jpg four, sample1.jpg three), so DemoFaces(3), (4) and (5) are
+// pooled, and a face is kept only when its descriptor is at least 0.5 from every face kept
+// before (the same person may be in two photos; two different people of one photo come as close
+// as 0.596). 12 people with the npm package's photos.
+std::vector<FaceSample> DistinctDemoPeople();
+
 // A weaker enrollment photo of the sample's person: downscaled to 2/5 and back, darkened, JPEG
 // quality 20 (what an old student-record scan looks like). Its descriptor goes to *descriptor.
 // Empty (with ADD_FAILURE) when the models are missing or no single face is found in it.
