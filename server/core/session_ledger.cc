@@ -577,7 +577,8 @@ void SessionLedger::JudgeLiveness(const std::string& session_id,
   auto events = storage_->ListEvents(session_id);
   if (!events.ok()) return;
   const StoredEvent* claim = nullptr;
-  std::vector<const StoredEvent*> steps;
+  // Each step's event with its parsed detail.
+  std::vector<std::pair<const StoredEvent*, protocol::LivenessStepClaim>> steps;
   std::set<int> indices;
   for (const StoredEvent& s : *events) {
     if (s.event.kind == EventKind::kLivenessPassed || s.event.kind == EventKind::kLivenessFailed) {
@@ -593,19 +594,20 @@ void SessionLedger::JudgeLiveness(const std::string& session_id,
       }
       // The first frame of each step counts; a few more are tolerated, not measured (a client
       // cannot make the server analyse hundreds of frames).
-      if (indices.insert(parsed->index).second && steps.size() < 16) steps.push_back(&s);
+      if (indices.insert(parsed->index).second && steps.size() < 16) {
+        steps.emplace_back(&s, std::move(*parsed));
+      }
     }
   }
   if (claim == nullptr && steps.empty()) return;  // no challenge was run: nothing to judge
   const protocol::LivenessChallengeSpec spec = LivenessChallengeFor(*box_, session_id);
   std::vector<protocol::StepMeasure> measures;
-  for (const StoredEvent* s : steps) {
-    const auto claimed = protocol::ParseLivenessStepDetail(s->event.detail);
+  for (const auto& [s, claimed] : steps) {
     protocol::StepMeasure m;
-    m.index = claimed->index;
+    m.index = claimed.index;
     m.at_ms = s->event.at_ms;
-    m.claimed_nonce_hex = claimed->nonce_hex;
-    m.claimed = claimed->action;
+    m.claimed_nonce_hex = claimed.nonce_hex;
+    m.claimed = claimed.action;
     auto sealed = storage_->GetEvidence(session_id, s->event.seq);
     absl::StatusOr<std::vector<uint8_t>> jpeg =
         sealed.ok() ? box_->Open(*sealed, EvidenceAd(session_id, s->event.seq)) : sealed.status();
@@ -637,7 +639,7 @@ void SessionLedger::JudgeLiveness(const std::string& session_id,
   Finding decided;
   decided.session_id = session_id;
   decided.kind = judgement.passed ? EventKind::kLivenessPassed : EventKind::kLivenessFailed;
-  const StoredEvent* anchor = claim != nullptr ? claim : steps.back();
+  const StoredEvent* anchor = claim != nullptr ? claim : steps.back().first;
   decided.at_ms = anchor->event.at_ms;
   decided.event_seq = anchor->event.seq;
   decided.detail = judgement.detail;
