@@ -14,6 +14,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -34,6 +35,20 @@ namespace proctor::testing {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A sanitizer slows the analysis two to five times: the check's processor-load figure is then a
+// measure of the sanitizer, not of the client, and may exceed the limit on a busy machine.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 using Clock = std::chrono::steady_clock;
 
 // Media time of the scripted video's segments, ms.
@@ -244,20 +259,36 @@ TEST_F(ClientEndToEndTest, ARussianLearnerReadsRussianAndTheRecordIsTheSame) {
 }
 
 // `proctor-client check` on the sample video (the learner alone for its first 12 s): every
-// check passes, one line each in the JSON, and nothing is recorded on the server.
+// check passes, one line each in the JSON, and nothing is recorded on the server. Under a
+// sanitizer the processor-load check may fail (see kSanitized); the exit code and "ok" must then
+// say so, and every other check must still pass.
 TEST_F(ClientEndToEndTest, CheckOnTheSampleVideoPassesAndRecordsNothing) {
   ClientProcess check(work_,
                       {"--server", server_.address(), "--video", *video_dir_ + "/exam.avi",
                        "--journal", work_ + "/check-journal", "--models", ModelsDir(), "--json"},
                       "check");
-  ASSERT_EQ(check.Wait(), 0) << check.out() << check.err();
+  const int exit_code = check.Wait();
   const auto doc = check.summary();
-  EXPECT_EQ(doc["ok"], true);
+  ASSERT_TRUE(doc.contains("checks")) << check.out() << check.err();
+  bool cpu_ok = false;
   std::vector<std::string> names;
   for (const auto& c : doc["checks"]) {
     names.push_back(c["name"]);
-    EXPECT_EQ(c["ok"], true) << c.dump();
     EXPECT_FALSE(c["detail"].get<std::string>().empty()) << c.dump();
+    if (c["name"] == "cpu") {
+      cpu_ok = c["ok"].get<bool>();
+      std::cout << "cpu check: " << c["detail"].get<std::string>() << "\n";
+      if (kSanitized && !cpu_ok) {
+        EXPECT_FALSE(c["advice"].get<std::string>().empty()) << c.dump();
+        continue;
+      }
+    }
+    EXPECT_EQ(c["ok"], true) << c.dump();
+  }
+  EXPECT_EQ(exit_code, cpu_ok ? 0 : 1) << check.out() << check.err();
+  EXPECT_EQ(doc["ok"], cpu_ok);
+  if (!kSanitized) {
+    EXPECT_TRUE(cpu_ok);
   }
   EXPECT_EQ(names, (std::vector<std::string>{"journal", "models", "camera", "face", "cpu",
                                              "server", "tls", "clock"}));
