@@ -62,6 +62,12 @@ if(NOT HTTPLIB_FOUND)
     "Install it with:\n    sudo apt-get install libcpp-httplib-dev")
 endif()
 
+pkg_check_modules(RHONABWY IMPORTED_TARGET librhonabwy)
+if(NOT RHONABWY_FOUND)
+  message(FATAL_ERROR "proctor: Rhonabwy (JOSE for LTI 1.3: JWKs, JWTs) was not found. "
+    "Install it with:\n    sudo apt-get install librhonabwy-dev")
+endif()
+
 if(PROCTOR_BUILD_TESTS)
   proctor_require_package(GTest "libgtest-dev libgmock-dev")
 endif()

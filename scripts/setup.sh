@@ -22,9 +22,12 @@ packages=(
   patroni etcd-server python3-etcd  # the HA cluster (scripts/ha-cluster.sh) and its fault tests
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
+  librhonabwy-dev  # LTI 1.3: JWKs and JWTs (JOSE)
   libboost-locale-dev gettext fonts-dejavu-core  # translations (po/), Cyrillic in the preview
   # Review console tests: headless browser, and the Prometheus text parser for /metrics.
   chromium chromium-driver python3-prometheus-client
+  # The LTI tests: their own platform (tests/lti/lti_platform.py).
+  python3-jwt python3-cryptography
 )
 # npm fetches the face-api weights; a machine may already have Node.js from elsewhere.
 command -v npm >/dev/null || packages+=(npm)

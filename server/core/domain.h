@@ -165,6 +165,37 @@ struct ConsentNotice {
   int64_t created_at_unix_ms = 0;
 };
 
+// An LMS registered as an LTI 1.3 platform (proctorctl lti platform add). One registration per
+// (issuer, client_id): the client id is the one the platform assigned to this tool.
+struct LtiPlatform {
+  std::string issuer;     // the platform's "iss", an https URL (http only on loopback)
+  std::string client_id;  // our "aud" in its id_tokens
+  std::vector<std::string> deployment_ids;  // every deployment of this tool on the platform
+  std::string auth_url;   // OIDC authorization endpoint (the login's redirect goes there)
+  std::string token_url;  // OAuth2 token endpoint (the LTI Advantage services)
+  std::string jwks_url;   // the platform's public keys
+  std::string created_by;  // token label of the administrator
+  int64_t created_at_unix_ms = 0;
+};
+
+// One of the tool's own RSA signing keys; the JWKS at /lti/jwks publishes the public half.
+struct LtiToolKey {
+  std::string kid;                      // the RFC 7638 thumbprint of the public key
+  std::vector<uint8_t> sealed_private;  // the private JWK, sealed (encrypted) like templates
+  std::string public_jwk;               // JSON
+  int64_t created_at_unix_ms = 0;
+};
+
+// An OIDC login the tool started (/lti/login), waiting for its launch (/lti/launch): the launch
+// must bring back `state` and an id_token carrying `nonce`, once.
+struct LtiLogin {
+  std::string state;  // random, also in the browser's cookie
+  std::string nonce;  // random, single use
+  std::string issuer;
+  std::string client_id;
+  int64_t created_at_unix_ms = 0;
+};
+
 // Append-only record of examiner decisions and administrator actions.
 struct AuditEntry {
   int64_t at_unix_ms = 0;

@@ -130,6 +130,26 @@ class Storage {
   virtual absl::StatusOr<ConsentNotice> GetConsentNotice(const std::string& assessment_id,
                                                          int32_t version) = 0;
 
+  // LTI 1.3. ALREADY_EXISTS when (issuer, client_id) is registered already.
+  virtual absl::Status PutLtiPlatform(const LtiPlatform& platform) = 0;
+  // Ordered by issuer, then client_id.
+  virtual absl::StatusOr<std::vector<LtiPlatform>> ListLtiPlatforms() = 0;
+  // NOT_FOUND when no such registration.
+  virtual absl::Status RemoveLtiPlatform(const std::string& issuer,
+                                         const std::string& client_id) = 0;
+  // ALREADY_EXISTS for a kid stored already.
+  virtual absl::Status PutLtiToolKey(const LtiToolKey& key) = 0;
+  // Newest first.
+  virtual absl::StatusOr<std::vector<LtiToolKey>> ListLtiToolKeys() = 0;
+  // NOT_FOUND for an unknown kid.
+  virtual absl::Status DeleteLtiToolKey(const std::string& kid) = 0;
+  // Stores a started login, and in the same transaction deletes the logins started before
+  // `expired_before_unix_ms` (never completed). ALREADY_EXISTS for a state stored already.
+  virtual absl::Status PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) = 0;
+  // Takes the login away and returns it, atomically: of two launches bringing the same state,
+  // exactly one gets it. NOT_FOUND when unknown or already taken.
+  virtual absl::StatusOr<LtiLogin> TakeLtiLogin(const std::string& state) = 0;
+
   virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit() = 0;
 };

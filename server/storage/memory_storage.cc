@@ -376,6 +376,74 @@ absl::StatusOr<ConsentNotice> MemoryStorage::GetConsentNotice(const std::string&
   return storage_rules::NoConsentNotice(assessment_id, version);
 }
 
+absl::Status MemoryStorage::PutLtiPlatform(const LtiPlatform& platform) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!lti_platforms_.emplace(std::make_pair(platform.issuer, platform.client_id), platform)
+           .second) {
+    return storage_rules::LtiPlatformExists(platform.issuer, platform.client_id);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LtiPlatform>> MemoryStorage::ListLtiPlatforms() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<LtiPlatform> out;
+  for (const auto& [key, platform] : lti_platforms_) out.push_back(platform);
+  return out;
+}
+
+absl::Status MemoryStorage::RemoveLtiPlatform(const std::string& issuer,
+                                              const std::string& client_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lti_platforms_.erase({issuer, client_id}) == 0) {
+    return storage_rules::NoLtiPlatform(issuer, client_id);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStorage::PutLtiToolKey(const LtiToolKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!lti_keys_.emplace(key.kid, key).second) return storage_rules::LtiKeyExists(key.kid);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LtiToolKey>> MemoryStorage::ListLtiToolKeys() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<LtiToolKey> out;
+  for (const auto& [kid, key] : lti_keys_) out.push_back(key);
+  std::stable_sort(out.begin(), out.end(), [](const LtiToolKey& a, const LtiToolKey& b) {
+    return a.created_at_unix_ms > b.created_at_unix_ms;
+  });
+  return out;
+}
+
+absl::Status MemoryStorage::DeleteLtiToolKey(const std::string& kid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lti_keys_.erase(kid) == 0) return storage_rules::NoLtiKey(kid);
+  return absl::OkStatus();
+}
+
+absl::Status MemoryStorage::PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = lti_logins_.begin(); it != lti_logins_.end();) {
+    it = it->second.created_at_unix_ms < expired_before_unix_ms ? lti_logins_.erase(it)
+                                                                : std::next(it);
+  }
+  if (!lti_logins_.emplace(login.state, login).second) {
+    return absl::AlreadyExistsError("an LTI login with this state exists already");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LtiLogin> MemoryStorage::TakeLtiLogin(const std::string& state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lti_logins_.find(state);
+  if (it == lti_logins_.end()) return storage_rules::NoLtiLogin();
+  LtiLogin login = std::move(it->second);
+  lti_logins_.erase(it);
+  return login;
+}
+
 absl::Status MemoryStorage::AppendAudit(const AuditEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
   audit_.push_back(entry);

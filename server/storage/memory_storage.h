@@ -80,6 +80,15 @@ class MemoryStorage : public Storage {
   absl::StatusOr<ConsentNotice> GetConsentNotice(const std::string& assessment_id,
                                                  int32_t version) override;
 
+  absl::Status PutLtiPlatform(const LtiPlatform& platform) override;
+  absl::StatusOr<std::vector<LtiPlatform>> ListLtiPlatforms() override;
+  absl::Status RemoveLtiPlatform(const std::string& issuer, const std::string& client_id) override;
+  absl::Status PutLtiToolKey(const LtiToolKey& key) override;
+  absl::StatusOr<std::vector<LtiToolKey>> ListLtiToolKeys() override;
+  absl::Status DeleteLtiToolKey(const std::string& kid) override;
+  absl::Status PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) override;
+  absl::StatusOr<LtiLogin> TakeLtiLogin(const std::string& state) override;
+
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 
@@ -112,6 +121,9 @@ class MemoryStorage : public Storage {
   std::map<std::pair<std::string, std::string>, Accommodation> accommodations_;
   // assessment -> version -> notice, guarded by mu_
   std::map<std::string, std::map<int32_t, ConsentNotice>> consent_notices_;
+  std::map<std::pair<std::string, std::string>, LtiPlatform> lti_platforms_;  // guarded by mu_
+  std::map<std::string, LtiToolKey> lti_keys_;                               // guarded by mu_
+  std::map<std::string, LtiLogin> lti_logins_;                               // guarded by mu_
 };
 
 }  // namespace proctor::server

@@ -165,6 +165,27 @@ constexpr Statement kStatements[] = {
     {"select_consent_notice",
      "SELECT version, text, sha256, created_by, created_at_unix_ms FROM consent_notices "
      "WHERE assessment_id = $1 AND ($2 = 0 OR version = $2) ORDER BY version DESC LIMIT 1"},
+    {"insert_lti_platform",
+     "INSERT INTO lti_platforms (issuer, client_id, deployment_ids, auth_url, token_url, "
+     "jwks_url, created_by, created_at_unix_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+    {"list_lti_platforms",
+     "SELECT issuer, client_id, deployment_ids, auth_url, token_url, jwks_url, created_by, "
+     "created_at_unix_ms FROM lti_platforms ORDER BY issuer, client_id"},
+    {"delete_lti_platform", "DELETE FROM lti_platforms WHERE issuer = $1 AND client_id = $2"},
+    {"insert_lti_tool_key",
+     "INSERT INTO lti_tool_keys (kid, sealed_private, public_jwk, created_at_unix_ms) "
+     "VALUES ($1, $2, $3, $4)"},
+    {"list_lti_tool_keys",
+     "SELECT kid, sealed_private, public_jwk, created_at_unix_ms FROM lti_tool_keys "
+     "ORDER BY created_at_unix_ms DESC, kid"},
+    {"delete_lti_tool_key", "DELETE FROM lti_tool_keys WHERE kid = $1"},
+    {"delete_expired_lti_logins", "DELETE FROM lti_logins WHERE created_at_unix_ms < $1"},
+    {"insert_lti_login",
+     "INSERT INTO lti_logins (state, nonce, issuer, client_id, created_at_unix_ms) "
+     "VALUES ($1, $2, $3, $4, $5)"},
+    {"take_lti_login",
+     "DELETE FROM lti_logins WHERE state = $1 "
+     "RETURNING nonce, issuer, client_id, created_at_unix_ms"},
     {"upsert_result",
      "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
      "SELECT sid, $2::double precision, $3::double precision, $4::bigint, $5::text "
@@ -1013,6 +1034,94 @@ absl::StatusOr<ConsentNotice> PostgresStorage::GetConsentNotice(const std::strin
                              r[0][3].as<std::string>(),
                              r[0][4].as<int64_t>()};
       });
+}
+
+// ---- LTI 1.3. ----
+
+absl::Status PostgresStorage::PutLtiPlatform(const LtiPlatform& p) {
+  const std::string context = absl::StrCat("registering LTI platform ", p.issuer);
+  absl::Status done = InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    t.exec_prepared("insert_lti_platform", p.issuer, p.client_id,
+                    storage_rules::JoinDeployments(p.deployment_ids), p.auth_url, p.token_url,
+                    p.jwks_url, p.created_by, p.created_at_unix_ms);
+    return absl::OkStatus();
+  });
+  if (absl::IsAlreadyExists(done)) return storage_rules::LtiPlatformExists(p.issuer, p.client_id);
+  return done;
+}
+
+absl::StatusOr<std::vector<LtiPlatform>> PostgresStorage::ListLtiPlatforms() {
+  return Read("listing LTI platforms",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<std::vector<LtiPlatform>> {
+                std::vector<LtiPlatform> out;
+                for (const auto& row : t.exec_prepared("list_lti_platforms")) {
+                  out.push_back(LtiPlatform{
+                      row[0].as<std::string>(), row[1].as<std::string>(),
+                      storage_rules::SplitDeployments(row[2].as<std::string>()),
+                      row[3].as<std::string>(), row[4].as<std::string>(),
+                      row[5].as<std::string>(), row[6].as<std::string>(), row[7].as<int64_t>()});
+                }
+                return out;
+              });
+}
+
+absl::Status PostgresStorage::RemoveLtiPlatform(const std::string& issuer,
+                                                const std::string& client_id) {
+  return InTransaction("removing an LTI platform", [&](pqxx::work& t) -> absl::Status {
+    if (t.exec_prepared("delete_lti_platform", issuer, client_id).affected_rows() == 0) {
+      return storage_rules::NoLtiPlatform(issuer, client_id);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStorage::PutLtiToolKey(const LtiToolKey& key) {
+  absl::Status done = InTransaction("storing an LTI tool key", [&](pqxx::work& t) -> absl::Status {
+    t.exec_prepared("insert_lti_tool_key", key.kid, Bytes(key.sealed_private), key.public_jwk,
+                    key.created_at_unix_ms);
+    return absl::OkStatus();
+  });
+  if (absl::IsAlreadyExists(done)) return storage_rules::LtiKeyExists(key.kid);
+  return done;
+}
+
+absl::StatusOr<std::vector<LtiToolKey>> PostgresStorage::ListLtiToolKeys() {
+  return Read("listing LTI tool keys",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<std::vector<LtiToolKey>> {
+                std::vector<LtiToolKey> out;
+                for (const auto& row : t.exec_prepared("list_lti_tool_keys")) {
+                  out.push_back(LtiToolKey{row[0].as<std::string>(), ReadBytes(row[1]),
+                                           row[2].as<std::string>(), row[3].as<int64_t>()});
+                }
+                return out;
+              });
+}
+
+absl::Status PostgresStorage::DeleteLtiToolKey(const std::string& kid) {
+  return InTransaction("deleting an LTI tool key", [&](pqxx::work& t) -> absl::Status {
+    if (t.exec_prepared("delete_lti_tool_key", kid).affected_rows() == 0) {
+      return storage_rules::NoLtiKey(kid);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStorage::PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) {
+  return InTransaction("storing an LTI login", [&](pqxx::work& t) -> absl::Status {
+    t.exec_prepared("delete_expired_lti_logins", expired_before_unix_ms);
+    t.exec_prepared("insert_lti_login", login.state, login.nonce, login.issuer, login.client_id,
+                    login.created_at_unix_ms);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<LtiLogin> PostgresStorage::TakeLtiLogin(const std::string& state) {
+  return InTransaction("taking an LTI login", [&](pqxx::work& t) -> absl::StatusOr<LtiLogin> {
+    const pqxx::result r = t.exec_prepared("take_lti_login", state);
+    if (r.empty()) return storage_rules::NoLtiLogin();
+    return LtiLogin{state, r[0][0].as<std::string>(), r[0][1].as<std::string>(),
+                    r[0][2].as<std::string>(), r[0][3].as<int64_t>()};
+  });
 }
 
 absl::Status PostgresStorage::PutResult(const ResultRecord& r) {

@@ -142,6 +142,28 @@ constexpr char kInsertConsentNotice[] =
 constexpr char kSelectConsentNotice[] =
     "SELECT version, text, sha256, created_by, created_at_unix_ms FROM consent_notices "
     "WHERE assessment_id = ?1 AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1";
+constexpr char kInsertLtiPlatform[] =
+    "INSERT INTO lti_platforms (issuer, client_id, deployment_ids, auth_url, token_url, jwks_url, "
+    "created_by, created_at_unix_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+constexpr char kListLtiPlatforms[] =
+    "SELECT issuer, client_id, deployment_ids, auth_url, token_url, jwks_url, created_by, "
+    "created_at_unix_ms FROM lti_platforms ORDER BY issuer, client_id";
+constexpr char kDeleteLtiPlatform[] =
+    "DELETE FROM lti_platforms WHERE issuer = ?1 AND client_id = ?2";
+constexpr char kInsertLtiToolKey[] =
+    "INSERT INTO lti_tool_keys (kid, sealed_private, public_jwk, created_at_unix_ms) "
+    "VALUES (?1, ?2, ?3, ?4)";
+constexpr char kListLtiToolKeys[] =
+    "SELECT kid, sealed_private, public_jwk, created_at_unix_ms FROM lti_tool_keys "
+    "ORDER BY created_at_unix_ms DESC, kid";
+constexpr char kDeleteLtiToolKey[] = "DELETE FROM lti_tool_keys WHERE kid = ?1";
+constexpr char kDeleteExpiredLtiLogins[] = "DELETE FROM lti_logins WHERE created_at_unix_ms < ?1";
+constexpr char kInsertLtiLogin[] =
+    "INSERT INTO lti_logins (state, nonce, issuer, client_id, created_at_unix_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr char kTakeLtiLogin[] =
+    "DELETE FROM lti_logins WHERE state = ?1 "
+    "RETURNING nonce, issuer, client_id, created_at_unix_ms";
 constexpr char kUpsertResult[] =
     "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
     "SELECT sid, ?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 "
@@ -1046,6 +1068,115 @@ absl::StatusOr<ConsentNotice> SqliteStorage::GetConsentNotice(const std::string&
     notice.created_by = s.Text(3);
     notice.created_at_unix_ms = s.Int64(4);
     return notice;
+  });
+}
+
+// ---- LTI 1.3. ----
+
+absl::Status SqliteStorage::PutLtiPlatform(const LtiPlatform& p) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertLtiPlatform));
+    s.BindText(1, p.issuer);
+    s.BindText(2, p.client_id);
+    s.BindText(3, storage_rules::JoinDeployments(p.deployment_ids));
+    s.BindText(4, p.auth_url);
+    s.BindText(5, p.token_url);
+    s.BindText(6, p.jwks_url);
+    s.BindText(7, p.created_by);
+    s.BindInt64(8, p.created_at_unix_ms);
+    absl::Status done = StepDone(c, s, absl::StrCat("registering LTI platform ", p.issuer));
+    if (absl::IsAlreadyExists(done)) return storage_rules::LtiPlatformExists(p.issuer, p.client_id);
+    return done;
+  });
+}
+
+absl::StatusOr<std::vector<LtiPlatform>> SqliteStorage::ListLtiPlatforms() {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<LtiPlatform>> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListLtiPlatforms));
+    std::vector<LtiPlatform> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back(LtiPlatform{s.Text(0), s.Text(1), storage_rules::SplitDeployments(s.Text(2)),
+                                s.Text(3), s.Text(4), s.Text(5), s.Text(6), s.Int64(7)});
+    }
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing LTI platforms");
+    return out;
+  });
+}
+
+absl::Status SqliteStorage::RemoveLtiPlatform(const std::string& issuer,
+                                              const std::string& client_id) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kDeleteLtiPlatform));
+    s.BindText(1, issuer);
+    s.BindText(2, client_id);
+    RETURN_IF_ERROR(StepDone(c, s, absl::StrCat("removing LTI platform ", issuer)));
+    if (c.Changes() == 0) return storage_rules::NoLtiPlatform(issuer, client_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteStorage::PutLtiToolKey(const LtiToolKey& key) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertLtiToolKey));
+    s.BindText(1, key.kid);
+    BindBytes(s, 2, key.sealed_private);
+    s.BindText(3, key.public_jwk);
+    s.BindInt64(4, key.created_at_unix_ms);
+    absl::Status done = StepDone(c, s, "storing an LTI tool key");
+    if (absl::IsAlreadyExists(done)) return storage_rules::LtiKeyExists(key.kid);
+    return done;
+  });
+}
+
+absl::StatusOr<std::vector<LtiToolKey>> SqliteStorage::ListLtiToolKeys() {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<LtiToolKey>> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListLtiToolKeys));
+    std::vector<LtiToolKey> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back(LtiToolKey{s.Text(0), s.Blob(1), s.Text(2), s.Int64(3)});
+    }
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing LTI tool keys");
+    return out;
+  });
+}
+
+absl::Status SqliteStorage::DeleteLtiToolKey(const std::string& kid) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kDeleteLtiToolKey));
+    s.BindText(1, kid);
+    RETURN_IF_ERROR(StepDone(c, s, "deleting an LTI tool key"));
+    if (c.Changes() == 0) return storage_rules::NoLtiKey(kid);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status SqliteStorage::PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) {
+  return InTransaction("storing an LTI login", [&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement expired, c.Prepare(kDeleteExpiredLtiLogins));
+    expired.BindInt64(1, expired_before_unix_ms);
+    RETURN_IF_ERROR(StepDone(c, expired, "deleting expired LTI logins"));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertLtiLogin));
+    s.BindText(1, login.state);
+    s.BindText(2, login.nonce);
+    s.BindText(3, login.issuer);
+    s.BindText(4, login.client_id);
+    s.BindInt64(5, login.created_at_unix_ms);
+    return StepDone(c, s, "storing an LTI login");
+  });
+}
+
+absl::StatusOr<LtiLogin> SqliteStorage::TakeLtiLogin(const std::string& state) {
+  return WithWriter([&](SqliteConnection& c) -> absl::StatusOr<LtiLogin> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kTakeLtiLogin));
+    s.BindText(1, state);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoLtiLogin();
+    if (rc != SQLITE_ROW) return c.Error(rc, "taking an LTI login");
+    LtiLogin login{state, s.Text(0), s.Text(1), s.Text(2), s.Int64(3)};
+    RETURN_IF_ERROR(StepDone(c, s, "taking an LTI login"));
+    return login;
   });
 }
 

@@ -115,6 +115,15 @@ class SqliteStorage : public Storage {
   absl::StatusOr<ConsentNotice> GetConsentNotice(const std::string& assessment_id,
                                                  int32_t version) override;
 
+  absl::Status PutLtiPlatform(const LtiPlatform& platform) override;
+  absl::StatusOr<std::vector<LtiPlatform>> ListLtiPlatforms() override;
+  absl::Status RemoveLtiPlatform(const std::string& issuer, const std::string& client_id) override;
+  absl::Status PutLtiToolKey(const LtiToolKey& key) override;
+  absl::StatusOr<std::vector<LtiToolKey>> ListLtiToolKeys() override;
+  absl::Status DeleteLtiToolKey(const std::string& kid) override;
+  absl::Status PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) override;
+  absl::StatusOr<LtiLogin> TakeLtiLogin(const std::string& state) override;
+
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 

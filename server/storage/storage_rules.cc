@@ -1,6 +1,8 @@
 #include "server/storage/storage_rules.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace proctor::server::storage_rules {
 
@@ -70,6 +72,32 @@ absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq, Sess
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status LtiPlatformExists(absl::string_view issuer, absl::string_view client_id) {
+  return absl::AlreadyExistsError(absl::StrCat("LTI platform ", issuer, " (client id ", client_id,
+                                               ") is registered already"));
+}
+
+absl::Status NoLtiPlatform(absl::string_view issuer, absl::string_view client_id) {
+  return absl::NotFoundError(
+      absl::StrCat("no LTI platform ", issuer, " with client id ", client_id));
+}
+
+absl::Status LtiKeyExists(absl::string_view kid) {
+  return absl::AlreadyExistsError(absl::StrCat("LTI tool key ", kid, " exists already"));
+}
+
+absl::Status NoLtiKey(absl::string_view kid) {
+  return absl::NotFoundError(absl::StrCat("no LTI tool key ", kid));
+}
+
+absl::Status NoLtiLogin() { return absl::NotFoundError("unknown or already used LTI login state"); }
+
+std::string JoinDeployments(const std::vector<std::string>& ids) { return absl::StrJoin(ids, "\n"); }
+
+std::vector<std::string> SplitDeployments(absl::string_view stored) {
+  return absl::StrSplit(stored, '\n', absl::SkipEmpty());
 }
 
 }  // namespace proctor::server::storage_rules

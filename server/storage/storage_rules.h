@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -22,6 +23,18 @@ absl::Status NoEvidence(absl::string_view session_id, uint64_t seq);
 absl::Status NoEvent(absl::string_view session_id, uint64_t seq);
 // NOT_FOUND "assessment A has no consent notice[ version N]" (version 0: the latest).
 absl::Status NoConsentNotice(absl::string_view assessment_id, int32_t version);
+
+// The LTI messages every engine gives: ALREADY_EXISTS "LTI platform ISSUER (client id C) is
+// registered already", NOT_FOUND "no LTI platform ISSUER with client id C", ALREADY_EXISTS/NOT_FOUND
+// for a tool key, NOT_FOUND "unknown or already used LTI login state".
+absl::Status LtiPlatformExists(absl::string_view issuer, absl::string_view client_id);
+absl::Status NoLtiPlatform(absl::string_view issuer, absl::string_view client_id);
+absl::Status LtiKeyExists(absl::string_view kid);
+absl::Status NoLtiKey(absl::string_view kid);
+absl::Status NoLtiLogin();
+// Deployment ids as stored (one per line) and back.
+std::string JoinDeployments(const std::vector<std::string>& ids);
+std::vector<std::string> SplitDeployments(absl::string_view stored);
 
 // OK when a pass may be redeemed at now_unix_ms: FAILED_PRECONDITION "... already used" when
 // used, "... expired ..." when now_unix_ms >= expires_at_unix_ms.

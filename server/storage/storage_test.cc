@@ -807,6 +807,61 @@ void ExpectSameNotice(const ConsentNotice& got, const ConsentNotice& want) {
   EXPECT_EQ(got.created_at_unix_ms, want.created_at_unix_ms);
 }
 
+TYPED_TEST(StorageTest, LtiPlatformsAreRegisteredOncePerIssuerAndClient) {
+  LtiPlatform p{"https://lms.example", "client-1", {"dep-1", "dep 2"}, "https://lms.example/auth",
+                "https://lms.example/token", "https://lms.example/jwks", "admin", 1234};
+  ASSERT_TRUE(this->storage_->PutLtiPlatform(p).ok());
+  LtiPlatform other = p;
+  other.client_id = "client-0";
+  other.deployment_ids = {"x"};
+  ASSERT_TRUE(this->storage_->PutLtiPlatform(other).ok());
+  const absl::Status duplicate = this->storage_->PutLtiPlatform(p);
+  EXPECT_EQ(duplicate.code(), absl::StatusCode::kAlreadyExists) << duplicate;
+  EXPECT_FALSE(IsMarkedInternal(duplicate));
+  auto all = this->storage_->ListLtiPlatforms();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].client_id, "client-0") << "ordered by issuer, then client id";
+  EXPECT_EQ((*all)[1].deployment_ids, (std::vector<std::string>{"dep-1", "dep 2"}));
+  EXPECT_EQ((*all)[1].jwks_url, p.jwks_url);
+  EXPECT_EQ((*all)[1].created_at_unix_ms, 1234);
+  ASSERT_TRUE(this->storage_->RemoveLtiPlatform(p.issuer, "client-0").ok());
+  EXPECT_EQ(this->storage_->RemoveLtiPlatform(p.issuer, "client-0").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->ListLtiPlatforms()->size(), 1u);
+}
+
+TYPED_TEST(StorageTest, LtiToolKeysListNewestFirstAndLoginsAreTakenOnce) {
+  const std::vector<uint8_t> sealed = {1, 2, 0, 255};
+  ASSERT_TRUE(this->storage_->PutLtiToolKey({"old", sealed, "{}", 100}).ok());
+  ASSERT_TRUE(this->storage_->PutLtiToolKey({"new", sealed, "{\"kid\":\"new\"}", 200}).ok());
+  EXPECT_EQ(this->storage_->PutLtiToolKey({"new", sealed, "{}", 300}).code(),
+            absl::StatusCode::kAlreadyExists);
+  auto keys = this->storage_->ListLtiToolKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ((*keys)[0].kid, "new");
+  EXPECT_EQ((*keys)[0].sealed_private, sealed);
+  EXPECT_EQ((*keys)[0].public_jwk, "{\"kid\":\"new\"}");
+  ASSERT_TRUE(this->storage_->DeleteLtiToolKey("old").ok());
+  EXPECT_EQ(this->storage_->DeleteLtiToolKey("old").code(), absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(this->storage_->PutLtiLogin({"s1", "n1", "https://lms", "c", 1000}, 0).ok());
+  ASSERT_TRUE(this->storage_->PutLtiLogin({"s2", "n2", "https://lms", "c", 5000}, 0).ok());
+  // A third login clears the logins started before 2000 (s1) in the same transaction.
+  ASSERT_TRUE(this->storage_->PutLtiLogin({"s3", "n3", "https://lms", "c", 6000}, 2000).ok());
+  EXPECT_EQ(this->storage_->TakeLtiLogin("s1").status().code(), absl::StatusCode::kNotFound);
+  auto taken = this->storage_->TakeLtiLogin("s2");
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->nonce, "n2");
+  EXPECT_EQ(taken->issuer, "https://lms");
+  EXPECT_EQ(taken->client_id, "c");
+  EXPECT_EQ(taken->created_at_unix_ms, 5000);
+  EXPECT_EQ(this->storage_->TakeLtiLogin("s2").status().code(), absl::StatusCode::kNotFound)
+      << "a login is taken once";
+  EXPECT_TRUE(this->storage_->TakeLtiLogin("s3").ok());
+}
+
 TYPED_TEST(StorageTest, ConsentNoticesAreVersionedAndTheLatestIsFound) {
   const ConsentNotice v1 = TestNotice("a1", 1);
   const ConsentNotice v2 = TestNotice("a1", 2);

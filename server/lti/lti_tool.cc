@@ -1,0 +1,406 @@
+#include "server/lti/lti_tool.h"
+
+#include <spdlog/spdlog.h>
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/i18n.h"
+#include "common/status_macros.h"
+#include "server/lti/jose.h"
+
+namespace proctor::server::lti {
+namespace {
+
+using i18n::N_;
+
+constexpr char kSealContext[] = "lti tool key";
+
+// 32 random bytes, base64url without padding: a state or a nonce.
+std::string RandomValue() {
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof(bytes));
+  char out[sodium_base64_ENCODED_LEN(sizeof(bytes), sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(out, sizeof(out), bytes, sizeof(bytes),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return out;
+}
+
+// RFC 3986 percent-encoding of a query value (everything but the unreserved characters).
+std::string UrlEncode(const std::string& value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string Str(const nlohmann::json& object, const std::string& name) {
+  if (!object.is_object()) return "";
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool ConstantTimeEqual(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// A refusal of the launch: `message` is shown (translated), `detail` only logged.
+absl::Status Refuse(const char* message, const std::string& detail = "") {
+  spdlog::warn("LTI launch refused: {}{}{}", message, detail.empty() ? "" : ": ", detail);
+  return absl::UnauthenticatedError(message);
+}
+
+bool IsLoopbackHost(absl::string_view url) {
+  absl::string_view rest = url;
+  if (!absl::ConsumePrefix(&rest, "http://")) return false;
+  return absl::StartsWith(rest, "127.0.0.1:") || absl::StartsWith(rest, "127.0.0.1/") ||
+         rest == "127.0.0.1" || absl::StartsWith(rest, "localhost:") ||
+         absl::StartsWith(rest, "localhost/") || rest == "localhost" ||
+         absl::StartsWith(rest, "[::1]");
+}
+
+absl::Status CheckUrl(const char* field, const std::string& url) {
+  if (absl::StartsWith(url, "https://") && url.size() > 8) return absl::OkStatus();
+  if (IsLoopbackHost(url)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, " must be an https:// URL (http:// only on this computer, for tests): '", url, "'"));
+}
+
+absl::Status CheckId(const char* field, const std::string& id) {
+  if (id.empty() || id.size() > 255) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be 1 to 255 bytes"));
+  }
+  for (unsigned char c : id) {
+    if (c < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(field, " must not contain control characters"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidatePlatform(const LtiPlatform& p) {
+  RETURN_IF_ERROR(CheckUrl("--issuer", p.issuer));
+  RETURN_IF_ERROR(CheckId("--client-id", p.client_id));
+  if (p.deployment_ids.empty()) {
+    return absl::InvalidArgumentError("at least one --deployment-id is needed");
+  }
+  for (const std::string& d : p.deployment_ids) RETURN_IF_ERROR(CheckId("--deployment-id", d));
+  RETURN_IF_ERROR(CheckUrl("--auth-url", p.auth_url));
+  RETURN_IF_ERROR(CheckUrl("--token-url", p.token_url));
+  RETURN_IF_ERROR(CheckUrl("--jwks-url", p.jwks_url));
+  return absl::OkStatus();
+}
+
+LtiTool::LtiTool(LtiToolOptions options, Storage* storage, const SealedBox* box,
+                 const Clock* clock, HttpGet get)
+    : options_(std::move(options)), storage_(storage), box_(box), clock_(clock),
+      get_(std::move(get)) {}
+
+absl::Status LtiTool::MaintainKeys() {
+  const int64_t now = clock_->NowUnixMs();
+  ASSIGN_OR_RETURN(std::vector<LtiToolKey> keys, storage_->ListLtiToolKeys());
+  if (keys.empty() || keys.front().created_at_unix_ms + options_.key_rotation_ms <= now) {
+    ASSIGN_OR_RETURN(RsaKey fresh, GenerateRsaKey(2048));
+    LtiToolKey key;
+    key.kid = fresh.kid;
+    key.sealed_private = box_->Seal(
+        std::vector<uint8_t>(fresh.private_jwk.begin(), fresh.private_jwk.end()),
+        absl::StrCat(kSealContext, " ", fresh.kid));
+    key.public_jwk = fresh.public_jwk;
+    key.created_at_unix_ms = now;
+    RETURN_IF_ERROR(storage_->PutLtiToolKey(key));
+    spdlog::info("LTI: new signing key {} ({} published before it)", key.kid, keys.size());
+    keys.insert(keys.begin(), key);
+  }
+  // keys[i] was replaced by keys[i - 1]; it stays published for the overlap after that.
+  for (size_t i = 1; i < keys.size(); ++i) {
+    if (keys[i - 1].created_at_unix_ms + options_.key_overlap_ms <= now) {
+      absl::Status deleted = storage_->DeleteLtiToolKey(keys[i].kid);
+      if (!deleted.ok() && !absl::IsNotFound(deleted)) return deleted;  // another replica did
+      spdlog::info("LTI: signing key {} retired", keys[i].kid);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LtiTool::Jwks() {
+  ASSIGN_OR_RETURN(std::vector<LtiToolKey> keys, storage_->ListLtiToolKeys());
+  nlohmann::json doc = {{"keys", nlohmann::json::array()}};
+  for (const LtiToolKey& k : keys) {
+    nlohmann::json jwk = nlohmann::json::parse(k.public_jwk, nullptr, false);
+    if (jwk.is_object()) doc["keys"].push_back(std::move(jwk));
+  }
+  return doc.dump();
+}
+
+absl::StatusOr<std::string> LtiTool::Sign(const nlohmann::json& claims) {
+  ASSIGN_OR_RETURN(std::vector<LtiToolKey> keys, storage_->ListLtiToolKeys());
+  if (keys.empty()) return absl::FailedPreconditionError("the LTI tool has no signing key yet");
+  const LtiToolKey& current = keys.front();
+  ASSIGN_OR_RETURN(std::vector<uint8_t> jwk,
+                   box_->Open(current.sealed_private, absl::StrCat(kSealContext, " ", current.kid)));
+  return SignRs256(claims, std::string(jwk.begin(), jwk.end()), current.kid);
+}
+
+absl::StatusOr<LoginRedirect> LtiTool::Login(const LoginRequest& r) {
+  if (r.iss.empty() || r.login_hint.empty() || r.target_link_uri.empty()) {
+    return absl::InvalidArgumentError(
+        N_("the LMS's login request lacks iss, login_hint or target_link_uri"));
+  }
+  if (!absl::StartsWith(r.target_link_uri, options_.public_url + "/")) {
+    spdlog::warn("LTI login refused: target_link_uri {} is not under {}", r.target_link_uri,
+                 options_.public_url);
+    return absl::InvalidArgumentError(N_("the LMS's login targets another tool (target_link_uri)"));
+  }
+  ASSIGN_OR_RETURN(std::vector<LtiPlatform> all, storage_->ListLtiPlatforms());
+  std::vector<LtiPlatform> matching;
+  for (LtiPlatform& p : all) {
+    if (p.issuer == r.iss && (r.client_id.empty() || p.client_id == r.client_id)) {
+      matching.push_back(std::move(p));
+    }
+  }
+  if (matching.empty()) {
+    spdlog::warn("LTI login refused: issuer {} client id '{}' is not registered", r.iss,
+                 r.client_id);
+    return absl::NotFoundError(
+        N_("this LMS is not registered with proctor: the administrator registers it with "
+           "'proctorctl lti platform add'"));
+  }
+  if (matching.size() > 1) {
+    return absl::InvalidArgumentError(
+        N_("this LMS is registered more than once: its login request must name the client_id"));
+  }
+  const LtiPlatform& platform = matching.front();
+  if (!r.deployment_id.empty() &&
+      std::find(platform.deployment_ids.begin(), platform.deployment_ids.end(), r.deployment_id) ==
+          platform.deployment_ids.end()) {
+    spdlog::warn("LTI login refused: deployment {} of {} is not registered", r.deployment_id,
+                 r.iss);
+    return absl::PermissionDeniedError(
+        N_("this deployment of the tool is not registered: the administrator adds it with "
+           "'proctorctl lti platform add --deployment-id'"));
+  }
+  const int64_t now = clock_->NowUnixMs();
+  LtiLogin login{RandomValue(), RandomValue(), platform.issuer, platform.client_id, now};
+  RETURN_IF_ERROR(storage_->PutLtiLogin(login, now - options_.login_ttl_ms));
+  std::string location = platform.auth_url;
+  location += absl::StrContains(location, '?') ? '&' : '?';
+  absl::StrAppend(&location, "scope=openid&response_type=id_token&response_mode=form_post",
+                  "&prompt=none&client_id=", UrlEncode(platform.client_id),
+                  "&redirect_uri=", UrlEncode(launch_url()),
+                  "&login_hint=", UrlEncode(r.login_hint), "&state=", UrlEncode(login.state),
+                  "&nonce=", UrlEncode(login.nonce));
+  if (!r.lti_message_hint.empty()) {
+    absl::StrAppend(&location, "&lti_message_hint=", UrlEncode(r.lti_message_hint));
+  }
+  return LoginRedirect{location, login.state};
+}
+
+absl::StatusOr<std::string> LtiTool::PlatformKey(const LtiPlatform& platform,
+                                                 const std::string& kid) {
+  const int64_t now = clock_->SteadyMs();
+  std::lock_guard<std::mutex> lock(mu_);
+  CachedJwks& cache = jwks_[platform.jwks_url];
+  auto found = cache.keys.find(kid);
+  const bool stale =
+      cache.fetched_at_ms < 0 || now - cache.fetched_at_ms >= options_.jwks_max_age_ms;
+  const bool may_try = cache.tried_at_ms < 0 || now - cache.tried_at_ms >= options_.jwks_refetch_ms;
+  if ((found == cache.keys.end() || stale) && may_try) {
+    cache.tried_at_ms = now;
+    absl::StatusOr<std::string> body = get_(platform.jwks_url);
+    absl::StatusOr<std::map<std::string, std::string>> keys =
+        body.ok() ? ReadJwks(*body) : body.status();
+    if (keys.ok()) {
+      cache.keys = std::move(*keys);
+      cache.fetched_at_ms = now;
+      cache.last_failed = false;
+    } else {
+      cache.last_failed = true;
+      spdlog::warn("LTI: cannot fetch the keys of {} from {}: {}", platform.issuer,
+                   platform.jwks_url, std::string(keys.status().message()));
+    }
+    found = cache.keys.find(kid);
+  }
+  if (found == cache.keys.end() && cache.last_failed) {
+    return absl::UnavailableError(
+        N_("the LMS's public keys cannot be fetched right now; try again in a minute"));
+  }
+  if (found == cache.keys.end()) {
+    return Refuse(N_("the id_token is signed with a key the LMS does not publish"),
+                  absl::StrCat("kid ", kid, " not in ", platform.jwks_url));
+  }
+  return found->second;
+}
+
+absl::StatusOr<LtiLaunch> LtiTool::Launch(const std::string& id_token, const std::string& state,
+                                          const std::string& cookie_state) {
+  if (state.empty() || id_token.empty()) {
+    return absl::InvalidArgumentError(N_("the launch lacks its id_token or state"));
+  }
+  if (!ConstantTimeEqual(state, cookie_state)) {
+    return Refuse(N_("this launch does not belong to this browser's login (its cookie is "
+                     "missing: are cookies blocked for this site?)"));
+  }
+  absl::StatusOr<LtiLogin> login = storage_->TakeLtiLogin(state);
+  if (absl::IsNotFound(login.status()) ||
+      (login.ok() && login->created_at_unix_ms + options_.login_ttl_ms < clock_->NowUnixMs())) {
+    return Refuse(N_("this launch is unknown, expired or used already: start it again from the "
+                     "course page"));
+  }
+  if (!login.ok()) return login.status();
+  return CheckToken(*login, id_token);
+}
+
+absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::string& id_token) {
+  absl::StatusOr<UnverifiedJwt> parts = ReadUnverified(id_token);
+  if (!parts.ok()) return Refuse(N_("the LMS sent no valid id_token"), parts.status().ToString());
+  if (parts->alg == "none") return Refuse(N_("the id_token is unsigned (alg none)"));
+  if (parts->alg != "RS256") {
+    return Refuse(N_("the id_token is not signed with RS256"), absl::StrCat("alg ", parts->alg));
+  }
+  const nlohmann::json& c = parts->claims;
+  if (Str(c, "iss") != login.issuer) {
+    return Refuse(N_("the id_token comes from another LMS than the login"),
+                  absl::StrCat("iss '", Str(c, "iss"), "', login ", login.issuer));
+  }
+  // aud: our client id, alone or among others (then azp must name us); azp, when sent, is us.
+  bool addressed = false;
+  size_t audiences = 0;
+  if (c.contains("aud") && c["aud"].is_string()) {
+    addressed = c["aud"].get<std::string>() == login.client_id;
+    audiences = 1;
+  } else if (c.contains("aud") && c["aud"].is_array()) {
+    for (const auto& a : c["aud"]) addressed |= a.is_string() && a.get<std::string>() == login.client_id;
+    audiences = c["aud"].size();
+  }
+  if (!addressed || (audiences > 1 && Str(c, "azp") != login.client_id) ||
+      (c.contains("azp") && Str(c, "azp") != login.client_id)) {
+    return Refuse(N_("the id_token is not addressed to this tool (aud, azp)"),
+                  absl::StrCat("aud ", c.contains("aud") ? c["aud"].dump() : "(none)"));
+  }
+  absl::StatusOr<LtiPlatform> platform = absl::NotFoundError("");
+  {
+    ASSIGN_OR_RETURN(std::vector<LtiPlatform> all, storage_->ListLtiPlatforms());
+    for (LtiPlatform& p : all) {
+      if (p.issuer == login.issuer && p.client_id == login.client_id) platform = std::move(p);
+    }
+  }
+  if (!platform.ok()) return Refuse(N_("this LMS is no longer registered with proctor"));
+  if (parts->kid.empty()) return Refuse(N_("the id_token does not name its key (kid)"));
+  ASSIGN_OR_RETURN(std::string key, PlatformKey(*platform, parts->kid));
+  if (absl::Status verified = VerifyRs256(id_token, key); !verified.ok()) {
+    return Refuse(N_("the id_token's signature is not valid"), std::string(verified.message()));
+  }
+  // Times, in seconds (NumericDate), with the allowed skew.
+  const int64_t now_s = clock_->NowUnixMs() / 1000;
+  const int64_t skew_s = options_.clock_skew_ms / 1000;
+  if (!c.contains("exp") || !c["exp"].is_number() || !c.contains("iat") || !c["iat"].is_number()) {
+    return Refuse(N_("the id_token lacks its times (exp, iat)"));
+  }
+  const int64_t exp = c["exp"].get<int64_t>();
+  const int64_t iat = c["iat"].get<int64_t>();
+  if (now_s > exp + skew_s) {
+    return Refuse(N_("the id_token has expired"), absl::StrCat("exp ", exp, ", now ", now_s));
+  }
+  if (iat > now_s + skew_s) {
+    return Refuse(N_("the id_token was issued in the future: check the clocks of the LMS and "
+                     "of this server"),
+                  absl::StrCat("iat ", iat, ", now ", now_s));
+  }
+  if (iat < now_s - skew_s - options_.login_ttl_ms / 1000) {
+    return Refuse(N_("the id_token is too old"), absl::StrCat("iat ", iat, ", now ", now_s));
+  }
+  if (c.contains("nbf") && c["nbf"].is_number() && c["nbf"].get<int64_t>() > now_s + skew_s) {
+    return Refuse(N_("the id_token is not valid yet (nbf)"));
+  }
+  if (!ConstantTimeEqual(Str(c, "nonce"), login.nonce)) {
+    return Refuse(N_("the id_token's nonce is not this login's (a replayed launch?)"));
+  }
+  const std::string claim = kClaimPrefix;
+  if (Str(c, claim + "version") != "1.3.0") {
+    return Refuse(N_("the launch is not LTI 1.3.0"),
+                  absl::StrCat("version '", Str(c, claim + "version"), "'"));
+  }
+  LtiLaunch launch;
+  launch.deployment_id = Str(c, claim + "deployment_id");
+  if (std::find(platform->deployment_ids.begin(), platform->deployment_ids.end(),
+                launch.deployment_id) == platform->deployment_ids.end()) {
+    return Refuse(N_("this deployment of the tool is not registered: the administrator adds it "
+                     "with 'proctorctl lti platform add --deployment-id'"),
+                  absl::StrCat("deployment '", launch.deployment_id, "' of ", login.issuer));
+  }
+  launch.message_type = Str(c, claim + "message_type");
+  if (launch.message_type != "LtiResourceLinkRequest" &&
+      launch.message_type != "LtiStartProctoring" && launch.message_type != "LtiEndAssessment") {
+    return Refuse(N_("proctor does not handle this kind of LTI message"),
+                  absl::StrCat("message_type '", launch.message_type, "'"));
+  }
+  launch.sub = Str(c, "sub");
+  if (launch.sub.empty()) return Refuse(N_("the launch does not say who the user is (sub)"));
+  launch.platform = *std::move(platform);
+  launch.name = Str(c, "name");
+  if (launch.name.empty()) {
+    launch.name = Str(c, "given_name");
+    const std::string family = Str(c, "family_name");
+    if (!family.empty()) launch.name += (launch.name.empty() ? "" : " ") + family;
+  }
+  launch.locale = Str(c, "locale");
+  if (launch.locale.empty() && c.contains(claim + "launch_presentation")) {
+    launch.locale = Str(c[claim + "launch_presentation"], "locale");
+  }
+  if (c.contains(claim + "resource_link")) {
+    launch.resource_link_id = Str(c[claim + "resource_link"], "id");
+    launch.resource_link_title = Str(c[claim + "resource_link"], "title");
+  }
+  if (c.contains(claim + "context")) {
+    launch.context_id = Str(c[claim + "context"], "id");
+    launch.context_title = Str(c[claim + "context"], "title");
+  }
+  if (launch.resource_link_id.empty()) {
+    return Refuse(N_("the launch does not name its resource link"));
+  }
+  if (c.contains(claim + "roles") && c[claim + "roles"].is_array()) {
+    for (const auto& role : c[claim + "roles"]) {
+      if (role.is_string()) launch.roles.push_back(role.get<std::string>());
+    }
+  }
+  if (c.contains(claim + "custom") && c[claim + "custom"].is_object()) {
+    for (const auto& [k, v] : c[claim + "custom"].items()) {
+      if (v.is_string()) launch.custom[k] = v.get<std::string>();
+    }
+  }
+  const std::string ap = kProctoringPrefix;
+  if (launch.message_type != "LtiResourceLinkRequest") {
+    if (!c.contains(ap + "attempt_number") || !c[ap + "attempt_number"].is_number_integer() ||
+        c[ap + "attempt_number"].get<int64_t>() < 1 ||
+        c[ap + "attempt_number"].get<int64_t>() > 1'000'000) {
+      return Refuse(N_("the proctoring launch lacks its attempt number"));
+    }
+    launch.attempt_number = c[ap + "attempt_number"].get<int>();
+  }
+  if (launch.message_type == "LtiStartProctoring") {
+    launch.start_assessment_url = Str(c, ap + "start_assessment_url");
+    launch.session_data = Str(c, ap + "session_data");
+    if (!CheckUrl("start_assessment_url", launch.start_assessment_url).ok()) {
+      return Refuse(N_("the proctoring launch lacks a valid start_assessment_url"));
+    }
+  }
+  launch.claims = c;
+  spdlog::info("LTI launch: {} from {} (deployment {}), resource link {}", launch.message_type,
+               launch.platform.issuer, launch.deployment_id, launch.resource_link_id);
+  return launch;
+}
+
+}  // namespace proctor::server::lti
