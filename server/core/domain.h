@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "common/crypto.h"
 #include "common/event.h"
 
@@ -177,6 +178,12 @@ struct LtiPlatform {
   std::string created_by;  // token label of the administrator
   int64_t created_at_unix_ms = 0;
 };
+
+// Whether an LMS's URL may be used: https://, or http:// to a loopback host (tests, a local LMS).
+bool IsAllowedLtiUrl(std::string_view url);
+// An administrator's registration: URLs allowed, ids 1-255 bytes without control characters,
+// at least one deployment. INVALID_ARGUMENT naming the proctorctl flag.
+absl::Status ValidateLtiPlatform(const LtiPlatform& platform);
 
 // One of the tool's own RSA signing keys; the JWKS at /lti/jwks publishes the public half.
 struct LtiToolKey {

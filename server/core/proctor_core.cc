@@ -269,6 +269,29 @@ absl::StatusOr<ConsentNotice> ProctorCore::SetConsentNotice(const Principal& who
   return notice;
 }
 
+absl::Status ProctorCore::AddLtiPlatform(const Principal& who, LtiPlatform platform) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateLtiPlatform(platform));
+  platform.created_by = who.label;
+  platform.created_at_unix_ms = clock_->NowUnixMs();
+  RETURN_IF_ERROR(storage_->PutLtiPlatform(platform));
+  return Audit(who, "lti.platform.add", platform.issuer,
+               absl::StrCat("client id ", platform.client_id, ", deployments ",
+                            absl::StrJoin(platform.deployment_ids, ", ")));
+}
+
+absl::StatusOr<std::vector<LtiPlatform>> ProctorCore::ListLtiPlatforms(const Principal& who) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  return storage_->ListLtiPlatforms();
+}
+
+absl::Status ProctorCore::RemoveLtiPlatform(const Principal& who, const std::string& issuer,
+                                            const std::string& client_id) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  RETURN_IF_ERROR(storage_->RemoveLtiPlatform(issuer, client_id));
+  return Audit(who, "lti.platform.remove", issuer, absl::StrCat("client id ", client_id));
+}
+
 absl::StatusOr<ConsentNotice> ProctorCore::GetConsentNotice(const Principal& who,
                                                             const std::string& assessment_id,
                                                             int32_t version) {

@@ -149,6 +149,12 @@ class ProctorCore {
   // The notice in force for the pass's assessment; the pass is not spent. UNAUTHENTICATED as
   // OpenSession.
   absl::StatusOr<ConsentNotice> NoticeForPass(const std::string& pass);
+  // Administrators: LTI 1.3 platforms (ValidateLtiPlatform; stamps created_by and
+  // created_at), audited as "lti.platform.add" / "lti.platform.remove".
+  absl::Status AddLtiPlatform(const Principal& who, LtiPlatform platform);
+  absl::StatusOr<std::vector<LtiPlatform>> ListLtiPlatforms(const Principal& who);
+  absl::Status RemoveLtiPlatform(const Principal& who, const std::string& issuer,
+                                 const std::string& client_id);
   // Administrators: a consistent copy of the database into the new file `path` (Storage::
   // BackupTo), audited as "database.backup". The copy holds biometric data sealed with the
   // server's storage key, which it does not contain.

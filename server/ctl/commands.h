@@ -31,6 +31,8 @@ void AddRetentionCommands(CLI::App* app, CommandAction* action);
 void AddAppealCommands(CLI::App* app, CommandAction* action);
 // result submit, result list
 void AddResultCommands(CLI::App* app, CommandAction* action);
+// lti platform add|list|remove
+void AddLtiCommands(CLI::App* app, CommandAction* action);
 // admin backup, admin verify
 void AddAdminCommands(CLI::App* app, CommandAction* action);
 

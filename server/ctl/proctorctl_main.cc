@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
     proctor::ctl::AddAppealCommands(&app, &action);
     proctor::ctl::AddResultCommands(&app, &action);
     proctor::ctl::AddAdminCommands(&app, &action);
+    proctor::ctl::AddLtiCommands(&app, &action);
     proctor::ctl::AddRetentionCommands(&app, &action);
     try {
       app.parse(argc, argv);

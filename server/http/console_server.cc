@@ -34,6 +34,9 @@ constexpr char kReportCsp[] =
     "frame-ancestors 'none'; base-uri 'none'";
 constexpr char kHtml[] = "text/html; charset=utf-8";
 constexpr char kSessionIdPattern[] = "([A-Za-z0-9._-]{1,64})";
+// The LTI login's state, bound to the browser that started it. SameSite=None: the launch is a
+// cross-site POST from the LMS by design; Secure, which browsers also grant http://localhost.
+constexpr char kLtiStateCookie[] = "proctor_lti_state";
 
 std::string Cookie(const httplib::Request& req, const std::string& name) {
   for (size_t i = 0; i < req.get_header_value_count("Cookie"); ++i) {
@@ -67,8 +70,9 @@ int HttpStatusFor(const absl::Status& status) {
 }  // namespace
 
 struct ConsoleServer::Impl {
-  Impl(const ConsoleOptions& o, ReviewDesk* d, const Clock* c)
-      : options(o), desk(d), clock(c), sessions(o.sessions, c), tls(!o.tls_cert.empty()) {}
+  Impl(const ConsoleOptions& o, ReviewDesk* d, const Clock* c, lti::LtiTool* l)
+      : options(o), desk(d), clock(c), lti(l), sessions(o.sessions, c),
+        tls(!o.tls_cert.empty()) {}
 
   void Routes();
   // The signed-in examiner, or nullopt after answering: pages redirect to /login, everything
@@ -105,10 +109,16 @@ struct ConsoleServer::Impl {
   void Verdict(const httplib::Request& req, httplib::Response& res);
   void Results(const httplib::Request& req, httplib::Response& res, const std::string& format);
   void Metrics(httplib::Response& res);
+  void LtiLogin(const httplib::Request& req, httplib::Response& res);
+  void LtiLaunch(const httplib::Request& req, httplib::Response& res);
+  void LtiFail(httplib::Response& res, const absl::Status& status, i18n::Language language);
 
   const ConsoleOptions options;
   ReviewDesk* const desk;
   const Clock* const clock;
+  lti::LtiTool* const lti;  // null: no LTI endpoints
+  std::mutex grpc_address_mu;
+  std::string grpc_address;  // guarded by grpc_address_mu
   ConsoleSessions sessions;
   const bool tls;
   std::unique_ptr<httplib::Server> server;
@@ -370,6 +380,79 @@ void ConsoleServer::Impl::Metrics(httplib::Response& res) {
   res.set_content(RenderMetrics(*input), "text/plain; version=0.0.4; charset=utf-8");
 }
 
+void ConsoleServer::Impl::LtiFail(httplib::Response& res, const absl::Status& status,
+                                  i18n::Language language) {
+  res.status = HttpStatusFor(status);
+  std::string message(status.message());
+  if (res.status == 500 || IsMarkedInternal(status)) {
+    spdlog::error("LTI: {}", status.ToString());
+    message = res.status == 503 ? "the server's storage is unavailable; retry in a moment"
+                                : "internal error; the server log has the details";
+  }
+  res.set_content(LtiErrorPage(res.status, message, language), kHtml);
+}
+
+void ConsoleServer::Impl::LtiLogin(const httplib::Request& req, httplib::Response& res) {
+  const i18n::Language language = ReaderLanguage(req, res, false);
+  lti::LoginRequest login{req.get_param_value("iss"),
+                          req.get_param_value("login_hint"),
+                          req.get_param_value("target_link_uri"),
+                          req.get_param_value("lti_message_hint"),
+                          req.get_param_value("client_id"),
+                          req.has_param("lti_deployment_id")
+                              ? req.get_param_value("lti_deployment_id")
+                              : req.get_param_value("deployment_id")};
+  auto redirect = lti->Login(login);
+  if (!redirect.ok()) return LtiFail(res, redirect.status(), language);
+  res.set_header("Set-Cookie", absl::StrCat(kLtiStateCookie, "=", redirect->state,
+                                            "; Path=/lti; Max-Age=600; HttpOnly; SameSite=None; "
+                                            "Secure"));
+  res.set_redirect(redirect->location, 302);
+}
+
+void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Response& res) {
+  auto launch = lti->Launch(req.get_param_value("id_token"), req.get_param_value("state"),
+                            Cookie(req, kLtiStateCookie));
+  // The state is used: the browser forgets it either way.
+  res.set_header("Set-Cookie", absl::StrCat(kLtiStateCookie,
+                                            "=; Path=/lti; Max-Age=0; HttpOnly; SameSite=None; "
+                                            "Secure"));
+  if (!launch.ok()) return LtiFail(res, launch.status(), ReaderLanguage(req, res, false));
+  const i18n::Language language = i18n::ParseLanguage(launch->locale)
+                                      .value_or(ReaderLanguage(req, res, false));
+  // The LMS may show the tool in a frame of its own pages, and only there.
+  res.headers.erase("X-Frame-Options");
+  const std::string issuer = launch->platform.issuer;
+  const size_t path = issuer.find('/', issuer.find("//") + 2);
+  res.set_header("Content-Security-Policy",
+                 absl::StrCat("default-src 'none'; style-src 'self'; img-src 'self'; "
+                              "form-action 'self'; base-uri 'none'; frame-ancestors 'self' ",
+                              issuer.substr(0, path)));
+  if (launch->message_type == "LtiEndAssessment") {
+    return LtiFail(res,
+                   absl::FailedPreconditionError(i18n::N_(
+                       "ending an assessment from the LMS is not supported yet: the session "
+                       "ends when the learner's client closes it")),
+                   language);
+  }
+  auto provisioned = desk->ProvisionLti(*launch);
+  if (!provisioned.ok()) return LtiFail(res, provisioned.status(), language);
+  LtiLaunchView view;
+  view.learner_name = provisioned->learner.name;
+  view.template_count = provisioned->learner.template_count;
+  view.assessment_title = provisioned->assessment.title;
+  view.course = provisioned->assessment.course;
+  view.kind = provisioned->assessment.kind;
+  view.pass = provisioned->pass.pass;
+  view.pass_expires_at_unix_ms = provisioned->pass.expires_at_unix_ms;
+  {
+    std::lock_guard<std::mutex> lock(grpc_address_mu);
+    view.grpc_address = grpc_address;
+  }
+  view.proctoring_services = launch->message_type == "LtiStartProctoring";
+  res.set_content(LtiLaunchPage(view, language), kHtml);
+}
+
 void ConsoleServer::Impl::Routes() {
   httplib::Server& s = *server;
   s.set_payload_max_length(64 << 10);
@@ -438,6 +521,24 @@ void ConsoleServer::Impl::Routes() {
         [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "csv"); });
   s.Get("/results.json",
         [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "json"); });
+  if (lti != nullptr) {
+    s.Get("/lti/jwks", [this](const httplib::Request&, httplib::Response& res) {
+      auto jwks = lti->Jwks();
+      if (!jwks.ok()) {
+        res.status = 503;
+        res.set_content("{\"error\": \"keys unavailable\"}", "application/json");
+        return;
+      }
+      res.set_header("Cache-Control", "max-age=300");
+      res.set_content(*jwks, "application/json");
+    });
+    s.Get("/lti/login",
+          [this](const httplib::Request& req, httplib::Response& res) { LtiLogin(req, res); });
+    s.Post("/lti/login",
+           [this](const httplib::Request& req, httplib::Response& res) { LtiLogin(req, res); });
+    s.Post("/lti/launch",
+           [this](const httplib::Request& req, httplib::Response& res) { LtiLaunch(req, res); });
+  }
   const std::string session = absl::StrCat("/sessions/", kSessionIdPattern);
   s.Get(session,
         [this](const httplib::Request& req, httplib::Response& res) { Session(req, res); });
@@ -451,7 +552,8 @@ void ConsoleServer::Impl::Routes() {
 
 absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleOptions& options,
                                                                     ReviewDesk* desk,
-                                                                    const Clock* clock) {
+                                                                    const Clock* clock,
+                                                                    lti::LtiTool* lti) {
   const size_t colon = options.listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
@@ -466,7 +568,7 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const Consol
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
-  auto impl = std::make_unique<Impl>(options, desk, clock);
+  auto impl = std::make_unique<Impl>(options, desk, clock, lti);
   if (impl->tls) {
     auto ssl =
         std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
@@ -509,6 +611,11 @@ ConsoleServer::ConsoleServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 ConsoleServer::~ConsoleServer() { Stop(); }
 
 int ConsoleServer::port() const { return impl_->port; }
+
+void ConsoleServer::SetGrpcAddress(const std::string& address) {
+  std::lock_guard<std::mutex> lock(impl_->grpc_address_mu);
+  impl_->grpc_address = address;
+}
 
 void ConsoleServer::Stop() {
   std::call_once(impl_->stop_once, [this] {

@@ -34,6 +34,20 @@ std::string ReportPage(const SessionReport& report, const std::string& generated
                        int64_t generated_at_unix_ms,
                        i18n::Language language = i18n::Language::kEnglish);
 // In the context's language, else `language` (no one signed in).
+// An accepted LTI launch: what the learner needs to start the client.
+struct LtiLaunchView {
+  std::string learner_name;
+  int template_count = 0;
+  std::string assessment_title, course;
+  AssessmentKind kind = AssessmentKind::kIntermediate;
+  std::string pass;
+  int64_t pass_expires_at_unix_ms = 0;
+  std::string grpc_address;  // host:port the client connects to
+  bool proctoring_services = false;  // LtiStartProctoring: the assessment opens from this page
+};
+std::string LtiLaunchPage(const LtiLaunchView& view, i18n::Language language);
+// A refused launch: `message` is a fixed message id (translated here).
+std::string LtiErrorPage(int http_status, const std::string& message, i18n::Language language);
 std::string ErrorPage(const PageContext* context, int http_status, const std::string& message,
                       i18n::Language language = i18n::Language::kEnglish);
 

@@ -21,6 +21,7 @@
 #include "server/core/storage.h"
 #include "server/http/chain_check.h"
 #include "server/http/metrics_text.h"
+#include "server/lti/lti_provisioning.h"
 
 namespace proctor::server::http {
 
@@ -106,6 +107,11 @@ class ReviewDesk {
   absl::Status Health();
   // Where the storage writes (cheap, no database round trip).
   StorageWriter Writer() { return parts_.storage->Writer(); }
+  // An accepted LTI launch's learner, assessment and one-time pass (lti::Provision), the pass
+  // valid for four hours.
+  absl::StatusOr<lti::ProvisionedLaunch> ProvisionLti(const lti::LtiLaunch& launch) {
+    return lti::Provision(parts_.core, parts_.storage, launch, 4 * 3600);
+  }
 
  private:
   // Chain and signatures of `session` with its `events` (seq order); each opened evidence goes

@@ -60,53 +60,22 @@ absl::Status Refuse(const char* message, const std::string& detail = "") {
   return absl::UnauthenticatedError(message);
 }
 
-bool IsLoopbackHost(absl::string_view url) {
-  absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "http://")) return false;
-  return absl::StartsWith(rest, "127.0.0.1:") || absl::StartsWith(rest, "127.0.0.1/") ||
-         rest == "127.0.0.1" || absl::StartsWith(rest, "localhost:") ||
-         absl::StartsWith(rest, "localhost/") || rest == "localhost" ||
-         absl::StartsWith(rest, "[::1]");
-}
-
-absl::Status CheckUrl(const char* field, const std::string& url) {
-  if (absl::StartsWith(url, "https://") && url.size() > 8) return absl::OkStatus();
-  if (IsLoopbackHost(url)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, " must be an https:// URL (http:// only on this computer, for tests): '", url, "'"));
-}
-
-absl::Status CheckId(const char* field, const std::string& id) {
-  if (id.empty() || id.size() > 255) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must be 1 to 255 bytes"));
-  }
-  for (unsigned char c : id) {
-    if (c < 0x20 || c == 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(field, " must not contain control characters"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
-
-absl::Status ValidatePlatform(const LtiPlatform& p) {
-  RETURN_IF_ERROR(CheckUrl("--issuer", p.issuer));
-  RETURN_IF_ERROR(CheckId("--client-id", p.client_id));
-  if (p.deployment_ids.empty()) {
-    return absl::InvalidArgumentError("at least one --deployment-id is needed");
-  }
-  for (const std::string& d : p.deployment_ids) RETURN_IF_ERROR(CheckId("--deployment-id", d));
-  RETURN_IF_ERROR(CheckUrl("--auth-url", p.auth_url));
-  RETURN_IF_ERROR(CheckUrl("--token-url", p.token_url));
-  RETURN_IF_ERROR(CheckUrl("--jwks-url", p.jwks_url));
-  return absl::OkStatus();
-}
 
 LtiTool::LtiTool(LtiToolOptions options, Storage* storage, const SealedBox* box,
                  const Clock* clock, HttpGet get)
     : options_(std::move(options)), storage_(storage), box_(box), clock_(clock),
       get_(std::move(get)) {}
+
+void LtiTool::set_public_url(std::string url) {
+  std::lock_guard<std::mutex> lock(url_mu_);
+  options_.public_url = std::move(url);
+}
+
+std::string LtiTool::public_url() const {
+  std::lock_guard<std::mutex> lock(url_mu_);
+  return options_.public_url;
+}
 
 absl::Status LtiTool::MaintainKeys() {
   const int64_t now = clock_->NowUnixMs();
@@ -159,9 +128,10 @@ absl::StatusOr<LoginRedirect> LtiTool::Login(const LoginRequest& r) {
     return absl::InvalidArgumentError(
         N_("the LMS's login request lacks iss, login_hint or target_link_uri"));
   }
-  if (!absl::StartsWith(r.target_link_uri, options_.public_url + "/")) {
+  const std::string base = public_url();
+  if (!absl::StartsWith(r.target_link_uri, base + "/")) {
     spdlog::warn("LTI login refused: target_link_uri {} is not under {}", r.target_link_uri,
-                 options_.public_url);
+                 base);
     return absl::InvalidArgumentError(N_("the LMS's login targets another tool (target_link_uri)"));
   }
   ASSIGN_OR_RETURN(std::vector<LtiPlatform> all, storage_->ListLtiPlatforms());
@@ -217,7 +187,9 @@ absl::StatusOr<std::string> LtiTool::PlatformKey(const LtiPlatform& platform,
   const bool stale =
       cache.fetched_at_ms < 0 || now - cache.fetched_at_ms >= options_.jwks_max_age_ms;
   const bool may_try = cache.tried_at_ms < 0 || now - cache.tried_at_ms >= options_.jwks_refetch_ms;
+  bool fetched_now = false;
   if ((found == cache.keys.end() || stale) && may_try) {
+    fetched_now = true;
     cache.tried_at_ms = now;
     absl::StatusOr<std::string> body = get_(platform.jwks_url);
     absl::StatusOr<std::map<std::string, std::string>> keys =
@@ -233,7 +205,9 @@ absl::StatusOr<std::string> LtiTool::PlatformKey(const LtiPlatform& platform,
     }
     found = cache.keys.find(kid);
   }
-  if (found == cache.keys.end() && cache.last_failed) {
+  // Unknown, and the JWKS could not be read or was read moments ago (a platform that has just
+  // rotated its key is believed after the next fetch): the learner can retry.
+  if (found == cache.keys.end() && (cache.last_failed || !fetched_now)) {
     return absl::UnavailableError(
         N_("the LMS's public keys cannot be fetched right now; try again in a minute"));
   }
@@ -393,7 +367,7 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
   if (launch.message_type == "LtiStartProctoring") {
     launch.start_assessment_url = Str(c, ap + "start_assessment_url");
     launch.session_data = Str(c, ap + "session_data");
-    if (!CheckUrl("start_assessment_url", launch.start_assessment_url).ok()) {
+    if (!IsAllowedLtiUrl(launch.start_assessment_url)) {
       return Refuse(N_("the proctoring launch lacks a valid start_assessment_url"));
     }
   }

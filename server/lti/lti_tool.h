@@ -78,9 +78,12 @@ class LtiTool {
   LtiTool(LtiToolOptions options, Storage* storage, const SealedBox* box, const Clock* clock,
           HttpGet get);
 
-  std::string login_url() const { return options_.public_url + "/lti/login"; }
-  std::string launch_url() const { return options_.public_url + "/lti/launch"; }
-  std::string jwks_url() const { return options_.public_url + "/lti/jwks"; }
+  // The public URL, when it is known only once the console listens (its port).
+  void set_public_url(std::string url);
+  std::string public_url() const;
+  std::string login_url() const { return public_url() + "/lti/login"; }
+  std::string launch_url() const { return public_url() + "/lti/launch"; }
+  std::string jwks_url() const { return public_url() + "/lti/jwks"; }
 
   // Makes sure a current signing key exists (the first, or a new one when the newest is older
   // than key_rotation_ms) and deletes keys replaced more than key_overlap_ms ago. At start and
@@ -110,7 +113,8 @@ class LtiTool {
   absl::StatusOr<std::string> PlatformKey(const LtiPlatform& platform, const std::string& kid);
   absl::StatusOr<LtiLaunch> CheckToken(const LtiLogin& login, const std::string& id_token);
 
-  const LtiToolOptions options_;
+  LtiToolOptions options_;  // public_url guarded by url_mu_, the rest fixed
+  mutable std::mutex url_mu_;
   Storage* const storage_;
   const SealedBox* const box_;
   const Clock* const clock_;
@@ -118,10 +122,6 @@ class LtiTool {
   std::mutex mu_;
   std::map<std::string, CachedJwks> jwks_;  // by jwks_url, guarded by mu_
 };
-
-// Validates an administrator's registration (URLs https, or http on a loopback host; ids
-// non-empty, printable, at most 255 bytes). INVALID_ARGUMENT naming the field.
-absl::Status ValidatePlatform(const LtiPlatform& platform);
 
 }  // namespace proctor::server::lti
 

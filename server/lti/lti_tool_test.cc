@@ -247,7 +247,8 @@ TEST_F(LtiToolTest, EveryHostileOrBrokenLaunchIsRefusedWithItsReason) {
         << k.name << ": " << refused.status();
   }
 
-  // Signature attacks.
+  // Signature attacks. An unknown kid is refetched (at most every 10 s) before it is refused.
+  clock_.Advance(10'000);
   auto [state, nonce] = StartLogin();
   auto refused = tool_->Launch(Sign(Claims(nonce), unpublished_key_), state, state);
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "does not publish")) << refused.status();
@@ -313,14 +314,14 @@ TEST_F(LtiToolTest, RegistrationsNeedHttpsUrlsAndDeployments) {
   p.auth_url = "https://lms.example/auth";
   p.token_url = "https://lms.example/token";
   p.jwks_url = "http://127.0.0.1:8000/jwks";
-  EXPECT_TRUE(ValidatePlatform(p).ok());
+  EXPECT_TRUE(ValidateLtiPlatform(p).ok());
   p.jwks_url = "http://lms.example/jwks";
-  EXPECT_TRUE(absl::StrContains(ValidatePlatform(p).message(), "--jwks-url"));
+  EXPECT_TRUE(absl::StrContains(ValidateLtiPlatform(p).message(), "--jwks-url"));
   p.jwks_url = "https://lms.example/jwks";
   p.deployment_ids.clear();
-  EXPECT_TRUE(absl::StrContains(ValidatePlatform(p).message(), "--deployment-id"));
+  EXPECT_TRUE(absl::StrContains(ValidateLtiPlatform(p).message(), "--deployment-id"));
   p.deployment_ids = {"a\nb"};
-  EXPECT_TRUE(absl::IsInvalidArgument(ValidatePlatform(p)));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateLtiPlatform(p)));
 }
 
 }  // namespace

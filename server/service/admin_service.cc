@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "common/status_macros.h"
 #include "server/service/call_principal.h"
 #include "server/service/proto_convert.h"
 
@@ -19,6 +20,64 @@ grpc::Status AdminServiceImpl::SetConsentNotice(grpc::ServerContext* context,
     if (!notice.ok()) return notice.status();
     ConsentNoticeToProto(*notice, response);
     return absl::OkStatus();
+  });
+}
+
+namespace {
+
+void ToolUrls(const std::string& public_url, v1::LtiToolUrls* out) {
+  if (public_url.empty()) return;
+  out->set_public_url(public_url);
+  out->set_login_url(public_url + "/lti/login");
+  out->set_launch_url(public_url + "/lti/launch");
+  out->set_jwks_url(public_url + "/lti/jwks");
+}
+
+}  // namespace
+
+grpc::Status AdminServiceImpl::AddLtiPlatform(grpc::ServerContext* context,
+                                              const v1::LtiPlatform* request,
+                                              v1::LtiToolUrls* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    LtiPlatform p;
+    p.issuer = request->issuer();
+    p.client_id = request->client_id();
+    p.deployment_ids.assign(request->deployment_ids().begin(), request->deployment_ids().end());
+    p.auth_url = request->auth_url();
+    p.token_url = request->token_url();
+    p.jwks_url = request->jwks_url();
+    RETURN_IF_ERROR(core_->AddLtiPlatform(who, std::move(p)));
+    ToolUrls(lti_public_url_, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminServiceImpl::ListLtiPlatforms(grpc::ServerContext* context,
+                                                const v1::ListLtiPlatformsRequest*,
+                                                v1::ListLtiPlatformsResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<LtiPlatform> platforms, core_->ListLtiPlatforms(who));
+    for (const LtiPlatform& p : platforms) {
+      v1::LtiPlatform* out = response->add_platforms();
+      out->set_issuer(p.issuer);
+      out->set_client_id(p.client_id);
+      for (const std::string& d : p.deployment_ids) out->add_deployment_ids(d);
+      out->set_auth_url(p.auth_url);
+      out->set_token_url(p.token_url);
+      out->set_jwks_url(p.jwks_url);
+      out->set_created_by(p.created_by);
+      out->set_created_at_unix_ms(p.created_at_unix_ms);
+    }
+    ToolUrls(lti_public_url_, response->mutable_tool());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminServiceImpl::RemoveLtiPlatform(grpc::ServerContext* context,
+                                                 const v1::RemoveLtiPlatformRequest* request,
+                                                 v1::RemoveLtiPlatformResponse*) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    return core_->RemoveLtiPlatform(who, request->issuer(), request->client_id());
   });
 }
 

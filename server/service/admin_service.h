@@ -17,6 +17,16 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   // the database, removed once streamed).
   AdminServiceImpl(ProctorCore* core, http::ReviewDesk* desk, std::string data_dir)
       : core_(core), desk_(desk), data_dir_(std::move(data_dir)) {}
+  // Where LMSs reach the LTI tool (the server's --public-url); "" when the console is off.
+  void set_lti_public_url(std::string url) { lti_public_url_ = std::move(url); }
+  grpc::Status AddLtiPlatform(grpc::ServerContext* context, const v1::LtiPlatform* request,
+                              v1::LtiToolUrls* response) override;
+  grpc::Status ListLtiPlatforms(grpc::ServerContext* context,
+                                const v1::ListLtiPlatformsRequest* request,
+                                v1::ListLtiPlatformsResponse* response) override;
+  grpc::Status RemoveLtiPlatform(grpc::ServerContext* context,
+                                 const v1::RemoveLtiPlatformRequest* request,
+                                 v1::RemoveLtiPlatformResponse* response) override;
   grpc::Status SetConsentNotice(grpc::ServerContext* context,
                                 const v1::SetConsentNoticeRequest* request,
                                 v1::ConsentNotice* response) override;
@@ -52,6 +62,7 @@ class AdminServiceImpl final : public v1::AdminService::Service {
   ProctorCore* const core_;
   http::ReviewDesk* const desk_;
   const std::string data_dir_;
+  std::string lti_public_url_;
 };
 
 }  // namespace proctor::server

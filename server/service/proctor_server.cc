@@ -22,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "biometrics/model_files.h"
 #include "common/clock.h"
 #include "common/crypto.h"
@@ -32,6 +33,8 @@
 #include "server/core/session_ledger.h"
 #include "server/http/console_server.h"
 #include "server/http/review_desk.h"
+#include "server/lti/http_get.h"
+#include "server/lti/lti_tool.h"
 #include "server/service/admin_service.h"
 #include "server/service/result_service.h"
 #include "server/service/review_service.h"
@@ -131,6 +134,7 @@ struct ProctorServer::Parts {
   std::unique_ptr<ResultServiceImpl> results;
   std::unique_ptr<SessionServiceImpl> sessions;
   std::unique_ptr<http::ReviewDesk> desk;
+  std::unique_ptr<lti::LtiTool> lti;             // null when --http is empty
   std::unique_ptr<http::ConsoleServer> console;  // null when --http is empty
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
@@ -149,6 +153,11 @@ struct ProctorServer::Parts {
     auto next = std::chrono::steady_clock::now() + std::chrono::seconds(60 + random() % 540);
     while (!retention_cv.wait_until(lock, next, [this] { return stopping; })) {
       lock.unlock();
+      if (lti) {
+        if (absl::Status keys = lti->MaintainKeys(); !keys.ok()) {
+          spdlog::warn("LTI signing keys: {}", keys.ToString());
+        }
+      }
       auto report = core->RunRetention(job, false);
       if (report.ok()) {
         // Counts only: which learners and sessions is in the audit log, not in the server log.
@@ -163,6 +172,12 @@ struct ProctorServer::Parts {
   }
 };
 
+// This machine's name, for URLs and addresses when a listener is on every address.
+static std::string HostName() {
+  char name[256] = {};
+  return ::gethostname(name, sizeof(name) - 1) == 0 && name[0] ? name : "localhost";
+}
+
 // The console listens before gRPC does: once a client can reach the gRPC port, the console
 // answers too.
 absl::Status ProctorServer::StartConsole(const ServerOptions& options, Parts& parts) {
@@ -171,9 +186,30 @@ absl::Status ProctorServer::StartConsole(const ServerOptions& options, Parts& pa
   console.listen = options.http;
   console.tls_cert = options.tls_cert;
   console.tls_key = options.tls_key;
-  auto server = http::ConsoleServer::Start(console, parts.desk.get(), &Clock::Real());
+  lti::LtiToolOptions lti_options;
+  lti_options.public_url = std::string(absl::StripSuffix(options.public_url, "/"));
+  lti::HttpGetOptions get;
+  get.ca_file = options.lti_ca_file;
+  parts.lti = std::make_unique<lti::LtiTool>(lti_options, parts.storage.get(), parts.box.get(),
+                                             &Clock::Real(), lti::MakeHttpGet(get));
+  // The tool's signing key exists before any LMS can ask for it; a database that refuses now
+  // is retried by the daily job.
+  if (absl::Status keys = parts.lti->MaintainKeys(); !keys.ok()) {
+    spdlog::warn("LTI signing keys: {}", keys.ToString());
+  }
+  auto server =
+      http::ConsoleServer::Start(console, parts.desk.get(), &Clock::Real(), parts.lti.get());
   if (!server.ok()) return server.status();
   parts.console = std::move(*server);
+  if (lti_options.public_url.empty()) {
+    std::string host = options.http.substr(0, options.http.rfind(':'));
+    if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = HostName();
+    parts.lti->set_public_url(absl::StrCat(options.tls_cert.empty() ? "http://" : "https://",
+                                           host, ":", parts.console->port()));
+  }
+  parts.admin->set_lti_public_url(parts.lti->public_url());
+  spdlog::info("LTI 1.3 tool at {} (login {}, JWKS {})", parts.lti->public_url(),
+               parts.lti->login_url(), parts.lti->jwks_url());
   return absl::OkStatus();
 }
 
@@ -194,6 +230,11 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     if (days < 1 || days > 36500) {
       return absl::InvalidArgumentError("retention periods must be within 1-36500 days");
     }
+  }
+  if (!o.public_url.empty() && !absl::StartsWith(o.public_url, "https://") &&
+      !absl::StartsWith(o.public_url, "http://")) {
+    return absl::InvalidArgumentError(
+        "--public-url must be an http(s):// URL, e.g. https://proctor.example.edu");
   }
   if (!(o.qc_sample_percent >= 0 && o.qc_sample_percent <= 100)) {
     return absl::InvalidArgumentError("--qc-sample-percent must be within 0-100");
@@ -271,6 +312,11 @@ absl::StatusOr<std::unique_ptr<ProctorServer>> ProctorServer::Start(const Server
   if (!parts->grpc_server || parts->port == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen, ": ", ListenFailure(options.listen)));
+  }
+  if (parts->console) {
+    std::string host = options.listen.substr(0, options.listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = HostName();
+    parts->console->SetGrpcAddress(absl::StrCat(host, ":", parts->port));
   }
   spdlog::info("proctor-server listening on {} (gRPC{}), data in {}", options.listen,
                options.tls_cert.empty() ? ", plaintext" : ", TLS", options.data_dir);

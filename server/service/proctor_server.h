@@ -28,6 +28,12 @@ struct ServerOptions {
   std::string data_dir = "proctor-data";
   // Face models; empty means PROCTOR_MODELS, else the repository's models/ folder.
   std::string models_dir;
+  // Where LMSs and browsers reach the console listener (LTI 1.3), without a trailing slash,
+  // e.g. "https://proctor.example.edu" behind a reverse proxy. Empty: the --http address
+  // (the host's name when it listens on every address).
+  std::string public_url;
+  // PEM bundle of CAs trusted, besides the system's, when fetching an LMS's JWKS.
+  std::string lti_ca_file;
   // PEM certificate chain and private key; both or neither (plaintext).
   std::string tls_cert;
   std::string tls_key;

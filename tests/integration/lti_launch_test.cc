@@ -1,0 +1,357 @@
+// proctor-server as an LTI 1.3 tool against an independent platform: tests/lti/lti_platform.py
+// (Python, PyJWT and cryptography from Debian; none of the tool's code) performs the platform's
+// side — the learner's click, the OIDC authorization endpoint, id_token signing, its JWKS — and
+// checks what the tool sends it. Each test walks the flow as a browser does (302s, the cookie,
+// the auto-submitted form), over HTTP to a real proctor-server.
+//
+// Shown: the administrator registers the LMS with proctorctl; a launch creates the learner and
+// the assessment and issues a pass that opens a session; every hostile or broken launch is
+// refused with a clear message and creates nothing; a replayed launch is refused; the LMS's
+// keys are cached and still serve while its JWKS is down.
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "proctor/v1/admin.grpc.pb.h"
+#include "tests/support/server_harness.h"
+#include "tests/support/shell_command.h"
+
+extern char** environ;
+
+namespace proctor::testing {
+namespace {
+
+constexpr char kClientId[] = "proctor-tool-7";
+constexpr char kDeployment[] = "deployment-1";
+
+// The platform's process: started with the tool's URLs, stopped (SIGTERM) with the object.
+class PlatformProcess {
+ public:
+  bool Start(const std::string& tool_base, std::string* why) {
+    int out[2];
+    if (::pipe(out) != 0) return false;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_addclose(&actions, out[0]);
+    const std::string script = std::string(PROCTOR_SOURCE_DIR) + "/tests/lti/lti_platform.py";
+    const std::string login = tool_base + "/lti/login";
+    const std::string launch = tool_base + "/lti/launch";
+    const std::string jwks = tool_base + "/lti/jwks";
+    std::vector<std::string> args = {"/usr/bin/python3",   script,         "--client-id",
+                                      kClientId,           "--deployment-id", kDeployment,
+                                      "--tool-login-url",  login,          "--tool-launch-url",
+                                      launch,              "--tool-jwks-url", jwks};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    if (rc != 0) {
+      ::close(out[0]);
+      *why = "cannot start /usr/bin/python3 (install python3-jwt python3-cryptography)";
+      return false;
+    }
+    std::string line;
+    char c;
+    while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+    ::close(out[0]);
+    ready_ = nlohmann::json::parse(line, nullptr, false);
+    if (!ready_.is_object() || !ready_.contains("issuer")) {
+      *why = "the platform did not start (is python3-jwt installed?): '" + line + "'";
+      return false;
+    }
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", ready_["port"].get<int>());
+    http_->set_read_timeout(30, 0);
+    return true;
+  }
+  ~PlatformProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  std::string issuer() const { return ready_["issuer"]; }
+  std::string url(const char* key) const { return ready_[key]; }
+  httplib::Client& http() { return *http_; }
+  // The platform's own record of what it received.
+  nlohmann::json Log() {
+    auto res = http_->Get("/test/log");
+    return res && res->status == 200 ? nlohmann::json::parse(res->body) : nlohmann::json();
+  }
+  int Count(const std::string& path) {
+    int n = 0;
+    for (const auto& entry : Log()) n += entry["path"] == path;
+    return n;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  nlohmann::json ready_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+// The path and query of a URL on one of the two loopback servers.
+std::string PathOf(const std::string& url) {
+  const size_t scheme = url.find("//");
+  return url.substr(url.find('/', scheme + 2));
+}
+
+std::string CookieFrom(const httplib::Result& res, const std::string& name) {
+  for (size_t i = 0; i < res->get_header_value_count("Set-Cookie"); ++i) {
+    const std::string header = res->get_header_value("Set-Cookie", i);
+    if (absl::StartsWith(header, name + "=")) {
+      return header.substr(name.size() + 1, header.find(';') - name.size() - 1);
+    }
+  }
+  return "";
+}
+
+std::string HtmlUnescape(std::string s) {
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"&quot;", "\""}, {"&#x27;", "'"}, {"&#39;", "'"}, {"&lt;", "<"}, {"&gt;", ">"},
+           {"&amp;", "&"}}) {
+    for (size_t at; (at = s.find(from)) != std::string::npos;) s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+std::string Match(const std::string& text, const std::string& pattern) {
+  std::smatch m;
+  return std::regex_search(text, m, std::regex(pattern)) ? HtmlUnescape(m[1].str()) : "";
+}
+
+// What the browser ends with after a launch.
+struct Outcome {
+  int status = 0;
+  std::string body;
+  std::string id_token, state, cookie;  // to replay
+};
+
+class LtiLaunchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    ASSERT_TRUE(server_.Start(&why)) << why;
+    tool_base_ = "http://" + server_.http_address();
+    ASSERT_TRUE(platform_.Start(tool_base_, &why)) << why;
+    tool_ = std::make_unique<httplib::Client>("127.0.0.1", server_.http_port());
+    tool_->set_read_timeout(30, 0);
+  }
+
+  CommandRun Ctl(const std::string& args) {
+    return Shell(absl::StrCat("PROCTOR_TOKEN='", server_.admin_token(), "' ", PROCTORCTL_BINARY,
+                              " --server ", server_.address(), " ", args));
+  }
+
+  void Register() {
+    const CommandRun added =
+        Ctl(absl::StrCat("--json lti platform add --issuer ", platform_.issuer(), " --client-id ",
+                         kClientId, " --deployment-id ", kDeployment, " --auth-url ",
+                         platform_.url("auth_url"), " --token-url ", platform_.url("token_url"),
+                         " --jwks-url ", platform_.url("jwks_url")));
+    ASSERT_EQ(added.exit_code, 0) << added.out;
+    const auto doc = nlohmann::json::parse(added.out);
+    EXPECT_EQ(doc["tool"]["login_url"], tool_base_ + "/lti/login");
+    EXPECT_EQ(doc["tool"]["launch_url"], tool_base_ + "/lti/launch");
+    EXPECT_EQ(doc["tool"]["jwks_url"], tool_base_ + "/lti/jwks");
+  }
+
+  // The learner clicks the link in the LMS; the browser follows the redirects and submits the
+  // platform's form to the tool.
+  Outcome Launch(const std::string& query) {
+    Outcome o;
+    auto click = platform_.http().Get("/launch?" + query);
+    if (!click || click->status != 302) {
+      ADD_FAILURE() << "the platform's /launch did not redirect: " << (click ? click->body : "");
+      return o;
+    }
+    auto login = tool_->Get(PathOf(click->get_header_value("Location")));
+    if (!login || login->status != 302) {
+      o.status = login ? login->status : 0;
+      o.body = login ? login->body : "";
+      return o;
+    }
+    o.cookie = CookieFrom(login, "proctor_lti_state");
+    auto auth = platform_.http().Get(PathOf(login->get_header_value("Location")));
+    if (!auth || auth->status != 200) {
+      ADD_FAILURE() << "the platform refused the tool's authorization request: "
+                    << (auth ? auth->body : "");
+      return o;
+    }
+    EXPECT_EQ(Match(auth->body, "<form id=\"lti\" method=\"post\" action=\"([^\"]*)\">"),
+              tool_base_ + "/lti/launch");
+    o.id_token = Match(auth->body, "name=\"id_token\" value=\"([^\"]*)\"");
+    o.state = Match(auth->body, "name=\"state\" value=\"([^\"]*)\"");
+    return Post(o);
+  }
+
+  Outcome Post(Outcome o) {
+    httplib::Headers headers = {{"Origin", platform_.issuer()}};
+    if (!o.cookie.empty()) headers.emplace("Cookie", "proctor_lti_state=" + o.cookie);
+    auto res = tool_->Post("/lti/launch", headers,
+                           httplib::Params{{"id_token", o.id_token}, {"state", o.state}});
+    o.status = res ? res->status : 0;
+    o.body = res ? res->body : "";
+    return o;
+  }
+
+  // Rows in the server's database: learners, assessments, passes (nothing may appear on a
+  // refused launch).
+  std::map<std::string, int> Counts() {
+    std::map<std::string, int> counts;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((server_.data_dir() + "/proctor.db").c_str(), &db,
+                              SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    for (const char* table : {"learners", "assessments", "passes"}) {
+      sqlite3_stmt* s = nullptr;
+      sqlite3_prepare_v2(db, absl::StrCat("SELECT count(*) FROM ", table).c_str(), -1, &s,
+                         nullptr);
+      counts[table] = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+      sqlite3_finalize(s);
+    }
+    sqlite3_close(db);
+    return counts;
+  }
+
+  ServerProcess server_;
+  PlatformProcess platform_;
+  std::string tool_base_;
+  std::unique_ptr<httplib::Client> tool_;
+};
+
+TEST_F(LtiLaunchTest, ALaunchCreatesTheLearnerAndAssessmentAndAPassThatOpensASession) {
+  Register();
+  const CommandRun listed = Ctl("lti platform list");
+  ASSERT_EQ(listed.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(listed.out, platform_.issuer())) << listed.out;
+  EXPECT_TRUE(absl::StrContains(listed.out, tool_base_ + "/lti/login")) << listed.out;
+
+  auto jwks = tool_->Get("/lti/jwks");
+  ASSERT_TRUE(jwks);
+  EXPECT_EQ(jwks->status, 200);
+  const auto keys = nlohmann::json::parse(jwks->body);
+  ASSERT_EQ(keys["keys"].size(), 1u) << "the tool made its signing key at start";
+  EXPECT_EQ(keys["keys"][0]["kty"], "RSA");
+  EXPECT_FALSE(keys["keys"][0].contains("d")) << "no private part is published";
+
+  const Outcome o = Launch("user=maria&locale=ru&context=physics-101&resource=final-exam&kind=FINAL");
+  ASSERT_EQ(o.status, 200) << o.body;
+  EXPECT_TRUE(absl::StrContains(o.body, "Мария Иванова")) << o.body;
+  EXPECT_TRUE(absl::StrContains(o.body, "FINAL")) << "the course's custom parameter";
+  EXPECT_TRUE(absl::StrContains(o.body, "Запустите")) << "the launch's locale is ru: " << o.body;
+  EXPECT_TRUE(absl::StrContains(o.body, "id=\"no-template\"")) << "not enrolled yet";
+  const std::string command = Match(o.body, "<pre id=\"command\">([^<]*)</pre>");
+  ASSERT_TRUE(absl::StartsWith(command, "proctor-client run --server " + server_.address() +
+                                            " --pass pass-"))
+      << command;
+  const std::string pass = command.substr(command.find("--pass ") + 7);
+  EXPECT_EQ(Match(o.body, "href=\"(proctor://[^\"]*)\""),
+            "proctor://run?server=" + server_.address() + "&pass=" + pass);
+  EXPECT_EQ(Counts(), (std::map<std::string, int>{{"assessments", 1}, {"learners", 1},
+                                                   {"passes", 1}}));
+  // The pass is real: it opens a session (the learner's client would).
+  LearnerSession learner(server_.channel());
+  const grpc::Status opened = learner.Open(pass);
+  EXPECT_TRUE(opened.ok()) << opened.error_message();
+
+  // The same learner again in the same course: no new learner or assessment, a new pass.
+  const Outcome again = Launch("user=maria&locale=ru&context=physics-101&resource=final-exam&kind=FINAL");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Counts(), (std::map<std::string, int>{{"assessments", 1}, {"learners", 1},
+                                                   {"passes", 2}}));
+  // A replayed launch (the same form posted again) is refused.
+  const Outcome replay = Post(again);
+  EXPECT_EQ(replay.status, 401) << replay.body;
+  EXPECT_TRUE(absl::StrContains(replay.body, "id=\"lti-error\"")) << replay.body;
+  EXPECT_EQ(Counts()["passes"], 2);
+}
+
+TEST_F(LtiLaunchTest, EveryHostileOrBrokenLaunchIsRefusedAndCreatesNothing) {
+  Register();
+  std::map<std::string, int> before = Counts();
+  const std::vector<std::pair<std::string, std::string>> variants = {
+      // First: the tool has not fetched the LMS's keys yet, so it fetches them and then knows
+      // the kid is not among them (later, within 10 s of a fetch, it would say "try again").
+      {"unknown_kid", "a key the LMS does not publish"},
+      {"expired", "the id_token has expired"},
+      {"future_iat", "issued in the future"},
+      {"wrong_aud", "not addressed to this tool"},
+      {"multi_aud_no_azp", "not addressed to this tool"},
+      {"wrong_key_same_kid", "signature is not valid"},
+      {"tampered", "signature is not valid"},
+      {"alg_none", "unsigned (alg none)"},
+      {"hs256_pubkey", "not signed with RS256"},
+      {"bad_deployment", "deployment of the tool is not registered"},
+      {"wrong_message_type", "does not handle this kind of LTI message"},
+      {"bad_version", "not LTI 1.3.0"},
+      {"wrong_nonce", "nonce is not this login"},
+      {"no_sub", "who the user is"},
+  };
+  for (const auto& [variant, reason] : variants) {
+    const Outcome o = Launch("user=mallory&variant=" + variant);
+    EXPECT_EQ(o.status, 401) << variant << ": " << o.body;
+    EXPECT_TRUE(absl::StrContains(o.body, reason)) << variant << ": " << o.body;
+  }
+  // A state that does not match this browser's cookie (a launch posted from elsewhere).
+  Outcome stolen = Launch("user=mallory&variant=good");
+  ASSERT_EQ(stolen.status, 200);
+  Outcome forged;
+  forged.id_token = "x.y.z";
+  forged.state = "state-of-another-login";
+  forged.cookie = "state-of-yet-another-login";
+  const Outcome mismatch = Post(forged);
+  EXPECT_EQ(mismatch.status, 401);
+  EXPECT_TRUE(absl::StrContains(mismatch.body, "cookie")) << mismatch.body;
+  std::map<std::string, int> after = Counts();
+  EXPECT_EQ(after["passes"], before["passes"] + 1) << "only the good launch issued a pass";
+
+  // An LMS that is not registered, and a login for a deployment that is not: refused at login.
+  auto unknown = tool_->Get("/lti/login?iss=https%3A%2F%2Fother.example&login_hint=x&"
+                            "target_link_uri=" + httplib::detail::encode_query_param(tool_base_ + "/lti/launch"));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_TRUE(absl::StrContains(unknown->body, "not registered")) << unknown->body;
+  EXPECT_TRUE(CookieFrom(unknown, "proctor_lti_state").empty());
+}
+
+TEST_F(LtiLaunchTest, TheLmsKeysAreCachedAndServeWhileItsJwksIsDown) {
+  Register();
+  ASSERT_EQ(Launch("user=u1").status, 200);
+  ASSERT_EQ(platform_.Count("/jwks"), 1);
+  ASSERT_EQ(Launch("user=u2").status, 200);
+  EXPECT_EQ(platform_.Count("/jwks"), 1) << "the second launch uses the cached keys";
+
+  ASSERT_TRUE(platform_.http().Post("/test/jwks?down=1", "", "text/plain"));
+  const Outcome while_down = Launch("user=u3");
+  EXPECT_EQ(while_down.status, 200) << "cached keys still work: " << while_down.body;
+  // The platform rotates its key while its JWKS is down: the tool cannot know it yet.
+  ASSERT_TRUE(platform_.http().Post("/test/rotate", "", "text/plain"));
+  const Outcome rotated = Launch("user=u4");
+  EXPECT_EQ(rotated.status, 503) << rotated.body;
+  EXPECT_TRUE(absl::StrContains(rotated.body, "try again")) << rotated.body;
+  ASSERT_TRUE(platform_.http().Post("/test/jwks?down=0", "", "text/plain"));
+  // An unknown kid refetches at most every 10 s.
+  std::this_thread::sleep_for(std::chrono::seconds(10));
+  const Outcome recovered = Launch("user=u5");
+  EXPECT_EQ(recovered.status, 200) << recovered.body;
+}
+
+}  // namespace
+}  // namespace proctor::testing
