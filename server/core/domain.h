@@ -179,6 +179,23 @@ struct LtiPlatform {
   int64_t created_at_unix_ms = 0;
 };
 
+// A proctored attempt an LTI launch began: the learner's page (/lti/attempts/ID) shows its pass
+// and, once the server has verified the learner, lets them continue to the LMS's assessment.
+struct LtiAttempt {
+  std::string id;  // random; whoever has it sees the page
+  std::string learner_id, assessment_id;
+  std::string issuer, client_id, deployment_id;
+  std::string message_type;  // LtiResourceLinkRequest or LtiStartProctoring
+  std::string resource_link_id;
+  int32_t attempt_number = 0;
+  std::string session_data;          // LtiStartProctoring: echoed in LtiStartAssessment
+  std::string start_assessment_url;  // LtiStartProctoring: where the learner continues
+  std::string locale;
+  std::vector<uint8_t> sealed_pass;
+  int64_t pass_expires_at_unix_ms = 0;
+  int64_t created_at_unix_ms = 0;
+};
+
 // Whether an LMS's URL may be used: https://, or http:// to a loopback host (tests, a local LMS).
 bool IsAllowedLtiUrl(std::string_view url);
 // An administrator's registration: URLs allowed, ids 1-255 bytes without control characters,

@@ -111,6 +111,7 @@ struct ConsoleServer::Impl {
   void Metrics(httplib::Response& res);
   void LtiLogin(const httplib::Request& req, httplib::Response& res);
   void LtiLaunch(const httplib::Request& req, httplib::Response& res);
+  void LtiAttempt(const httplib::Request& req, httplib::Response& res);
   void LtiFail(httplib::Response& res, const absl::Status& status, i18n::Language language);
 
   const ConsoleOptions options;
@@ -420,14 +421,6 @@ void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Respon
   if (!launch.ok()) return LtiFail(res, launch.status(), ReaderLanguage(req, res, false));
   const i18n::Language language = i18n::ParseLanguage(launch->locale)
                                       .value_or(ReaderLanguage(req, res, false));
-  // The LMS may show the tool in a frame of its own pages, and only there.
-  res.headers.erase("X-Frame-Options");
-  const std::string issuer = launch->platform.issuer;
-  const size_t path = issuer.find('/', issuer.find("//") + 2);
-  res.set_header("Content-Security-Policy",
-                 absl::StrCat("default-src 'none'; style-src 'self'; img-src 'self'; "
-                              "form-action 'self'; base-uri 'none'; frame-ancestors 'self' ",
-                              issuer.substr(0, path)));
   if (launch->message_type == "LtiEndAssessment") {
     return LtiFail(res,
                    absl::FailedPreconditionError(i18n::N_(
@@ -437,19 +430,61 @@ void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Respon
   }
   auto provisioned = desk->ProvisionLti(*launch);
   if (!provisioned.ok()) return LtiFail(res, provisioned.status(), language);
+  // Post/redirect/get: the attempt's page can be reloaded (it reloads itself while it waits).
+  res.set_redirect(absl::StrCat("/lti/attempts/", provisioned->attempt.id), 303);
+}
+
+void ConsoleServer::Impl::LtiAttempt(const httplib::Request& req, httplib::Response& res) {
+  auto page = desk->LtiAttemptView(req.matches[1]);
+  if (!page.ok()) {
+    return LtiFail(res,
+                   absl::IsNotFound(page.status())
+                       ? absl::NotFoundError(i18n::N_("this attempt is unknown: start it again "
+                                                      "from the course page"))
+                       : page.status(),
+                   ReaderLanguage(req, res, false));
+  }
+  const i18n::Language language = i18n::ParseLanguage(page->attempt.locale)
+                                      .value_or(ReaderLanguage(req, res, false));
   LtiLaunchView view;
-  view.learner_name = provisioned->learner.name;
-  view.template_count = provisioned->learner.template_count;
-  view.assessment_title = provisioned->assessment.title;
-  view.course = provisioned->assessment.course;
-  view.kind = provisioned->assessment.kind;
-  view.pass = provisioned->pass.pass;
-  view.pass_expires_at_unix_ms = provisioned->pass.expires_at_unix_ms;
+  view.learner_name = page->learner.name;
+  view.template_count = page->learner.template_count;
+  view.assessment_title = page->assessment.title;
+  view.course = page->assessment.course;
+  view.kind = page->assessment.kind;
+  view.pass = page->pass;
+  view.pass_expires_at_unix_ms = page->attempt.pass_expires_at_unix_ms;
   {
     std::lock_guard<std::mutex> lock(grpc_address_mu);
     view.grpc_address = grpc_address;
   }
-  view.proctoring_services = launch->message_type == "LtiStartProctoring";
+  const lti::AttemptStatus& st = page->status;
+  view.session_started = !st.session_id.empty();
+  view.session_closed = st.session_closed;
+  view.identity_verified = st.identity_verified;
+  view.evidence_mismatch = st.evidence_mismatch;
+  view.liveness_required = st.liveness_required;
+  view.liveness_passed = st.liveness_passed;
+  view.ready = st.ready();
+  view.continue_url = page->attempt.start_assessment_url;
+  if (view.ready && page->attempt.message_type == "LtiStartProctoring") {
+    auto jwt = lti->Sign(lti::StartAssessmentClaims(page->attempt, page->learner, st,
+                                                    desk->NowUnixMs()));
+    if (!jwt.ok()) return LtiFail(res, jwt.status(), language);
+    view.continue_jwt = *jwt;
+  }
+  // The LMS may show these pages in a frame of its own, and only there; the way on posts to it.
+  auto origin = [](const std::string& url) {
+    const size_t slash = url.find('/', url.find("//") + 2);
+    return url.substr(0, slash);
+  };
+  res.headers.erase("X-Frame-Options");
+  res.set_header("Content-Security-Policy",
+                 absl::StrCat("default-src 'none'; style-src 'self'; img-src 'self'; "
+                              "form-action 'self'",
+                              view.continue_url.empty() ? "" : " " + origin(view.continue_url),
+                              "; base-uri 'none'; frame-ancestors 'self' ",
+                              origin(page->attempt.issuer)));
   res.set_content(LtiLaunchPage(view, language), kHtml);
 }
 
@@ -538,6 +573,8 @@ void ConsoleServer::Impl::Routes() {
            [this](const httplib::Request& req, httplib::Response& res) { LtiLogin(req, res); });
     s.Post("/lti/launch",
            [this](const httplib::Request& req, httplib::Response& res) { LtiLaunch(req, res); });
+    s.Get("/lti/attempts/([0-9a-f]{64})",
+          [this](const httplib::Request& req, httplib::Response& res) { LtiAttempt(req, res); });
   }
   const std::string session = absl::StrCat("/sessions/", kSessionIdPattern);
   s.Get(session,

@@ -1,11 +1,20 @@
-// The pages a learner sees when the LMS launches proctor (LTI 1.3): the launch accepted, with
-// the pass and how to start the client, or why it was refused. In the launch's language.
+// The pages a learner sees when the LMS launches proctor (LTI 1.3): the attempt — how to start
+// the client, what the server has verified, the way on to the assessment — or why a launch was
+// refused. In the launch's language; no script (a waiting page reloads itself).
 #include "absl/strings/str_cat.h"
 #include "server/http/html.h"
 #include "server/http/page_layout.h"
 #include "server/http/pages.h"
 
 namespace proctor::server::http {
+namespace {
+
+std::string Step(bool done, const std::string& text, const char* id) {
+  return absl::StrCat("<li id=\"", id, "\" class=\"", done ? "done" : "waiting", "\">",
+                      done ? "&#10003; " : "&#8230; ", Html(text), "</li>");
+}
+
+}  // namespace
 
 std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
@@ -24,23 +33,67 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
                               "Ask your examiner to enroll you before the exam.")),
                     "</p>");
   }
-  absl::StrAppend(
-      &body, "<p>", Html(t.Tr("Start the proctoring client on this computer:")),
-      "</p><p><a class=\"button\" id=\"start-client\" href=\"", Html(url), "\">",
-      Html(t.Tr("Start proctor-client")), "</a></p><p>",
-      Html(t.Tr("If nothing happens, open a terminal and run:")),
-      "</p><pre id=\"command\">", Html(command), "</pre><p class=\"lead\">",
-      Html(t.Trf("The pass is for this attempt only and is valid until $0.",
-                 t.DateTime(v.pass_expires_at_unix_ms))),
-      "</p>");
-  if (v.proctoring_services) {
-    absl::StrAppend(&body, "<p>",
-                    Html(t.Tr("Keep this page open: once the server has verified that it is you, "
-                              "the assessment opens from here.")),
+  if (!v.session_started) {
+    absl::StrAppend(
+        &body, "<p>", Html(t.Tr("Start the proctoring client on this computer:")),
+        "</p><p><a class=\"button\" id=\"start-client\" href=\"", Html(url), "\">",
+        Html(t.Tr("Start proctor-client")), "</a></p><p>",
+        Html(t.Tr("If nothing happens, open a terminal and run:")),
+        "</p><pre id=\"command\">", Html(command), "</pre><p class=\"lead\">",
+        Html(t.Trf("The pass is for this attempt only and is valid until $0.",
+                   t.DateTime(v.pass_expires_at_unix_ms))),
+        "</p>");
+  }
+  absl::StrAppend(&body, "<ol class=\"steps\" id=\"steps\">",
+                  Step(v.session_started, t.Tr("proctor-client has opened the session"),
+                       "step-session"),
+                  Step(v.identity_verified, t.Tr("the server has verified that it is you"),
+                       "step-identity"));
+  if (v.liveness_required) {
+    absl::StrAppend(&body, Step(v.liveness_passed,
+                                t.Tr("the server has checked that you are present (liveness)"),
+                                "step-liveness"));
+  }
+  absl::StrAppend(&body, "</ol>");
+  if (v.evidence_mismatch) {
+    absl::StrAppend(&body, "<p class=\"error\" id=\"blocked\">",
+                    Html(t.Tr("The server's check of your evidence did not agree with your "
+                              "client's: an examiner will review the session. You cannot "
+                              "continue from here.")),
                     "</p>");
+  } else if (v.ready && !v.continue_jwt.empty()) {
+    absl::StrAppend(&body, "<form method=\"post\" id=\"continue\" action=\"",
+                    Html(v.continue_url), "\"><input type=\"hidden\" name=\"JWT\" value=\"",
+                    Html(v.continue_jwt), "\"><button type=\"submit\" id=\"continue-button\">",
+                    Html(t.Tr("Continue to the assessment")), "</button></form>");
+  } else if (v.ready && !v.continue_url.empty()) {
+    absl::StrAppend(&body, "<p><a class=\"button\" id=\"continue-link\" href=\"",
+                    Html(v.continue_url), "\">", Html(t.Tr("Continue to the assessment")),
+                    "</a></p>");
+  } else if (v.ready) {
+    absl::StrAppend(&body, "<p id=\"verified\">",
+                    Html(t.Tr("You are verified: go back to the course and open the "
+                              "assessment.")),
+                    "</p>");
+  } else if (v.session_closed) {
+    absl::StrAppend(&body, "<p class=\"error\" id=\"closed\">",
+                    Html(t.Tr("The session ended before the server could verify you. Start "
+                              "again from the course.")),
+                    "</p>");
+  } else {
+    absl::StrAppend(&body, "<p class=\"lead\" id=\"waiting\">",
+                    Html(t.Tr("This page updates itself every 5 seconds.")), "</p>");
   }
   absl::StrAppend(&body, "</section>");
-  return Layout(t.Tr("Proctored assessment"), nullptr, body, language);
+  std::string page = Layout(t.Tr("Proctored assessment"), nullptr, body, language);
+  const bool waiting = !v.ready && !v.evidence_mismatch && !v.session_closed;
+  if (waiting) {
+    const size_t head = page.find("<head>");
+    if (head != std::string::npos) {
+      page.insert(head + 6, "<meta http-equiv=\"refresh\" content=\"5\">");
+    }
+  }
+  return page;
 }
 
 std::string LtiErrorPage(int http_status, const std::string& message, i18n::Language language) {

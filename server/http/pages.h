@@ -34,7 +34,8 @@ std::string ReportPage(const SessionReport& report, const std::string& generated
                        int64_t generated_at_unix_ms,
                        i18n::Language language = i18n::Language::kEnglish);
 // In the context's language, else `language` (no one signed in).
-// An accepted LTI launch: what the learner needs to start the client.
+// A learner's LTI attempt page (/lti/attempts/ID): how to start the client, then what the
+// server has verified, then the way on to the assessment.
 struct LtiLaunchView {
   std::string learner_name;
   int template_count = 0;
@@ -43,7 +44,18 @@ struct LtiLaunchView {
   std::string pass;
   int64_t pass_expires_at_unix_ms = 0;
   std::string grpc_address;  // host:port the client connects to
-  bool proctoring_services = false;  // LtiStartProctoring: the assessment opens from this page
+  // What the server has seen (lti::AttemptStatus).
+  bool session_started = false;
+  bool session_closed = false;
+  bool identity_verified = false;
+  bool evidence_mismatch = false;
+  bool liveness_required = false;
+  bool liveness_passed = false;
+  bool ready = false;
+  // Where the learner continues once ready: Proctoring Services' start_assessment_url (a form
+  // posting continue_jwt as JWT), or a course's proctor_continue_url (a link); "" for none.
+  std::string continue_url;
+  std::string continue_jwt;
 };
 std::string LtiLaunchPage(const LtiLaunchView& view, i18n::Language language);
 // A refused launch: `message` is a fixed message id (translated here).

@@ -188,6 +188,17 @@ absl::StatusOr<MetricsInput> ReviewDesk::Metrics() {
   return in;
 }
 
+absl::StatusOr<ReviewDesk::LtiAttemptPage> ReviewDesk::LtiAttemptView(
+    const std::string& attempt_id) {
+  LtiAttemptPage page;
+  ASSIGN_OR_RETURN(page.attempt, parts_.storage->GetLtiAttempt(attempt_id));
+  ASSIGN_OR_RETURN(page.pass, lti::AttemptPass(parts_.box, page.attempt));
+  ASSIGN_OR_RETURN(page.learner, parts_.storage->GetLearner(page.attempt.learner_id));
+  ASSIGN_OR_RETURN(page.assessment, parts_.storage->GetAssessment(page.attempt.assessment_id));
+  ASSIGN_OR_RETURN(page.status, lti::StatusOf(parts_.storage, page.attempt));
+  return page;
+}
+
 absl::Status ReviewDesk::Health() {
   // One indexed read: NOT_FOUND proves the database answers.
   auto probe = parts_.storage->GetSession("healthz-probe");

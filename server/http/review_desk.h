@@ -107,11 +107,23 @@ class ReviewDesk {
   absl::Status Health();
   // Where the storage writes (cheap, no database round trip).
   StorageWriter Writer() { return parts_.storage->Writer(); }
-  // An accepted LTI launch's learner, assessment and one-time pass (lti::Provision), the pass
-  // valid for four hours.
+  // An accepted LTI launch's learner, assessment, one-time pass (valid four hours) and attempt
+  // (lti::Provision).
   absl::StatusOr<lti::ProvisionedLaunch> ProvisionLti(const lti::LtiLaunch& launch) {
-    return lti::Provision(parts_.core, parts_.storage, launch, 4 * 3600);
+    return lti::Provision(parts_.core, parts_.storage, parts_.box, launch, 4 * 3600,
+                          parts_.core->NowUnixMs());
   }
+  // What a learner's attempt page shows: the attempt, its pass, the learner and assessment, and
+  // what the server has verified. NOT_FOUND for an unknown attempt.
+  struct LtiAttemptPage {
+    LtiAttempt attempt;
+    std::string pass;
+    Learner learner;
+    Assessment assessment;
+    lti::AttemptStatus status;
+  };
+  absl::StatusOr<LtiAttemptPage> LtiAttemptView(const std::string& attempt_id);
+  int64_t NowUnixMs() const { return parts_.core->NowUnixMs(); }
 
  private:
   // Chain and signatures of `session` with its `events` (seq order); each opened evidence goes

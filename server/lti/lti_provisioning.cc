@@ -1,10 +1,14 @@
 #include "server/lti/lti_provisioning.h"
 
+#include <sodium.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/status_macros.h"
+#include "protocol/identity_rule.h"
+#include "server/core/policy.h"
 
 namespace proctor::server::lti {
 namespace {
@@ -29,6 +33,14 @@ std::string Fit(std::string text, size_t max_bytes) {
   return text;
 }
 
+std::string RandomId() {
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof(bytes));
+  return ToHex(bytes, sizeof(bytes));
+}
+
+std::string PassAd(const std::string& attempt_id) { return "lti attempt pass " + attempt_id; }
+
 }  // namespace
 
 std::string LtiLearnerId(const LtiLaunch& l) { return StableId({l.platform.issuer, l.sub}); }
@@ -52,7 +64,8 @@ AssessmentKind LtiAssessmentKind(const LtiLaunch& l) {
 }
 
 absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
-                                            const LtiLaunch& launch, int64_t pass_seconds) {
+                                            const SealedBox* box, const LtiLaunch& launch,
+                                            int64_t pass_seconds, int64_t now_unix_ms) {
   const Principal platform{Role::kAdministrator, Fit("lti " + launch.platform.issuer, 200), ""};
   ProvisionedLaunch out;
   const std::string learner_id = LtiLearnerId(launch);
@@ -80,7 +93,95 @@ absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
   }
   ASSIGN_OR_RETURN(out.pass,
                    core->IssuePass(platform, learner_id, out.assessment.id, pass_seconds));
+  LtiAttempt& a = out.attempt;
+  a.id = RandomId();
+  a.learner_id = learner_id;
+  a.assessment_id = out.assessment.id;
+  a.issuer = launch.platform.issuer;
+  a.client_id = launch.platform.client_id;
+  a.deployment_id = launch.deployment_id;
+  a.message_type = launch.message_type;
+  a.resource_link_id = launch.resource_link_id;
+  a.attempt_number = launch.attempt_number;
+  a.session_data = launch.session_data;
+  a.start_assessment_url = launch.start_assessment_url;
+  if (a.message_type == "LtiResourceLinkRequest") {
+    // Moodle and Canvas: where the learner continues is the course's own choice.
+    auto next = launch.custom.find("proctor_continue_url");
+    if (next != launch.custom.end() && IsAllowedLtiUrl(next->second)) {
+      a.start_assessment_url = next->second;
+    }
+  }
+  a.locale = launch.locale;
+  a.sealed_pass = box->Seal(std::vector<uint8_t>(out.pass.pass.begin(), out.pass.pass.end()),
+                            PassAd(a.id));
+  a.pass_expires_at_unix_ms = out.pass.expires_at_unix_ms;
+  a.created_at_unix_ms = now_unix_ms;
+  RETURN_IF_ERROR(storage->PutLtiAttempt(a));
   return out;
+}
+
+absl::StatusOr<std::string> AttemptPass(const SealedBox* box, const LtiAttempt& attempt) {
+  ASSIGN_OR_RETURN(std::vector<uint8_t> pass, box->Open(attempt.sealed_pass, PassAd(attempt.id)));
+  return std::string(pass.begin(), pass.end());
+}
+
+absl::StatusOr<AttemptStatus> StatusOf(Storage* storage, const LtiAttempt& attempt) {
+  AttemptStatus out;
+  ASSIGN_OR_RETURN(Assessment assessment, storage->GetAssessment(attempt.assessment_id));
+  const Policy policy = PolicyFor(assessment.kind);
+  out.threshold = policy.match_threshold;
+  out.liveness_required = policy.liveness_required;
+  // A second before the attempt: the clocks of two replicas may differ a little.
+  absl::StatusOr<SessionRecord> session = storage->LatestSessionOf(
+      attempt.learner_id, attempt.assessment_id, attempt.created_at_unix_ms - 1000);
+  if (absl::IsNotFound(session.status())) return out;
+  RETURN_IF_ERROR(session.status());
+  out.session_id = session->id;
+  out.session_closed = session->state == SessionState::kClosed;
+  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, storage->ListEvents(session->id));
+  for (const StoredEvent& e : events) {
+    if (e.event.kind != EventKind::kIdentityVerified || !e.has_evidence ||
+        e.server_distance < 0 ||
+        !protocol::SamePerson(e.server_distance, policy.match_threshold)) {
+      continue;
+    }
+    out.identity_verified = true;
+    if (out.distance < 0 || e.server_distance < out.distance) out.distance = e.server_distance;
+  }
+  ASSIGN_OR_RETURN(std::vector<Finding> findings, storage->ListFindings(session->id));
+  for (const Finding& f : findings) {
+    out.evidence_mismatch |= f.kind == EventKind::kEvidenceMismatch;
+    out.liveness_passed |= f.kind == EventKind::kLivenessPassed;
+  }
+  return out;
+}
+
+nlohmann::json StartAssessmentClaims(const LtiAttempt& a, const Learner& learner,
+                                     const AttemptStatus& status, int64_t now_unix_ms) {
+  const std::string lti = kClaimPrefix;
+  const std::string ap = kProctoringPrefix;
+  const int64_t now = now_unix_ms / 1000;
+  nlohmann::json verified = {{"name", learner.name}};
+  return {{"iss", a.client_id},
+          {"aud", a.issuer},
+          {"iat", now},
+          {"exp", now + 300},
+          {"nonce", RandomId()},
+          {lti + "message_type", "LtiStartAssessment"},
+          {lti + "version", "1.3.0"},
+          {lti + "deployment_id", a.deployment_id},
+          {lti + "resource_link", {{"id", a.resource_link_id}}},
+          {ap + "session_data", a.session_data},
+          {ap + "attempt_number", a.attempt_number},
+          {ap + "verified_user", verified},
+          {ap + "end_assessment_return", false},
+          // What the server measured, for the platform's records (an extension claim).
+          {"https://proctor.example/claim/identity",
+           {{"session_id", status.session_id},
+            {"distance", status.distance},
+            {"threshold", status.threshold},
+            {"liveness_passed", status.liveness_passed}}}};
 }
 
 }  // namespace proctor::server::lti

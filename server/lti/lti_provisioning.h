@@ -20,7 +20,34 @@ struct ProvisionedLaunch {
   Assessment assessment;
   bool assessment_created = false;
   IssuedPass pass;
+  LtiAttempt attempt;  // stored: the learner's page is /lti/attempts/<attempt.id>
 };
+
+// What the server has seen of an attempt's session, by its own checks (never the client's word).
+struct AttemptStatus {
+  std::string session_id;  // "" until the learner's client opened a session for the attempt
+  bool session_closed = false;
+  // An IDENTITY_VERIFIED event whose descriptor the server measured within the policy's
+  // threshold of the enrolled templates, with its evidence frame, and no EVIDENCE_MISMATCH.
+  bool identity_verified = false;
+  float distance = -1.0f;  // of the closest such event
+  double threshold = 0;
+  bool evidence_mismatch = false;
+  bool liveness_required = false;  // the assessment's policy asks for it
+  bool liveness_passed = false;    // the server's own LIVENESS_PASSED finding
+  // May the learner continue to the assessment?
+  bool ready() const {
+    return identity_verified && !evidence_mismatch && (!liveness_required || liveness_passed);
+  }
+};
+
+absl::StatusOr<AttemptStatus> StatusOf(Storage* storage, const LtiAttempt& attempt);
+
+// The LtiStartAssessment message's claims (LTI Proctoring Services 1.0 §4.3), to be signed by
+// the tool: issuer the tool's client id, audience the platform, the launch's session_data,
+// attempt number and resource link, and as verified_user what the server verified.
+nlohmann::json StartAssessmentClaims(const LtiAttempt& attempt, const Learner& learner,
+                                     const AttemptStatus& status, int64_t now_unix_ms);
 
 // The stable ids: "lti-" and 20 hex digits of SHA-256 over the platform's names for them.
 std::string LtiLearnerId(const LtiLaunch& launch);
@@ -29,9 +56,13 @@ std::string LtiAssessmentId(const LtiLaunch& launch);
 // "kind=…", says final (any case); INTERMEDIATE otherwise.
 AssessmentKind LtiAssessmentKind(const LtiLaunch& launch);
 
-// For LtiResourceLinkRequest and LtiStartProctoring. The pass is valid for `pass_seconds`.
+// For LtiResourceLinkRequest and LtiStartProctoring. The pass is valid for `pass_seconds` and
+// kept sealed in the attempt, for the learner's page.
 absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
-                                            const LtiLaunch& launch, int64_t pass_seconds);
+                                            const SealedBox* box, const LtiLaunch& launch,
+                                            int64_t pass_seconds, int64_t now_unix_ms);
+// The pass an attempt keeps.
+absl::StatusOr<std::string> AttemptPass(const SealedBox* box, const LtiAttempt& attempt);
 
 }  // namespace proctor::server::lti
 

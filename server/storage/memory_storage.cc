@@ -444,6 +444,42 @@ absl::StatusOr<LtiLogin> MemoryStorage::TakeLtiLogin(const std::string& state) {
   return login;
 }
 
+absl::Status MemoryStorage::PutLtiAttempt(const LtiAttempt& attempt) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (learners_.count(attempt.learner_id) == 0) {
+    return storage_rules::NoSuch("learner", attempt.learner_id);
+  }
+  if (assessments_.count(attempt.assessment_id) == 0) {
+    return storage_rules::NoSuch("assessment", attempt.assessment_id);
+  }
+  if (!lti_attempts_.emplace(attempt.id, attempt).second) return storage_rules::LtiAttemptExists();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LtiAttempt> MemoryStorage::GetLtiAttempt(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lti_attempts_.find(id);
+  if (it == lti_attempts_.end()) return storage_rules::NoLtiAttempt();
+  return it->second;
+}
+
+absl::StatusOr<SessionRecord> MemoryStorage::LatestSessionOf(const std::string& learner_id,
+                                                             const std::string& assessment_id,
+                                                             int64_t opened_since_unix_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const SessionRecord* latest = nullptr;
+  for (const auto& [id, row] : sessions_) {
+    const SessionRecord& r = row.record;
+    if (r.learner_id != learner_id || r.assessment_id != assessment_id ||
+        r.opened_at_unix_ms < opened_since_unix_ms) {
+      continue;
+    }
+    if (latest == nullptr || r.opened_at_unix_ms > latest->opened_at_unix_ms) latest = &r;
+  }
+  if (latest == nullptr) return storage_rules::NoLatestSession(learner_id, assessment_id);
+  return *latest;
+}
+
 absl::Status MemoryStorage::AppendAudit(const AuditEntry& entry) {
   std::lock_guard<std::mutex> lock(mu_);
   audit_.push_back(entry);

@@ -89,6 +89,11 @@ class MemoryStorage : public Storage {
   absl::Status PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) override;
   absl::StatusOr<LtiLogin> TakeLtiLogin(const std::string& state) override;
 
+  absl::Status PutLtiAttempt(const LtiAttempt& attempt) override;
+  absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) override;
+  absl::StatusOr<SessionRecord> LatestSessionOf(const std::string& learner_id,
+                                                const std::string& assessment_id,
+                                                int64_t opened_since_unix_ms) override;
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 
@@ -124,6 +129,7 @@ class MemoryStorage : public Storage {
   std::map<std::pair<std::string, std::string>, LtiPlatform> lti_platforms_;  // guarded by mu_
   std::map<std::string, LtiToolKey> lti_keys_;                               // guarded by mu_
   std::map<std::string, LtiLogin> lti_logins_;                               // guarded by mu_
+  std::map<std::string, LtiAttempt> lti_attempts_;                           // guarded by mu_
 };
 
 }  // namespace proctor::server

@@ -186,6 +186,19 @@ constexpr Statement kStatements[] = {
     {"take_lti_login",
      "DELETE FROM lti_logins WHERE state = $1 "
      "RETURNING nonce, issuer, client_id, created_at_unix_ms"},
+    {"insert_lti_attempt",
+     "INSERT INTO lti_attempts (id, learner_id, assessment_id, issuer, client_id, deployment_id, "
+     "message_type, resource_link_id, attempt_number, session_data, start_assessment_url, "
+     "locale, sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"},
+    {"select_lti_attempt",
+     "SELECT learner_id, assessment_id, issuer, client_id, deployment_id, message_type, "
+     "resource_link_id, attempt_number, session_data, start_assessment_url, locale, "
+     "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms FROM lti_attempts WHERE id = $1"},
+    {"latest_session_of", "SELECT " PROCTOR_SESSION_COLUMNS " FROM sessions "
+                          "WHERE learner_id = $1 AND assessment_id = $2 "
+                          "AND opened_at_unix_ms >= $3 "
+                          "ORDER BY opened_at_unix_ms DESC, sid DESC LIMIT 1"},
     {"upsert_result",
      "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
      "SELECT sid, $2::double precision, $3::double precision, $4::bigint, $5::text "
@@ -1122,6 +1135,54 @@ absl::StatusOr<LtiLogin> PostgresStorage::TakeLtiLogin(const std::string& state)
     return LtiLogin{state, r[0][0].as<std::string>(), r[0][1].as<std::string>(),
                     r[0][2].as<std::string>(), r[0][3].as<int64_t>()};
   });
+}
+
+absl::Status PostgresStorage::PutLtiAttempt(const LtiAttempt& a) {
+  absl::Status done = InTransaction("storing an LTI attempt", [&](pqxx::work& t) -> absl::Status {
+    t.exec_prepared("insert_lti_attempt", a.id, a.learner_id, a.assessment_id, a.issuer,
+                    a.client_id, a.deployment_id, a.message_type, a.resource_link_id,
+                    a.attempt_number, a.session_data, a.start_assessment_url, a.locale,
+                    Bytes(a.sealed_pass), a.pass_expires_at_unix_ms, a.created_at_unix_ms);
+    return absl::OkStatus();
+  });
+  if (absl::IsAlreadyExists(done)) return storage_rules::LtiAttemptExists();
+  return done;
+}
+
+absl::StatusOr<LtiAttempt> PostgresStorage::GetLtiAttempt(const std::string& id) {
+  return Read("reading an LTI attempt", [&](pqxx::nontransaction& t) -> absl::StatusOr<LtiAttempt> {
+    const pqxx::result r = t.exec_prepared("select_lti_attempt", id);
+    if (r.empty()) return storage_rules::NoLtiAttempt();
+    LtiAttempt a;
+    a.id = id;
+    a.learner_id = r[0][0].as<std::string>();
+    a.assessment_id = r[0][1].as<std::string>();
+    a.issuer = r[0][2].as<std::string>();
+    a.client_id = r[0][3].as<std::string>();
+    a.deployment_id = r[0][4].as<std::string>();
+    a.message_type = r[0][5].as<std::string>();
+    a.resource_link_id = r[0][6].as<std::string>();
+    a.attempt_number = r[0][7].as<int32_t>();
+    a.session_data = r[0][8].as<std::string>();
+    a.start_assessment_url = r[0][9].as<std::string>();
+    a.locale = r[0][10].as<std::string>();
+    a.sealed_pass = ReadBytes(r[0][11]);
+    a.pass_expires_at_unix_ms = r[0][12].as<int64_t>();
+    a.created_at_unix_ms = r[0][13].as<int64_t>();
+    return a;
+  });
+}
+
+absl::StatusOr<SessionRecord> PostgresStorage::LatestSessionOf(const std::string& learner_id,
+                                                               const std::string& assessment_id,
+                                                               int64_t opened_since_unix_ms) {
+  return Read("finding the learner's latest session",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<SessionRecord> {
+                const pqxx::result r = t.exec_prepared("latest_session_of", learner_id,
+                                                       assessment_id, opened_since_unix_ms);
+                if (r.empty()) return storage_rules::NoLatestSession(learner_id, assessment_id);
+                return ReadSession(r[0]);
+              });
 }
 
 absl::Status PostgresStorage::PutResult(const ResultRecord& r) {

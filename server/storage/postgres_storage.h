@@ -133,6 +133,11 @@ class PostgresStorage : public Storage {
   absl::Status PutLtiLogin(const LtiLogin& login, int64_t expired_before_unix_ms) override;
   absl::StatusOr<LtiLogin> TakeLtiLogin(const std::string& state) override;
 
+  absl::Status PutLtiAttempt(const LtiAttempt& attempt) override;
+  absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) override;
+  absl::StatusOr<SessionRecord> LatestSessionOf(const std::string& learner_id,
+                                                const std::string& assessment_id,
+                                                int64_t opened_since_unix_ms) override;
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 

@@ -164,6 +164,21 @@ constexpr char kInsertLtiLogin[] =
 constexpr char kTakeLtiLogin[] =
     "DELETE FROM lti_logins WHERE state = ?1 "
     "RETURNING nonce, issuer, client_id, created_at_unix_ms";
+constexpr char kInsertLtiAttempt[] =
+    "INSERT INTO lti_attempts (id, learner_id, assessment_id, issuer, client_id, deployment_id, "
+    "message_type, resource_link_id, attempt_number, session_data, start_assessment_url, locale, "
+    "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+constexpr char kSelectLtiAttempt[] =
+    "SELECT learner_id, assessment_id, issuer, client_id, deployment_id, message_type, "
+    "resource_link_id, attempt_number, session_data, start_assessment_url, locale, sealed_pass, "
+    "pass_expires_at_unix_ms, created_at_unix_ms FROM lti_attempts WHERE id = ?1";
+constexpr char kLatestSessionOf[] =
+    "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
+    "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
+    "head_hash, consent_required FROM sessions "
+    "WHERE learner_id = ?1 AND assessment_id = ?2 AND opened_at_unix_ms >= ?3 "
+    "ORDER BY opened_at_unix_ms DESC, sid DESC LIMIT 1";
 constexpr char kUpsertResult[] =
     "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
     "SELECT sid, ?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 "
@@ -1177,6 +1192,72 @@ absl::StatusOr<LtiLogin> SqliteStorage::TakeLtiLogin(const std::string& state) {
     LtiLogin login{state, s.Text(0), s.Text(1), s.Text(2), s.Int64(3)};
     RETURN_IF_ERROR(StepDone(c, s, "taking an LTI login"));
     return login;
+  });
+}
+
+absl::Status SqliteStorage::PutLtiAttempt(const LtiAttempt& a) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertLtiAttempt));
+    s.BindText(1, a.id);
+    s.BindText(2, a.learner_id);
+    s.BindText(3, a.assessment_id);
+    s.BindText(4, a.issuer);
+    s.BindText(5, a.client_id);
+    s.BindText(6, a.deployment_id);
+    s.BindText(7, a.message_type);
+    s.BindText(8, a.resource_link_id);
+    s.BindInt64(9, a.attempt_number);
+    s.BindText(10, a.session_data);
+    s.BindText(11, a.start_assessment_url);
+    s.BindText(12, a.locale);
+    BindBytes(s, 13, a.sealed_pass);
+    s.BindInt64(14, a.pass_expires_at_unix_ms);
+    s.BindInt64(15, a.created_at_unix_ms);
+    absl::Status done = StepDone(c, s, "storing an LTI attempt");
+    if (absl::IsAlreadyExists(done)) return storage_rules::LtiAttemptExists();
+    return done;
+  });
+}
+
+absl::StatusOr<LtiAttempt> SqliteStorage::GetLtiAttempt(const std::string& id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<LtiAttempt> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectLtiAttempt));
+    s.BindText(1, id);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoLtiAttempt();
+    if (rc != SQLITE_ROW) return c.Error(rc, "reading an LTI attempt");
+    LtiAttempt a;
+    a.id = id;
+    a.learner_id = s.Text(0);
+    a.assessment_id = s.Text(1);
+    a.issuer = s.Text(2);
+    a.client_id = s.Text(3);
+    a.deployment_id = s.Text(4);
+    a.message_type = s.Text(5);
+    a.resource_link_id = s.Text(6);
+    a.attempt_number = static_cast<int32_t>(s.Int64(7));
+    a.session_data = s.Text(8);
+    a.start_assessment_url = s.Text(9);
+    a.locale = s.Text(10);
+    a.sealed_pass = s.Blob(11);
+    a.pass_expires_at_unix_ms = s.Int64(12);
+    a.created_at_unix_ms = s.Int64(13);
+    return a;
+  });
+}
+
+absl::StatusOr<SessionRecord> SqliteStorage::LatestSessionOf(const std::string& learner_id,
+                                                             const std::string& assessment_id,
+                                                             int64_t opened_since_unix_ms) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<SessionRecord> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kLatestSessionOf));
+    s.BindText(1, learner_id);
+    s.BindText(2, assessment_id);
+    s.BindInt64(3, opened_since_unix_ms);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoLatestSession(learner_id, assessment_id);
+    if (rc != SQLITE_ROW) return c.Error(rc, "finding the learner's latest session");
+    return ReadSession(s);
   });
 }
 

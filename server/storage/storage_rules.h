@@ -32,6 +32,10 @@ absl::Status NoLtiPlatform(absl::string_view issuer, absl::string_view client_id
 absl::Status LtiKeyExists(absl::string_view kid);
 absl::Status NoLtiKey(absl::string_view kid);
 absl::Status NoLtiLogin();
+absl::Status NoLtiAttempt();
+absl::Status LtiAttemptExists();
+// NOT_FOUND "no session of learner L in assessment A since T".
+absl::Status NoLatestSession(absl::string_view learner_id, absl::string_view assessment_id);
 // Deployment ids as stored (one per line) and back.
 std::string JoinDeployments(const std::vector<std::string>& ids);
 std::vector<std::string> SplitDeployments(absl::string_view stored);

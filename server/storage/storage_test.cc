@@ -862,6 +862,54 @@ TYPED_TEST(StorageTest, LtiToolKeysListNewestFirstAndLoginsAreTakenOnce) {
   EXPECT_TRUE(this->storage_->TakeLtiLogin("s3").ok());
 }
 
+TYPED_TEST(StorageTest, LtiAttemptsAreKeptAndFindTheLearnersLatestSession) {
+  LtiAttempt a;
+  a.id = "attempt-1";
+  a.learner_id = "l1";
+  a.assessment_id = "a1";
+  a.issuer = "https://lms";
+  a.client_id = "c";
+  a.deployment_id = "d";
+  a.message_type = "LtiStartProctoring";
+  a.resource_link_id = "rl";
+  a.attempt_number = 3;
+  a.session_data = "opaque data";
+  a.start_assessment_url = "https://lms/start";
+  a.locale = "ru";
+  a.sealed_pass = {9, 0, 8};
+  a.pass_expires_at_unix_ms = kNow + 1000;
+  a.created_at_unix_ms = kNow;
+  ASSERT_TRUE(this->storage_->PutLtiAttempt(a).ok());
+  EXPECT_EQ(this->storage_->PutLtiAttempt(a).code(), absl::StatusCode::kAlreadyExists);
+  LtiAttempt stranger = a;
+  stranger.id = "attempt-2";
+  stranger.learner_id = "nobody";
+  EXPECT_EQ(this->storage_->PutLtiAttempt(stranger).code(), absl::StatusCode::kNotFound);
+  auto read = this->storage_->GetLtiAttempt("attempt-1");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->session_data, "opaque data");
+  EXPECT_EQ(read->attempt_number, 3);
+  EXPECT_EQ(read->sealed_pass, a.sealed_pass);
+  EXPECT_EQ(read->locale, "ru");
+  EXPECT_EQ(read->start_assessment_url, a.start_assessment_url);
+  EXPECT_EQ(this->storage_->GetLtiAttempt("attempt-9").status().code(),
+            absl::StatusCode::kNotFound);
+
+  EXPECT_EQ(this->storage_->LatestSessionOf("l1", "a1", kNow).status().code(),
+            absl::StatusCode::kNotFound);
+  this->NewSession("before", "l1", "a1", kNow - 5000);
+  this->NewSession("other-exam", "l1", "a2", kNow + 10);
+  this->NewSession("other-learner", "l2", "a1", kNow + 10);
+  EXPECT_EQ(this->storage_->LatestSessionOf("l1", "a1", kNow).status().code(),
+            absl::StatusCode::kNotFound) << "a session before the attempt is not its";
+  this->NewSession("first", "l1", "a1", kNow + 100);
+  this->NewSession("second", "l1", "a1", kNow + 200);
+  auto latest = this->storage_->LatestSessionOf("l1", "a1", kNow);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(latest->id, "second");
+  EXPECT_EQ(latest->learner_id, "l1");
+}
+
 TYPED_TEST(StorageTest, ConsentNoticesAreVersionedAndTheLatestIsFound) {
   const ConsentNotice v1 = TestNotice("a1", 1);
   const ConsentNotice v2 = TestNotice("a1", 2);

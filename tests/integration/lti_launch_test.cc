@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <regex>
@@ -26,6 +27,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "proctor/v1/admin.grpc.pb.h"
+#include "tests/support/face_fixtures.h"
 #include "tests/support/server_harness.h"
 #include "tests/support/shell_command.h"
 
@@ -108,6 +110,7 @@ class PlatformProcess {
 
 // The path and query of a URL on one of the two loopback servers.
 std::string PathOf(const std::string& url) {
+  if (absl::StartsWith(url, "/")) return url;  // already relative
   const size_t scheme = url.find("//");
   return url.substr(url.find('/', scheme + 2));
 }
@@ -141,6 +144,8 @@ struct Outcome {
   int status = 0;
   std::string body;
   std::string id_token, state, cookie;  // to replay
+  std::string attempt_path;             // /lti/attempts/ID when accepted
+  std::string csp;                      // the attempt page's Content-Security-Policy
 };
 
 class LtiLaunchTest : public ::testing::Test {
@@ -208,7 +213,22 @@ class LtiLaunchTest : public ::testing::Test {
                            httplib::Params{{"id_token", o.id_token}, {"state", o.state}});
     o.status = res ? res->status : 0;
     o.body = res ? res->body : "";
+    if (o.status == 303) {  // to the attempt's page, as the browser follows it
+      o.attempt_path = PathOf(res->get_header_value("Location"));
+      EXPECT_TRUE(absl::StartsWith(o.attempt_path, "/lti/attempts/")) << o.attempt_path;
+      auto page = tool_->Get(o.attempt_path);
+      o.status = page ? page->status : 0;
+      o.body = page ? page->body : "";
+      if (page) o.csp = page->get_header_value("Content-Security-Policy");
+    }
     return o;
+  }
+
+  // The attempt's page again, as its refresh does.
+  std::string Reload(const std::string& attempt_path) {
+    auto page = tool_->Get(attempt_path);
+    EXPECT_TRUE(page && page->status == 200) << (page ? page->body : "no answer");
+    return page ? page->body : "";
   }
 
   // Rows in the server's database: learners, assessments, passes (nothing may appear on a
@@ -228,6 +248,50 @@ class LtiLaunchTest : public ::testing::Test {
     }
     sqlite3_close(db);
     return counts;
+  }
+
+  // The one learner the launches created (tests that launch one learner).
+  std::string OnlyLearnerId() {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2((server_.data_dir() + "/proctor.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                    nullptr);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "SELECT id FROM learners", -1, &s, nullptr);
+    std::string id;
+    if (sqlite3_step(s) == SQLITE_ROW) id = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    EXPECT_NE(sqlite3_step(s), SQLITE_ROW) << "more than one learner";
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return id;
+  }
+
+  // An examiner enrolls the learner from a photo (self-enrollment is not built yet).
+  void Enroll(const std::string& learner_id, const FaceSample& face) {
+    auto admin = v1::AdminService::NewStub(server_.channel());
+    grpc::ClientContext context;
+    Authorize(&context, server_.admin_token());
+    v1::EnrollLearnerRequest request;
+    request.set_learner_id(learner_id);
+    request.set_name("Alice");
+    request.add_photos(std::string(face.photo_jpeg.begin(), face.photo_jpeg.end()));
+    v1::EnrollLearnerResponse response;
+    const grpc::Status status = admin->EnrollLearner(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  static Event Identity(LearnerSession& s, int64_t at_ms, const FaceSample& face,
+                        EventKind kind) {
+    const auto& ref = s.opened().reference_descriptor();
+    double sum = 0;
+    for (int i = 0; i < ref.size(); ++i) {
+      sum += (double{face.descriptor[i]} - ref[i]) * (double{face.descriptor[i]} - ref[i]);
+    }
+    return s.Next(kind, at_ms, EventPhase::kInstant, [&](Event& e) {
+      e.descriptor = face.descriptor;
+      e.client_distance = static_cast<float>(std::sqrt(sum));
+      e.face_count = 1;
+      e.evidence_jpeg = face.chip_jpeg;
+    });
   }
 
   ServerProcess server_;
@@ -281,6 +345,66 @@ TEST_F(LtiLaunchTest, ALaunchCreatesTheLearnerAndAssessmentAndAPassThatOpensASes
   EXPECT_EQ(replay.status, 401) << replay.body;
   EXPECT_TRUE(absl::StrContains(replay.body, "id=\"lti-error\"")) << replay.body;
   EXPECT_EQ(Counts()["passes"], 2);
+}
+
+// LTI Proctoring Services: the learner continues to the assessment only once the server itself
+// has verified them (the platform checks the tool's LtiStartAssessment: its signature by the
+// tool's JWKS, the launch's session_data and attempt number, a fresh nonce).
+TEST_F(LtiLaunchTest, ProctoringServicesLetTheLearnerContinueOnlyOnceTheServerVerifiedThem) {
+  Register();
+  const auto faces = DemoFaces(2);
+  ASSERT_GE(faces.size(), 2u);
+  const Outcome o =
+      Launch("user=alice&message_type=LtiStartProctoring&attempt=2&resource=quiz-7&context=math");
+  ASSERT_EQ(o.status, 200) << o.body;
+  EXPECT_TRUE(absl::StrContains(o.body, "http-equiv=\"refresh\"")) << "it waits for the client";
+  EXPECT_TRUE(absl::StrContains(o.body, "id=\"step-session\" class=\"waiting\"")) << o.body;
+  EXPECT_FALSE(absl::StrContains(o.body, "id=\"continue\""));
+  EXPECT_TRUE(absl::StrContains(o.csp, "frame-ancestors 'self' " + platform_.issuer())) << o.csp;
+  EXPECT_TRUE(absl::StrContains(o.csp, "form-action 'self' " + platform_.issuer())) << o.csp;
+  const std::string command = Match(o.body, "<pre id=\"command\">([^<]*)</pre>");
+  const std::string pass = command.substr(command.find("--pass ") + 7);
+  ASSERT_TRUE(absl::StartsWith(pass, "pass-")) << command;
+
+  Enroll(OnlyLearnerId(), faces[0]);
+  LearnerSession session(server_.channel());
+  ASSERT_TRUE(session.Open(pass).ok());
+  v1::BatchAck ack;
+  // Someone else in front of the camera: the client says so, and nothing is verified.
+  ASSERT_TRUE(session.Send({session.Consent(), session.Next(EventKind::kSessionStarted, 0),
+                            Identity(session, 1000, faces[1], EventKind::kIdentityMismatch)},
+                           &ack).ok());
+  std::string page = Reload(o.attempt_path);
+  EXPECT_TRUE(absl::StrContains(page, "id=\"step-session\" class=\"done\"")) << page;
+  EXPECT_TRUE(absl::StrContains(page, "id=\"step-identity\" class=\"waiting\"")) << page;
+  EXPECT_FALSE(absl::StrContains(page, "id=\"continue\""));
+  EXPECT_FALSE(absl::StrContains(page, "id=\"command\"")) << "the pass is spent";
+
+  // The learner: the server measures the descriptor against the template itself.
+  ASSERT_TRUE(session.Send({Identity(session, 2000, faces[0], EventKind::kIdentityVerified)},
+                           &ack).ok());
+  page = Reload(o.attempt_path);
+  EXPECT_TRUE(absl::StrContains(page, "id=\"step-identity\" class=\"done\"")) << page;
+  EXPECT_FALSE(absl::StrContains(page, "http-equiv=\"refresh\""));
+  EXPECT_EQ(Match(page, "<form method=\"post\" id=\"continue\" action=\"([^\"]*)\">"),
+            platform_.issuer() + "/start_assessment");
+  const std::string jwt = Match(page, "name=\"JWT\" value=\"([^\"]*)\"");
+  ASSERT_FALSE(jwt.empty()) << page;
+  auto started = platform_.http().Post("/start_assessment", httplib::Params{{"JWT", jwt}});
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 200) << started->body;
+  auto attempts = platform_.http().Get("/test/attempts");
+  ASSERT_TRUE(attempts);
+  const auto list = nlohmann::json::parse(attempts->body);
+  ASSERT_EQ(list.size(), 1u) << attempts->body;
+  EXPECT_EQ(list[0]["user"], "alice");
+  EXPECT_EQ(list[0]["attempt_number"], 2);
+  EXPECT_EQ(list[0]["resource_link_id"], "quiz-7");
+  EXPECT_EQ(list[0]["verified_user"]["name"], "Alice");
+  // The same message again is a replay to the platform.
+  auto replayed = platform_.http().Post("/start_assessment", httplib::Params{{"JWT", jwt}});
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->status, 400) << replayed->body;
 }
 
 TEST_F(LtiLaunchTest, EveryHostileOrBrokenLaunchIsRefusedAndCreatesNothing) {

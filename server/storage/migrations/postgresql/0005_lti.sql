@@ -28,3 +28,26 @@ CREATE TABLE lti_logins (
   created_at_unix_ms BIGINT  NOT NULL
 );
 CREATE INDEX lti_logins_by_age ON lti_logins (created_at_unix_ms);
+
+-- A launch's proctored attempt (LTI Proctoring Services): what the learner's page shows and what
+-- the tool's LtiStartAssessment must send back. The pass is sealed (it opens a session).
+CREATE TABLE lti_attempts (
+  id                   TEXT    NOT NULL PRIMARY KEY,  -- random, the page's address
+  learner_id           TEXT    NOT NULL REFERENCES learners (id),
+  assessment_id        TEXT    NOT NULL REFERENCES assessments (id),
+  issuer               TEXT    NOT NULL,
+  client_id            TEXT    NOT NULL,
+  deployment_id        TEXT    NOT NULL,
+  message_type         TEXT    NOT NULL,
+  resource_link_id     TEXT    NOT NULL,
+  attempt_number       INTEGER NOT NULL,
+  session_data         TEXT    NOT NULL,
+  start_assessment_url TEXT    NOT NULL,
+  locale               TEXT    NOT NULL,
+  sealed_pass          BYTEA   NOT NULL,
+  pass_expires_at_unix_ms BIGINT NOT NULL,
+  created_at_unix_ms   BIGINT  NOT NULL
+);
+
+-- An attempt's session: the learner's latest session of the assessment.
+CREATE INDEX sessions_by_learner_assessment ON sessions (learner_id, assessment_id);
