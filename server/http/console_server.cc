@@ -428,6 +428,10 @@ void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Respon
                        "ends when the learner's client closes it")),
                    language);
   }
+  if (!lti::IsLearnerLaunch(*launch)) {
+    res.set_content(LtiStaffPage(launch->name, language), kHtml);
+    return;
+  }
   auto provisioned = desk->ProvisionLti(*launch);
   if (!provisioned.ok()) return LtiFail(res, provisioned.status(), language);
   // Post/redirect/get: the attempt's page can be reloaded (it reloads itself while it waits).

@@ -96,6 +96,23 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
   return page;
 }
 
+std::string LtiStaffPage(const std::string& name, i18n::Language language) {
+  const i18n::Translator& t = i18n::Translator::For(language);
+  return Layout(
+      t.Tr("Proctored assessment"), nullptr,
+      absl::StrCat("<section class=\"card\" id=\"lti-staff\"><h1>",
+                   Html(t.Tr("Proctored assessment")), "</h1><p>",
+                   Html(t.Trf("$0, this link is proctored: learners who open it get a one-time "
+                              "pass and start proctor-client before the assessment.",
+                              name.empty() ? t.Tr("Hello") : name)),
+                   "</p><p>",
+                   Html(t.Tr("Nothing was created for you. Examiners review the sessions in the "
+                             "review console.")),
+                   "</p><p><a href=\"/queue\">", Html(t.Tr("Open the review console")),
+                   "</a></p></section>"),
+      language);
+}
+
 std::string LtiErrorPage(int http_status, const std::string& message, i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
   return Layout(t.Tr("Error"), nullptr,

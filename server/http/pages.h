@@ -58,6 +58,8 @@ struct LtiLaunchView {
   std::string continue_jwt;
 };
 std::string LtiLaunchPage(const LtiLaunchView& view, i18n::Language language);
+// A launch by an instructor or another member of staff: nothing is created for them.
+std::string LtiStaffPage(const std::string& name, i18n::Language language);
 // A refused launch: `message` is a fixed message id (translated here).
 std::string LtiErrorPage(int http_status, const std::string& message, i18n::Language language);
 std::string ErrorPage(const PageContext* context, int http_status, const std::string& message,

@@ -63,6 +63,18 @@ AssessmentKind LtiAssessmentKind(const LtiLaunch& l) {
   return AssessmentKind::kIntermediate;
 }
 
+bool IsLearnerLaunch(const LtiLaunch& launch) {
+  if (launch.roles.empty()) return true;
+  for (const std::string& role : launch.roles) {
+    // Full URIs (membership#Learner, institution/person#Student) or the deprecated short forms.
+    if (absl::EndsWith(role, "#Learner") || absl::EndsWith(role, "#Student") ||
+        role == "Learner" || role == "Student") {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
                                             const SealedBox* box, const LtiLaunch& launch,
                                             int64_t pass_seconds, int64_t now_unix_ms) {

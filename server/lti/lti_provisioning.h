@@ -56,6 +56,11 @@ std::string LtiAssessmentId(const LtiLaunch& launch);
 // "kind=…", says final (any case); INTERMEDIATE otherwise.
 AssessmentKind LtiAssessmentKind(const LtiLaunch& launch);
 
+// Whether the launch is a learner's: a Learner membership or Student institution role, or no
+// role at all. Instructors, teaching assistants, content developers and administrators who open
+// the link get no pass (nothing is created for them).
+bool IsLearnerLaunch(const LtiLaunch& launch);
+
 // For LtiResourceLinkRequest and LtiStartProctoring. The pass is valid for `pass_seconds` and
 // kept sealed in the attempt, for the learner's page.
 absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,

@@ -340,6 +340,13 @@ TEST_F(LtiLaunchTest, ALaunchCreatesTheLearnerAndAssessmentAndAPassThatOpensASes
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(Counts(), (std::map<std::string, int>{{"assessments", 1}, {"learners", 1},
                                                    {"passes", 2}}));
+  // The course's instructor opening the link gets an explanation, and nothing is created.
+  const Outcome instructor = Launch("user=teacher&role=Instructor&context=physics-101&resource=final-exam");
+  ASSERT_EQ(instructor.status, 200) << instructor.body;
+  EXPECT_TRUE(absl::StrContains(instructor.body, "id=\"lti-staff\"")) << instructor.body;
+  EXPECT_FALSE(absl::StrContains(instructor.body, "pass-"));
+  EXPECT_EQ(Counts(), (std::map<std::string, int>{{"assessments", 1}, {"learners", 1},
+                                                   {"passes", 2}}));
   // A replayed launch (the same form posted again) is refused.
   const Outcome replay = Post(again);
   EXPECT_EQ(replay.status, 401) << replay.body;

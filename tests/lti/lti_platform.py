@@ -258,6 +258,8 @@ class Platform:
             "resource": q.get("resource", "quiz-1"),
             "context": q.get("context", "course-1"),
             "kind": q.get("kind") or None,
+            # "Learner" (default) or another LIS membership role, e.g. "Instructor".
+            "role": q.get("role", "Learner"),
         }
         if p["variant"] not in VARIANTS:
             raise LaunchError(f"variant: unknown variant {p['variant']!r}")
@@ -319,7 +321,8 @@ class Platform:
             LTI + "resource_link": {"id": p["resource"], "title": f"Quiz {p['resource']}"},
             LTI + "context": {"id": p["context"], "label": p["context"],
                               "title": f"Course {p['context']}"},
-            LTI + "roles": [LEARNER],
+            LTI + "roles": [LEARNER if p["role"] == "Learner"
+                            else "http://purl.imsglobal.org/vocab/lis/v2/membership#" + p["role"]],
             LTI + "launch_presentation": {"locale": p["locale"], "return_url": base + "/return"},
             AGS_ENDPOINT: {"scope": AGS_SCOPES,
                            "lineitems": f"{base}/ags/{quote(p['context'], safe='')}/lineitems"},
