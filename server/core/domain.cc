@@ -1,5 +1,8 @@
 #include "server/core/domain.h"
 
+#include <optional>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -65,12 +68,81 @@ ResultStatus ResultStatusFor(SessionState state, Verdict verdict) {
   return ResultStatus::kPendingReview;
 }
 
-bool IsAllowedLtiUrl(std::string_view url) {
+namespace {
+
+// An absolute http(s) URL without userinfo or fragment, split into its origin's parts; nullopt
+// for anything else (characters that could end a header or a CSP source, whitespace, ...).
+struct LtiUrlParts {
+  std::string scheme;  // "https" or "http"
+  std::string host;    // a DNS name, an IPv4 address or "[IPv6]"
+  std::string port;    // "" or 1-65535
+};
+
+std::optional<LtiUrlParts> ParseLtiUrl(std::string_view url) {
+  LtiUrlParts out;
   absl::string_view rest(url.data(), url.size());
-  if (absl::ConsumePrefix(&rest, "https://")) return !rest.empty() && rest.front() != '/';
-  if (!absl::ConsumePrefix(&rest, "http://")) return false;
-  const absl::string_view host = rest.substr(0, rest.find_first_of(":/"));
-  return host == "127.0.0.1" || host == "localhost" || absl::StartsWith(rest, "[::1]");
+  if (absl::ConsumePrefix(&rest, "https://")) {
+    out.scheme = "https";
+  } else if (absl::ConsumePrefix(&rest, "http://")) {
+    out.scheme = "http";
+  } else {
+    return std::nullopt;
+  }
+  for (unsigned char c : rest) {
+    if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\'' || c == ';' || c == ',' || c == '<' ||
+        c == '>' || c == '\\' || c == '`' || c == '{' || c == '}' || c == '|' || c == '^' ||
+        c == '#') {
+      return std::nullopt;
+    }
+  }
+  const size_t end = rest.find_first_of("/?");
+  absl::string_view authority = rest.substr(0, end);
+  if (authority.empty() || absl::StrContains(authority, '@')) return std::nullopt;
+  if (authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == absl::string_view::npos || close < 3) return std::nullopt;
+    for (char c : authority.substr(1, close - 1)) {
+      if (!absl::ascii_isxdigit(c) && c != ':' && c != '.') return std::nullopt;
+    }
+    out.host = std::string(authority.substr(0, close + 1));
+    authority.remove_prefix(close + 1);
+  } else {
+    const size_t colon = authority.find(':');
+    out.host = std::string(authority.substr(0, colon));
+    authority.remove_prefix(colon == absl::string_view::npos ? authority.size() : colon);
+    if (out.host.empty()) return std::nullopt;
+    for (char c : out.host) {
+      if (!absl::ascii_isalnum(c) && c != '.' && c != '-') return std::nullopt;
+    }
+  }
+  if (!authority.empty()) {
+    if (!absl::ConsumePrefix(&authority, ":") || authority.empty() || authority.size() > 5) {
+      return std::nullopt;
+    }
+    int port = 0;
+    for (char c : authority) {
+      if (!absl::ascii_isdigit(c)) return std::nullopt;
+      port = port * 10 + (c - '0');
+    }
+    if (port < 1 || port > 65535) return std::nullopt;
+    out.port = std::string(authority);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool IsAllowedLtiUrl(std::string_view url) {
+  const std::optional<LtiUrlParts> parts = ParseLtiUrl(url);
+  if (!parts) return false;
+  if (parts->scheme == "https") return true;
+  return parts->host == "127.0.0.1" || parts->host == "localhost" || parts->host == "[::1]";
+}
+
+std::string LtiUrlOrigin(std::string_view url) {
+  const std::optional<LtiUrlParts> parts = ParseLtiUrl(url);
+  if (!parts || !IsAllowedLtiUrl(url)) return "";
+  return parts->scheme + "://" + parts->host + (parts->port.empty() ? "" : ":" + parts->port);
 }
 
 namespace {

@@ -191,13 +191,18 @@ struct LtiAttempt {
   std::string session_data;          // LtiStartProctoring: echoed in LtiStartAssessment
   std::string start_assessment_url;  // LtiStartProctoring: where the learner continues
   std::string locale;
+  std::string pass_hash;  // SecretHash of the pass: its session is the attempt's
   std::vector<uint8_t> sealed_pass;
   int64_t pass_expires_at_unix_ms = 0;
   int64_t created_at_unix_ms = 0;
 };
 
-// Whether an LMS's URL may be used: https://, or http:// to a loopback host (tests, a local LMS).
+// Whether an LMS's URL may be used: an absolute https:// URL (http:// only to a loopback host:
+// tests, a local LMS), with a plain host (DNS name, IPv4 or [IPv6]) and port, no userinfo, no
+// fragment, and none of the characters that could end a header value or a CSP source.
 bool IsAllowedLtiUrl(std::string_view url);
+// "scheme://host[:port]" of an allowed URL; "" for any other.
+std::string LtiUrlOrigin(std::string_view url);
 // An administrator's registration: URLs allowed, ids 1-255 bytes without control characters,
 // at least one deployment. INVALID_ARGUMENT naming the proctorctl flag.
 absl::Status ValidateLtiPlatform(const LtiPlatform& platform);

@@ -153,11 +153,9 @@ class Storage {
   // ALREADY_EXISTS for an id stored already; NOT_FOUND for an unknown learner or assessment.
   virtual absl::Status PutLtiAttempt(const LtiAttempt& attempt) = 0;
   virtual absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) = 0;
-  // The learner's most recently opened session of the assessment opened at or after
-  // `opened_since_unix_ms`; NOT_FOUND when none.
-  virtual absl::StatusOr<SessionRecord> LatestSessionOf(const std::string& learner_id,
-                                                        const std::string& assessment_id,
-                                                        int64_t opened_since_unix_ms) = 0;
+  // The id of the session the pass opened (RedeemPass records it); "" while the pass is unused.
+  // NOT_FOUND for an unknown pass.
+  virtual absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) = 0;
 
   virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit() = 0;

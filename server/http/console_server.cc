@@ -381,8 +381,24 @@ void ConsoleServer::Impl::Metrics(httplib::Response& res) {
   res.set_content(RenderMetrics(*input), "text/plain; version=0.0.4; charset=utf-8");
 }
 
+// The LTI pages may be shown in a frame of the LMS's own pages. An LMS frames from its
+// institution's host, which is not always its issuer's (Canvas: canvas.instructure.com issues,
+// school.instructure.com frames), so any https origin may frame them; they hold nothing without
+// the attempt's unguessable address. `form_action` adds origins the page's forms post to.
+static void AllowLmsFrames(httplib::Response& res, const std::string& issuer,
+                           const std::string& form_action) {
+  res.headers.erase("X-Frame-Options");
+  const std::string issuer_origin = LtiUrlOrigin(issuer);
+  res.set_header("Content-Security-Policy",
+                 absl::StrCat("default-src 'none'; style-src 'self'; img-src 'self'; "
+                              "form-action 'self'",
+                              form_action, "; base-uri 'none'; frame-ancestors 'self' https:",
+                              issuer_origin.empty() ? "" : " " + issuer_origin));
+}
+
 void ConsoleServer::Impl::LtiFail(httplib::Response& res, const absl::Status& status,
                                   i18n::Language language) {
+  AllowLmsFrames(res, "", "");
   res.status = HttpStatusFor(status);
   std::string message(status.message());
   if (res.status == 500 || IsMarkedInternal(status)) {
@@ -429,6 +445,7 @@ void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Respon
                    language);
   }
   if (!lti::IsLearnerLaunch(*launch)) {
+    AllowLmsFrames(res, launch->platform.issuer, "");
     res.set_content(LtiStaffPage(launch->name, language), kHtml);
     return;
   }
@@ -477,18 +494,10 @@ void ConsoleServer::Impl::LtiAttempt(const httplib::Request& req, httplib::Respo
     if (!jwt.ok()) return LtiFail(res, jwt.status(), language);
     view.continue_jwt = *jwt;
   }
-  // The LMS may show these pages in a frame of its own, and only there; the way on posts to it.
-  auto origin = [](const std::string& url) {
-    const size_t slash = url.find('/', url.find("//") + 2);
-    return url.substr(0, slash);
-  };
-  res.headers.erase("X-Frame-Options");
-  res.set_header("Content-Security-Policy",
-                 absl::StrCat("default-src 'none'; style-src 'self'; img-src 'self'; "
-                              "form-action 'self'",
-                              view.continue_url.empty() ? "" : " " + origin(view.continue_url),
-                              "; base-uri 'none'; frame-ancestors 'self' ",
-                              origin(page->attempt.issuer)));
+  // The way on posts to the LMS, and only there.
+  const std::string continue_origin = LtiUrlOrigin(view.continue_url);
+  AllowLmsFrames(res, page->attempt.issuer,
+                 continue_origin.empty() ? "" : " " + continue_origin);
   res.set_content(LtiLaunchPage(view, language), kHtml);
 }
 
@@ -568,6 +577,7 @@ void ConsoleServer::Impl::Routes() {
         res.set_content("{\"error\": \"keys unavailable\"}", "application/json");
         return;
       }
+      res.headers.erase("Cache-Control");
       res.set_header("Cache-Control", "max-age=300");
       res.set_content(*jwks, "application/json");
     });

@@ -125,6 +125,7 @@ absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
     }
   }
   a.locale = launch.locale;
+  a.pass_hash = SecretHash(out.pass.pass);
   a.sealed_pass = box->Seal(std::vector<uint8_t>(out.pass.pass.begin(), out.pass.pass.end()),
                             PassAd(a.id));
   a.pass_expires_at_unix_ms = out.pass.expires_at_unix_ms;
@@ -144,10 +145,10 @@ absl::StatusOr<AttemptStatus> StatusOf(Storage* storage, const LtiAttempt& attem
   const Policy policy = PolicyFor(assessment.kind);
   out.threshold = policy.match_threshold;
   out.liveness_required = policy.liveness_required;
-  // A second before the attempt: the clocks of two replicas may differ a little.
-  absl::StatusOr<SessionRecord> session = storage->LatestSessionOf(
-      attempt.learner_id, attempt.assessment_id, attempt.created_at_unix_ms - 1000);
-  if (absl::IsNotFound(session.status())) return out;
+  // The session this attempt's own pass opened, and no other.
+  ASSIGN_OR_RETURN(std::string session_id, storage->SessionOfPass(attempt.pass_hash));
+  if (session_id.empty()) return out;
+  absl::StatusOr<SessionRecord> session = storage->GetSession(session_id);
   RETURN_IF_ERROR(session.status());
   out.session_id = session->id;
   out.session_closed = session->state == SessionState::kClosed;

@@ -35,9 +35,10 @@ struct AttemptStatus {
   bool evidence_mismatch = false;
   bool liveness_required = false;  // the assessment's policy asks for it
   bool liveness_passed = false;    // the server's own LIVENESS_PASSED finding
-  // May the learner continue to the assessment?
+  // May the learner continue to the assessment? Only while the session runs.
   bool ready() const {
-    return identity_verified && !evidence_mismatch && (!liveness_required || liveness_passed);
+    return !session_closed && identity_verified && !evidence_mismatch &&
+           (!liveness_required || liveness_passed);
   }
 };
 

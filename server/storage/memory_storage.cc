@@ -178,6 +178,7 @@ absl::StatusOr<SessionRecord> MemoryStorage::RedeemPass(const std::string& pass_
     return storage_rules::NoSuch("session", session_token.session_id);
   }
   pass->second.used = true;
+  pass_sessions_[pass_hash] = session.id;
   sessions_[session.id].record = session;
   tokens_.emplace(session_token.token_hash, session_token);
   return session;
@@ -463,21 +464,11 @@ absl::StatusOr<LtiAttempt> MemoryStorage::GetLtiAttempt(const std::string& id) {
   return it->second;
 }
 
-absl::StatusOr<SessionRecord> MemoryStorage::LatestSessionOf(const std::string& learner_id,
-                                                             const std::string& assessment_id,
-                                                             int64_t opened_since_unix_ms) {
+absl::StatusOr<std::string> MemoryStorage::SessionOfPass(const std::string& pass_hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  const SessionRecord* latest = nullptr;
-  for (const auto& [id, row] : sessions_) {
-    const SessionRecord& r = row.record;
-    if (r.learner_id != learner_id || r.assessment_id != assessment_id ||
-        r.opened_at_unix_ms < opened_since_unix_ms) {
-      continue;
-    }
-    if (latest == nullptr || r.opened_at_unix_ms > latest->opened_at_unix_ms) latest = &r;
-  }
-  if (latest == nullptr) return storage_rules::NoLatestSession(learner_id, assessment_id);
-  return *latest;
+  if (passes_.count(pass_hash) == 0) return storage_rules::UnknownPass();
+  auto it = pass_sessions_.find(pass_hash);
+  return it == pass_sessions_.end() ? std::string() : it->second;
 }
 
 absl::Status MemoryStorage::AppendAudit(const AuditEntry& entry) {

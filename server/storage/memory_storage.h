@@ -91,9 +91,7 @@ class MemoryStorage : public Storage {
 
   absl::Status PutLtiAttempt(const LtiAttempt& attempt) override;
   absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) override;
-  absl::StatusOr<SessionRecord> LatestSessionOf(const std::string& learner_id,
-                                                const std::string& assessment_id,
-                                                int64_t opened_since_unix_ms) override;
+  absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 
@@ -130,6 +128,7 @@ class MemoryStorage : public Storage {
   std::map<std::string, LtiToolKey> lti_keys_;                               // guarded by mu_
   std::map<std::string, LtiLogin> lti_logins_;                               // guarded by mu_
   std::map<std::string, LtiAttempt> lti_attempts_;                           // guarded by mu_
+  std::map<std::string, std::string> pass_sessions_;  // pass hash -> session id, guarded by mu_
 };
 
 }  // namespace proctor::server

@@ -76,7 +76,8 @@ constexpr Statement kStatements[] = {
     {"lock_pass",
      "SELECT learner_id, assessment_id, expires_at_unix_ms, used FROM passes "
      "WHERE pass_hash = $1 FOR UPDATE"},
-    {"mark_pass_used", "UPDATE passes SET used = true WHERE pass_hash = $1"},
+    {"mark_pass_used", "UPDATE passes SET used = true, session_id = $2 WHERE pass_hash = $1"},
+    {"session_of_pass", "SELECT session_id FROM passes WHERE pass_hash = $1"},
     {"select_pass",
      "SELECT learner_id, assessment_id, expires_at_unix_ms, used FROM passes "
      "WHERE pass_hash = $1"},
@@ -189,16 +190,13 @@ constexpr Statement kStatements[] = {
     {"insert_lti_attempt",
      "INSERT INTO lti_attempts (id, learner_id, assessment_id, issuer, client_id, deployment_id, "
      "message_type, resource_link_id, attempt_number, session_data, start_assessment_url, "
-     "locale, sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"},
+     "locale, sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"},
     {"select_lti_attempt",
      "SELECT learner_id, assessment_id, issuer, client_id, deployment_id, message_type, "
      "resource_link_id, attempt_number, session_data, start_assessment_url, locale, "
-     "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms FROM lti_attempts WHERE id = $1"},
-    {"latest_session_of", "SELECT " PROCTOR_SESSION_COLUMNS " FROM sessions "
-                          "WHERE learner_id = $1 AND assessment_id = $2 "
-                          "AND opened_at_unix_ms >= $3 "
-                          "ORDER BY opened_at_unix_ms DESC, sid DESC LIMIT 1"},
+     "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash FROM lti_attempts "
+     "WHERE id = $1"},
     {"upsert_result",
      "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
      "SELECT sid, $2::double precision, $3::double precision, $4::bigint, $5::text "
@@ -786,7 +784,7 @@ absl::StatusOr<SessionRecord> PostgresStorage::RedeemPass(const std::string& pas
     SessionRecord created = session;
     storage_rules::PrepareNewSession(pass[0][0].as<std::string>(), pass[0][1].as<std::string>(),
                                      created);
-    t.exec_prepared("mark_pass_used", Bytes(pass_hash));
+    t.exec_prepared("mark_pass_used", Bytes(pass_hash), created.id);
     RETURN_IF_ERROR(InsertSession(t, created));
     RETURN_IF_ERROR(InsertToken(t, session_token));
     return created;
@@ -1142,7 +1140,8 @@ absl::Status PostgresStorage::PutLtiAttempt(const LtiAttempt& a) {
     t.exec_prepared("insert_lti_attempt", a.id, a.learner_id, a.assessment_id, a.issuer,
                     a.client_id, a.deployment_id, a.message_type, a.resource_link_id,
                     a.attempt_number, a.session_data, a.start_assessment_url, a.locale,
-                    Bytes(a.sealed_pass), a.pass_expires_at_unix_ms, a.created_at_unix_ms);
+                    Bytes(a.sealed_pass), a.pass_expires_at_unix_ms, a.created_at_unix_ms,
+                    Bytes(a.pass_hash));
     return absl::OkStatus();
   });
   if (absl::IsAlreadyExists(done)) return storage_rules::LtiAttemptExists();
@@ -1169,19 +1168,18 @@ absl::StatusOr<LtiAttempt> PostgresStorage::GetLtiAttempt(const std::string& id)
     a.sealed_pass = ReadBytes(r[0][11]);
     a.pass_expires_at_unix_ms = r[0][12].as<int64_t>();
     a.created_at_unix_ms = r[0][13].as<int64_t>();
+    const std::vector<uint8_t> hash = ReadBytes(r[0][14]);
+    a.pass_hash.assign(hash.begin(), hash.end());
     return a;
   });
 }
 
-absl::StatusOr<SessionRecord> PostgresStorage::LatestSessionOf(const std::string& learner_id,
-                                                               const std::string& assessment_id,
-                                                               int64_t opened_since_unix_ms) {
-  return Read("finding the learner's latest session",
-              [&](pqxx::nontransaction& t) -> absl::StatusOr<SessionRecord> {
-                const pqxx::result r = t.exec_prepared("latest_session_of", learner_id,
-                                                       assessment_id, opened_since_unix_ms);
-                if (r.empty()) return storage_rules::NoLatestSession(learner_id, assessment_id);
-                return ReadSession(r[0]);
+absl::StatusOr<std::string> PostgresStorage::SessionOfPass(const std::string& pass_hash) {
+  return Read("finding the session of a pass",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<std::string> {
+                const pqxx::result r = t.exec_prepared("session_of_pass", Bytes(pass_hash));
+                if (r.empty()) return storage_rules::UnknownPass();
+                return r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
               });
 }
 

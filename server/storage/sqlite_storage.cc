@@ -62,7 +62,9 @@ constexpr char kInsertPass[] =
 constexpr char kSelectPass[] =
     "SELECT learner_id, assessment_id, expires_at_unix_ms, used FROM passes "
     "WHERE pass_hash = ?1";
-constexpr char kMarkPassUsed[] = "UPDATE passes SET used = 1 WHERE pass_hash = ?1";
+constexpr char kMarkPassUsed[] =
+    "UPDATE passes SET used = 1, session_id = ?2 WHERE pass_hash = ?1";
+constexpr char kSessionOfPass[] = "SELECT session_id FROM passes WHERE pass_hash = ?1";
 
 constexpr char kInsertSession[] =
     "INSERT INTO sessions (id, learner_id, assessment_id, client_public_key, state, "
@@ -167,18 +169,12 @@ constexpr char kTakeLtiLogin[] =
 constexpr char kInsertLtiAttempt[] =
     "INSERT INTO lti_attempts (id, learner_id, assessment_id, issuer, client_id, deployment_id, "
     "message_type, resource_link_id, attempt_number, session_data, start_assessment_url, locale, "
-    "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 constexpr char kSelectLtiAttempt[] =
     "SELECT learner_id, assessment_id, issuer, client_id, deployment_id, message_type, "
     "resource_link_id, attempt_number, session_data, start_assessment_url, locale, sealed_pass, "
-    "pass_expires_at_unix_ms, created_at_unix_ms FROM lti_attempts WHERE id = ?1";
-constexpr char kLatestSessionOf[] =
-    "SELECT id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "
-    "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, "
-    "head_hash, consent_required FROM sessions "
-    "WHERE learner_id = ?1 AND assessment_id = ?2 AND opened_at_unix_ms >= ?3 "
-    "ORDER BY opened_at_unix_ms DESC, sid DESC LIMIT 1";
+    "pass_expires_at_unix_ms, created_at_unix_ms, pass_hash FROM lti_attempts WHERE id = ?1";
 constexpr char kUpsertResult[] =
     "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
     "SELECT sid, ?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 "
@@ -831,6 +827,7 @@ absl::StatusOr<SessionRecord> SqliteStorage::RedeemPass(const std::string& pass_
         }
         ASSIGN_OR_RETURN(SqliteStatement mark, c.Prepare(kMarkPassUsed));
         BindBytes(mark, 1, pass_hash);
+        mark.BindText(2, session.id);
         RETURN_IF_ERROR(StepDone(c, mark, "marking an exam pass used"));
         RETURN_IF_ERROR(InsertSession(c, session));
         RETURN_IF_ERROR(InsertToken(c, session_token));
@@ -1213,6 +1210,7 @@ absl::Status SqliteStorage::PutLtiAttempt(const LtiAttempt& a) {
     BindBytes(s, 13, a.sealed_pass);
     s.BindInt64(14, a.pass_expires_at_unix_ms);
     s.BindInt64(15, a.created_at_unix_ms);
+    BindBytes(s, 16, a.pass_hash);
     absl::Status done = StepDone(c, s, "storing an LTI attempt");
     if (absl::IsAlreadyExists(done)) return storage_rules::LtiAttemptExists();
     return done;
@@ -1242,22 +1240,20 @@ absl::StatusOr<LtiAttempt> SqliteStorage::GetLtiAttempt(const std::string& id) {
     a.sealed_pass = s.Blob(11);
     a.pass_expires_at_unix_ms = s.Int64(12);
     a.created_at_unix_ms = s.Int64(13);
+    const std::vector<uint8_t> hash = s.Blob(14);
+    a.pass_hash.assign(hash.begin(), hash.end());
     return a;
   });
 }
 
-absl::StatusOr<SessionRecord> SqliteStorage::LatestSessionOf(const std::string& learner_id,
-                                                             const std::string& assessment_id,
-                                                             int64_t opened_since_unix_ms) {
-  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<SessionRecord> {
-    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kLatestSessionOf));
-    s.BindText(1, learner_id);
-    s.BindText(2, assessment_id);
-    s.BindInt64(3, opened_since_unix_ms);
+absl::StatusOr<std::string> SqliteStorage::SessionOfPass(const std::string& pass_hash) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSessionOfPass));
+    BindBytes(s, 1, pass_hash);
     const int rc = s.Step();
-    if (rc == SQLITE_DONE) return storage_rules::NoLatestSession(learner_id, assessment_id);
-    if (rc != SQLITE_ROW) return c.Error(rc, "finding the learner's latest session");
-    return ReadSession(s);
+    if (rc == SQLITE_DONE) return storage_rules::UnknownPass();
+    if (rc != SQLITE_ROW) return c.Error(rc, "finding the session of a pass");
+    return s.Text(0);  // "" for NULL
   });
 }
 

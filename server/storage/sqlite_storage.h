@@ -126,9 +126,7 @@ class SqliteStorage : public Storage {
 
   absl::Status PutLtiAttempt(const LtiAttempt& attempt) override;
   absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) override;
-  absl::StatusOr<SessionRecord> LatestSessionOf(const std::string& learner_id,
-                                                const std::string& assessment_id,
-                                                int64_t opened_since_unix_ms) override;
+  absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 

@@ -96,11 +96,6 @@ absl::Status NoLtiAttempt() { return absl::NotFoundError("unknown LTI attempt");
 
 absl::Status LtiAttemptExists() { return absl::AlreadyExistsError("this LTI attempt id exists"); }
 
-absl::Status NoLatestSession(absl::string_view learner_id, absl::string_view assessment_id) {
-  return absl::NotFoundError(absl::StrCat("learner ", learner_id, " has opened no session of ",
-                                          assessment_id, " since the attempt began"));
-}
-
 absl::Status NoLtiLogin() { return absl::NotFoundError("unknown or already used LTI login state"); }
 
 std::string JoinDeployments(const std::vector<std::string>& ids) { return absl::StrJoin(ids, "\n"); }

@@ -34,8 +34,6 @@ absl::Status NoLtiKey(absl::string_view kid);
 absl::Status NoLtiLogin();
 absl::Status NoLtiAttempt();
 absl::Status LtiAttemptExists();
-// NOT_FOUND "no session of learner L in assessment A since T".
-absl::Status NoLatestSession(absl::string_view learner_id, absl::string_view assessment_id);
 // Deployment ids as stored (one per line) and back.
 std::string JoinDeployments(const std::vector<std::string>& ids);
 std::vector<std::string> SplitDeployments(absl::string_view stored);

@@ -862,7 +862,7 @@ TYPED_TEST(StorageTest, LtiToolKeysListNewestFirstAndLoginsAreTakenOnce) {
   EXPECT_TRUE(this->storage_->TakeLtiLogin("s3").ok());
 }
 
-TYPED_TEST(StorageTest, LtiAttemptsAreKeptAndFindTheLearnersLatestSession) {
+TYPED_TEST(StorageTest, LtiAttemptsAreKeptAndAPassKnowsTheSessionItOpened) {
   LtiAttempt a;
   a.id = "attempt-1";
   a.learner_id = "l1";
@@ -876,6 +876,7 @@ TYPED_TEST(StorageTest, LtiAttemptsAreKeptAndFindTheLearnersLatestSession) {
   a.session_data = "opaque data";
   a.start_assessment_url = "https://lms/start";
   a.locale = "ru";
+  a.pass_hash = "hash-of-the-pass";
   a.sealed_pass = {9, 0, 8};
   a.pass_expires_at_unix_ms = kNow + 1000;
   a.created_at_unix_ms = kNow;
@@ -892,22 +893,24 @@ TYPED_TEST(StorageTest, LtiAttemptsAreKeptAndFindTheLearnersLatestSession) {
   EXPECT_EQ(read->sealed_pass, a.sealed_pass);
   EXPECT_EQ(read->locale, "ru");
   EXPECT_EQ(read->start_assessment_url, a.start_assessment_url);
+  EXPECT_EQ(read->pass_hash, a.pass_hash);
   EXPECT_EQ(this->storage_->GetLtiAttempt("attempt-9").status().code(),
             absl::StatusCode::kNotFound);
 
-  EXPECT_EQ(this->storage_->LatestSessionOf("l1", "a1", kNow).status().code(),
+  // The session a pass opened is recorded with it, and only that one.
+  EXPECT_EQ(this->storage_->SessionOfPass("pass-unknown").status().code(),
             absl::StatusCode::kNotFound);
-  this->NewSession("before", "l1", "a1", kNow - 5000);
-  this->NewSession("other-exam", "l1", "a2", kNow + 10);
-  this->NewSession("other-learner", "l2", "a1", kNow + 10);
-  EXPECT_EQ(this->storage_->LatestSessionOf("l1", "a1", kNow).status().code(),
-            absl::StatusCode::kNotFound) << "a session before the attempt is not its";
+  ASSERT_TRUE(this->storage_->PutPass({"pass-fresh", "l1", "a1", kNow + 60000, false}).ok());
+  auto unused = this->storage_->SessionOfPass("pass-fresh");
+  ASSERT_TRUE(unused.ok()) << unused.status();
+  EXPECT_EQ(*unused, "") << "not used yet";
   this->NewSession("first", "l1", "a1", kNow + 100);
   this->NewSession("second", "l1", "a1", kNow + 200);
-  auto latest = this->storage_->LatestSessionOf("l1", "a1", kNow);
-  ASSERT_TRUE(latest.ok()) << latest.status();
-  EXPECT_EQ(latest->id, "second");
-  EXPECT_EQ(latest->learner_id, "l1");
+  auto first = this->storage_->SessionOfPass("pass-first");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, "first") << "not the learner's latest session of the assessment";
+  EXPECT_EQ(*this->storage_->SessionOfPass("pass-second"), "second");
+  EXPECT_EQ(*this->storage_->SessionOfPass("pass-fresh"), "");
 }
 
 TYPED_TEST(StorageTest, ConsentNoticesAreVersionedAndTheLatestIsFound) {

@@ -146,6 +146,7 @@ struct Outcome {
   std::string id_token, state, cookie;  // to replay
   std::string attempt_path;             // /lti/attempts/ID when accepted
   std::string csp;                      // the attempt page's Content-Security-Policy
+  std::string frame_options;            // and its X-Frame-Options ("" when absent)
 };
 
 class LtiLaunchTest : public ::testing::Test {
@@ -219,7 +220,10 @@ class LtiLaunchTest : public ::testing::Test {
       auto page = tool_->Get(o.attempt_path);
       o.status = page ? page->status : 0;
       o.body = page ? page->body : "";
-      if (page) o.csp = page->get_header_value("Content-Security-Policy");
+      if (page) {
+        o.csp = page->get_header_value("Content-Security-Policy");
+        o.frame_options = page->get_header_value("X-Frame-Options");
+      }
     }
     return o;
   }
@@ -367,7 +371,9 @@ TEST_F(LtiLaunchTest, ProctoringServicesLetTheLearnerContinueOnlyOnceTheServerVe
   EXPECT_TRUE(absl::StrContains(o.body, "http-equiv=\"refresh\"")) << "it waits for the client";
   EXPECT_TRUE(absl::StrContains(o.body, "id=\"step-session\" class=\"waiting\"")) << o.body;
   EXPECT_FALSE(absl::StrContains(o.body, "id=\"continue\""));
-  EXPECT_TRUE(absl::StrContains(o.csp, "frame-ancestors 'self' " + platform_.issuer())) << o.csp;
+  EXPECT_TRUE(absl::StrContains(o.csp, "frame-ancestors 'self' https: " + platform_.issuer()))
+      << o.csp;
+  EXPECT_EQ(o.frame_options, "") << "the LMS may frame the attempt's page";
   EXPECT_TRUE(absl::StrContains(o.csp, "form-action 'self' " + platform_.issuer())) << o.csp;
   const std::string command = Match(o.body, "<pre id=\"command\">([^<]*)</pre>");
   const std::string pass = command.substr(command.find("--pass ") + 7);

@@ -44,10 +44,11 @@ CREATE TABLE lti_attempts (
   session_data         TEXT    NOT NULL,
   start_assessment_url TEXT    NOT NULL,
   locale               TEXT    NOT NULL,
+  pass_hash            BYTEA   NOT NULL,  -- as in passes
   sealed_pass          BYTEA   NOT NULL,
   pass_expires_at_unix_ms BIGINT NOT NULL,
   created_at_unix_ms   BIGINT  NOT NULL
 );
 
--- An attempt's session: the learner's latest session of the assessment.
-CREATE INDEX sessions_by_learner_assessment ON sessions (learner_id, assessment_id);
+-- The session a pass opened (NULL until it is used): an attempt's session is its pass's.
+ALTER TABLE passes ADD COLUMN session_id text;
