@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -34,9 +35,21 @@ constexpr char kReportCsp[] =
     "frame-ancestors 'none'; base-uri 'none'";
 constexpr char kHtml[] = "text/html; charset=utf-8";
 constexpr char kSessionIdPattern[] = "([A-Za-z0-9._-]{1,64})";
-// The LTI login's state, bound to the browser that started it. SameSite=None: the launch is a
-// cross-site POST from the LMS by design; Secure, which browsers also grant http://localhost.
-constexpr char kLtiStateCookie[] = "proctor_lti_state";
+// The LTI login's state, bound to the browser that started it, in a cookie named after the
+// state (two launches in two tabs keep their own). SameSite=None: the launch is a cross-site
+// POST from the LMS by design; Secure, which browsers also grant http://localhost; Partitioned,
+// so that a browser blocking third-party cookies still keeps it for the LMS's frame.
+constexpr char kLtiStateCookiePrefix[] = "proctor_lti_";
+constexpr char kLtiCookieAttributes[] = "; Path=/lti; HttpOnly; SameSite=None; Secure; Partitioned";
+
+// The cookie's name for a state ("" when the state cannot name one).
+std::string LtiStateCookie(const std::string& state) {
+  if (state.size() < 16) return "";
+  for (char c : state.substr(0, 16)) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return "";
+  }
+  return absl::StrCat(kLtiStateCookiePrefix, state.substr(0, 16));
+}
 
 std::string Cookie(const httplib::Request& req, const std::string& name) {
   for (size_t i = 0; i < req.get_header_value_count("Cookie"); ++i) {
@@ -421,19 +434,21 @@ void ConsoleServer::Impl::LtiLogin(const httplib::Request& req, httplib::Respons
                               : req.get_param_value("deployment_id")};
   auto redirect = lti->Login(login);
   if (!redirect.ok()) return LtiFail(res, redirect.status(), language);
-  res.set_header("Set-Cookie", absl::StrCat(kLtiStateCookie, "=", redirect->state,
-                                            "; Path=/lti; Max-Age=600; HttpOnly; SameSite=None; "
-                                            "Secure"));
+  res.set_header("Set-Cookie", absl::StrCat(LtiStateCookie(redirect->state), "=",
+                                            redirect->state, kLtiCookieAttributes,
+                                            "; Max-Age=600"));
   res.set_redirect(redirect->location, 302);
 }
 
 void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Response& res) {
-  auto launch = lti->Launch(req.get_param_value("id_token"), req.get_param_value("state"),
-                            Cookie(req, kLtiStateCookie));
+  const std::string state = req.get_param_value("state");
+  const std::string cookie = LtiStateCookie(state);
+  auto launch = lti->Launch(req.get_param_value("id_token"), state,
+                            cookie.empty() ? "" : Cookie(req, cookie));
   // The state is used: the browser forgets it either way.
-  res.set_header("Set-Cookie", absl::StrCat(kLtiStateCookie,
-                                            "=; Path=/lti; Max-Age=0; HttpOnly; SameSite=None; "
-                                            "Secure"));
+  if (!cookie.empty()) {
+    res.set_header("Set-Cookie", absl::StrCat(cookie, "=", kLtiCookieAttributes, "; Max-Age=0"));
+  }
   if (!launch.ok()) return LtiFail(res, launch.status(), ReaderLanguage(req, res, false));
   const i18n::Language language = i18n::ParseLanguage(launch->locale)
                                       .value_or(ReaderLanguage(req, res, false));

@@ -11,7 +11,7 @@
 namespace proctor::server::lti {
 
 struct HttpGetOptions {
-  std::string ca_file;    // PEM bundle of extra trusted CAs; "" for the system's
+  std::string ca_file;    // PEM bundle of the trusted CAs; "" for the system's
   int timeout_ms = 5000;  // connect and read, each
   size_t max_bytes = 1 << 20;
 };

@@ -17,6 +17,27 @@ std::string B64Url(const std::string& bytes) {
   return out;
 }
 
+std::string FromB64Url(const std::string& text) {
+  std::string out(text.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+    return "";
+  }
+  out.resize(len);
+  return out;
+}
+
+// The token with one claim changed and its signature kept: still well-formed, no longer signed.
+std::string Tampered(const std::string& token, const std::string& claim, const nlohmann::json& value) {
+  const size_t first = token.find('.');
+  const size_t second = token.find('.', first + 1);
+  nlohmann::json claims = nlohmann::json::parse(FromB64Url(token.substr(first + 1, second - first - 1)));
+  claims[claim] = value;
+  return token.substr(0, first + 1) + B64Url(claims.dump()) + token.substr(second);
+}
+
 // A token built by hand: what an attacker sends, whatever a library would refuse to make.
 std::string HandMade(const nlohmann::json& header, const nlohmann::json& claims,
                      const std::string& signature) {
@@ -69,11 +90,13 @@ TEST_F(JoseTest, ASignedTokenVerifiesWithItsKeyAndNoOther) {
   EXPECT_EQ(read->claims, claims_);
   EXPECT_TRUE(VerifyRs256(*token, key_->public_jwk).ok());
   EXPECT_TRUE(absl::IsUnauthenticated(VerifyRs256(*token, other_->public_jwk)));
-  // One character of the claims changed: the signature no longer holds.
-  std::string tampered = *token;
-  const size_t dot = tampered.find('.');
-  tampered[dot + 5] = tampered[dot + 5] == 'A' ? 'B' : 'A';
-  EXPECT_TRUE(absl::IsUnauthenticated(VerifyRs256(tampered, key_->public_jwk)));
+  // A claim changed (the token still parses): the signature no longer holds.
+  const std::string tampered = Tampered(*token, "sub", "u2");
+  ASSERT_TRUE(ReadUnverified(tampered).ok());
+  EXPECT_EQ(ReadUnverified(tampered)->claims["sub"], "u2");
+  const absl::Status refused = VerifyRs256(tampered, key_->public_jwk);
+  EXPECT_TRUE(absl::IsUnauthenticated(refused));
+  EXPECT_TRUE(absl::StrContains(refused.message(), "signature")) << refused;
 }
 
 TEST_F(JoseTest, NoneAndHmacTokensAreRefusedBeforeAnyKeyIsUsed) {

@@ -4,7 +4,9 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <optional>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/i18n.h"
@@ -50,13 +52,36 @@ std::string Str(const nlohmann::json& object, const std::string& name) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// A JWT NumericDate (seconds): an integer, or a finite number, within [0, 2^53); nullopt for
+// anything else, so that no arithmetic on it can overflow.
+std::optional<int64_t> NumericDate(const nlohmann::json& value) {
+  constexpr double kMax = 9007199254740992.0;  // 2^53
+  if (value.is_number_unsigned()) {
+    const uint64_t v = value.get<uint64_t>();
+    if (v >= static_cast<uint64_t>(kMax)) return std::nullopt;
+    return static_cast<int64_t>(v);
+  }
+  if (value.is_number_integer()) {
+    const int64_t v = value.get<int64_t>();
+    if (v < 0 || v >= static_cast<int64_t>(kMax)) return std::nullopt;
+    return v;
+  }
+  if (value.is_number_float()) {
+    const double v = value.get<double>();
+    if (!(v >= 0 && v < kMax)) return std::nullopt;  // also NaN
+    return static_cast<int64_t>(v);
+  }
+  return std::nullopt;
+}
+
 bool ConstantTimeEqual(const std::string& a, const std::string& b) {
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // A refusal of the launch: `message` is shown (translated), `detail` only logged.
 absl::Status Refuse(const char* message, const std::string& detail = "") {
-  spdlog::warn("LTI launch refused: {}{}{}", message, detail.empty() ? "" : ": ", detail);
+  spdlog::warn("LTI launch refused: {}{}{}", message, detail.empty() ? "" : ": ",
+               absl::CEscape(detail));
   return absl::UnauthenticatedError(message);
 }
 
@@ -130,8 +155,8 @@ absl::StatusOr<LoginRedirect> LtiTool::Login(const LoginRequest& r) {
   }
   const std::string base = public_url();
   if (!absl::StartsWith(r.target_link_uri, base + "/")) {
-    spdlog::warn("LTI login refused: target_link_uri {} is not under {}", r.target_link_uri,
-                 base);
+    spdlog::warn("LTI login refused: target_link_uri {} is not under {}",
+                 absl::CEscape(r.target_link_uri), base);
     return absl::InvalidArgumentError(N_("the LMS's login targets another tool (target_link_uri)"));
   }
   ASSIGN_OR_RETURN(std::vector<LtiPlatform> all, storage_->ListLtiPlatforms());
@@ -142,8 +167,8 @@ absl::StatusOr<LoginRedirect> LtiTool::Login(const LoginRequest& r) {
     }
   }
   if (matching.empty()) {
-    spdlog::warn("LTI login refused: issuer {} client id '{}' is not registered", r.iss,
-                 r.client_id);
+    spdlog::warn("LTI login refused: issuer {} client id '{}' is not registered",
+                 absl::CEscape(r.iss), absl::CEscape(r.client_id));
     return absl::NotFoundError(
         N_("this LMS is not registered with proctor: the administrator registers it with "
            "'proctorctl lti platform add'"));
@@ -156,8 +181,8 @@ absl::StatusOr<LoginRedirect> LtiTool::Login(const LoginRequest& r) {
   if (!r.deployment_id.empty() &&
       std::find(platform.deployment_ids.begin(), platform.deployment_ids.end(), r.deployment_id) ==
           platform.deployment_ids.end()) {
-    spdlog::warn("LTI login refused: deployment {} of {} is not registered", r.deployment_id,
-                 r.iss);
+    spdlog::warn("LTI login refused: deployment {} of {} is not registered",
+                 absl::CEscape(r.deployment_id), absl::CEscape(r.iss));
     return absl::PermissionDeniedError(
         N_("this deployment of the tool is not registered: the administrator adds it with "
            "'proctorctl lti platform add --deployment-id'"));
@@ -181,41 +206,55 @@ absl::StatusOr<LoginRedirect> LtiTool::Login(const LoginRequest& r) {
 absl::StatusOr<std::string> LtiTool::PlatformKey(const LtiPlatform& platform,
                                                  const std::string& kid) {
   const int64_t now = clock_->SteadyMs();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CachedJwks& cache = jwks_[platform.jwks_url];
+    const bool known = cache.keys.count(kid) != 0;
+    const bool stale =
+        cache.fetched_at_ms < 0 || now - cache.fetched_at_ms >= options_.jwks_max_age_ms;
+    const bool may_try =
+        !cache.fetching &&
+        (cache.tried_at_ms < 0 || now - cache.tried_at_ms >= options_.jwks_refetch_ms);
+    if (known && !stale) return cache.keys.at(kid);
+    if (may_try) {
+      // One fetch per JWKS at a time, outside the lock: a slow LMS holds up only its own
+      // launches, and those with a known key are served from the cache meanwhile.
+      cache.fetching = true;
+      cache.tried_at_ms = now;
+    } else if (known) {
+      return cache.keys.at(kid);  // stale, but a fetch is under way or failed moments ago
+    } else {
+      // Unknown, and the JWKS was read moments ago, is being read, or could not be read: a
+      // platform that has just rotated its key is believed after the next fetch.
+      return absl::UnavailableError(
+          N_("the LMS's public keys cannot be fetched right now; start again from the course "
+             "page in a minute"));
+    }
+  }
+  absl::StatusOr<std::string> body = get_(platform.jwks_url);
+  absl::StatusOr<std::map<std::string, std::string>> keys =
+      body.ok() ? ReadJwks(*body) : body.status();
   std::lock_guard<std::mutex> lock(mu_);
   CachedJwks& cache = jwks_[platform.jwks_url];
+  cache.fetching = false;
+  if (keys.ok()) {
+    cache.keys = std::move(*keys);
+    cache.fetched_at_ms = now;
+    cache.last_failed = false;
+  } else {
+    cache.last_failed = true;
+    spdlog::warn("LTI: cannot fetch the keys of {} from {}: {}", platform.issuer,
+                 platform.jwks_url, std::string(keys.status().message()));
+  }
   auto found = cache.keys.find(kid);
-  const bool stale =
-      cache.fetched_at_ms < 0 || now - cache.fetched_at_ms >= options_.jwks_max_age_ms;
-  const bool may_try = cache.tried_at_ms < 0 || now - cache.tried_at_ms >= options_.jwks_refetch_ms;
-  bool fetched_now = false;
-  if ((found == cache.keys.end() || stale) && may_try) {
-    fetched_now = true;
-    cache.tried_at_ms = now;
-    absl::StatusOr<std::string> body = get_(platform.jwks_url);
-    absl::StatusOr<std::map<std::string, std::string>> keys =
-        body.ok() ? ReadJwks(*body) : body.status();
-    if (keys.ok()) {
-      cache.keys = std::move(*keys);
-      cache.fetched_at_ms = now;
-      cache.last_failed = false;
-    } else {
-      cache.last_failed = true;
-      spdlog::warn("LTI: cannot fetch the keys of {} from {}: {}", platform.issuer,
-                   platform.jwks_url, std::string(keys.status().message()));
-    }
-    found = cache.keys.find(kid);
-  }
-  // Unknown, and the JWKS could not be read or was read moments ago (a platform that has just
-  // rotated its key is believed after the next fetch): the learner can retry.
-  if (found == cache.keys.end() && (cache.last_failed || !fetched_now)) {
+  if (found != cache.keys.end()) return found->second;
+  if (cache.last_failed) {
     return absl::UnavailableError(
-        N_("the LMS's public keys cannot be fetched right now; try again in a minute"));
+        N_("the LMS's public keys cannot be fetched right now; start again from the course "
+           "page in a minute"));
   }
-  if (found == cache.keys.end()) {
-    return Refuse(N_("the id_token is signed with a key the LMS does not publish"),
-                  absl::StrCat("kid ", kid, " not in ", platform.jwks_url));
-  }
-  return found->second;
+  return Refuse(N_("the id_token is signed with a key the LMS does not publish"),
+                absl::StrCat("kid ", absl::CEscape(kid), " not in ", platform.jwks_url));
 }
 
 absl::StatusOr<LtiLaunch> LtiTool::Launch(const std::string& id_token, const std::string& state,
@@ -283,9 +322,12 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
   if (!c.contains("exp") || !c["exp"].is_number() || !c.contains("iat") || !c["iat"].is_number()) {
     return Refuse(N_("the id_token lacks its times (exp, iat)"));
   }
-  const int64_t exp = c["exp"].get<int64_t>();
-  const int64_t iat = c["iat"].get<int64_t>();
-  if (now_s > exp + skew_s) {
+  const std::optional<int64_t> exp_claim = NumericDate(c["exp"]);
+  const std::optional<int64_t> iat_claim = NumericDate(c["iat"]);
+  if (!exp_claim || !iat_claim) return Refuse(N_("the id_token lacks its times (exp, iat)"));
+  const int64_t exp = *exp_claim;
+  const int64_t iat = *iat_claim;
+  if (exp < now_s - skew_s) {
     return Refuse(N_("the id_token has expired"), absl::StrCat("exp ", exp, ", now ", now_s));
   }
   if (iat > now_s + skew_s) {
@@ -296,7 +338,7 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
   if (iat < now_s - skew_s - options_.login_ttl_ms / 1000) {
     return Refuse(N_("the id_token is too old"), absl::StrCat("iat ", iat, ", now ", now_s));
   }
-  if (c.contains("nbf") && c["nbf"].is_number() && c["nbf"].get<int64_t>() > now_s + skew_s) {
+  if (c.contains("nbf") && (!NumericDate(c["nbf"]) || *NumericDate(c["nbf"]) > now_s + skew_s)) {
     return Refuse(N_("the id_token is not valid yet (nbf)"));
   }
   if (!ConstantTimeEqual(Str(c, "nonce"), login.nonce)) {

@@ -107,6 +107,7 @@ class LtiTool {
     int64_t fetched_at_ms = -1;               // steady ms; -1: never fetched
     int64_t tried_at_ms = -1;                 // steady ms; -1: never tried
     bool last_failed = false;                 // the last try did not bring a JWKS
+    bool fetching = false;                    // a fetch is under way (outside mu_)
   };
   // The platform's key `kid`: from the cache, refetched when unknown (at most every
   // jwks_refetch_ms) or stale; a cached key still serves while the JWKS cannot be fetched.

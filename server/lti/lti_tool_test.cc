@@ -252,11 +252,35 @@ TEST_F(LtiToolTest, EveryHostileOrBrokenLaunchIsRefusedWithItsReason) {
   auto [state, nonce] = StartLogin();
   auto refused = tool_->Launch(Sign(Claims(nonce), unpublished_key_), state, state);
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "does not publish")) << refused.status();
+  // A claim changed after signing (the token still parses): the signature check refuses it.
   std::tie(state, nonce) = StartLogin();
-  std::string token = Sign(Claims(nonce));
-  token[token.find('.') + 7] ^= 1;
-  refused = tool_->Launch(token, state, state);
-  EXPECT_FALSE(refused.ok());
+  nlohmann::json honest = Claims(nonce);
+  const std::string token = Sign(honest);
+  honest["sub"] = "someone-else";
+  const std::string signed_other = Sign(honest);
+  const std::string tampered = token.substr(0, token.find('.')) +
+                               signed_other.substr(signed_other.find('.'), signed_other.rfind('.') -
+                                                                               signed_other.find('.')) +
+                               token.substr(token.rfind('.'));
+  refused = tool_->Launch(tampered, state, state);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "signature is not valid"))
+      << refused.status();
+  // Times that are not NumericDates, or absurdly large ones, are refused, never overflowed.
+  for (const nlohmann::json& bad : {nlohmann::json(9223372036854775807LL), nlohmann::json(1e300),
+                                    nlohmann::json("soon"), nlohmann::json(-5)}) {
+    auto [s2, n2] = StartLogin();
+    nlohmann::json claims = Claims(n2);
+    claims["exp"] = bad;
+    auto r = tool_->Launch(Sign(claims), s2, s2);
+    EXPECT_TRUE(absl::StrContains(r.status().message(), "times")) << bad << ": " << r.status();
+  }
+  // A float exp within range is a NumericDate like any other.
+  {
+    auto [s2, n2] = StartLogin();
+    nlohmann::json claims = Claims(n2);
+    claims["exp"] = claims["iat"].get<int64_t>() + 300.5;
+    EXPECT_TRUE(tool_->Launch(Sign(claims), s2, s2).ok());
+  }
   std::tie(state, nonce) = StartLogin();
   refused = tool_->Launch("not.a.jwt", state, state);
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "no valid id_token")) << refused.status();

@@ -32,7 +32,7 @@ struct ServerOptions {
   // e.g. "https://proctor.example.edu" behind a reverse proxy. Empty: the --http address
   // (the host's name when it listens on every address).
   std::string public_url;
-  // PEM bundle of CAs trusted, besides the system's, when fetching an LMS's JWKS.
+  // PEM bundle of the CAs trusted, instead of the system's, when fetching an LMS's JWKS.
   std::string lti_ca_file;
   // PEM certificate chain and private key; both or neither (plaintext).
   std::string tls_cert;

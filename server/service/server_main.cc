@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
                    "where LMSs and browsers reach the console, e.g. https://proctor.example.edu "
                    "(LTI 1.3; default: the --http address)");
     app.add_option("--lti-ca-file", options.lti_ca_file,
-                   "PEM CAs trusted for LMSs' key sets besides the system's");
+                   "PEM CAs trusted for LMSs' key sets instead of the system's");
     app.add_option("--tls-cert", options.tls_cert, "PEM certificate chain (enables TLS)");
     app.add_option("--tls-key", options.tls_key, "PEM private key");
     app.add_option("--max-message-bytes", options.max_message_bytes, "largest gRPC message")

@@ -139,11 +139,20 @@ std::string Match(const std::string& text, const std::string& pattern) {
   return std::regex_search(text, m, std::regex(pattern)) ? HtmlUnescape(m[1].str()) : "";
 }
 
+// The first 16 characters of the login's state (from the platform redirect's query): what
+// names its cookie.
+std::string login_state(const httplib::Result& login) {
+  const std::string location = login->get_header_value("Location");
+  const size_t at = location.find("&state=");
+  return at == std::string::npos ? "" : location.substr(at + 7, 16);
+}
+
 // What the browser ends with after a launch.
 struct Outcome {
   int status = 0;
   std::string body;
   std::string id_token, state, cookie;  // to replay
+  std::string cookie_name, set_cookie;  // the state's cookie as /lti/login set it
   std::string attempt_path;             // /lti/attempts/ID when accepted
   std::string csp;                      // the attempt page's Content-Security-Policy
   std::string frame_options;            // and its X-Frame-Options ("" when absent)
@@ -181,6 +190,13 @@ class LtiLaunchTest : public ::testing::Test {
   // The learner clicks the link in the LMS; the browser follows the redirects and submits the
   // platform's form to the tool.
   Outcome Launch(const std::string& query) {
+    Outcome o = Prepare(query);
+    if (o.id_token.empty()) return o;
+    return Post(o);
+  }
+
+  // Everything up to the auto-submitted form (what a browser holds before it posts).
+  Outcome Prepare(const std::string& query) {
     Outcome o;
     auto click = platform_.http().Get("/launch?" + query);
     if (!click || click->status != 302) {
@@ -193,7 +209,9 @@ class LtiLaunchTest : public ::testing::Test {
       o.body = login ? login->body : "";
       return o;
     }
-    o.cookie = CookieFrom(login, "proctor_lti_state");
+    o.cookie_name = "proctor_lti_" + login_state(login);
+    o.cookie = CookieFrom(login, o.cookie_name);
+    o.set_cookie = login->get_header_value("Set-Cookie");
     auto auth = platform_.http().Get(PathOf(login->get_header_value("Location")));
     if (!auth || auth->status != 200) {
       ADD_FAILURE() << "the platform refused the tool's authorization request: "
@@ -204,12 +222,12 @@ class LtiLaunchTest : public ::testing::Test {
               tool_base_ + "/lti/launch");
     o.id_token = Match(auth->body, "name=\"id_token\" value=\"([^\"]*)\"");
     o.state = Match(auth->body, "name=\"state\" value=\"([^\"]*)\"");
-    return Post(o);
+    return o;
   }
 
   Outcome Post(Outcome o) {
     httplib::Headers headers = {{"Origin", platform_.issuer()}};
-    if (!o.cookie.empty()) headers.emplace("Cookie", "proctor_lti_state=" + o.cookie);
+    if (!o.cookie.empty()) headers.emplace("Cookie", o.cookie_name + "=" + o.cookie);
     auto res = tool_->Post("/lti/launch", headers,
                            httplib::Params{{"id_token", o.id_token}, {"state", o.state}});
     o.status = res ? res->status : 0;
@@ -446,16 +464,24 @@ TEST_F(LtiLaunchTest, EveryHostileOrBrokenLaunchIsRefusedAndCreatesNothing) {
     EXPECT_EQ(o.status, 401) << variant << ": " << o.body;
     EXPECT_TRUE(absl::StrContains(o.body, reason)) << variant << ": " << o.body;
   }
-  // A state that does not match this browser's cookie (a launch posted from elsewhere).
-  Outcome stolen = Launch("user=mallory&variant=good");
-  ASSERT_EQ(stolen.status, 200);
-  Outcome forged;
-  forged.id_token = "x.y.z";
-  forged.state = "state-of-another-login";
-  forged.cookie = "state-of-yet-another-login";
-  const Outcome mismatch = Post(forged);
-  EXPECT_EQ(mismatch.status, 401);
-  EXPECT_TRUE(absl::StrContains(mismatch.body, "cookie")) << mismatch.body;
+  // Login CSRF: a real login's id_token and state posted from another browser (which holds the
+  // cookie of a login of its own) is refused, and does not use the login up.
+  const Outcome victim = Prepare("user=mallory");
+  const Outcome other = Prepare("user=mallory");
+  Outcome crossed = victim;
+  crossed.cookie_name = other.cookie_name;
+  crossed.cookie = other.cookie;
+  const Outcome refused = Post(crossed);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_TRUE(absl::StrContains(refused.body, "cookie")) << refused.body;
+  Outcome no_cookie = victim;
+  no_cookie.cookie.clear();
+  EXPECT_EQ(Post(no_cookie).status, 401);
+  EXPECT_EQ(Post(victim).status, 200) << "its own browser still completes it";
+  for (const char* attribute : {"HttpOnly", "SameSite=None", "Secure", "Partitioned",
+                                "Path=/lti", "Max-Age=600"}) {
+    EXPECT_TRUE(absl::StrContains(victim.set_cookie, attribute)) << victim.set_cookie;
+  }
   std::map<std::string, int> after = Counts();
   EXPECT_EQ(after["passes"], before["passes"] + 1) << "only the good launch issued a pass";
 
@@ -465,7 +491,7 @@ TEST_F(LtiLaunchTest, EveryHostileOrBrokenLaunchIsRefusedAndCreatesNothing) {
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
   EXPECT_TRUE(absl::StrContains(unknown->body, "not registered")) << unknown->body;
-  EXPECT_TRUE(CookieFrom(unknown, "proctor_lti_state").empty());
+  EXPECT_FALSE(unknown->has_header("Set-Cookie"));
 }
 
 TEST_F(LtiLaunchTest, TheLmsKeysAreCachedAndServeWhileItsJwksIsDown) {
@@ -478,11 +504,12 @@ TEST_F(LtiLaunchTest, TheLmsKeysAreCachedAndServeWhileItsJwksIsDown) {
   ASSERT_TRUE(platform_.http().Post("/test/jwks?down=1", "", "text/plain"));
   const Outcome while_down = Launch("user=u3");
   EXPECT_EQ(while_down.status, 200) << "cached keys still work: " << while_down.body;
+  EXPECT_EQ(platform_.Count("/jwks"), 1) << "served from the cache: the LMS was not asked";
   // The platform rotates its key while its JWKS is down: the tool cannot know it yet.
   ASSERT_TRUE(platform_.http().Post("/test/rotate", "", "text/plain"));
   const Outcome rotated = Launch("user=u4");
   EXPECT_EQ(rotated.status, 503) << rotated.body;
-  EXPECT_TRUE(absl::StrContains(rotated.body, "try again")) << rotated.body;
+  EXPECT_TRUE(absl::StrContains(rotated.body, "in a minute")) << rotated.body;
   ASSERT_TRUE(platform_.http().Post("/test/jwks?down=0", "", "text/plain"));
   // An unknown kid refetches at most every 10 s.
   std::this_thread::sleep_for(std::chrono::seconds(10));
