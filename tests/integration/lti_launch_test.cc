@@ -28,85 +28,15 @@
 #include "nlohmann/json.hpp"
 #include "proctor/v1/admin.grpc.pb.h"
 #include "tests/support/face_fixtures.h"
+#include "tests/support/lti_platform_process.h"
 #include "tests/support/server_harness.h"
 #include "tests/support/shell_command.h"
-
-extern char** environ;
 
 namespace proctor::testing {
 namespace {
 
 constexpr char kClientId[] = "proctor-tool-7";
 constexpr char kDeployment[] = "deployment-1";
-
-// The platform's process: started with the tool's URLs, stopped (SIGTERM) with the object.
-class PlatformProcess {
- public:
-  bool Start(const std::string& tool_base, std::string* why) {
-    int out[2];
-    if (::pipe(out) != 0) return false;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addclose(&actions, out[0]);
-    const std::string script = std::string(PROCTOR_SOURCE_DIR) + "/tests/lti/lti_platform.py";
-    const std::string login = tool_base + "/lti/login";
-    const std::string launch = tool_base + "/lti/launch";
-    const std::string jwks = tool_base + "/lti/jwks";
-    std::vector<std::string> args = {"/usr/bin/python3",   script,         "--client-id",
-                                      kClientId,           "--deployment-id", kDeployment,
-                                      "--tool-login-url",  login,          "--tool-launch-url",
-                                      launch,              "--tool-jwks-url", jwks};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    if (rc != 0) {
-      ::close(out[0]);
-      *why = "cannot start /usr/bin/python3 (install python3-jwt python3-cryptography)";
-      return false;
-    }
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-    ::close(out[0]);
-    ready_ = nlohmann::json::parse(line, nullptr, false);
-    if (!ready_.is_object() || !ready_.contains("issuer")) {
-      *why = "the platform did not start (is python3-jwt installed?): '" + line + "'";
-      return false;
-    }
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", ready_["port"].get<int>());
-    http_->set_read_timeout(30, 0);
-    return true;
-  }
-  ~PlatformProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  std::string issuer() const { return ready_["issuer"]; }
-  std::string url(const char* key) const { return ready_[key]; }
-  httplib::Client& http() { return *http_; }
-  // The platform's own record of what it received.
-  nlohmann::json Log() {
-    auto res = http_->Get("/test/log");
-    return res && res->status == 200 ? nlohmann::json::parse(res->body) : nlohmann::json();
-  }
-  int Count(const std::string& path) {
-    int n = 0;
-    for (const auto& entry : Log()) n += entry["path"] == path;
-    return n;
-  }
-
- private:
-  pid_t pid_ = -1;
-  nlohmann::json ready_;
-  std::unique_ptr<httplib::Client> http_;
-};
 
 // The path and query of a URL on one of the two loopback servers.
 std::string PathOf(const std::string& url) {
@@ -164,7 +94,7 @@ class LtiLaunchTest : public ::testing::Test {
     std::string why;
     ASSERT_TRUE(server_.Start(&why)) << why;
     tool_base_ = "http://" + server_.http_address();
-    ASSERT_TRUE(platform_.Start(tool_base_, &why)) << why;
+    ASSERT_TRUE(platform_.Start(kClientId, kDeployment, tool_base_, &why)) << why;
     tool_ = std::make_unique<httplib::Client>("127.0.0.1", server_.http_port());
     tool_->set_read_timeout(30, 0);
   }
