@@ -1088,9 +1088,11 @@ absl::StatusOr<ConsentNotice> SqliteStorage::GetConsentNotice(const std::string&
 absl::Status SqliteStorage::PutLtiPlatform(const LtiPlatform& p) {
   return WithWriter([&](SqliteConnection& c) -> absl::Status {
     ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertLtiPlatform));
+    // Bound text is not copied: it must outlive the step.
+    const std::string deployments = storage_rules::JoinDeployments(p.deployment_ids);
     s.BindText(1, p.issuer);
     s.BindText(2, p.client_id);
-    s.BindText(3, storage_rules::JoinDeployments(p.deployment_ids));
+    s.BindText(3, deployments);
     s.BindText(4, p.auth_url);
     s.BindText(5, p.token_url);
     s.BindText(6, p.jwks_url);
