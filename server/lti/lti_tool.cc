@@ -19,6 +19,7 @@ namespace {
 using i18n::N_;
 
 constexpr char kSealContext[] = "lti tool key";
+constexpr int64_t kKeyPublishedFirstMs = 15 * 60 * 1000;
 
 // 32 random bytes, base64url without padding: a state or a nonce.
 std::string RandomValue() {
@@ -142,7 +143,17 @@ absl::StatusOr<std::string> LtiTool::Jwks() {
 absl::StatusOr<std::string> LtiTool::Sign(const nlohmann::json& claims) {
   ASSIGN_OR_RETURN(std::vector<LtiToolKey> keys, storage_->ListLtiToolKeys());
   if (keys.empty()) return absl::FailedPreconditionError("the LTI tool has no signing key yet");
-  const LtiToolKey& current = keys.front();
+  // Newest first. A platform may cache the tool's JWKS for minutes: a new key signs only once it
+  // has been published that long (the very first key signs at once).
+  const int64_t published_before = clock_->NowUnixMs() - kKeyPublishedFirstMs;
+  const LtiToolKey* chosen = &keys.front();
+  for (const LtiToolKey& k : keys) {
+    if (k.created_at_unix_ms <= published_before) {
+      chosen = &k;
+      break;
+    }
+  }
+  const LtiToolKey& current = *chosen;
   ASSIGN_OR_RETURN(std::vector<uint8_t> jwk,
                    box_->Open(current.sealed_private, absl::StrCat(kSealContext, " ", current.kid)));
   return SignRs256(claims, std::string(jwk.begin(), jwk.end()), current.kid);

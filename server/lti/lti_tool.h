@@ -91,7 +91,8 @@ class LtiTool {
   absl::Status MaintainKeys();
   // The JWKS document of the tool's published public keys.
   absl::StatusOr<std::string> Jwks();
-  // Signs `claims` (RS256) with the current key: messages the tool sends to a platform.
+  // Signs `claims` (RS256) with the newest key published for 15 minutes or more (platforms cache
+  // JWKS; the only key when there is one): messages the tool sends to a platform.
   absl::StatusOr<std::string> Sign(const nlohmann::json& claims);
 
   // The OIDC login initiation: remembers a fresh state and nonce, and says where to redirect.

@@ -154,8 +154,11 @@ TEST_F(LtiToolTest, KeysAreMadeOnceRotatedAndRetiredAfterTheOverlap) {
   ASSERT_TRUE(tool_->MaintainKeys().ok());
   jwks = ReadJwks(*tool_->Jwks());
   ASSERT_EQ(jwks->size(), 2u) << "the replaced key stays published during the overlap";
+  EXPECT_EQ(ReadUnverified(*tool_->Sign({{"iss", kClient}}))->kid, first)
+      << "a new key signs only once platforms' cached JWKS have it";
+  clock_.Advance(15 * 60 * 1000);
   auto second = ReadUnverified(*tool_->Sign({{"iss", kClient}}));
-  EXPECT_NE(second->kid, first) << "the new key signs";
+  EXPECT_NE(second->kid, first) << "then the new key signs";
   clock_.Advance(8LL * 24 * 3600 * 1000);
   ASSERT_TRUE(tool_->MaintainKeys().ok());
   jwks = ReadJwks(*tool_->Jwks());
