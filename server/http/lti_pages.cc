@@ -20,12 +20,10 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
   const std::string command =
       absl::StrCat("proctor-client run --server ", v.grpc_address, " --pass ", v.pass);
-  const std::string url =
-      absl::StrCat("proctor://run?server=", v.grpc_address, "&pass=", v.pass);
+  const std::string url = absl::StrCat("proctor://run?server=", v.grpc_address, "&pass=", v.pass);
   std::string body = absl::StrCat(
       "<section class=\"card\" id=\"lti-launch\"><h1>", Html(v.assessment_title), "</h1><p>",
-      Html(t.Trf("$0 · $1 · proctoring: $2", v.course, v.learner_name,
-                 AssessmentKindName(v.kind))),
+      Html(t.Trf("$0 · $1 · proctoring: $2", v.course, v.learner_name, AssessmentKindName(v.kind))),
       "</p>");
   if (v.template_count == 0) {
     absl::StrAppend(&body, "<p class=\"error\" id=\"no-template\">",
@@ -34,21 +32,19 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
                     "</p>");
   }
   if (!v.session_started) {
-    absl::StrAppend(
-        &body, "<p>", Html(t.Tr("Start the proctoring client on this computer:")),
-        "</p><p><a class=\"button\" id=\"start-client\" href=\"", Html(url), "\">",
-        Html(t.Tr("Start proctor-client")), "</a></p><p>",
-        Html(t.Tr("If nothing happens, open a terminal and run:")),
-        "</p><pre id=\"command\">", Html(command), "</pre><p class=\"lead\">",
-        Html(t.Trf("The pass is for this attempt only and is valid until $0.",
-                   t.DateTime(v.pass_expires_at_unix_ms))),
-        "</p>");
+    absl::StrAppend(&body, "<p>", Html(t.Tr("Start the proctoring client on this computer:")),
+                    "</p><p><a class=\"button\" id=\"start-client\" href=\"", Html(url), "\">",
+                    Html(t.Tr("Start proctor-client")), "</a></p><p>",
+                    Html(t.Tr("If nothing happens, open a terminal and run:")),
+                    "</p><pre id=\"command\">", Html(command), "</pre><p class=\"lead\">",
+                    Html(t.Trf("The pass is for this attempt only and is valid until $0.",
+                               t.DateTime(v.pass_expires_at_unix_ms))),
+                    "</p>");
   }
-  absl::StrAppend(&body, "<ol class=\"steps\" id=\"steps\">",
-                  Step(v.session_started, t.Tr("proctor-client has opened the session"),
-                       "step-session"),
-                  Step(v.identity_verified, t.Tr("the server has verified that it is you"),
-                       "step-identity"));
+  absl::StrAppend(
+      &body, "<ol class=\"steps\" id=\"steps\">",
+      Step(v.session_started, t.Tr("proctor-client has opened the session"), "step-session"),
+      Step(v.identity_verified, t.Tr("the server has verified that it is you"), "step-identity"));
   if (v.liveness_required) {
     absl::StrAppend(&body, Step(v.liveness_passed,
                                 t.Tr("the server has checked that you are present (liveness)"),
@@ -62,9 +58,9 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
                               "continue from here.")),
                     "</p>");
   } else if (v.ready && !v.continue_jwt.empty()) {
-    absl::StrAppend(&body, "<form method=\"post\" id=\"continue\" action=\"",
-                    Html(v.continue_url), "\"><input type=\"hidden\" name=\"JWT\" value=\"",
-                    Html(v.continue_jwt), "\"><button type=\"submit\" id=\"continue-button\">",
+    absl::StrAppend(&body, "<form method=\"post\" id=\"continue\" action=\"", Html(v.continue_url),
+                    "\"><input type=\"hidden\" name=\"JWT\" value=\"", Html(v.continue_jwt),
+                    "\"><button type=\"submit\" id=\"continue-button\">",
                     Html(t.Tr("Continue to the assessment")), "</button></form>");
   } else if (v.ready && !v.continue_url.empty()) {
     absl::StrAppend(&body, "<p><a class=\"button\" id=\"continue-link\" href=\"",
@@ -117,8 +113,7 @@ std::string LtiErrorPage(int http_status, const std::string& message, i18n::Lang
   const i18n::Translator& t = i18n::Translator::For(language);
   return Layout(t.Tr("Error"), nullptr,
                 absl::StrCat("<section class=\"card\"><h1>", http_status, "</h1>",
-                             "<p class=\"error\" id=\"lti-error\">", Html(t.Tr(message)),
-                             "</p><p>",
+                             "<p class=\"error\" id=\"lti-error\">", Html(t.Tr(message)), "</p><p>",
                              Html(t.Tr("Nothing was recorded. Go back to the course and start "
                                        "again; if this repeats, tell your examiner.")),
                              "</p></section>"),

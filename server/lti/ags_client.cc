@@ -2,12 +2,12 @@
 
 #include <sodium.h>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/crypto.h"
 #include "common/status_macros.h"
+#include "server/lti/wire_text.h"
 
 namespace proctor::server::lti {
 namespace {
@@ -18,22 +18,10 @@ constexpr char kScoreType[] = "application/vnd.ims.lis.v1.score+json";
 constexpr char kResultContainerType[] = "application/vnd.ims.lis.v2.resultcontainer+json";
 
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (const auto& [name, value] : fields) {
     if (!out.empty()) out += '&';
-    for (const std::string* part : {&name, &value}) {
-      for (unsigned char c : *part) {
-        if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-          out.push_back(static_cast<char>(c));
-        } else {
-          out.push_back('%');
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        }
-      }
-      if (part == &name) out += '=';
-    }
+    out += PercentEncode(name) + "=" + PercentEncode(value);
   }
   return out;
 }
@@ -50,11 +38,6 @@ absl::Status Judge(const std::string& what, const absl::StatusOr<HttpResponse>& 
     return absl::UnavailableError(answer);
   }
   return absl::FailedPreconditionError(answer);
-}
-
-std::string Text(const nlohmann::json& object, const char* name) {
-  if (!object.is_object() || !object.contains(name) || !object[name].is_string()) return "";
-  return object[name].get<std::string>();
 }
 
 std::optional<double> Number(const nlohmann::json& object, const char* name) {
@@ -86,13 +69,12 @@ absl::StatusOr<std::string> AgsClient::AccessToken(const LtiPlatform& platform,
   unsigned char jti[16];
   randombytes_buf(jti, sizeof(jti));
   const int64_t now = clock_->NowUnixMs() / 1000;
-  ASSIGN_OR_RETURN(std::string assertion,
-                   tool_->Sign({{"iss", platform.client_id},
-                                {"sub", platform.client_id},
-                                {"aud", platform.token_url},
-                                {"iat", now},
-                                {"exp", now + 300},
-                                {"jti", ToHex(jti, sizeof(jti))}}));
+  ASSIGN_OR_RETURN(std::string assertion, tool_->Sign({{"iss", platform.client_id},
+                                                       {"sub", platform.client_id},
+                                                       {"aud", platform.token_url},
+                                                       {"iat", now},
+                                                       {"exp", now + 300},
+                                                       {"jti", ToHex(jti, sizeof(jti))}}));
   HttpRequest request;
   request.method = "POST";
   request.url = platform.token_url;
@@ -153,9 +135,9 @@ absl::StatusOr<std::string> AgsClient::FindOrCreateLineItem(const LtiPlatform& p
   const nlohmann::json items = nlohmann::json::parse(found->body, nullptr, false);
   if (items.is_array()) {
     for (const nlohmann::json& item : items) {
-      if (!Text(item, "id").empty() && Text(item, "resourceLinkId") == resource_link_id &&
-          Text(item, "tag") == tag) {
-        return Text(item, "id");
+      if (!JsonText(item, "id").empty() && JsonText(item, "resourceLinkId") == resource_link_id &&
+          JsonText(item, "tag") == tag) {
+        return JsonText(item, "id");
       }
     }
   }
@@ -164,11 +146,11 @@ absl::StatusOr<std::string> AgsClient::FindOrCreateLineItem(const LtiPlatform& p
   create.url = lineitems_url;
   create.headers = {{"Accept", kLineItemType}};
   create.content_type = kLineItemType;
-  create.body = nlohmann::json{{"scoreMaximum", score_maximum},
-                               {"label", label},
-                               {"resourceLinkId", resource_link_id},
-                               {"tag", tag}}
-                    .dump();
+  create.body = nlohmann::json{
+      {"scoreMaximum", score_maximum},
+      {"label", label},
+      {"resourceLinkId", resource_link_id},
+      {"tag", tag}}.dump();
   const absl::StatusOr<HttpResponse> created = Authorized(platform, {kScopeLineItem}, create);
   RETURN_IF_ERROR(Judge(absl::StrCat("creating a line item at ", lineitems_url), created));
   const nlohmann::json item = nlohmann::json::parse(created->body, nullptr, false);
@@ -220,7 +202,7 @@ absl::StatusOr<std::vector<AgsResult>> AgsClient::Results(const LtiPlatform& pla
   if (!doc.is_array()) return out;
   for (const nlohmann::json& r : doc) {
     if (!r.is_object()) continue;
-    out.push_back({Text(r, "userId"), Number(r, "resultScore"), Number(r, "resultMaximum")});
+    out.push_back({JsonText(r, "userId"), Number(r, "resultScore"), Number(r, "resultMaximum")});
   }
   return out;
 }

@@ -32,7 +32,7 @@ struct AgsScore {
   std::optional<double> score_given;
   std::optional<double> score_maximum;
   std::string comment;
-  std::string activity_progress = "Completed";  // Initialized ... Completed
+  std::string activity_progress = "Completed";   // Initialized ... Completed
   std::string grading_progress = "FullyGraded";  // FullyGraded, Pending, PendingManual, ...
   int64_t timestamp_unix_ms = 0;                 // sent as ISO 8601 UTC with milliseconds
 };
@@ -56,8 +56,7 @@ class AgsClient {
   absl::StatusOr<std::string> FindOrCreateLineItem(const LtiPlatform& platform,
                                                    const std::string& lineitems_url,
                                                    const std::string& resource_link_id,
-                                                   const std::string& tag,
-                                                   const std::string& label,
+                                                   const std::string& tag, const std::string& label,
                                                    double score_maximum);
   absl::Status PostScore(const LtiPlatform& platform, const std::string& lineitem_url,
                          const AgsScore& score);

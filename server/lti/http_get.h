@@ -15,8 +15,8 @@
 namespace proctor::server::lti {
 
 struct HttpGetOptions {
-  std::string ca_file;    // PEM bundle of the trusted CAs; "" for the system's
-  int timeout_ms = 5000;  // connect, and each read
+  std::string ca_file;      // PEM bundle of the trusted CAs; "" for the system's
+  int timeout_ms = 5000;    // connect, and each read
   int deadline_ms = 15000;  // the whole answer
   size_t max_bytes = 1 << 20;
 };

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "server/lti/wire_text.h"
 
 namespace proctor::server::lti {
 namespace {
@@ -132,9 +133,9 @@ absl::Status VerifyRs256(const std::string& token, const std::string& public_jwk
   auto parts = ReadUnverified(token);
   if (!parts.ok()) return absl::UnauthenticatedError(parts.status().message());
   if (parts->alg != "RS256") {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "the id_token is signed with \"", parts->alg.empty() ? "(no alg)" : parts->alg,
-        "\"; LTI 1.3 requires RS256"));
+    return absl::UnauthenticatedError(absl::StrCat("the id_token is signed with \"",
+                                                   parts->alg.empty() ? "(no alg)" : parts->alg,
+                                                   "\"; LTI 1.3 requires RS256"));
   }
   auto key = ImportJwk(public_jwk);
   if (!key.ok()) return absl::UnauthenticatedError("the platform's key is not a usable JWK");
@@ -151,9 +152,8 @@ absl::Status VerifyRs256(const std::string& token, const std::string& public_jwk
     return absl::UnauthenticatedError("the id_token is not an RS256 JWS");
   }
   if (r_jwt_verify_signature(jwt.get(), key->get(), R_FLAG_IGNORE_REMOTE) != RHN_OK) {
-    return absl::UnauthenticatedError(
-        absl::StrCat("the id_token's signature does not verify with the platform's key ",
-                     parts->kid));
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the id_token's signature does not verify with the platform's key ", parts->kid));
   }
   return absl::OkStatus();
 }
@@ -166,9 +166,7 @@ absl::StatusOr<std::map<std::string, std::string>> ReadJwks(const std::string& j
   std::map<std::string, std::string> out;
   for (const nlohmann::json& k : doc["keys"]) {
     if (!k.is_object()) continue;
-    auto str = [&](const char* name) {
-      return k.contains(name) && k[name].is_string() ? k[name].get<std::string>() : "";
-    };
+    auto str = [&](const char* name) { return JsonText(k, name); };
     if (str("kty") != "RSA" || str("kid").empty()) continue;
     if (!str("use").empty() && str("use") != "sig") continue;
     if (!str("alg").empty() && str("alg") != "RS256") continue;

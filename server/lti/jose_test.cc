@@ -30,10 +30,12 @@ std::string FromB64Url(const std::string& text) {
 }
 
 // The token with one claim changed and its signature kept: still well-formed, no longer signed.
-std::string Tampered(const std::string& token, const std::string& claim, const nlohmann::json& value) {
+std::string Tampered(const std::string& token, const std::string& claim,
+                     const nlohmann::json& value) {
   const size_t first = token.find('.');
   const size_t second = token.find('.', first + 1);
-  nlohmann::json claims = nlohmann::json::parse(FromB64Url(token.substr(first + 1, second - first - 1)));
+  nlohmann::json claims =
+      nlohmann::json::parse(FromB64Url(token.substr(first + 1, second - first - 1)));
   claims[claim] = value;
   return token.substr(0, first + 1) + B64Url(claims.dump()) + token.substr(second);
 }
@@ -118,7 +120,8 @@ TEST_F(JoseTest, NoneAndHmacTokensAreRefusedBeforeAnyKeyIsUsed) {
   crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(signing_input.data()),
                                 signing_input.size());
   crypto_auth_hmacsha256_final(&st, mac);
-  const std::string hs = signing_input + "." + B64Url(std::string(reinterpret_cast<char*>(mac), sizeof(mac)));
+  const std::string hs =
+      signing_input + "." + B64Url(std::string(reinterpret_cast<char*>(mac), sizeof(mac)));
   refused = VerifyRs256(hs, key_->public_jwk);
   EXPECT_TRUE(absl::IsUnauthenticated(refused));
   EXPECT_TRUE(absl::StrContains(refused.message(), "HS256")) << refused;
@@ -146,7 +149,8 @@ TEST_F(JoseTest, AJwksKeepsOnlyRsaSigningKeysWithAKid) {
   ASSERT_TRUE(keys.ok()) << keys.status();
   ASSERT_EQ(keys->size(), 1u);
   EXPECT_EQ(keys->begin()->first, key_->kid);
-  EXPECT_TRUE(VerifyRs256(*SignRs256(claims_, key_->private_jwk, key_->kid), keys->begin()->second).ok());
+  EXPECT_TRUE(
+      VerifyRs256(*SignRs256(claims_, key_->private_jwk, key_->kid), keys->begin()->second).ok());
   for (const std::string bad : {"", "[]", "{\"keys\": 3}", "<html>"}) {
     EXPECT_TRUE(absl::IsInvalidArgument(ReadJwks(bad).status())) << bad;
   }

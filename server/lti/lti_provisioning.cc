@@ -67,8 +67,8 @@ bool IsLearnerLaunch(const LtiLaunch& launch) {
   if (launch.roles.empty()) return true;
   for (const std::string& role : launch.roles) {
     // Full URIs (membership#Learner, institution/person#Student) or the deprecated short forms.
-    if (absl::EndsWith(role, "#Learner") || absl::EndsWith(role, "#Student") ||
-        role == "Learner" || role == "Student") {
+    if (absl::EndsWith(role, "#Learner") || absl::EndsWith(role, "#Student") || role == "Learner" ||
+        role == "Student") {
       return true;
     }
   }
@@ -89,9 +89,9 @@ absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
   wanted.id = LtiAssessmentId(launch);
   wanted.course = Fit(launch.context_title.empty() ? launch.context_id : launch.context_title, 200);
   if (wanted.course.empty()) wanted.course = "LTI";
-  wanted.title = Fit(launch.resource_link_title.empty() ? launch.resource_link_id
-                                                        : launch.resource_link_title,
-                     200);
+  wanted.title =
+      Fit(launch.resource_link_title.empty() ? launch.resource_link_id : launch.resource_link_title,
+          200);
   wanted.kind = LtiAssessmentKind(launch);
   absl::StatusOr<Assessment> existing = storage->GetAssessment(wanted.id);
   if (absl::IsNotFound(existing.status())) {
@@ -126,8 +126,8 @@ absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
   }
   a.locale = launch.locale;
   a.pass_hash = SecretHash(out.pass.pass);
-  a.sealed_pass = box->Seal(std::vector<uint8_t>(out.pass.pass.begin(), out.pass.pass.end()),
-                            PassAd(a.id));
+  a.sealed_pass =
+      box->Seal(std::vector<uint8_t>(out.pass.pass.begin(), out.pass.pass.end()), PassAd(a.id));
   a.pass_expires_at_unix_ms = out.pass.expires_at_unix_ms;
   a.created_at_unix_ms = now_unix_ms;
   RETURN_IF_ERROR(storage->PutLtiAttempt(a));
@@ -154,8 +154,7 @@ absl::StatusOr<AttemptStatus> StatusOf(Storage* storage, const LtiAttempt& attem
   out.session_closed = session->state == SessionState::kClosed;
   ASSIGN_OR_RETURN(std::vector<StoredEvent> events, storage->ListEvents(session->id));
   for (const StoredEvent& e : events) {
-    if (e.event.kind != EventKind::kIdentityVerified || !e.has_evidence ||
-        e.server_distance < 0 ||
+    if (e.event.kind != EventKind::kIdentityVerified || !e.has_evidence || e.server_distance < 0 ||
         !protocol::SamePerson(e.server_distance, policy.match_threshold)) {
       continue;
     }

@@ -1,7 +1,7 @@
 #include "server/lti/lti_tool.h"
 
-#include <spdlog/spdlog.h>
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
@@ -12,6 +12,7 @@
 #include "common/i18n.h"
 #include "common/status_macros.h"
 #include "server/lti/jose.h"
+#include "server/lti/wire_text.h"
 
 namespace proctor::server::lti {
 namespace {
@@ -29,28 +30,6 @@ std::string RandomValue() {
   sodium_bin2base64(out, sizeof(out), bytes, sizeof(bytes),
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return out;
-}
-
-// RFC 3986 percent-encoding of a query value (everything but the unreserved characters).
-std::string UrlEncode(const std::string& value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
-std::string Str(const nlohmann::json& object, const std::string& name) {
-  if (!object.is_object()) return "";
-  auto it = object.find(name);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 // A JWT NumericDate (seconds): an integer, or a finite number, within [0, 2^53); nullopt for
@@ -88,9 +67,12 @@ absl::Status Refuse(const char* message, const std::string& detail = "") {
 
 }  // namespace
 
-LtiTool::LtiTool(LtiToolOptions options, Storage* storage, const SealedBox* box,
-                 const Clock* clock, HttpGet get)
-    : options_(std::move(options)), storage_(storage), box_(box), clock_(clock),
+LtiTool::LtiTool(LtiToolOptions options, Storage* storage, const SealedBox* box, const Clock* clock,
+                 HttpGet get)
+    : options_(std::move(options)),
+      storage_(storage),
+      box_(box),
+      clock_(clock),
       get_(std::move(get)) {}
 
 void LtiTool::set_public_url(std::string url) {
@@ -110,9 +92,9 @@ absl::Status LtiTool::MaintainKeys() {
     ASSIGN_OR_RETURN(RsaKey fresh, GenerateRsaKey(2048));
     LtiToolKey key;
     key.kid = fresh.kid;
-    key.sealed_private = box_->Seal(
-        std::vector<uint8_t>(fresh.private_jwk.begin(), fresh.private_jwk.end()),
-        absl::StrCat(kSealContext, " ", fresh.kid));
+    key.sealed_private =
+        box_->Seal(std::vector<uint8_t>(fresh.private_jwk.begin(), fresh.private_jwk.end()),
+                   absl::StrCat(kSealContext, " ", fresh.kid));
     key.public_jwk = fresh.public_jwk;
     key.created_at_unix_ms = now;
     RETURN_IF_ERROR(storage_->PutLtiToolKey(key));
@@ -154,8 +136,9 @@ absl::StatusOr<std::string> LtiTool::Sign(const nlohmann::json& claims) {
     }
   }
   const LtiToolKey& current = *chosen;
-  ASSIGN_OR_RETURN(std::vector<uint8_t> jwk,
-                   box_->Open(current.sealed_private, absl::StrCat(kSealContext, " ", current.kid)));
+  ASSIGN_OR_RETURN(
+      std::vector<uint8_t> jwk,
+      box_->Open(current.sealed_private, absl::StrCat(kSealContext, " ", current.kid)));
   return SignRs256(claims, std::string(jwk.begin(), jwk.end()), current.kid);
 }
 
@@ -204,12 +187,12 @@ absl::StatusOr<LoginRedirect> LtiTool::Login(const LoginRequest& r) {
   std::string location = platform.auth_url;
   location += absl::StrContains(location, '?') ? '&' : '?';
   absl::StrAppend(&location, "scope=openid&response_type=id_token&response_mode=form_post",
-                  "&prompt=none&client_id=", UrlEncode(platform.client_id),
-                  "&redirect_uri=", UrlEncode(launch_url()),
-                  "&login_hint=", UrlEncode(r.login_hint), "&state=", UrlEncode(login.state),
-                  "&nonce=", UrlEncode(login.nonce));
+                  "&prompt=none&client_id=", PercentEncode(platform.client_id),
+                  "&redirect_uri=", PercentEncode(launch_url()),
+                  "&login_hint=", PercentEncode(r.login_hint),
+                  "&state=", PercentEncode(login.state), "&nonce=", PercentEncode(login.nonce));
   if (!r.lti_message_hint.empty()) {
-    absl::StrAppend(&location, "&lti_message_hint=", UrlEncode(r.lti_message_hint));
+    absl::StrAppend(&location, "&lti_message_hint=", PercentEncode(r.lti_message_hint));
   }
   return LoginRedirect{location, login.state};
 }
@@ -223,9 +206,8 @@ absl::StatusOr<std::string> LtiTool::PlatformKey(const LtiPlatform& platform,
     const bool known = cache.keys.count(kid) != 0;
     const bool stale =
         cache.fetched_at_ms < 0 || now - cache.fetched_at_ms >= options_.jwks_max_age_ms;
-    const bool may_try =
-        !cache.fetching &&
-        (cache.tried_at_ms < 0 || now - cache.tried_at_ms >= options_.jwks_refetch_ms);
+    const bool may_try = !cache.fetching && (cache.tried_at_ms < 0 ||
+                                             now - cache.tried_at_ms >= options_.jwks_refetch_ms);
     if (known && !stale) return cache.keys.at(kid);
     if (may_try) {
       // One fetch per JWKS at a time, outside the lock: a slow LMS holds up only its own
@@ -254,8 +236,8 @@ absl::StatusOr<std::string> LtiTool::PlatformKey(const LtiPlatform& platform,
     cache.last_failed = false;
   } else {
     cache.last_failed = true;
-    spdlog::warn("LTI: cannot fetch the keys of {} from {}: {}", platform.issuer,
-                 platform.jwks_url, std::string(keys.status().message()));
+    spdlog::warn("LTI: cannot fetch the keys of {} from {}: {}", platform.issuer, platform.jwks_url,
+                 std::string(keys.status().message()));
   }
   auto found = cache.keys.find(kid);
   if (found != cache.keys.end()) return found->second;
@@ -274,14 +256,16 @@ absl::StatusOr<LtiLaunch> LtiTool::Launch(const std::string& id_token, const std
     return absl::InvalidArgumentError(N_("the launch lacks its id_token or state"));
   }
   if (!ConstantTimeEqual(state, cookie_state)) {
-    return Refuse(N_("this launch does not belong to this browser's login (its cookie is "
-                     "missing: are cookies blocked for this site?)"));
+    return Refuse(
+        N_("this launch does not belong to this browser's login (its cookie is "
+           "missing: are cookies blocked for this site?)"));
   }
   absl::StatusOr<LtiLogin> login = storage_->TakeLtiLogin(state);
   if (absl::IsNotFound(login.status()) ||
       (login.ok() && login->created_at_unix_ms + options_.login_ttl_ms < clock_->NowUnixMs())) {
-    return Refuse(N_("this launch is unknown, expired or used already: start it again from the "
-                     "course page"));
+    return Refuse(
+        N_("this launch is unknown, expired or used already: start it again from the "
+           "course page"));
   }
   if (!login.ok()) return login.status();
   return CheckToken(*login, id_token);
@@ -295,9 +279,9 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
     return Refuse(N_("the id_token is not signed with RS256"), absl::StrCat("alg ", parts->alg));
   }
   const nlohmann::json& c = parts->claims;
-  if (Str(c, "iss") != login.issuer) {
+  if (JsonText(c, "iss") != login.issuer) {
     return Refuse(N_("the id_token comes from another LMS than the login"),
-                  absl::StrCat("iss '", Str(c, "iss"), "', login ", login.issuer));
+                  absl::StrCat("iss '", JsonText(c, "iss"), "', login ", login.issuer));
   }
   // aud: our client id, alone or among others (then azp must name us); azp, when sent, is us.
   bool addressed = false;
@@ -306,11 +290,12 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
     addressed = c["aud"].get<std::string>() == login.client_id;
     audiences = 1;
   } else if (c.contains("aud") && c["aud"].is_array()) {
-    for (const auto& a : c["aud"]) addressed |= a.is_string() && a.get<std::string>() == login.client_id;
+    for (const auto& a : c["aud"])
+      addressed |= a.is_string() && a.get<std::string>() == login.client_id;
     audiences = c["aud"].size();
   }
-  if (!addressed || (audiences > 1 && Str(c, "azp") != login.client_id) ||
-      (c.contains("azp") && Str(c, "azp") != login.client_id)) {
+  if (!addressed || (audiences > 1 && JsonText(c, "azp") != login.client_id) ||
+      (c.contains("azp") && JsonText(c, "azp") != login.client_id)) {
     return Refuse(N_("the id_token is not addressed to this tool (aud, azp)"),
                   absl::StrCat("aud ", c.contains("aud") ? c["aud"].dump() : "(none)"));
   }
@@ -352,48 +337,48 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
   if (c.contains("nbf") && (!NumericDate(c["nbf"]) || *NumericDate(c["nbf"]) > now_s + skew_s)) {
     return Refuse(N_("the id_token is not valid yet (nbf)"));
   }
-  if (!ConstantTimeEqual(Str(c, "nonce"), login.nonce)) {
+  if (!ConstantTimeEqual(JsonText(c, "nonce"), login.nonce)) {
     return Refuse(N_("the id_token's nonce is not this login's (a replayed launch?)"));
   }
   const std::string claim = kClaimPrefix;
-  if (Str(c, claim + "version") != "1.3.0") {
+  if (JsonText(c, claim + "version") != "1.3.0") {
     return Refuse(N_("the launch is not LTI 1.3.0"),
-                  absl::StrCat("version '", Str(c, claim + "version"), "'"));
+                  absl::StrCat("version '", JsonText(c, claim + "version"), "'"));
   }
   LtiLaunch launch;
-  launch.deployment_id = Str(c, claim + "deployment_id");
+  launch.deployment_id = JsonText(c, claim + "deployment_id");
   if (std::find(platform->deployment_ids.begin(), platform->deployment_ids.end(),
                 launch.deployment_id) == platform->deployment_ids.end()) {
     return Refuse(N_("this deployment of the tool is not registered: the administrator adds it "
                      "with 'proctorctl lti platform add --deployment-id'"),
                   absl::StrCat("deployment '", launch.deployment_id, "' of ", login.issuer));
   }
-  launch.message_type = Str(c, claim + "message_type");
+  launch.message_type = JsonText(c, claim + "message_type");
   if (launch.message_type != "LtiResourceLinkRequest" &&
       launch.message_type != "LtiStartProctoring" && launch.message_type != "LtiEndAssessment") {
     return Refuse(N_("proctor does not handle this kind of LTI message"),
                   absl::StrCat("message_type '", launch.message_type, "'"));
   }
-  launch.sub = Str(c, "sub");
+  launch.sub = JsonText(c, "sub");
   if (launch.sub.empty()) return Refuse(N_("the launch does not say who the user is (sub)"));
   launch.platform = *std::move(platform);
-  launch.name = Str(c, "name");
+  launch.name = JsonText(c, "name");
   if (launch.name.empty()) {
-    launch.name = Str(c, "given_name");
-    const std::string family = Str(c, "family_name");
+    launch.name = JsonText(c, "given_name");
+    const std::string family = JsonText(c, "family_name");
     if (!family.empty()) launch.name += (launch.name.empty() ? "" : " ") + family;
   }
-  launch.locale = Str(c, "locale");
+  launch.locale = JsonText(c, "locale");
   if (launch.locale.empty() && c.contains(claim + "launch_presentation")) {
-    launch.locale = Str(c[claim + "launch_presentation"], "locale");
+    launch.locale = JsonText(c[claim + "launch_presentation"], "locale");
   }
   if (c.contains(claim + "resource_link")) {
-    launch.resource_link_id = Str(c[claim + "resource_link"], "id");
-    launch.resource_link_title = Str(c[claim + "resource_link"], "title");
+    launch.resource_link_id = JsonText(c[claim + "resource_link"], "id");
+    launch.resource_link_title = JsonText(c[claim + "resource_link"], "title");
   }
   if (c.contains(claim + "context")) {
-    launch.context_id = Str(c[claim + "context"], "id");
-    launch.context_title = Str(c[claim + "context"], "title");
+    launch.context_id = JsonText(c[claim + "context"], "id");
+    launch.context_title = JsonText(c[claim + "context"], "title");
   }
   if (launch.resource_link_id.empty()) {
     return Refuse(N_("the launch does not name its resource link"));
@@ -418,8 +403,8 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
     launch.attempt_number = c[ap + "attempt_number"].get<int>();
   }
   if (launch.message_type == "LtiStartProctoring") {
-    launch.start_assessment_url = Str(c, ap + "start_assessment_url");
-    launch.session_data = Str(c, ap + "session_data");
+    launch.start_assessment_url = JsonText(c, ap + "start_assessment_url");
+    launch.session_data = JsonText(c, ap + "session_data");
     if (!IsAllowedLtiUrl(launch.start_assessment_url)) {
       return Refuse(N_("the proctoring launch lacks a valid start_assessment_url"));
     }

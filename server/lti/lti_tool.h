@@ -34,8 +34,8 @@ struct LtiToolOptions {
   // Where LMSs and browsers reach this server's console listener, without a trailing slash
   // ("https://proctor.example.edu"); the login's redirect_uri is public_url + "/lti/launch".
   std::string public_url;
-  int64_t clock_skew_ms = 60'000;       // allowed between the LMS's clock and ours
-  int64_t login_ttl_ms = 600'000;       // a login must come back as a launch within this
+  int64_t clock_skew_ms = 60'000;  // allowed between the LMS's clock and ours
+  int64_t login_ttl_ms = 600'000;  // a login must come back as a launch within this
   int64_t key_rotation_ms = 90LL * 24 * 3600 * 1000;  // a new signing key this often
   int64_t key_overlap_ms = 7LL * 24 * 3600 * 1000;    // a replaced key stays published this long
   int64_t jwks_refetch_ms = 10'000;     // an unknown kid refetches a JWKS at most this often
@@ -100,7 +100,7 @@ class LtiTool {
   // The launch: `state` from the form, `cookie_state` from the browser's cookie. Takes the
   // login (a second launch with it fails), then checks the id_token.
   absl::StatusOr<LtiLaunch> Launch(const std::string& id_token, const std::string& state,
-                                const std::string& cookie_state);
+                                   const std::string& cookie_state);
 
  private:
   struct CachedJwks {

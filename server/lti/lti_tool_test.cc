@@ -30,7 +30,8 @@ std::string QueryParam(const std::string& url, const std::string& name) {
       std::string out;
       for (size_t i = 0; i < part.size(); ++i) {
         if (part[i] == '%' && i + 2 < part.size() + 0 && i + 2 <= part.size() - 1) {
-          out.push_back(static_cast<char>(std::stoi(std::string(part.substr(i + 1, 2)), nullptr, 16)));
+          out.push_back(
+              static_cast<char>(std::stoi(std::string(part.substr(i + 1, 2)), nullptr, 16)));
           i += 2;
         } else {
           out.push_back(part[i]);
@@ -62,19 +63,20 @@ class LtiToolTest : public ::testing::Test {
     published_ = {platform_key_->public_jwk};
     LtiToolOptions options;
     options.public_url = kPublicUrl;
-    tool_ = std::make_unique<LtiTool>(options, &storage_, &box_, &clock_,
-                                      [this](const std::string& url) -> absl::StatusOr<std::string> {
-                                        ++fetches_;
-                                        if (url != std::string(kIssuer) + "/jwks") {
-                                          return absl::UnavailableError("wrong url " + url);
-                                        }
-                                        if (jwks_down_) return absl::UnavailableError("HTTP 503");
-                                        nlohmann::json doc = {{"keys", nlohmann::json::array()}};
-                                        for (const auto& k : published_) {
-                                          doc["keys"].push_back(nlohmann::json::parse(k));
-                                        }
-                                        return doc.dump();
-                                      });
+    tool_ =
+        std::make_unique<LtiTool>(options, &storage_, &box_, &clock_,
+                                  [this](const std::string& url) -> absl::StatusOr<std::string> {
+                                    ++fetches_;
+                                    if (url != std::string(kIssuer) + "/jwks") {
+                                      return absl::UnavailableError("wrong url " + url);
+                                    }
+                                    if (jwks_down_) return absl::UnavailableError("HTTP 503");
+                                    nlohmann::json doc = {{"keys", nlohmann::json::array()}};
+                                    for (const auto& k : published_) {
+                                      doc["keys"].push_back(nlohmann::json::parse(k));
+                                    }
+                                    return doc.dump();
+                                  });
   }
 
   // A login as the LMS starts it; returns its state and nonce.
@@ -139,9 +141,10 @@ TEST_F(LtiToolTest, KeysAreMadeOnceRotatedAndRetiredAfterTheOverlap) {
   auto keys = storage_.ListLtiToolKeys();
   ASSERT_EQ(keys->size(), 1u) << "a second call keeps the current key";
   const std::string first = keys->front().kid;
-  EXPECT_FALSE(absl::StrContains(std::string(keys->front().sealed_private.begin(),
-                                             keys->front().sealed_private.end()),
-                                 "\"d\"")) << "the private key is stored sealed";
+  EXPECT_FALSE(absl::StrContains(
+      std::string(keys->front().sealed_private.begin(), keys->front().sealed_private.end()),
+      "\"d\""))
+      << "the private key is stored sealed";
   auto jwks = ReadJwks(*tool_->Jwks());
   ASSERT_TRUE(jwks.ok());
   ASSERT_EQ(jwks->count(first), 1u);
@@ -167,8 +170,8 @@ TEST_F(LtiToolTest, KeysAreMadeOnceRotatedAndRetiredAfterTheOverlap) {
 }
 
 TEST_F(LtiToolTest, LoginRedirectsToThePlatformWithAFreshStateAndNonce) {
-  auto redirect = tool_->Login({kIssuer, "user-7", std::string(kPublicUrl) + "/lti/launch",
-                                "hint & more", "", ""});
+  auto redirect = tool_->Login(
+      {kIssuer, "user-7", std::string(kPublicUrl) + "/lti/launch", "hint & more", "", ""});
   ASSERT_TRUE(redirect.ok()) << redirect.status();
   EXPECT_TRUE(absl::StartsWith(redirect->location, std::string(kIssuer) + "/auth?"));
   EXPECT_EQ(QueryParam(redirect->location, "scope"), "openid");
@@ -176,19 +179,22 @@ TEST_F(LtiToolTest, LoginRedirectsToThePlatformWithAFreshStateAndNonce) {
   EXPECT_EQ(QueryParam(redirect->location, "response_mode"), "form_post");
   EXPECT_EQ(QueryParam(redirect->location, "prompt"), "none");
   EXPECT_EQ(QueryParam(redirect->location, "client_id"), kClient);
-  EXPECT_EQ(QueryParam(redirect->location, "redirect_uri"), std::string(kPublicUrl) + "/lti/launch");
+  EXPECT_EQ(QueryParam(redirect->location, "redirect_uri"),
+            std::string(kPublicUrl) + "/lti/launch");
   EXPECT_EQ(QueryParam(redirect->location, "login_hint"), "user-7");
   EXPECT_EQ(QueryParam(redirect->location, "lti_message_hint"), "hint & more");
   EXPECT_EQ(QueryParam(redirect->location, "state"), redirect->state);
   EXPECT_GE(redirect->state.size(), 43u);
   EXPECT_GE(QueryParam(redirect->location, "nonce").size(), 43u);
-  auto again = tool_->Login({kIssuer, "user-7", std::string(kPublicUrl) + "/lti/launch", "", "", ""});
+  auto again =
+      tool_->Login({kIssuer, "user-7", std::string(kPublicUrl) + "/lti/launch", "", "", ""});
   EXPECT_NE(again->state, redirect->state);
 
   // Refused: unknown LMS, another tool's target, an unregistered deployment, missing fields.
-  EXPECT_TRUE(absl::IsNotFound(
-      tool_->Login({"https://other.example", "u", std::string(kPublicUrl) + "/lti/launch", "", "", ""})
-          .status()));
+  EXPECT_TRUE(absl::IsNotFound(tool_
+                                   ->Login({"https://other.example", "u",
+                                            std::string(kPublicUrl) + "/lti/launch", "", "", ""})
+                                   .status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
       tool_->Login({kIssuer, "u", "https://evil.example/lti/launch", "", "", ""}).status()));
   EXPECT_TRUE(absl::IsPermissionDenied(
@@ -229,19 +235,40 @@ TEST_F(LtiToolTest, EveryHostileOrBrokenLaunchIsRefusedWithItsReason) {
   const std::string c = kClaimPrefix;
   const std::vector<Case> cases = {
       {"expired", [&](nlohmann::json& j) { j["exp"] = j["iat"].get<int64_t>() - 600; }, "expired"},
-      {"future iat", [&](nlohmann::json& j) { j["iat"] = j["iat"].get<int64_t>() + 600; j["exp"] = j["iat"].get<int64_t>() + 300; }, "future"},
-      {"wrong aud", [&](nlohmann::json& j) { j["aud"] = "someone-else"; j.erase("azp"); }, "addressed"},
-      {"several aud, no azp", [&](nlohmann::json& j) { j["aud"] = {kClient, "other"}; j.erase("azp"); }, "addressed"},
+      {"future iat",
+       [&](nlohmann::json& j) {
+         j["iat"] = j["iat"].get<int64_t>() + 600;
+         j["exp"] = j["iat"].get<int64_t>() + 300;
+       },
+       "future"},
+      {"wrong aud",
+       [&](nlohmann::json& j) {
+         j["aud"] = "someone-else";
+         j.erase("azp");
+       },
+       "addressed"},
+      {"several aud, no azp",
+       [&](nlohmann::json& j) {
+         j["aud"] = {kClient, "other"};
+         j.erase("azp");
+       },
+       "addressed"},
       {"azp of another", [&](nlohmann::json& j) { j["azp"] = "other"; }, "addressed"},
-      {"wrong issuer", [&](nlohmann::json& j) { j["iss"] = "https://evil.example"; }, "another LMS"},
+      {"wrong issuer", [&](nlohmann::json& j) { j["iss"] = "https://evil.example"; },
+       "another LMS"},
       {"wrong nonce", [&](nlohmann::json& j) { j["nonce"] = "not-the-login-nonce"; }, "nonce"},
-      {"unregistered deployment", [&](nlohmann::json& j) { j[c + "deployment_id"] = "dep-9"; }, "deployment"},
-      {"unhandled message", [&](nlohmann::json& j) { j[c + "message_type"] = "LtiSubmissionReviewRequest"; }, "kind of LTI message"},
+      {"unregistered deployment", [&](nlohmann::json& j) { j[c + "deployment_id"] = "dep-9"; },
+       "deployment"},
+      {"unhandled message",
+       [&](nlohmann::json& j) { j[c + "message_type"] = "LtiSubmissionReviewRequest"; },
+       "kind of LTI message"},
       {"LTI 1.1", [&](nlohmann::json& j) { j[c + "version"] = "1.1.0"; }, "1.3.0"},
       {"no sub", [&](nlohmann::json& j) { j.erase("sub"); }, "(sub)"},
-      {"no resource link", [&](nlohmann::json& j) { j.erase(c + "resource_link"); }, "resource link"},
+      {"no resource link", [&](nlohmann::json& j) { j.erase(c + "resource_link"); },
+       "resource link"},
       {"no exp", [&](nlohmann::json& j) { j.erase("exp"); }, "times"},
-      {"proctoring without attempt", [&](nlohmann::json& j) { j[c + "message_type"] = "LtiStartProctoring"; }, "attempt"},
+      {"proctoring without attempt",
+       [&](nlohmann::json& j) { j[c + "message_type"] = "LtiStartProctoring"; }, "attempt"},
   };
   for (const Case& k : cases) {
     auto refused = LaunchWith(k.change);
@@ -254,17 +281,19 @@ TEST_F(LtiToolTest, EveryHostileOrBrokenLaunchIsRefusedWithItsReason) {
   clock_.Advance(10'000);
   auto [state, nonce] = StartLogin();
   auto refused = tool_->Launch(Sign(Claims(nonce), unpublished_key_), state, state);
-  EXPECT_TRUE(absl::StrContains(refused.status().message(), "does not publish")) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "does not publish"))
+      << refused.status();
   // A claim changed after signing (the token still parses): the signature check refuses it.
   std::tie(state, nonce) = StartLogin();
   nlohmann::json honest = Claims(nonce);
   const std::string token = Sign(honest);
   honest["sub"] = "someone-else";
   const std::string signed_other = Sign(honest);
-  const std::string tampered = token.substr(0, token.find('.')) +
-                               signed_other.substr(signed_other.find('.'), signed_other.rfind('.') -
-                                                                               signed_other.find('.')) +
-                               token.substr(token.rfind('.'));
+  const std::string tampered =
+      token.substr(0, token.find('.')) +
+      signed_other.substr(signed_other.find('.'),
+                          signed_other.rfind('.') - signed_other.find('.')) +
+      token.substr(token.rfind('.'));
   refused = tool_->Launch(tampered, state, state);
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "signature is not valid"))
       << refused.status();
@@ -286,7 +315,8 @@ TEST_F(LtiToolTest, EveryHostileOrBrokenLaunchIsRefusedWithItsReason) {
   }
   std::tie(state, nonce) = StartLogin();
   refused = tool_->Launch("not.a.jwt", state, state);
-  EXPECT_TRUE(absl::StrContains(refused.status().message(), "no valid id_token")) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "no valid id_token"))
+      << refused.status();
 
   // The browser's cookie must carry the same state.
   std::tie(state, nonce) = StartLogin();

@@ -92,8 +92,8 @@ TEST_F(LtiAgsTest, ALineItemIsMadeOnceAndTakesScoresInOrder) {
   EXPECT_NE(*other, *item);
 
   const int64_t now = NowUnixMs();
-  AgsScore pending{"alice", std::nullopt, std::nullopt, "in review", "Completed", "PendingManual",
-                   now};
+  AgsScore pending{"alice",     std::nullopt,    std::nullopt, "in review",
+                   "Completed", "PendingManual", now};
   ASSERT_TRUE(ags_->PostScore(registered_, *item, pending).ok());
   AgsScore accepted{"alice", 1.0, 1.0, "ACCEPTED", "Completed", "FullyGraded", now + 1000};
   ASSERT_TRUE(ags_->PostScore(registered_, *item, accepted).ok());

@@ -56,9 +56,12 @@ std::string CookieFrom(const httplib::Result& res, const std::string& name) {
 }
 
 std::string HtmlUnescape(std::string s) {
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"&quot;", "\""}, {"&#x27;", "'"}, {"&#39;", "'"}, {"&lt;", "<"}, {"&gt;", ">"},
-           {"&amp;", "&"}}) {
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{{"&quot;", "\""},
+                                                                                 {"&#x27;", "'"},
+                                                                                 {"&#39;", "'"},
+                                                                                 {"&lt;", "<"},
+                                                                                 {"&gt;", ">"},
+                                                                                 {"&amp;", "&"}}) {
     for (size_t at; (at = s.find(from)) != std::string::npos;) s.replace(at, from.size(), to);
   }
   return s;
@@ -105,11 +108,10 @@ class LtiLaunchTest : public ::testing::Test {
   }
 
   void Register() {
-    const CommandRun added =
-        Ctl(absl::StrCat("--json lti platform add --issuer ", platform_.issuer(), " --client-id ",
-                         kClientId, " --deployment-id ", kDeployment, " --auth-url ",
-                         platform_.url("auth_url"), " --token-url ", platform_.url("token_url"),
-                         " --jwks-url ", platform_.url("jwks_url")));
+    const CommandRun added = Ctl(absl::StrCat(
+        "--json lti platform add --issuer ", platform_.issuer(), " --client-id ", kClientId,
+        " --deployment-id ", kDeployment, " --auth-url ", platform_.url("auth_url"),
+        " --token-url ", platform_.url("token_url"), " --jwks-url ", platform_.url("jwks_url")));
     ASSERT_EQ(added.exit_code, 0) << added.out;
     const auto doc = nlohmann::json::parse(added.out);
     EXPECT_EQ(doc["tool"]["login_url"], tool_base_ + "/lti/login");
@@ -193,8 +195,7 @@ class LtiLaunchTest : public ::testing::Test {
               SQLITE_OK);
     for (const char* table : {"learners", "assessments", "passes"}) {
       sqlite3_stmt* s = nullptr;
-      sqlite3_prepare_v2(db, absl::StrCat("SELECT count(*) FROM ", table).c_str(), -1, &s,
-                         nullptr);
+      sqlite3_prepare_v2(db, absl::StrCat("SELECT count(*) FROM ", table).c_str(), -1, &s, nullptr);
       counts[table] = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
       sqlite3_finalize(s);
     }
@@ -210,7 +211,8 @@ class LtiLaunchTest : public ::testing::Test {
     sqlite3_stmt* s = nullptr;
     sqlite3_prepare_v2(db, "SELECT id FROM learners", -1, &s, nullptr);
     std::string id;
-    if (sqlite3_step(s) == SQLITE_ROW) id = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    if (sqlite3_step(s) == SQLITE_ROW)
+      id = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
     EXPECT_NE(sqlite3_step(s), SQLITE_ROW) << "more than one learner";
     sqlite3_finalize(s);
     sqlite3_close(db);
@@ -231,8 +233,7 @@ class LtiLaunchTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
-  static Event Identity(LearnerSession& s, int64_t at_ms, const FaceSample& face,
-                        EventKind kind) {
+  static Event Identity(LearnerSession& s, int64_t at_ms, const FaceSample& face, EventKind kind) {
     const auto& ref = s.opened().reference_descriptor();
     double sum = 0;
     for (int i = 0; i < ref.size(); ++i) {
@@ -267,38 +268,41 @@ TEST_F(LtiLaunchTest, ALaunchCreatesTheLearnerAndAssessmentAndAPassThatOpensASes
   EXPECT_EQ(keys["keys"][0]["kty"], "RSA");
   EXPECT_FALSE(keys["keys"][0].contains("d")) << "no private part is published";
 
-  const Outcome o = Launch("user=maria&locale=ru&context=physics-101&resource=final-exam&kind=FINAL");
+  const Outcome o =
+      Launch("user=maria&locale=ru&context=physics-101&resource=final-exam&kind=FINAL");
   ASSERT_EQ(o.status, 200) << o.body;
   EXPECT_TRUE(absl::StrContains(o.body, "Мария Иванова")) << o.body;
   EXPECT_TRUE(absl::StrContains(o.body, "FINAL")) << "the course's custom parameter";
   EXPECT_TRUE(absl::StrContains(o.body, "Запустите")) << "the launch's locale is ru: " << o.body;
   EXPECT_TRUE(absl::StrContains(o.body, "id=\"no-template\"")) << "not enrolled yet";
   const std::string command = Match(o.body, "<pre id=\"command\">([^<]*)</pre>");
-  ASSERT_TRUE(absl::StartsWith(command, "proctor-client run --server " + server_.address() +
-                                            " --pass pass-"))
+  ASSERT_TRUE(absl::StartsWith(
+      command, "proctor-client run --server " + server_.address() + " --pass pass-"))
       << command;
   const std::string pass = command.substr(command.find("--pass ") + 7);
   EXPECT_EQ(Match(o.body, "href=\"(proctor://[^\"]*)\""),
             "proctor://run?server=" + server_.address() + "&pass=" + pass);
-  EXPECT_EQ(Counts(), (std::map<std::string, int>{{"assessments", 1}, {"learners", 1},
-                                                   {"passes", 1}}));
+  EXPECT_EQ(Counts(),
+            (std::map<std::string, int>{{"assessments", 1}, {"learners", 1}, {"passes", 1}}));
   // The pass is real: it opens a session (the learner's client would).
   LearnerSession learner(server_.channel());
   const grpc::Status opened = learner.Open(pass);
   EXPECT_TRUE(opened.ok()) << opened.error_message();
 
   // The same learner again in the same course: no new learner or assessment, a new pass.
-  const Outcome again = Launch("user=maria&locale=ru&context=physics-101&resource=final-exam&kind=FINAL");
+  const Outcome again =
+      Launch("user=maria&locale=ru&context=physics-101&resource=final-exam&kind=FINAL");
   ASSERT_EQ(again.status, 200) << again.body;
-  EXPECT_EQ(Counts(), (std::map<std::string, int>{{"assessments", 1}, {"learners", 1},
-                                                   {"passes", 2}}));
+  EXPECT_EQ(Counts(),
+            (std::map<std::string, int>{{"assessments", 1}, {"learners", 1}, {"passes", 2}}));
   // The course's instructor opening the link gets an explanation, and nothing is created.
-  const Outcome instructor = Launch("user=teacher&role=Instructor&context=physics-101&resource=final-exam");
+  const Outcome instructor =
+      Launch("user=teacher&role=Instructor&context=physics-101&resource=final-exam");
   ASSERT_EQ(instructor.status, 200) << instructor.body;
   EXPECT_TRUE(absl::StrContains(instructor.body, "id=\"lti-staff\"")) << instructor.body;
   EXPECT_FALSE(absl::StrContains(instructor.body, "pass-"));
-  EXPECT_EQ(Counts(), (std::map<std::string, int>{{"assessments", 1}, {"learners", 1},
-                                                   {"passes", 2}}));
+  EXPECT_EQ(Counts(),
+            (std::map<std::string, int>{{"assessments", 1}, {"learners", 1}, {"passes", 2}}));
   // A replayed launch (the same form posted again) is refused.
   const Outcome replay = Post(again);
   EXPECT_EQ(replay.status, 401) << replay.body;
@@ -332,9 +336,11 @@ TEST_F(LtiLaunchTest, ProctoringServicesLetTheLearnerContinueOnlyOnceTheServerVe
   ASSERT_TRUE(session.Open(pass).ok());
   v1::BatchAck ack;
   // Someone else in front of the camera: the client says so, and nothing is verified.
-  ASSERT_TRUE(session.Send({session.Consent(), session.Next(EventKind::kSessionStarted, 0),
-                            Identity(session, 1000, faces[1], EventKind::kIdentityMismatch)},
-                           &ack).ok());
+  ASSERT_TRUE(session
+                  .Send({session.Consent(), session.Next(EventKind::kSessionStarted, 0),
+                         Identity(session, 1000, faces[1], EventKind::kIdentityMismatch)},
+                        &ack)
+                  .ok());
   std::string page = Reload(o.attempt_path);
   EXPECT_TRUE(absl::StrContains(page, "id=\"step-session\" class=\"done\"")) << page;
   EXPECT_TRUE(absl::StrContains(page, "id=\"step-identity\" class=\"waiting\"")) << page;
@@ -342,8 +348,8 @@ TEST_F(LtiLaunchTest, ProctoringServicesLetTheLearnerContinueOnlyOnceTheServerVe
   EXPECT_FALSE(absl::StrContains(page, "id=\"command\"")) << "the pass is spent";
 
   // The learner: the server measures the descriptor against the template itself.
-  ASSERT_TRUE(session.Send({Identity(session, 2000, faces[0], EventKind::kIdentityVerified)},
-                           &ack).ok());
+  ASSERT_TRUE(
+      session.Send({Identity(session, 2000, faces[0], EventKind::kIdentityVerified)}, &ack).ok());
   page = Reload(o.attempt_path);
   EXPECT_TRUE(absl::StrContains(page, "id=\"step-identity\" class=\"done\"")) << page;
   EXPECT_FALSE(absl::StrContains(page, "http-equiv=\"refresh\""));
@@ -408,16 +414,18 @@ TEST_F(LtiLaunchTest, EveryHostileOrBrokenLaunchIsRefusedAndCreatesNothing) {
   no_cookie.cookie.clear();
   EXPECT_EQ(Post(no_cookie).status, 401);
   EXPECT_EQ(Post(victim).status, 200) << "its own browser still completes it";
-  for (const char* attribute : {"HttpOnly", "SameSite=None", "Secure", "Partitioned",
-                                "Path=/lti", "Max-Age=600"}) {
+  for (const char* attribute :
+       {"HttpOnly", "SameSite=None", "Secure", "Partitioned", "Path=/lti", "Max-Age=600"}) {
     EXPECT_TRUE(absl::StrContains(victim.set_cookie, attribute)) << victim.set_cookie;
   }
   std::map<std::string, int> after = Counts();
   EXPECT_EQ(after["passes"], before["passes"] + 1) << "only the good launch issued a pass";
 
   // An LMS that is not registered, and a login for a deployment that is not: refused at login.
-  auto unknown = tool_->Get("/lti/login?iss=https%3A%2F%2Fother.example&login_hint=x&"
-                            "target_link_uri=" + httplib::detail::encode_query_param(tool_base_ + "/lti/launch"));
+  auto unknown = tool_->Get(
+      "/lti/login?iss=https%3A%2F%2Fother.example&login_hint=x&"
+      "target_link_uri=" +
+      httplib::detail::encode_query_param(tool_base_ + "/lti/launch"));
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
   EXPECT_TRUE(absl::StrContains(unknown->body, "not registered")) << unknown->body;

@@ -35,10 +35,10 @@ class PlatformProcess {
     const std::string login = tool_base + "/lti/login";
     const std::string launch = tool_base + "/lti/launch";
     const std::string jwks = tool_base + "/lti/jwks";
-    std::vector<std::string> args = {"/usr/bin/python3",   script,         "--client-id",
-                                      client_id,           "--deployment-id", deployment_id,
-                                      "--tool-login-url",  login,          "--tool-launch-url",
-                                      launch,              "--tool-jwks-url", jwks};
+    std::vector<std::string> args = {
+        "/usr/bin/python3",  script,        "--client-id",      client_id,
+        "--deployment-id",   deployment_id, "--tool-login-url", login,
+        "--tool-launch-url", launch,        "--tool-jwks-url",  jwks};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
