@@ -195,6 +195,39 @@ struct LtiAttempt {
   std::vector<uint8_t> sealed_pass;
   int64_t pass_expires_at_unix_ms = 0;
   int64_t created_at_unix_ms = 0;
+  // What the launch said of the LMS's services (the user's sub, the AGS endpoint and scopes, the
+  // Assessment Control Service): JSON as server/lti writes it, opaque to storage. "{}" if none.
+  std::string services = "{}";
+  // The session outcome last queued for the LMS (LtiAttemptChange): 0, 0 before the first;
+  // reported_seq counts the outbox items queued for this attempt.
+  int32_t reported_state = 0;    // SessionState as int
+  int32_t reported_verdict = 0;  // Verdict as int
+  int64_t reported_seq = 0;
+};
+
+// An attempt whose session is closed with an outcome (state, verdict) other than the one last
+// queued for the LMS: the verdict changed (closed, decided, appealed, decided again).
+struct LtiAttemptChange {
+  LtiAttempt attempt;
+  std::string session_id;
+  SessionState state = SessionState::kClosed;
+  Verdict verdict = Verdict::kNone;
+};
+
+// One message for an LMS in the durable outbox: queued in the same transaction that records the
+// outcome it carries, delivered in seq order per attempt, retried with backoff while the LMS is
+// unreachable, and done once: delivered, or given up with the reason.
+struct LtiOutboxItem {
+  std::string attempt_id;
+  int64_t seq = 0;       // 1, 2, ... per attempt, in the order of the changes
+  std::string kind;      // "score", "flag", "terminate", "result" (server/lti says what each is)
+  std::string payload;   // JSON, as server/lti writes it
+  int64_t created_at_unix_ms = 0;
+  int64_t due_at_unix_ms = 0;  // not tried before this (a claim moves it forward: a lease)
+  int32_t tries = 0;
+  std::string last_error;      // of the last failed try, "" if none
+  int64_t done_at_unix_ms = 0;  // 0 while pending
+  std::string outcome;          // when done: "delivered", or why it was given up
 };
 
 // Whether an LMS's URL may be used: an absolute https:// URL (http:// only to a loopback host:

@@ -283,6 +283,7 @@ Policy PolicyFor(AssessmentKind kind) {
     p.liveness_required = true;
     p.multiple_faces_forces_review = true;
     p.evidence_recheck_every = 1;
+    p.terminate_on_confirmed_mismatch = true;
   }
   return p;
 }

@@ -38,6 +38,10 @@ struct Policy {
   bool liveness_required = false;
   // Several people on camera beyond tolerance forces review regardless of the score.
   bool multiple_faces_forces_review = false;
+  // The LMS's attempt is terminated (LTI Assessment Control Service) when the session is
+  // REJECTED and the server itself measured an identity mismatch in it: a mismatch confirmed by
+  // the examiners (two of them on a FINAL assessment), never by the algorithm alone.
+  bool terminate_on_confirmed_mismatch = false;
   // Re-embed every Nth identity evidence chip on the server (1 = all), >= 1.
   int evidence_recheck_every = 3;
   // Largest accepted disagreement between the client's distance and the server's, and between

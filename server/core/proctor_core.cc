@@ -355,6 +355,21 @@ absl::StatusOr<Scorecard> ProctorCore::CloseSession(const Principal& who, int64_
   return ledger_->Close(who.session_id, ended_at_ms);
 }
 
+absl::StatusOr<Scorecard> ProctorCore::EndSession(const Principal& who,
+                                                  const std::string& session_id) {
+  RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
+  ASSIGN_OR_RETURN(SessionRecord session, storage_->GetSession(session_id));
+  const bool was_open = session.state == SessionState::kOpen;
+  int64_t ended_at_ms = session.ended_at_ms;
+  if (was_open) {
+    ASSIGN_OR_RETURN(std::vector<StoredEvent> events, storage_->ListEvents(session_id));
+    ended_at_ms = events.empty() ? 0 : events.back().event.at_ms;
+  }
+  ASSIGN_OR_RETURN(Scorecard card, ledger_->Close(session_id, ended_at_ms));
+  if (was_open) RETURN_IF_ERROR(Audit(who, "session.end", session_id, "ended by the LMS"));
+  return card;
+}
+
 absl::StatusOr<SessionRecord> ProctorCore::SessionHead(const Principal& who) {
   RETURN_IF_ERROR(Require(who, {Role::kLearner}));
   return storage_->GetSession(who.session_id);

@@ -167,6 +167,10 @@ class ProctorCore {
                                             const std::vector<uint8_t>& client_public_key,
                                             const std::string& consented_notice_sha256 = "");
   absl::StatusOr<Scorecard> CloseSession(const Principal& who, int64_t ended_at_ms);
+  // The LMS ended the assessment (LTI LtiEndAssessment): an administrator, or the LTI tool acting
+  // as one for the platform, closes the session as if the client had (scored at its last event's
+  // time), audited as "session.end". Closing a closed session returns its outcome again.
+  absl::StatusOr<Scorecard> EndSession(const Principal& who, const std::string& session_id);
   // The learner's own session as stored (last_seq, head_hash, state, verdict): where a
   // reconnecting client resumes.
   absl::StatusOr<SessionRecord> SessionHead(const Principal& who);

@@ -156,6 +156,35 @@ class Storage {
   // The id of the session the pass opened (RedeemPass records it); "" while the pass is unused.
   // NOT_FOUND for an unknown pass.
   virtual absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) = 0;
+  // The attempts of one learner on one assessment, oldest first (LtiEndAssessment finds its
+  // attempt by number among them).
+  virtual absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
+      const std::string& learner_id, const std::string& assessment_id) = 0;
+  // Up to `limit` attempts whose pass opened a session that is now closed with a (state,
+  // verdict) other than the attempt's reported_state/reported_verdict, oldest attempt first.
+  virtual absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) = 0;
+  // In one transaction: the attempt's reported_state/reported_verdict become the change's, its
+  // reported_seq grows by items.size(), and `items` are queued with seq reported_seq+1, +2, ...
+  // (attempt_id and seq are set here). ABORTED when the stored reported_seq, reported_state or
+  // reported_verdict is no longer the change's attempt's (another replica queued it first);
+  // NOT_FOUND for an unknown attempt.
+  virtual absl::Status QueueLtiChange(const LtiAttemptChange& change,
+                                      std::vector<LtiOutboxItem> items) = 0;
+  // Claims up to `limit` pending items due at `now_unix_ms`, each the lowest pending seq of its
+  // attempt and lane (an attempt's messages go out in order; reads of the LMS's grade, kind
+  // "result", wait for the LMS in a lane of their own and hold no message back): tries grows by
+  // one and due_at becomes
+  // `lease_until_unix_ms`, so that no other replica takes it meanwhile. Returns them as claimed,
+  // earliest due first.
+  virtual absl::StatusOr<std::vector<LtiOutboxItem>> ClaimLtiOutbox(int64_t now_unix_ms,
+                                                                    int64_t lease_until_unix_ms,
+                                                                    int limit) = 0;
+  // After a try: writes due_at, last_error, done_at and outcome of the item (attempt_id, seq).
+  // NOT_FOUND for an unknown item.
+  virtual absl::Status UpdateLtiOutboxItem(const LtiOutboxItem& item) = 0;
+  // Every item of the attempt ("" for all attempts), by attempt then seq.
+  virtual absl::StatusOr<std::vector<LtiOutboxItem>> ListLtiOutbox(
+      const std::string& attempt_id) = 0;
 
   virtual absl::Status AppendAudit(const AuditEntry& entry) = 0;
   virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit() = 0;

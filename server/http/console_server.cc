@@ -453,11 +453,20 @@ void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Respon
   const i18n::Language language = i18n::ParseLanguage(launch->locale)
                                       .value_or(ReaderLanguage(req, res, false));
   if (launch->message_type == "LtiEndAssessment") {
-    return LtiFail(res,
-                   absl::FailedPreconditionError(i18n::N_(
-                       "ending an assessment from the LMS is not supported yet: the session "
-                       "ends when the learner's client closes it")),
-                   language);
+    auto ended = desk->EndLti(*launch);
+    if (absl::IsNotFound(ended.status())) {
+      spdlog::warn("LTI end of assessment: {}", std::string(ended.status().message()));
+      return LtiFail(res,
+                     absl::NotFoundError(i18n::N_(
+                         "the LMS ended an assessment attempt that was never proctored here")),
+                     language);
+    }
+    if (!ended.ok()) return LtiFail(res, ended.status(), language);
+    AllowLmsFrames(res, launch->platform.issuer, "");
+    res.set_content(LtiEndedPage(!ended->session_id.empty(),
+                                 lti::ServicesOf(*launch).return_url, language),
+                    kHtml);
+    return;
   }
   if (!lti::IsLearnerLaunch(*launch)) {
     AllowLmsFrames(res, launch->platform.issuer, "");

@@ -109,6 +109,25 @@ std::string LtiStaffPage(const std::string& name, i18n::Language language) {
       language);
 }
 
+std::string LtiEndedPage(bool had_session, const std::string& return_url,
+                         i18n::Language language) {
+  const i18n::Translator& t = i18n::Translator::For(language);
+  std::string body = absl::StrCat(
+      "<section class=\"card\" id=\"lti-ended\"><h1>", Html(t.Tr("The assessment has ended")),
+      "</h1><p>",
+      Html(had_session ? t.Tr("Your proctored session is closed. You may close proctor-client: "
+                              "what it recorded has been kept. Examiners review the session if "
+                              "it needs it; your course shows the proctoring result.")
+                       : t.Tr("No proctored session was opened for this attempt.")),
+      "</p>");
+  if (!return_url.empty()) {
+    absl::StrAppend(&body, "<p><a id=\"lti-return\" href=\"", Html(return_url), "\">",
+                    Html(t.Tr("Back to the course")), "</a></p>");
+  }
+  body += "</section>";
+  return Layout(t.Tr("The assessment has ended"), nullptr, body, language);
+}
+
 std::string LtiErrorPage(int http_status, const std::string& message, i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
   return Layout(t.Tr("Error"), nullptr,

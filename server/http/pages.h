@@ -61,6 +61,9 @@ std::string LtiLaunchPage(const LtiLaunchView& view, i18n::Language language);
 // A launch by an instructor or another member of staff: nothing is created for them.
 std::string LtiStaffPage(const std::string& name, i18n::Language language);
 // A refused launch: `message` is a fixed message id (translated here).
+// After LtiEndAssessment: the session is closed; a link back to the LMS when it gave one.
+std::string LtiEndedPage(bool had_session, const std::string& return_url,
+                         i18n::Language language);
 std::string LtiErrorPage(int http_status, const std::string& message, i18n::Language language);
 std::string ErrorPage(const PageContext* context, int http_status, const std::string& message,
                       i18n::Language language = i18n::Language::kEnglish);

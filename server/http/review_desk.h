@@ -113,6 +113,10 @@ class ReviewDesk {
     return lti::Provision(parts_.core, parts_.storage, parts_.box, launch, 4 * 3600,
                           parts_.core->NowUnixMs());
   }
+  // LtiEndAssessment: the attempt's session closed and scored (lti::EndAttempt).
+  absl::StatusOr<lti::EndedAttempt> EndLti(const lti::LtiLaunch& launch) {
+    return lti::EndAttempt(parts_.core, parts_.storage, launch);
+  }
   // What a learner's attempt page shows: the attempt, its pass, the learner and assessment, and
   // what the server has verified. NOT_FOUND for an unknown attempt.
   struct LtiAttemptPage {

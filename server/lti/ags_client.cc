@@ -16,6 +16,7 @@ constexpr char kLineItemType[] = "application/vnd.ims.lis.v2.lineitem+json";
 constexpr char kLineItemContainerType[] = "application/vnd.ims.lis.v2.lineitemcontainer+json";
 constexpr char kScoreType[] = "application/vnd.ims.lis.v1.score+json";
 constexpr char kResultContainerType[] = "application/vnd.ims.lis.v2.resultcontainer+json";
+constexpr char kControlType[] = "application/vnd.ims.lti-ap.v1.control+json";
 
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
@@ -119,27 +120,45 @@ absl::StatusOr<HttpResponse> AgsClient::Authorized(const LtiPlatform& platform,
   return absl::InternalError("unreachable");
 }
 
+absl::StatusOr<std::vector<AgsLineItem>> AgsClient::LineItems(const LtiPlatform& platform,
+                                                              const std::string& lineitems_url,
+                                                              const std::string& resource_link_id) {
+  HttpRequest find;
+  find.url = lineitems_url;
+  if (!resource_link_id.empty()) {
+    find.url += (lineitems_url.find('?') == std::string::npos ? "?" : "&") +
+                FormEncode({{"resource_link_id", resource_link_id}});
+  }
+  find.headers = {{"Accept", kLineItemContainerType}};
+  const absl::StatusOr<HttpResponse> found = Authorized(platform, {kScopeLineItem}, find);
+  RETURN_IF_ERROR(Judge(absl::StrCat("line items at ", lineitems_url), found));
+  const nlohmann::json items = nlohmann::json::parse(found->body, nullptr, false);
+  if (!items.is_array()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("line items at ", lineitems_url, ": the answer is not a JSON array"));
+  }
+  std::vector<AgsLineItem> out;
+  for (const nlohmann::json& item : items) {
+    if (!item.is_object() || JsonText(item, "id").empty()) continue;
+    AgsLineItem li{JsonText(item, "id"), JsonText(item, "label"), JsonText(item, "tag"),
+                   JsonText(item, "resourceLinkId"), Number(item, "scoreMaximum").value_or(0)};
+    // The filter is a hint a platform may ignore.
+    if (!resource_link_id.empty() && li.resource_link_id != resource_link_id) continue;
+    out.push_back(std::move(li));
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> AgsClient::FindOrCreateLineItem(const LtiPlatform& platform,
                                                             const std::string& lineitems_url,
                                                             const std::string& resource_link_id,
                                                             const std::string& tag,
                                                             const std::string& label,
                                                             double score_maximum) {
-  const std::string separator = lineitems_url.find('?') == std::string::npos ? "?" : "&";
-  HttpRequest find;
-  find.url = absl::StrCat(lineitems_url, separator,
-                          FormEncode({{"resource_link_id", resource_link_id}, {"tag", tag}}));
-  find.headers = {{"Accept", kLineItemContainerType}};
-  const absl::StatusOr<HttpResponse> found = Authorized(platform, {kScopeLineItem}, find);
-  RETURN_IF_ERROR(Judge(absl::StrCat("line items at ", lineitems_url), found));
-  const nlohmann::json items = nlohmann::json::parse(found->body, nullptr, false);
-  if (items.is_array()) {
-    for (const nlohmann::json& item : items) {
-      if (!JsonText(item, "id").empty() && JsonText(item, "resourceLinkId") == resource_link_id &&
-          JsonText(item, "tag") == tag) {
-        return JsonText(item, "id");
-      }
-    }
+  ASSIGN_OR_RETURN(std::vector<AgsLineItem> items,
+                   LineItems(platform, lineitems_url, resource_link_id));
+  for (const AgsLineItem& item : items) {
+    if (item.tag == tag) return item.id;
   }
   HttpRequest create;
   create.method = "POST";
@@ -178,8 +197,12 @@ absl::Status AgsClient::PostScore(const LtiPlatform& platform, const std::string
                  : lineitem_url.substr(0, query) + "/scores" + lineitem_url.substr(query);
   post.content_type = kScoreType;
   post.body = body.dump();
-  return Judge(absl::StrCat("posting a score to ", lineitem_url),
-               Authorized(platform, {kScopeScore}, post));
+  const absl::StatusOr<HttpResponse> posted = Authorized(platform, {kScopeScore}, post);
+  if (posted.ok() && posted->status == 409) {
+    return absl::AlreadyExistsError(absl::StrCat("posting a score to ", lineitem_url,
+                                                 ": the platform holds this score or a later one"));
+  }
+  return Judge(absl::StrCat("posting a score to ", lineitem_url), posted);
 }
 
 absl::StatusOr<std::vector<AgsResult>> AgsClient::Results(const LtiPlatform& platform,
@@ -205,6 +228,28 @@ absl::StatusOr<std::vector<AgsResult>> AgsClient::Results(const LtiPlatform& pla
     out.push_back({JsonText(r, "userId"), Number(r, "resultScore"), Number(r, "resultMaximum")});
   }
   return out;
+}
+
+absl::StatusOr<std::string> AgsClient::AssessmentControl(const LtiPlatform& platform,
+                                                         const std::string& acs_url,
+                                                         const nlohmann::json& request) {
+  HttpRequest post;
+  post.method = "POST";
+  post.url = acs_url;
+  post.headers = {{"Accept", kControlType}};
+  post.content_type = kControlType;
+  post.body = request.dump();
+  const std::string what = absl::StrCat("assessment control (", JsonText(request, "action"),
+                                        ") at ", acs_url);
+  const absl::StatusOr<HttpResponse> response =
+      Authorized(platform, {kScopeAssessmentControl}, post);
+  RETURN_IF_ERROR(Judge(what, response));
+  const nlohmann::json doc = nlohmann::json::parse(response->body, nullptr, false);
+  const std::string status = doc.is_object() ? JsonText(doc, "status") : "";
+  if (status.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(what, ": no status in the answer"));
+  }
+  return status;
 }
 
 }  // namespace proctor::server::lti

@@ -26,6 +26,11 @@ inline constexpr char kScopeLineItem[] = "https://purl.imsglobal.org/spec/lti-ag
 inline constexpr char kScopeScore[] = "https://purl.imsglobal.org/spec/lti-ags/scope/score";
 inline constexpr char kScopeResultRead[] =
     "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly";
+inline constexpr char kScopeLineItemRead[] =
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly";
+// LTI Proctoring Services 1.0: the Assessment Control Service.
+inline constexpr char kScopeAssessmentControl[] =
+    "https://purl.imsglobal.org/spec/lti-ap/scope/control.all";
 
 struct AgsScore {
   std::string user_id;  // the platform's sub
@@ -35,6 +40,12 @@ struct AgsScore {
   std::string activity_progress = "Completed";   // Initialized ... Completed
   std::string grading_progress = "FullyGraded";  // FullyGraded, Pending, PendingManual, ...
   int64_t timestamp_unix_ms = 0;                 // sent as ISO 8601 UTC with milliseconds
+};
+
+struct AgsLineItem {
+  std::string id;  // its URL
+  std::string label, tag, resource_link_id;
+  double score_maximum = 0;
 };
 
 struct AgsResult {
@@ -58,12 +69,23 @@ class AgsClient {
                                                    const std::string& resource_link_id,
                                                    const std::string& tag, const std::string& label,
                                                    double score_maximum);
+  // The line items in `lineitems_url`, of `resource_link_id` when it is not empty.
+  absl::StatusOr<std::vector<AgsLineItem>> LineItems(const LtiPlatform& platform,
+                                                     const std::string& lineitems_url,
+                                                     const std::string& resource_link_id);
+  // ALREADY_EXISTS when the platform answers 409: it holds a score for the user with this
+  // timestamp or a later one (a score sent again after a crash, or overtaken).
   absl::Status PostScore(const LtiPlatform& platform, const std::string& lineitem_url,
                          const AgsScore& score);
   // The results of a line item (optionally of one user).
   absl::StatusOr<std::vector<AgsResult>> Results(const LtiPlatform& platform,
                                                  const std::string& lineitem_url,
                                                  const std::string& user_id);
+  // An Assessment Control Service request (Proctoring Services 1.0 §5) to `acs_url`; the
+  // attempt's status the platform answers ("flagged", "terminated", ...).
+  absl::StatusOr<std::string> AssessmentControl(const LtiPlatform& platform,
+                                                const std::string& acs_url,
+                                                const nlohmann::json& request);
 
  private:
   struct CachedToken {

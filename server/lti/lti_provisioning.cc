@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -9,6 +11,7 @@
 #include "common/status_macros.h"
 #include "protocol/identity_rule.h"
 #include "server/core/policy.h"
+#include "server/lti/wire_text.h"
 
 namespace proctor::server::lti {
 namespace {
@@ -41,7 +44,78 @@ std::string RandomId() {
 
 std::string PassAd(const std::string& attempt_id) { return "lti attempt pass " + attempt_id; }
 
+std::string AllowedUrl(const nlohmann::json& object, const char* name) {
+  const std::string url = JsonText(object, name);
+  return IsAllowedLtiUrl(url) ? url : "";
+}
+
+std::vector<std::string> Strings(const nlohmann::json& object, const char* name) {
+  std::vector<std::string> out;
+  if (!object.is_object() || !object.contains(name) || !object[name].is_array()) return out;
+  for (const nlohmann::json& v : object[name]) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+const nlohmann::json& Claim(const nlohmann::json& claims, const std::string& name) {
+  static const nlohmann::json kNone = nlohmann::json::object();
+  auto it = claims.find(name);
+  return it != claims.end() && it->is_object() ? *it : kNone;
+}
+
 }  // namespace
+
+bool AttemptServices::HasScope(const std::string& scope) const {
+  return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+bool AttemptServices::AcsSupports(const std::string& action) const {
+  return !acs_url.empty() &&
+         std::find(acs_actions.begin(), acs_actions.end(), action) != acs_actions.end();
+}
+
+AttemptServices ServicesOf(const LtiLaunch& launch) {
+  AttemptServices s;
+  s.sub = launch.sub;
+  const nlohmann::json& ags =
+      Claim(launch.claims, "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint");
+  s.lineitems_url = AllowedUrl(ags, "lineitems");
+  s.lineitem_url = AllowedUrl(ags, "lineitem");
+  s.scopes = Strings(ags, "scope");
+  const nlohmann::json& acs = Claim(launch.claims, std::string(kProctoringPrefix) + "acs");
+  s.acs_url = AllowedUrl(acs, "assessment_control_url");
+  s.acs_actions = Strings(acs, "actions");
+  s.return_url =
+      AllowedUrl(Claim(launch.claims, std::string(kClaimPrefix) + "launch_presentation"),
+                 "return_url");
+  return s;
+}
+
+std::string ServicesJson(const AttemptServices& s) {
+  return nlohmann::json{{"sub", s.sub},
+                        {"lineitems", s.lineitems_url},
+                        {"lineitem", s.lineitem_url},
+                        {"scopes", s.scopes},
+                        {"acs_url", s.acs_url},
+                        {"acs_actions", s.acs_actions},
+                        {"return_url", s.return_url}}
+      .dump();
+}
+
+AttemptServices ParseServices(const std::string& json) {
+  AttemptServices s;
+  const nlohmann::json doc = nlohmann::json::parse(json, nullptr, false);
+  if (!doc.is_object()) return s;
+  s.sub = JsonText(doc, "sub");
+  s.lineitems_url = AllowedUrl(doc, "lineitems");
+  s.lineitem_url = AllowedUrl(doc, "lineitem");
+  s.scopes = Strings(doc, "scopes");
+  s.acs_url = AllowedUrl(doc, "acs_url");
+  s.acs_actions = Strings(doc, "acs_actions");
+  s.return_url = AllowedUrl(doc, "return_url");
+  return s;
+}
 
 std::string LtiLearnerId(const LtiLaunch& l) { return StableId({l.platform.issuer, l.sub}); }
 
@@ -130,7 +204,36 @@ absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
       box->Seal(std::vector<uint8_t>(out.pass.pass.begin(), out.pass.pass.end()), PassAd(a.id));
   a.pass_expires_at_unix_ms = out.pass.expires_at_unix_ms;
   a.created_at_unix_ms = now_unix_ms;
+  a.services = ServicesJson(ServicesOf(launch));
   RETURN_IF_ERROR(storage->PutLtiAttempt(a));
+  return out;
+}
+
+absl::StatusOr<EndedAttempt> EndAttempt(ProctorCore* core, Storage* storage,
+                                        const LtiLaunch& launch) {
+  ASSIGN_OR_RETURN(std::vector<LtiAttempt> attempts,
+                   storage->ListLtiAttempts(LtiLearnerId(launch), LtiAssessmentId(launch)));
+  EndedAttempt out;
+  bool found = false;
+  for (LtiAttempt& a : attempts) {  // oldest first: the last match is the latest
+    if (a.issuer == launch.platform.issuer && a.client_id == launch.platform.client_id &&
+        (launch.attempt_number == 0 || a.attempt_number == launch.attempt_number)) {
+      out.attempt = std::move(a);
+      found = true;
+    }
+  }
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("no proctored attempt ", launch.attempt_number,
+                                            " of this learner on resource link ",
+                                            launch.resource_link_id));
+  }
+  ASSIGN_OR_RETURN(out.session_id, storage->SessionOfPass(out.attempt.pass_hash));
+  if (out.session_id.empty()) return out;
+  ASSIGN_OR_RETURN(SessionRecord session, storage->GetSession(out.session_id));
+  if (session.state == SessionState::kClosed) return out;
+  const Principal platform{Role::kAdministrator, Fit("lti " + launch.platform.issuer, 200), ""};
+  RETURN_IF_ERROR(core->EndSession(platform, out.session_id).status());
+  out.closed_now = true;
   return out;
 }
 

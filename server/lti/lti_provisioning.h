@@ -50,6 +50,24 @@ absl::StatusOr<AttemptStatus> StatusOf(Storage* storage, const LtiAttempt& attem
 nlohmann::json StartAssessmentClaims(const LtiAttempt& attempt, const Learner& learner,
                                      const AttemptStatus& status, int64_t now_unix_ms);
 
+// What a launch said of the LMS's services, kept in the attempt (LtiAttempt::services) for the
+// messages that go back: only URLs IsAllowedLtiUrl accepts are kept.
+struct AttemptServices {
+  std::string sub;                  // the user at the platform (AGS userId, ACS user.sub)
+  std::string lineitems_url;        // AGS: the context's line items
+  std::string lineitem_url;         // AGS: the LMS's own line item of the launch, if it named one
+  std::vector<std::string> scopes;  // AGS scopes the platform grants the tool
+  std::string acs_url;              // Proctoring Services: the Assessment Control Service
+  std::vector<std::string> acs_actions;  // what it supports: flag, terminate, ...
+  std::string return_url;           // launch_presentation.return_url
+  bool HasScope(const std::string& scope) const;
+  bool AcsSupports(const std::string& action) const;
+};
+AttemptServices ServicesOf(const LtiLaunch& launch);
+std::string ServicesJson(const AttemptServices& services);
+// "{}" or unreadable JSON gives no services.
+AttemptServices ParseServices(const std::string& json);
+
 // The stable ids: "lti-" and 20 hex digits of SHA-256 over the platform's names for them.
 std::string LtiLearnerId(const LtiLaunch& launch);
 std::string LtiAssessmentId(const LtiLaunch& launch);
@@ -67,6 +85,17 @@ bool IsLearnerLaunch(const LtiLaunch& launch);
 absl::StatusOr<ProvisionedLaunch> Provision(ProctorCore* core, Storage* storage,
                                             const SealedBox* box, const LtiLaunch& launch,
                                             int64_t pass_seconds, int64_t now_unix_ms);
+// LtiEndAssessment: the learner's attempt with the launch's attempt number on that resource link
+// (the latest when the platform sends none), and its session closed and scored. NOT_FOUND when
+// the tool began no such attempt.
+struct EndedAttempt {
+  LtiAttempt attempt;
+  std::string session_id;  // "" when the learner never opened the session
+  bool closed_now = false;  // false: it was closed already
+};
+absl::StatusOr<EndedAttempt> EndAttempt(ProctorCore* core, Storage* storage,
+                                        const LtiLaunch& launch);
+
 // The pass an attempt keeps.
 absl::StatusOr<std::string> AttemptPass(const SealedBox* box, const LtiAttempt& attempt);
 

@@ -33,7 +33,9 @@
 #include "server/core/session_ledger.h"
 #include "server/http/console_server.h"
 #include "server/http/review_desk.h"
+#include "server/lti/ags_client.h"
 #include "server/lti/http_get.h"
+#include "server/lti/lti_delivery.h"
 #include "server/lti/lti_tool.h"
 #include "server/service/admin_service.h"
 #include "server/service/result_service.h"
@@ -135,6 +137,8 @@ struct ProctorServer::Parts {
   std::unique_ptr<SessionServiceImpl> sessions;
   std::unique_ptr<http::ReviewDesk> desk;
   std::unique_ptr<lti::LtiTool> lti;             // null when --http is empty
+  std::unique_ptr<lti::AgsClient> ags;           // null when --http is empty
+  std::unique_ptr<lti::LtiDelivery> delivery;    // null when --http is empty
   std::unique_ptr<http::ConsoleServer> console;  // null when --http is empty
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
@@ -208,6 +212,16 @@ absl::Status ProctorServer::StartConsole(const ServerOptions& options, Parts& pa
                                            host, ":", parts.console->port()));
   }
   parts.admin->set_lti_public_url(parts.lti->public_url());
+  // Verdicts back to the LMSs (AGS, Assessment Control Service), through the outbox.
+  get.deadline_ms = 30'000;
+  parts.ags = std::make_unique<lti::AgsClient>(parts.lti.get(), lti::MakeHttpCall(get),
+                                               &Clock::Real());
+  lti::LtiDeliveryOptions delivery;
+  delivery.first_retry_ms = options.lti_retry_seconds * 1000;
+  parts.delivery =
+      std::make_unique<lti::LtiDelivery>(delivery, parts.storage.get(), parts.core.get(),
+                                         parts.lti.get(), parts.ags.get(), &Clock::Real());
+  parts.delivery->Start();
   spdlog::info("LTI 1.3 tool at {} (login {}, JWKS {})", parts.lti->public_url(),
                parts.lti->login_url(), parts.lti->jwks_url());
   return absl::OkStatus();
@@ -235,6 +249,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
       !absl::StartsWith(o.public_url, "http://")) {
     return absl::InvalidArgumentError(
         "--public-url must be an http(s):// URL, e.g. https://proctor.example.edu");
+  }
+  if (o.lti_retry_seconds < 1 || o.lti_retry_seconds > 3600) {
+    return absl::InvalidArgumentError("--lti-retry-seconds must be within 1-3600");
   }
   if (!(o.qc_sample_percent >= 0 && o.qc_sample_percent <= 100)) {
     return absl::InvalidArgumentError("--qc-sample-percent must be within 0-100");
@@ -340,6 +357,7 @@ void ProctorServer::Shutdown() {
   std::call_once(parts_->shutdown_once, [this] {
     parts_->grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     if (parts_->console) parts_->console->Stop();
+    if (parts_->delivery) parts_->delivery->Stop();
     {
       std::lock_guard<std::mutex> lock(parts_->retention_mu);
       parts_->stopping = true;

@@ -34,6 +34,9 @@ struct ServerOptions {
   std::string public_url;
   // PEM bundle of the CAs trusted, instead of the system's, when fetching an LMS's JWKS.
   std::string lti_ca_file;
+  // The first retry of a message an LMS did not take (down, 5xx), seconds; doubled each time up
+  // to 10 minutes, for up to 7 days.
+  int64_t lti_retry_seconds = 30;
   // PEM certificate chain and private key; both or neither (plaintext).
   std::string tls_cert;
   std::string tls_key;

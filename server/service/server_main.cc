@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
                    "(LTI 1.3; default: the --http address)");
     app.add_option("--lti-ca-file", options.lti_ca_file,
                    "PEM CAs trusted for LMSs' key sets instead of the system's");
+    app.add_option("--lti-retry-seconds", options.lti_retry_seconds,
+                   "first retry of a verdict an LMS did not take (doubled up to 10 min, for 7 "
+                   "days)")
+        ->capture_default_str();
     app.add_option("--tls-cert", options.tls_cert, "PEM certificate chain (enables TLS)");
     app.add_option("--tls-key", options.tls_key, "PEM private key");
     app.add_option("--max-message-bytes", options.max_message_bytes, "largest gRPC message")

@@ -1,6 +1,7 @@
 #include "server/storage/memory_storage.h"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -469,6 +470,122 @@ absl::StatusOr<std::string> MemoryStorage::SessionOfPass(const std::string& pass
   if (passes_.count(pass_hash) == 0) return storage_rules::UnknownPass();
   auto it = pass_sessions_.find(pass_hash);
   return it == pass_sessions_.end() ? std::string() : it->second;
+}
+
+absl::StatusOr<std::vector<LtiAttempt>> MemoryStorage::ListLtiAttempts(
+    const std::string& learner_id, const std::string& assessment_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<LtiAttempt> out;
+  for (const auto& [id, attempt] : lti_attempts_) {
+    if (attempt.learner_id == learner_id && attempt.assessment_id == assessment_id) {
+      out.push_back(attempt);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const LtiAttempt& a, const LtiAttempt& b) {
+    return std::tie(a.created_at_unix_ms, a.id) < std::tie(b.created_at_unix_ms, b.id);
+  });
+  return out;
+}
+
+absl::StatusOr<std::vector<LtiAttemptChange>> MemoryStorage::ListLtiAttemptChanges(int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<LtiAttemptChange> out;
+  for (const auto& [id, attempt] : lti_attempts_) {
+    auto pass = pass_sessions_.find(attempt.pass_hash);
+    if (pass == pass_sessions_.end()) continue;
+    auto session = sessions_.find(pass->second);
+    if (session == sessions_.end()) continue;
+    const SessionRecord& record = session->second.record;
+    if (record.state != SessionState::kClosed) continue;
+    if (static_cast<int32_t>(record.state) == attempt.reported_state &&
+        static_cast<int32_t>(record.verdict) == attempt.reported_verdict) {
+      continue;
+    }
+    out.push_back(LtiAttemptChange{attempt, record.id, record.state, record.verdict});
+  }
+  std::sort(out.begin(), out.end(), [](const LtiAttemptChange& a, const LtiAttemptChange& b) {
+    return std::tie(a.attempt.created_at_unix_ms, a.attempt.id) <
+           std::tie(b.attempt.created_at_unix_ms, b.attempt.id);
+  });
+  out.resize(std::min(out.size(), static_cast<size_t>(std::max(limit, 0))));
+  return out;
+}
+
+absl::Status MemoryStorage::QueueLtiChange(const LtiAttemptChange& change,
+                                           std::vector<LtiOutboxItem> items) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lti_attempts_.find(change.attempt.id);
+  if (it == lti_attempts_.end()) return storage_rules::NoLtiAttempt();
+  LtiAttempt& stored = it->second;
+  if (stored.reported_seq != change.attempt.reported_seq ||
+      stored.reported_state != change.attempt.reported_state ||
+      stored.reported_verdict != change.attempt.reported_verdict) {
+    return storage_rules::StaleLtiChange(stored.id);
+  }
+  // Check every insert before changing anything: all or nothing.
+  for (size_t i = 0; i < items.size(); ++i) {
+    items[i].attempt_id = stored.id;
+    items[i].seq = stored.reported_seq + 1 + static_cast<int64_t>(i);
+    if (lti_outbox_.count({stored.id, items[i].seq}) != 0) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("LTI outbox item ", items[i].seq, " of attempt ", stored.id, " exists"));
+    }
+  }
+  stored.reported_state = static_cast<int32_t>(change.state);
+  stored.reported_verdict = static_cast<int32_t>(change.verdict);
+  stored.reported_seq += static_cast<int64_t>(items.size());
+  for (LtiOutboxItem& item : items) {
+    std::pair<std::string, int64_t> key(item.attempt_id, item.seq);
+    lti_outbox_.emplace(std::move(key), std::move(item));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LtiOutboxItem>> MemoryStorage::ClaimLtiOutbox(
+    int64_t now_unix_ms, int64_t lease_until_unix_ms, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The lowest pending seq of each attempt and lane (reads of the LMS's grade, kind "result",
+  // apart from the messages), if it is due (the map is ordered by attempt, seq).
+  std::vector<LtiOutboxItem*> heads;
+  std::set<std::pair<std::string, bool>> lanes_with_head;
+  for (auto& [key, item] : lti_outbox_) {
+    if (item.done_at_unix_ms != 0) continue;
+    if (!lanes_with_head.emplace(key.first, item.kind == "result").second) continue;
+    if (item.due_at_unix_ms <= now_unix_ms) heads.push_back(&item);
+  }
+  std::sort(heads.begin(), heads.end(), [](const LtiOutboxItem* a, const LtiOutboxItem* b) {
+    return std::tie(a->due_at_unix_ms, a->attempt_id, a->seq) <
+           std::tie(b->due_at_unix_ms, b->attempt_id, b->seq);
+  });
+  heads.resize(std::min(heads.size(), static_cast<size_t>(std::max(limit, 0))));
+  std::vector<LtiOutboxItem> claimed;
+  for (LtiOutboxItem* item : heads) {
+    item->due_at_unix_ms = lease_until_unix_ms;
+    ++item->tries;
+    claimed.push_back(*item);
+  }
+  return claimed;
+}
+
+absl::Status MemoryStorage::UpdateLtiOutboxItem(const LtiOutboxItem& item) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = lti_outbox_.find({item.attempt_id, item.seq});
+  if (it == lti_outbox_.end()) return storage_rules::NoLtiOutboxItem(item.attempt_id, item.seq);
+  it->second.due_at_unix_ms = item.due_at_unix_ms;
+  it->second.last_error = item.last_error;
+  it->second.done_at_unix_ms = item.done_at_unix_ms;
+  it->second.outcome = item.outcome;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LtiOutboxItem>> MemoryStorage::ListLtiOutbox(
+    const std::string& attempt_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<LtiOutboxItem> out;
+  for (const auto& [key, item] : lti_outbox_) {
+    if (attempt_id.empty() || key.first == attempt_id) out.push_back(item);
+  }
+  return out;
 }
 
 absl::Status MemoryStorage::AppendAudit(const AuditEntry& entry) {

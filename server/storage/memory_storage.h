@@ -92,6 +92,17 @@ class MemoryStorage : public Storage {
   absl::Status PutLtiAttempt(const LtiAttempt& attempt) override;
   absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) override;
   absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
+  absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
+      const std::string& learner_id, const std::string& assessment_id) override;
+  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) override;
+  absl::Status QueueLtiChange(const LtiAttemptChange& change,
+                              std::vector<LtiOutboxItem> items) override;
+  absl::StatusOr<std::vector<LtiOutboxItem>> ClaimLtiOutbox(int64_t now_unix_ms,
+                                                            int64_t lease_until_unix_ms,
+                                                            int limit) override;
+  absl::Status UpdateLtiOutboxItem(const LtiOutboxItem& item) override;
+  absl::StatusOr<std::vector<LtiOutboxItem>> ListLtiOutbox(const std::string& attempt_id) override;
+
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 
@@ -129,6 +140,8 @@ class MemoryStorage : public Storage {
   std::map<std::string, LtiLogin> lti_logins_;                               // guarded by mu_
   std::map<std::string, LtiAttempt> lti_attempts_;                           // guarded by mu_
   std::map<std::string, std::string> pass_sessions_;  // pass hash -> session id, guarded by mu_
+  // (attempt id, seq) -> item, guarded by mu_
+  std::map<std::pair<std::string, int64_t>, LtiOutboxItem> lti_outbox_;
 };
 
 }  // namespace proctor::server

@@ -1,5 +1,6 @@
 #include "server/storage/postgres_storage.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -32,6 +34,19 @@ struct Statement {
   "id, learner_id, assessment_id, client_public_key, state, opened_at_unix_ms, "               \
   "closed_at_unix_ms, ended_at_ms, risk_score, verdict, decision_note, decided_by, last_seq, " \
   "head_hash, consent_required"
+
+// The columns ReadLtiAttempt() expects, in order, of lti_attempts as "a".
+#define PROCTOR_LTI_ATTEMPT_COLUMNS                                                       \
+  "a.id, a.learner_id, a.assessment_id, a.issuer, a.client_id, a.deployment_id, "         \
+  "a.message_type, a.resource_link_id, a.attempt_number, a.session_data, "                \
+  "a.start_assessment_url, a.locale, a.sealed_pass, a.pass_expires_at_unix_ms, "          \
+  "a.created_at_unix_ms, a.pass_hash, a.services, a.reported_state, a.reported_verdict, " \
+  "a.reported_seq"
+
+// The columns ReadLtiOutboxItem() expects, in order.
+#define PROCTOR_LTI_OUTBOX_COLUMNS                                                          \
+  "attempt_id, seq, kind, payload, created_at_unix_ms, due_at_unix_ms, tries, last_error, " \
+  "done_at_unix_ms, outcome"
 
 constexpr Statement kStatements[] = {
     {"insert_assessment",
@@ -190,13 +205,48 @@ constexpr Statement kStatements[] = {
     {"insert_lti_attempt",
      "INSERT INTO lti_attempts (id, learner_id, assessment_id, issuer, client_id, deployment_id, "
      "message_type, resource_link_id, attempt_number, session_data, start_assessment_url, "
-     "locale, sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"},
+     "locale, sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash, services, "
+     "reported_state, reported_verdict, reported_seq) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+     "$19, $20)"},
     {"select_lti_attempt",
-     "SELECT learner_id, assessment_id, issuer, client_id, deployment_id, message_type, "
-     "resource_link_id, attempt_number, session_data, start_assessment_url, locale, "
-     "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash FROM lti_attempts "
-     "WHERE id = $1"},
+     "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS " FROM lti_attempts a WHERE a.id = $1"},
+    {"list_lti_attempts", "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS " FROM lti_attempts a "
+                          "WHERE a.learner_id = $1 AND a.assessment_id = $2 "
+                          "ORDER BY a.created_at_unix_ms, a.id COLLATE \"C\""},
+    // Attempts whose session is closed (state 2) with an outcome other than the one reported.
+    {"list_lti_attempt_changes",
+     "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS ", s.id, s.state, s.verdict FROM lti_attempts a "
+     "JOIN passes p ON p.pass_hash = a.pass_hash JOIN sessions s ON s.id = p.session_id "
+     "WHERE s.state = 2 AND (s.state <> a.reported_state OR s.verdict <> a.reported_verdict) "
+     "ORDER BY a.created_at_unix_ms, a.id COLLATE \"C\" LIMIT $1"},
+    {"lti_attempt_exists", "SELECT 1 FROM lti_attempts WHERE id = $1"},
+    // Compare and set: $5-$7 are the reported seq, state and verdict the change started from.
+    {"report_lti_change",
+     "UPDATE lti_attempts SET reported_state = $2, reported_verdict = $3, "
+     "reported_seq = reported_seq + $4 "
+     "WHERE id = $1 AND reported_seq = $5 AND reported_state = $6 AND reported_verdict = $7"},
+    {"insert_lti_outbox_item", "INSERT INTO lti_outbox (" PROCTOR_LTI_OUTBOX_COLUMNS
+                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"},
+    // Pending items due at $1 that no pending item of their attempt precedes.
+    {"due_lti_outbox",
+     "SELECT " PROCTOR_LTI_OUTBOX_COLUMNS " FROM lti_outbox o "
+     "WHERE o.done_at_unix_ms = 0 AND o.due_at_unix_ms <= $1 AND NOT EXISTS ("
+     "SELECT 1 FROM lti_outbox e WHERE e.attempt_id = o.attempt_id AND e.seq < o.seq "
+     "AND e.done_at_unix_ms = 0 AND (e.kind = 'result') = (o.kind = 'result')) "
+     "ORDER BY o.due_at_unix_ms, o.attempt_id COLLATE \"C\", o.seq LIMIT $2"},
+    // Compare and set: $4 is the due_at read, so an item claimed or updated since is left alone
+    // (read committed re-checks the condition on the row another transaction changed).
+    {"claim_lti_outbox_item",
+     "UPDATE lti_outbox SET due_at_unix_ms = $3, tries = tries + 1 "
+     "WHERE attempt_id = $1 AND seq = $2 AND done_at_unix_ms = 0 AND due_at_unix_ms = $4 "
+     "RETURNING tries"},
+    {"update_lti_outbox_item",
+     "UPDATE lti_outbox SET due_at_unix_ms = $3, last_error = $4, done_at_unix_ms = $5, "
+     "outcome = $6 WHERE attempt_id = $1 AND seq = $2"},
+    {"list_lti_outbox",
+     "SELECT " PROCTOR_LTI_OUTBOX_COLUMNS " FROM lti_outbox "
+     "WHERE $1::text = '' OR attempt_id = $1::text ORDER BY attempt_id COLLATE \"C\", seq"},
     {"upsert_result",
      "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
      "SELECT sid, $2::double precision, $3::double precision, $4::bigint, $5::text "
@@ -216,6 +266,8 @@ constexpr Statement kStatements[] = {
 };
 
 #undef PROCTOR_SESSION_COLUMNS
+#undef PROCTOR_LTI_ATTEMPT_COLUMNS
+#undef PROCTOR_LTI_OUTBOX_COLUMNS
 
 // Any number that locks schema changes of proctor in one database ("proctor" in ASCII).
 constexpr int64_t kMigrationLockKey = 0x70726f63746f72;
@@ -452,6 +504,49 @@ StoredEvent ReadEvent(const pqxx::row& row, const std::string& session_id) {
   stored.received_at_unix_ms = row[13].as<int64_t>();
   stored.has_evidence = row[14].as<bool>();
   return stored;
+}
+
+// A row of select_lti_attempt / list_lti_attempts / list_lti_attempt_changes (columns 0-19).
+LtiAttempt ReadLtiAttempt(const pqxx::row& row) {
+  LtiAttempt a;
+  a.id = row[0].as<std::string>();
+  a.learner_id = row[1].as<std::string>();
+  a.assessment_id = row[2].as<std::string>();
+  a.issuer = row[3].as<std::string>();
+  a.client_id = row[4].as<std::string>();
+  a.deployment_id = row[5].as<std::string>();
+  a.message_type = row[6].as<std::string>();
+  a.resource_link_id = row[7].as<std::string>();
+  a.attempt_number = row[8].as<int32_t>();
+  a.session_data = row[9].as<std::string>();
+  a.start_assessment_url = row[10].as<std::string>();
+  a.locale = row[11].as<std::string>();
+  a.sealed_pass = ReadBytes(row[12]);
+  a.pass_expires_at_unix_ms = row[13].as<int64_t>();
+  a.created_at_unix_ms = row[14].as<int64_t>();
+  const std::vector<uint8_t> hash = ReadBytes(row[15]);
+  a.pass_hash.assign(hash.begin(), hash.end());
+  a.services = row[16].as<std::string>();
+  a.reported_state = row[17].as<int32_t>();
+  a.reported_verdict = row[18].as<int32_t>();
+  a.reported_seq = row[19].as<int64_t>();
+  return a;
+}
+
+// A row of due_lti_outbox / list_lti_outbox.
+LtiOutboxItem ReadLtiOutboxItem(const pqxx::row& row) {
+  LtiOutboxItem item;
+  item.attempt_id = row[0].as<std::string>();
+  item.seq = row[1].as<int64_t>();
+  item.kind = row[2].as<std::string>();
+  item.payload = row[3].as<std::string>();
+  item.created_at_unix_ms = row[4].as<int64_t>();
+  item.due_at_unix_ms = row[5].as<int64_t>();
+  item.tries = row[6].as<int32_t>();
+  item.last_error = row[7].as<std::string>();
+  item.done_at_unix_ms = row[8].as<int64_t>();
+  item.outcome = row[9].as<std::string>();
+  return item;
 }
 
 absl::Status InsertToken(pqxx::transaction_base& t, const TokenRecord& token) {
@@ -1141,7 +1236,8 @@ absl::Status PostgresStorage::PutLtiAttempt(const LtiAttempt& a) {
                     a.client_id, a.deployment_id, a.message_type, a.resource_link_id,
                     a.attempt_number, a.session_data, a.start_assessment_url, a.locale,
                     Bytes(a.sealed_pass), a.pass_expires_at_unix_ms, a.created_at_unix_ms,
-                    Bytes(a.pass_hash));
+                    Bytes(a.pass_hash), a.services, a.reported_state, a.reported_verdict,
+                    a.reported_seq);
     return absl::OkStatus();
   });
   if (absl::IsAlreadyExists(done)) return storage_rules::LtiAttemptExists();
@@ -1152,25 +1248,7 @@ absl::StatusOr<LtiAttempt> PostgresStorage::GetLtiAttempt(const std::string& id)
   return Read("reading an LTI attempt", [&](pqxx::nontransaction& t) -> absl::StatusOr<LtiAttempt> {
     const pqxx::result r = t.exec_prepared("select_lti_attempt", id);
     if (r.empty()) return storage_rules::NoLtiAttempt();
-    LtiAttempt a;
-    a.id = id;
-    a.learner_id = r[0][0].as<std::string>();
-    a.assessment_id = r[0][1].as<std::string>();
-    a.issuer = r[0][2].as<std::string>();
-    a.client_id = r[0][3].as<std::string>();
-    a.deployment_id = r[0][4].as<std::string>();
-    a.message_type = r[0][5].as<std::string>();
-    a.resource_link_id = r[0][6].as<std::string>();
-    a.attempt_number = r[0][7].as<int32_t>();
-    a.session_data = r[0][8].as<std::string>();
-    a.start_assessment_url = r[0][9].as<std::string>();
-    a.locale = r[0][10].as<std::string>();
-    a.sealed_pass = ReadBytes(r[0][11]);
-    a.pass_expires_at_unix_ms = r[0][12].as<int64_t>();
-    a.created_at_unix_ms = r[0][13].as<int64_t>();
-    const std::vector<uint8_t> hash = ReadBytes(r[0][14]);
-    a.pass_hash.assign(hash.begin(), hash.end());
-    return a;
+    return ReadLtiAttempt(r[0]);
   });
 }
 
@@ -1181,6 +1259,115 @@ absl::StatusOr<std::string> PostgresStorage::SessionOfPass(const std::string& pa
                 if (r.empty()) return storage_rules::UnknownPass();
                 return r[0][0].is_null() ? std::string() : r[0][0].as<std::string>();
               });
+}
+
+absl::StatusOr<std::vector<LtiAttempt>> PostgresStorage::ListLtiAttempts(
+    const std::string& learner_id, const std::string& assessment_id) {
+  using Attempts = std::vector<LtiAttempt>;
+  return Read("listing LTI attempts", [&](pqxx::nontransaction& t) -> absl::StatusOr<Attempts> {
+    Attempts out;
+    for (const pqxx::row& row : t.exec_prepared("list_lti_attempts", learner_id, assessment_id)) {
+      out.push_back(ReadLtiAttempt(row));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<LtiAttemptChange>> PostgresStorage::ListLtiAttemptChanges(int limit) {
+  using Changes = std::vector<LtiAttemptChange>;
+  return Read("listing changed LTI attempts",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<Changes> {
+                Changes out;
+                // PostgreSQL refuses a negative LIMIT.
+                for (const pqxx::row& row :
+                     t.exec_prepared("list_lti_attempt_changes", std::max(limit, 0))) {
+                  out.push_back(LtiAttemptChange{ReadLtiAttempt(row), row[20].as<std::string>(),
+                                                 static_cast<SessionState>(row[21].as<int>()),
+                                                 static_cast<Verdict>(row[22].as<int>())});
+                }
+                return out;
+              });
+}
+
+absl::Status PostgresStorage::QueueLtiChange(const LtiAttemptChange& change,
+                                             std::vector<LtiOutboxItem> items) {
+  const LtiAttempt& from = change.attempt;
+  return InTransaction("queuing an LTI change", [&](pqxx::work& t) -> absl::Status {
+    const pqxx::result reported =
+        t.exec_prepared("report_lti_change", from.id, static_cast<int>(change.state),
+                        static_cast<int>(change.verdict), static_cast<int64_t>(items.size()),
+                        from.reported_seq, from.reported_state, from.reported_verdict);
+    if (reported.affected_rows() == 0) {
+      if (t.exec_prepared("lti_attempt_exists", from.id).empty()) {
+        return storage_rules::NoLtiAttempt();
+      }
+      return storage_rules::StaleLtiChange(from.id);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      const LtiOutboxItem& item = items[i];
+      t.exec_prepared("insert_lti_outbox_item", from.id,
+                      from.reported_seq + 1 + static_cast<int64_t>(i), item.kind, item.payload,
+                      item.created_at_unix_ms, item.due_at_unix_ms, item.tries, item.last_error,
+                      item.done_at_unix_ms, item.outcome);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<LtiOutboxItem>> PostgresStorage::ClaimLtiOutbox(
+    int64_t now_unix_ms, int64_t lease_until_unix_ms, int limit) {
+  using Items = std::vector<LtiOutboxItem>;
+  return InTransaction("claiming LTI outbox items", [&](pqxx::work& t) -> absl::StatusOr<Items> {
+    Items due;
+    for (const pqxx::row& row :
+         t.exec_prepared("due_lti_outbox", now_unix_ms, std::max(limit, 0))) {
+      due.push_back(ReadLtiOutboxItem(row));
+    }
+    // Claimed in key order, whatever the due order: two replicas claiming at once lock the rows
+    // they share in the same order and never deadlock.
+    std::vector<size_t> order(due.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return std::tie(due[a].attempt_id, due[a].seq) < std::tie(due[b].attempt_id, due[b].seq);
+    });
+    std::vector<bool> taken(due.size(), false);
+    for (size_t i : order) {
+      LtiOutboxItem& item = due[i];
+      const pqxx::result r = t.exec_prepared("claim_lti_outbox_item", item.attempt_id, item.seq,
+                                             lease_until_unix_ms, item.due_at_unix_ms);
+      if (r.empty()) continue;  // claimed or updated meanwhile
+      item.tries = r[0][0].as<int32_t>();
+      item.due_at_unix_ms = lease_until_unix_ms;
+      taken[i] = true;
+    }
+    Items claimed;
+    for (size_t i = 0; i < due.size(); ++i) {
+      if (taken[i]) claimed.push_back(std::move(due[i]));
+    }
+    return claimed;
+  });
+}
+
+absl::Status PostgresStorage::UpdateLtiOutboxItem(const LtiOutboxItem& item) {
+  return InTransaction("updating an LTI outbox item", [&](pqxx::work& t) -> absl::Status {
+    const pqxx::result r =
+        t.exec_prepared("update_lti_outbox_item", item.attempt_id, item.seq, item.due_at_unix_ms,
+                        item.last_error, item.done_at_unix_ms, item.outcome);
+    if (r.affected_rows() == 0) return storage_rules::NoLtiOutboxItem(item.attempt_id, item.seq);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<LtiOutboxItem>> PostgresStorage::ListLtiOutbox(
+    const std::string& attempt_id) {
+  using Items = std::vector<LtiOutboxItem>;
+  return Read("listing the LTI outbox", [&](pqxx::nontransaction& t) -> absl::StatusOr<Items> {
+    Items out;
+    for (const pqxx::row& row : t.exec_prepared("list_lti_outbox", attempt_id)) {
+      out.push_back(ReadLtiOutboxItem(row));
+    }
+    return out;
+  });
 }
 
 absl::Status PostgresStorage::PutResult(const ResultRecord& r) {

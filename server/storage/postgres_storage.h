@@ -136,6 +136,21 @@ class PostgresStorage : public Storage {
   absl::Status PutLtiAttempt(const LtiAttempt& attempt) override;
   absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) override;
   absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
+  absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
+      const std::string& learner_id, const std::string& assessment_id) override;
+  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) override;
+  // The update of the attempt compares and sets its reported outcome: of two replicas queuing
+  // the same change, one succeeds and the other gets ABORTED.
+  absl::Status QueueLtiChange(const LtiAttemptChange& change,
+                              std::vector<LtiOutboxItem> items) override;
+  // Each item is claimed by an update that compares its due_at with the one read: of two
+  // replicas claiming at once, each item goes to one of them.
+  absl::StatusOr<std::vector<LtiOutboxItem>> ClaimLtiOutbox(int64_t now_unix_ms,
+                                                            int64_t lease_until_unix_ms,
+                                                            int limit) override;
+  absl::Status UpdateLtiOutboxItem(const LtiOutboxItem& item) override;
+  absl::StatusOr<std::vector<LtiOutboxItem>> ListLtiOutbox(const std::string& attempt_id) override;
+
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 

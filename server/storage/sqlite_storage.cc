@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -169,12 +170,63 @@ constexpr char kTakeLtiLogin[] =
 constexpr char kInsertLtiAttempt[] =
     "INSERT INTO lti_attempts (id, learner_id, assessment_id, issuer, client_id, deployment_id, "
     "message_type, resource_link_id, attempt_number, session_data, start_assessment_url, locale, "
-    "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    "sealed_pass, pass_expires_at_unix_ms, created_at_unix_ms, pass_hash, services, "
+    "reported_state, reported_verdict, reported_seq) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+    "?20)";
+// The columns ReadLtiAttempt() expects, in order, of lti_attempts as "a".
+#define PROCTOR_LTI_ATTEMPT_COLUMNS                                                       \
+  "a.id, a.learner_id, a.assessment_id, a.issuer, a.client_id, a.deployment_id, "         \
+  "a.message_type, a.resource_link_id, a.attempt_number, a.session_data, "                \
+  "a.start_assessment_url, a.locale, a.sealed_pass, a.pass_expires_at_unix_ms, "          \
+  "a.created_at_unix_ms, a.pass_hash, a.services, a.reported_state, a.reported_verdict, " \
+  "a.reported_seq"
 constexpr char kSelectLtiAttempt[] =
-    "SELECT learner_id, assessment_id, issuer, client_id, deployment_id, message_type, "
-    "resource_link_id, attempt_number, session_data, start_assessment_url, locale, sealed_pass, "
-    "pass_expires_at_unix_ms, created_at_unix_ms, pass_hash FROM lti_attempts WHERE id = ?1";
+    "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS " FROM lti_attempts a WHERE a.id = ?1";
+constexpr char kListLtiAttempts[] =
+    "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS
+    " FROM lti_attempts a "
+    "WHERE a.learner_id = ?1 AND a.assessment_id = ?2 ORDER BY a.created_at_unix_ms, a.id";
+// Attempts whose session is closed (state 2) with an outcome other than the one reported.
+constexpr char kListLtiAttemptChanges[] =
+    "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS
+    ", s.id, s.state, s.verdict FROM lti_attempts a "
+    "JOIN passes p ON p.pass_hash = a.pass_hash JOIN sessions s ON s.id = p.session_id "
+    "WHERE s.state = 2 AND (s.state <> a.reported_state OR s.verdict <> a.reported_verdict) "
+    "ORDER BY a.created_at_unix_ms, a.id LIMIT ?1";
+#undef PROCTOR_LTI_ATTEMPT_COLUMNS
+constexpr char kLtiAttemptExists[] = "SELECT 1 FROM lti_attempts WHERE id = ?1";
+// Compare and set: ?5-?7 are the reported seq, state and verdict the change started from.
+constexpr char kReportLtiChange[] =
+    "UPDATE lti_attempts SET reported_state = ?2, reported_verdict = ?3, "
+    "reported_seq = reported_seq + ?4 "
+    "WHERE id = ?1 AND reported_seq = ?5 AND reported_state = ?6 AND reported_verdict = ?7";
+// The columns ReadLtiOutboxItem() expects, in order.
+#define PROCTOR_LTI_OUTBOX_COLUMNS                                                          \
+  "attempt_id, seq, kind, payload, created_at_unix_ms, due_at_unix_ms, tries, last_error, " \
+  "done_at_unix_ms, outcome"
+constexpr char kInsertLtiOutboxItem[] = "INSERT INTO lti_outbox (" PROCTOR_LTI_OUTBOX_COLUMNS
+                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+// Pending items due at ?1 that no pending item of their attempt precedes.
+constexpr char kDueLtiOutbox[] =
+    "SELECT " PROCTOR_LTI_OUTBOX_COLUMNS
+    " FROM lti_outbox o "
+    "WHERE o.done_at_unix_ms = 0 AND o.due_at_unix_ms <= ?1 AND NOT EXISTS ("
+    "SELECT 1 FROM lti_outbox e WHERE e.attempt_id = o.attempt_id AND e.seq < o.seq "
+    "AND e.done_at_unix_ms = 0 AND (e.kind = 'result') = (o.kind = 'result')) "
+    "ORDER BY o.due_at_unix_ms, o.attempt_id, o.seq LIMIT ?2";
+// Compare and set: ?4 is the due_at read, so an item claimed or updated since is left alone.
+constexpr char kClaimLtiOutboxItem[] =
+    "UPDATE lti_outbox SET due_at_unix_ms = ?3, tries = tries + 1 "
+    "WHERE attempt_id = ?1 AND seq = ?2 AND done_at_unix_ms = 0 AND due_at_unix_ms = ?4 "
+    "RETURNING tries";
+constexpr char kUpdateLtiOutboxItem[] =
+    "UPDATE lti_outbox SET due_at_unix_ms = ?3, last_error = ?4, done_at_unix_ms = ?5, "
+    "outcome = ?6 WHERE attempt_id = ?1 AND seq = ?2";
+constexpr char kListLtiOutbox[] = "SELECT " PROCTOR_LTI_OUTBOX_COLUMNS
+                                  " FROM lti_outbox "
+                                  "WHERE ?1 = '' OR attempt_id = ?1 ORDER BY attempt_id, seq";
+#undef PROCTOR_LTI_OUTBOX_COLUMNS
 constexpr char kUpsertResult[] =
     "INSERT INTO results (session_sid, score, max_score, submitted_at_unix_ms, submitted_by) "
     "SELECT sid, ?2, ?3, ?4, ?5 FROM sessions WHERE id = ?1 "
@@ -325,6 +377,49 @@ absl::Status StepDone(SqliteConnection& c, SqliteStatement& s, absl::string_view
   const int rc = s.Step();
   if (rc != SQLITE_DONE) return c.Error(rc, context);
   return absl::OkStatus();
+}
+
+// A row of kSelectLtiAttempt / kListLtiAttempts / kListLtiAttemptChanges (columns 0-19).
+LtiAttempt ReadLtiAttempt(const SqliteStatement& s) {
+  LtiAttempt a;
+  a.id = s.Text(0);
+  a.learner_id = s.Text(1);
+  a.assessment_id = s.Text(2);
+  a.issuer = s.Text(3);
+  a.client_id = s.Text(4);
+  a.deployment_id = s.Text(5);
+  a.message_type = s.Text(6);
+  a.resource_link_id = s.Text(7);
+  a.attempt_number = static_cast<int32_t>(s.Int64(8));
+  a.session_data = s.Text(9);
+  a.start_assessment_url = s.Text(10);
+  a.locale = s.Text(11);
+  a.sealed_pass = s.Blob(12);
+  a.pass_expires_at_unix_ms = s.Int64(13);
+  a.created_at_unix_ms = s.Int64(14);
+  const std::vector<uint8_t> hash = s.Blob(15);
+  a.pass_hash.assign(hash.begin(), hash.end());
+  a.services = s.Text(16);
+  a.reported_state = static_cast<int32_t>(s.Int64(17));
+  a.reported_verdict = static_cast<int32_t>(s.Int64(18));
+  a.reported_seq = s.Int64(19);
+  return a;
+}
+
+// A row of kDueLtiOutbox / kListLtiOutbox.
+LtiOutboxItem ReadLtiOutboxItem(const SqliteStatement& s) {
+  LtiOutboxItem item;
+  item.attempt_id = s.Text(0);
+  item.seq = s.Int64(1);
+  item.kind = s.Text(2);
+  item.payload = s.Text(3);
+  item.created_at_unix_ms = s.Int64(4);
+  item.due_at_unix_ms = s.Int64(5);
+  item.tries = static_cast<int32_t>(s.Int64(6));
+  item.last_error = s.Text(7);
+  item.done_at_unix_ms = s.Int64(8);
+  item.outcome = s.Text(9);
+  return item;
 }
 
 // ---- Queries shared by several methods. ----
@@ -1213,6 +1308,10 @@ absl::Status SqliteStorage::PutLtiAttempt(const LtiAttempt& a) {
     s.BindInt64(14, a.pass_expires_at_unix_ms);
     s.BindInt64(15, a.created_at_unix_ms);
     BindBytes(s, 16, a.pass_hash);
+    s.BindText(17, a.services);
+    s.BindInt64(18, a.reported_state);
+    s.BindInt64(19, a.reported_verdict);
+    s.BindInt64(20, a.reported_seq);
     absl::Status done = StepDone(c, s, "storing an LTI attempt");
     if (absl::IsAlreadyExists(done)) return storage_rules::LtiAttemptExists();
     return done;
@@ -1226,25 +1325,7 @@ absl::StatusOr<LtiAttempt> SqliteStorage::GetLtiAttempt(const std::string& id) {
     const int rc = s.Step();
     if (rc == SQLITE_DONE) return storage_rules::NoLtiAttempt();
     if (rc != SQLITE_ROW) return c.Error(rc, "reading an LTI attempt");
-    LtiAttempt a;
-    a.id = id;
-    a.learner_id = s.Text(0);
-    a.assessment_id = s.Text(1);
-    a.issuer = s.Text(2);
-    a.client_id = s.Text(3);
-    a.deployment_id = s.Text(4);
-    a.message_type = s.Text(5);
-    a.resource_link_id = s.Text(6);
-    a.attempt_number = static_cast<int32_t>(s.Int64(7));
-    a.session_data = s.Text(8);
-    a.start_assessment_url = s.Text(9);
-    a.locale = s.Text(10);
-    a.sealed_pass = s.Blob(11);
-    a.pass_expires_at_unix_ms = s.Int64(12);
-    a.created_at_unix_ms = s.Int64(13);
-    const std::vector<uint8_t> hash = s.Blob(14);
-    a.pass_hash.assign(hash.begin(), hash.end());
-    return a;
+    return ReadLtiAttempt(s);
   });
 }
 
@@ -1256,6 +1337,143 @@ absl::StatusOr<std::string> SqliteStorage::SessionOfPass(const std::string& pass
     if (rc == SQLITE_DONE) return storage_rules::UnknownPass();
     if (rc != SQLITE_ROW) return c.Error(rc, "finding the session of a pass");
     return s.Text(0);  // "" for NULL
+  });
+}
+
+absl::StatusOr<std::vector<LtiAttempt>> SqliteStorage::ListLtiAttempts(
+    const std::string& learner_id, const std::string& assessment_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<LtiAttempt>> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListLtiAttempts));
+    s.BindText(1, learner_id);
+    s.BindText(2, assessment_id);
+    std::vector<LtiAttempt> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadLtiAttempt(s));
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing LTI attempts");
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<LtiAttemptChange>> SqliteStorage::ListLtiAttemptChanges(int limit) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<LtiAttemptChange>> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListLtiAttemptChanges));
+    s.BindInt64(1, std::max(limit, 0));  // SQLite reads a negative LIMIT as none
+    std::vector<LtiAttemptChange> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back(LtiAttemptChange{ReadLtiAttempt(s), s.Text(20),
+                                     static_cast<SessionState>(s.Int64(21)),
+                                     static_cast<Verdict>(s.Int64(22))});
+    }
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing changed LTI attempts");
+    return out;
+  });
+}
+
+absl::Status SqliteStorage::QueueLtiChange(const LtiAttemptChange& change,
+                                           std::vector<LtiOutboxItem> items) {
+  const LtiAttempt& from = change.attempt;
+  return InTransaction("queuing an LTI change", [&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement report, c.Prepare(kReportLtiChange));
+    report.BindText(1, from.id);
+    report.BindInt64(2, static_cast<int64_t>(change.state));
+    report.BindInt64(3, static_cast<int64_t>(change.verdict));
+    report.BindInt64(4, static_cast<int64_t>(items.size()));
+    report.BindInt64(5, from.reported_seq);
+    report.BindInt64(6, from.reported_state);
+    report.BindInt64(7, from.reported_verdict);
+    RETURN_IF_ERROR(StepDone(c, report, "recording the outcome reported for an LTI attempt"));
+    if (c.Changes() == 0) {
+      ASSIGN_OR_RETURN(SqliteStatement exists, c.Prepare(kLtiAttemptExists));
+      exists.BindText(1, from.id);
+      const int rc = exists.Step();
+      if (rc == SQLITE_DONE) return storage_rules::NoLtiAttempt();
+      if (rc != SQLITE_ROW) return c.Error(rc, "looking up an LTI attempt");
+      return storage_rules::StaleLtiChange(from.id);
+    }
+    ASSIGN_OR_RETURN(SqliteStatement insert, c.Prepare(kInsertLtiOutboxItem));
+    for (size_t i = 0; i < items.size(); ++i) {
+      const LtiOutboxItem& item = items[i];
+      insert.Reset();
+      insert.BindText(1, from.id);
+      insert.BindInt64(2, from.reported_seq + 1 + static_cast<int64_t>(i));
+      insert.BindText(3, item.kind);
+      insert.BindText(4, item.payload);
+      insert.BindInt64(5, item.created_at_unix_ms);
+      insert.BindInt64(6, item.due_at_unix_ms);
+      insert.BindInt64(7, item.tries);
+      insert.BindText(8, item.last_error);
+      insert.BindInt64(9, item.done_at_unix_ms);
+      insert.BindText(10, item.outcome);
+      RETURN_IF_ERROR(StepDone(c, insert, "queuing an LTI outbox item"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<LtiOutboxItem>> SqliteStorage::ClaimLtiOutbox(
+    int64_t now_unix_ms, int64_t lease_until_unix_ms, int limit) {
+  using Items = std::vector<LtiOutboxItem>;
+  return InTransaction("claiming LTI outbox items",
+                       [&](SqliteConnection& c) -> absl::StatusOr<Items> {
+                         Items due;
+                         {
+                           // Read every row before the first update: a table is not changed under
+                           // an open cursor.
+                           ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kDueLtiOutbox));
+                           s.BindInt64(1, now_unix_ms);
+                           s.BindInt64(2, std::max(limit, 0));
+                           int rc;
+                           while ((rc = s.Step()) == SQLITE_ROW)
+                             due.push_back(ReadLtiOutboxItem(s));
+                           if (rc != SQLITE_DONE)
+                             return c.Error(rc, "reading due LTI outbox items");
+                         }
+                         ASSIGN_OR_RETURN(SqliteStatement claim, c.Prepare(kClaimLtiOutboxItem));
+                         Items claimed;
+                         for (LtiOutboxItem& item : due) {
+                           claim.Reset();
+                           claim.BindText(1, item.attempt_id);
+                           claim.BindInt64(2, item.seq);
+                           claim.BindInt64(3, lease_until_unix_ms);
+                           claim.BindInt64(4, item.due_at_unix_ms);
+                           const int rc = claim.Step();
+                           if (rc == SQLITE_DONE) continue;  // claimed or updated meanwhile
+                           if (rc != SQLITE_ROW) return c.Error(rc, "claiming an LTI outbox item");
+                           item.tries = static_cast<int32_t>(claim.Int64(0));
+                           item.due_at_unix_ms = lease_until_unix_ms;
+                           RETURN_IF_ERROR(StepDone(c, claim, "claiming an LTI outbox item"));
+                           claimed.push_back(item);
+                         }
+                         return claimed;
+                       });
+}
+
+absl::Status SqliteStorage::UpdateLtiOutboxItem(const LtiOutboxItem& item) {
+  return WithWriter([&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kUpdateLtiOutboxItem));
+    s.BindText(1, item.attempt_id);
+    s.BindInt64(2, item.seq);
+    s.BindInt64(3, item.due_at_unix_ms);
+    s.BindText(4, item.last_error);
+    s.BindInt64(5, item.done_at_unix_ms);
+    s.BindText(6, item.outcome);
+    RETURN_IF_ERROR(StepDone(c, s, "updating an LTI outbox item"));
+    if (c.Changes() == 0) return storage_rules::NoLtiOutboxItem(item.attempt_id, item.seq);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<LtiOutboxItem>> SqliteStorage::ListLtiOutbox(
+    const std::string& attempt_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<LtiOutboxItem>> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListLtiOutbox));
+    s.BindText(1, attempt_id);
+    std::vector<LtiOutboxItem> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadLtiOutboxItem(s));
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing the LTI outbox");
+    return out;
   });
 }
 

@@ -127,6 +127,19 @@ class SqliteStorage : public Storage {
   absl::Status PutLtiAttempt(const LtiAttempt& attempt) override;
   absl::StatusOr<LtiAttempt> GetLtiAttempt(const std::string& id) override;
   absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
+  absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
+      const std::string& learner_id, const std::string& assessment_id) override;
+  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) override;
+  absl::Status QueueLtiChange(const LtiAttemptChange& change,
+                              std::vector<LtiOutboxItem> items) override;
+  // In one write transaction: no other connection changes the outbox between the read and the
+  // claim.
+  absl::StatusOr<std::vector<LtiOutboxItem>> ClaimLtiOutbox(int64_t now_unix_ms,
+                                                            int64_t lease_until_unix_ms,
+                                                            int limit) override;
+  absl::Status UpdateLtiOutboxItem(const LtiOutboxItem& item) override;
+  absl::StatusOr<std::vector<LtiOutboxItem>> ListLtiOutbox(const std::string& attempt_id) override;
+
   absl::Status AppendAudit(const AuditEntry& entry) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit() override;
 

@@ -96,6 +96,16 @@ absl::Status NoLtiAttempt() { return absl::NotFoundError("unknown LTI attempt");
 
 absl::Status LtiAttemptExists() { return absl::AlreadyExistsError("this LTI attempt id exists"); }
 
+absl::Status StaleLtiChange(absl::string_view attempt_id) {
+  return absl::AbortedError(absl::StrCat("LTI attempt ", attempt_id,
+                                         ": its reported outcome is no longer the one this change "
+                                         "started from (another replica queued it first)"));
+}
+
+absl::Status NoLtiOutboxItem(absl::string_view attempt_id, int64_t seq) {
+  return absl::NotFoundError(absl::StrCat("no LTI outbox item ", seq, " of attempt ", attempt_id));
+}
+
 absl::Status NoLtiLogin() { return absl::NotFoundError("unknown or already used LTI login state"); }
 
 std::string JoinDeployments(const std::vector<std::string>& ids) { return absl::StrJoin(ids, "\n"); }

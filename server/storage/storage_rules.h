@@ -34,6 +34,11 @@ absl::Status NoLtiKey(absl::string_view kid);
 absl::Status NoLtiLogin();
 absl::Status NoLtiAttempt();
 absl::Status LtiAttemptExists();
+// ABORTED "LTI attempt A: its reported outcome is no longer the one this change started from
+// (another replica queued it first)": QueueLtiChange's compare-and-set failed.
+absl::Status StaleLtiChange(absl::string_view attempt_id);
+// NOT_FOUND "no LTI outbox item SEQ of attempt A".
+absl::Status NoLtiOutboxItem(absl::string_view attempt_id, int64_t seq);
 // Deployment ids as stored (one per line) and back.
 std::string JoinDeployments(const std::vector<std::string>& ids);
 std::vector<std::string> SplitDeployments(absl::string_view stored);

@@ -913,6 +913,335 @@ TYPED_TEST(StorageTest, LtiAttemptsAreKeptAndAPassKnowsTheSessionItOpened) {
   EXPECT_EQ(*this->storage_->SessionOfPass("pass-fresh"), "");
 }
 
+// An attempt of a learner on an assessment whose session is the one pass `pass_hash` opens.
+LtiAttempt TestAttempt(const std::string& id, const std::string& learner,
+                       const std::string& assessment, const std::string& pass_hash,
+                       int64_t created_at) {
+  LtiAttempt a;
+  a.id = id;
+  a.learner_id = learner;
+  a.assessment_id = assessment;
+  a.issuer = "https://lms";
+  a.client_id = "c";
+  a.deployment_id = "d";
+  a.message_type = "LtiResourceLinkRequest";
+  a.resource_link_id = "rl";
+  a.attempt_number = 1;
+  a.pass_hash = pass_hash;
+  a.sealed_pass = {1, 2, 3};
+  a.pass_expires_at_unix_ms = kNow + 60000;
+  a.created_at_unix_ms = created_at;
+  return a;
+}
+
+// A pending outbox item as server/lti would queue it (attempt_id and seq are the storage's).
+LtiOutboxItem TestOutboxItem(const std::string& kind, int64_t due_at, int64_t done_at = 0) {
+  LtiOutboxItem item;
+  item.attempt_id = "set by QueueLtiChange";
+  item.seq = 99;
+  item.kind = kind;
+  item.payload = absl::StrCat("{\"kind\":\"", kind, "\",\"due\":", due_at, "}");
+  item.created_at_unix_ms = kNow;
+  item.due_at_unix_ms = due_at;
+  item.done_at_unix_ms = done_at;
+  item.outcome = done_at != 0 ? "delivered" : "";
+  return item;
+}
+
+// (attempt id, seq) of each item, in order.
+std::vector<std::pair<std::string, int64_t>> OutboxKeys(const std::vector<LtiOutboxItem>& items) {
+  std::vector<std::pair<std::string, int64_t>> keys;
+  for (const LtiOutboxItem& item : items) keys.emplace_back(item.attempt_id, item.seq);
+  return keys;
+}
+
+// A change to `verdict` of the attempt as stored now (its reported outcome the expected one).
+LtiAttemptChange ChangeOf(Storage& storage, const std::string& attempt_id, Verdict verdict) {
+  auto attempt = storage.GetLtiAttempt(attempt_id);
+  EXPECT_TRUE(attempt.ok()) << attempt.status();
+  return LtiAttemptChange{attempt.ok() ? *attempt : LtiAttempt{}, "", SessionState::kClosed,
+                          verdict};
+}
+
+TYPED_TEST(StorageTest, LtiAttemptsKeepServicesAndReportedOutcomeAndListOldestFirst) {
+  LtiAttempt a = TestAttempt("b-later", "l1", "a1", "p1", kNow + 20);
+  a.services = "{\"sub\":\"u-1\",\"ags\":{\"lineitem\":\"https://lms/li/1\"}}";
+  a.reported_state = 2;
+  a.reported_verdict = 3;
+  a.reported_seq = int64_t{1} << 40;  // more than 32 bits
+  ASSERT_TRUE(this->storage_->PutLtiAttempt(a).ok());
+  auto read = this->storage_->GetLtiAttempt("b-later");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->services, a.services);
+  EXPECT_EQ(read->reported_state, 2);
+  EXPECT_EQ(read->reported_verdict, 3);
+  EXPECT_EQ(read->reported_seq, int64_t{1} << 40);
+  EXPECT_EQ(read->id, "b-later");
+  EXPECT_EQ(read->pass_hash, "p1");
+
+  const LtiAttempt fresh = TestAttempt("c-first", "l1", "a1", "p2", kNow + 10);
+  ASSERT_TRUE(this->storage_->PutLtiAttempt(fresh).ok());
+  read = this->storage_->GetLtiAttempt("c-first");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->services, "{}");
+  EXPECT_EQ(read->reported_state, 0);
+  EXPECT_EQ(read->reported_verdict, 0);
+  EXPECT_EQ(read->reported_seq, 0);
+
+  // Same created_at as b-later: the id breaks the tie.
+  ASSERT_TRUE(
+      this->storage_->PutLtiAttempt(TestAttempt("a-tie", "l1", "a1", "p3", kNow + 20)).ok());
+  ASSERT_TRUE(this->storage_->PutLtiAttempt(TestAttempt("l2-a1", "l2", "a1", "p4", kNow)).ok());
+  ASSERT_TRUE(this->storage_->PutLtiAttempt(TestAttempt("l1-a2", "l1", "a2", "p5", kNow)).ok());
+
+  auto listed = this->storage_->ListLtiAttempts("l1", "a1");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::vector<std::string> ids;
+  for (const LtiAttempt& attempt : *listed) ids.push_back(attempt.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"c-first", "a-tie", "b-later"}));
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[2].services, a.services) << "listed whole, as GetLtiAttempt reads it";
+  EXPECT_EQ((*listed)[2].reported_seq, int64_t{1} << 40);
+  EXPECT_EQ((*listed)[2].sealed_pass, a.sealed_pass);
+  EXPECT_EQ((*listed)[0].created_at_unix_ms, kNow + 10);
+
+  auto other = this->storage_->ListLtiAttempts("l2", "a1");
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].id, "l2-a1");
+  auto none = this->storage_->ListLtiAttempts("l2", "a2");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+}
+
+TYPED_TEST(StorageTest, LtiAttemptChangesAreListedWhileTheClosedOutcomeIsNotTheReportedOne) {
+  Storage& storage = *this->storage_;
+  // att-1's session s1 and att-3's session s3 will close; att-2's s2 stays open; att-0's pass
+  // opens nothing.
+  ASSERT_TRUE(storage.PutLtiAttempt(TestAttempt("att-1", "l1", "a1", "pass-s1", kNow)).ok());
+  ASSERT_TRUE(storage.PutLtiAttempt(TestAttempt("att-2", "l1", "a1", "pass-s2", kNow + 1)).ok());
+  ASSERT_TRUE(storage.PutLtiAttempt(TestAttempt("att-3", "l2", "a2", "pass-s3", kNow - 5)).ok());
+  ASSERT_TRUE(storage.PutLtiAttempt(TestAttempt("att-0", "l1", "a1", "pass-none", kNow - 9)).ok());
+  ASSERT_TRUE(storage.PutPass({"pass-none", "l1", "a1", kNow + 60000, false}).ok());
+  auto changes = storage.ListLtiAttemptChanges(10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_TRUE(changes->empty()) << "no session yet";
+
+  this->NewSession("s1", "l1", "a1");
+  this->NewSession("s2", "l1", "a1");
+  this->NewSession("s3", "l2", "a2");
+  changes = storage.ListLtiAttemptChanges(10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_TRUE(changes->empty()) << "sessions still open";
+
+  this->Close("s1", 0.7, Verdict::kPendingReview);
+  this->Close("s3", 0.1, Verdict::kAutoAccepted);
+  changes = storage.ListLtiAttemptChanges(10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 2u);
+  EXPECT_EQ((*changes)[0].attempt.id, "att-3") << "oldest attempt first";
+  EXPECT_EQ((*changes)[0].session_id, "s3");
+  EXPECT_EQ((*changes)[0].verdict, Verdict::kAutoAccepted);
+  const LtiAttemptChange closed = (*changes)[1];
+  EXPECT_EQ(closed.attempt.id, "att-1");
+  EXPECT_EQ(closed.attempt.pass_hash, "pass-s1");
+  EXPECT_EQ(closed.attempt.reported_seq, 0);
+  EXPECT_EQ(closed.session_id, "s1");
+  EXPECT_EQ(closed.state, SessionState::kClosed);
+  EXPECT_EQ(closed.verdict, Verdict::kPendingReview);
+  changes = storage.ListLtiAttemptChanges(1);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u) << "up to the limit";
+  EXPECT_EQ((*changes)[0].attempt.id, "att-3");
+
+  // Queued with two items: seq 1 and 2, whatever the caller put in attempt_id and seq.
+  ASSERT_TRUE(storage
+                  .QueueLtiChange(
+                      closed, {TestOutboxItem("score", kNow + 1), TestOutboxItem("flag", kNow + 2)})
+                  .ok());
+  auto attempt = storage.GetLtiAttempt("att-1");
+  ASSERT_TRUE(attempt.ok()) << attempt.status();
+  EXPECT_EQ(attempt->reported_state, static_cast<int32_t>(SessionState::kClosed));
+  EXPECT_EQ(attempt->reported_verdict, static_cast<int32_t>(Verdict::kPendingReview));
+  EXPECT_EQ(attempt->reported_seq, 2);
+  auto outbox = storage.ListLtiOutbox("att-1");
+  ASSERT_TRUE(outbox.ok()) << outbox.status();
+  EXPECT_EQ(OutboxKeys(*outbox),
+            (std::vector<std::pair<std::string, int64_t>>{{"att-1", 1}, {"att-1", 2}}));
+  ASSERT_EQ(outbox->size(), 2u);
+  EXPECT_EQ((*outbox)[0].kind, "score");
+  EXPECT_EQ((*outbox)[1].kind, "flag");
+  EXPECT_EQ((*outbox)[1].payload, TestOutboxItem("flag", kNow + 2).payload);
+  EXPECT_EQ((*outbox)[1].due_at_unix_ms, kNow + 2);
+  changes = storage.ListLtiAttemptChanges(10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u) << "att-1's outcome is reported now";
+  EXPECT_EQ((*changes)[0].attempt.id, "att-3");
+
+  // Another replica queuing the same change from the same stale read: nothing is queued.
+  const absl::Status stale = storage.QueueLtiChange(closed, {TestOutboxItem("score", kNow)});
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted) << stale;
+  EXPECT_FALSE(IsMarkedInternal(stale)) << "an answer to the call, not a database failure";
+  EXPECT_EQ(storage.ListLtiOutbox("att-1")->size(), 2u);
+  EXPECT_EQ(storage.GetLtiAttempt("att-1")->reported_seq, 2);
+
+  // The reviewer decides: the verdict changed, so the attempt is listed again.
+  this->Close("s1", 0.7, Verdict::kAccepted);
+  changes = storage.ListLtiAttemptChanges(10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 2u);
+  const LtiAttemptChange decided = (*changes)[1];
+  EXPECT_EQ(decided.attempt.id, "att-1");
+  EXPECT_EQ(decided.verdict, Verdict::kAccepted);
+  EXPECT_EQ(decided.attempt.reported_verdict, static_cast<int32_t>(Verdict::kPendingReview));
+  EXPECT_EQ(decided.attempt.reported_seq, 2);
+  ASSERT_TRUE(storage.QueueLtiChange(decided, {TestOutboxItem("score", kNow + 3)}).ok());
+  EXPECT_EQ(OutboxKeys(*storage.ListLtiOutbox("att-1")).back(),
+            (std::pair<std::string, int64_t>{"att-1", 3}));
+  EXPECT_EQ(storage.GetLtiAttempt("att-1")->reported_seq, 3);
+
+  // With no items the outcome is recorded all the same.
+  ASSERT_TRUE(storage.QueueLtiChange((*changes)[0], {}).ok());
+  changes = storage.ListLtiAttemptChanges(10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_TRUE(changes->empty());
+  attempt = storage.GetLtiAttempt("att-3");
+  ASSERT_TRUE(attempt.ok()) << attempt.status();
+  EXPECT_EQ(attempt->reported_verdict, static_cast<int32_t>(Verdict::kAutoAccepted));
+  EXPECT_EQ(attempt->reported_seq, 0);
+  EXPECT_TRUE(storage.ListLtiOutbox("att-3")->empty());
+
+  LtiAttemptChange unknown = decided;
+  unknown.attempt.id = "att-9";
+  const absl::Status missing = storage.QueueLtiChange(unknown, {TestOutboxItem("score", kNow)});
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound) << missing;
+  EXPECT_EQ(storage.ListLtiOutbox("")->size(), 3u);
+}
+
+TYPED_TEST(StorageTest, LtiOutboxClaimsTheLowestPendingSeqOfEachAttemptOnceUntilItsLeaseEnds) {
+  Storage& storage = *this->storage_;
+  for (const char* id : {"att-a", "att-b", "att-c"}) {
+    ASSERT_TRUE(storage.PutLtiAttempt(TestAttempt(id, "l1", "a1", id, kNow)).ok());
+  }
+  // att-a: seq 2 is due first but waits for seq 1. att-b: seq 1 is not due yet, so neither is
+  // seq 2. att-c: seq 1 was done when queued, so seq 2 is next.
+  ASSERT_TRUE(
+      storage
+          .QueueLtiChange(ChangeOf(storage, "att-a", Verdict::kAccepted),
+                          {TestOutboxItem("score", kNow + 100), TestOutboxItem("flag", kNow + 50)})
+          .ok());
+  ASSERT_TRUE(
+      storage
+          .QueueLtiChange(ChangeOf(storage, "att-b", Verdict::kAccepted),
+                          {TestOutboxItem("score", kNow + 500), TestOutboxItem("flag", kNow)})
+          .ok());
+  ASSERT_TRUE(storage
+                  .QueueLtiChange(ChangeOf(storage, "att-c", Verdict::kRejected),
+                                  {TestOutboxItem("score", kNow + 10, kNow + 11),
+                                   TestOutboxItem("terminate", kNow + 20)})
+                  .ok());
+
+  using Keys = std::vector<std::pair<std::string, int64_t>>;
+  const int64_t lease = kNow + 10000;
+  auto claimed = storage.ClaimLtiOutbox(kNow + 200, lease, 1);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ(OutboxKeys(*claimed), (Keys{{"att-c", 2}})) << "the earliest due, up to the limit";
+  claimed = storage.ClaimLtiOutbox(kNow + 200, lease, 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(OutboxKeys(*claimed), (Keys{{"att-a", 1}}));
+  const LtiOutboxItem first = (*claimed)[0];  // a copy: `claimed` is reassigned below
+  EXPECT_EQ(first.tries, 1);
+  EXPECT_EQ(first.due_at_unix_ms, lease);
+  EXPECT_EQ(first.kind, "score");
+  EXPECT_EQ(first.payload, TestOutboxItem("score", kNow + 100).payload);
+  EXPECT_EQ(first.created_at_unix_ms, kNow);
+  EXPECT_EQ(first.done_at_unix_ms, 0);
+  claimed = storage.ClaimLtiOutbox(kNow + 200, lease, 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_TRUE(claimed->empty()) << "leased until " << lease;
+
+  // att-a seq 1 delivered; att-c seq 2 failed, to be retried at +400. The update leaves tries.
+  LtiOutboxItem delivered = first;
+  delivered.done_at_unix_ms = kNow + 300;
+  delivered.outcome = "delivered";
+  delivered.tries = 42;
+  ASSERT_TRUE(storage.UpdateLtiOutboxItem(delivered).ok());
+  LtiOutboxItem failed = TestOutboxItem("terminate", kNow + 400);
+  failed.attempt_id = "att-c";
+  failed.seq = 2;
+  failed.last_error = "HTTP 503 from the LMS";
+  ASSERT_TRUE(storage.UpdateLtiOutboxItem(failed).ok());
+  LtiOutboxItem unknown = failed;
+  unknown.seq = 9;
+  EXPECT_EQ(storage.UpdateLtiOutboxItem(unknown).code(), absl::StatusCode::kNotFound);
+
+  claimed = storage.ClaimLtiOutbox(kNow + 350, lease, 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(OutboxKeys(*claimed), (Keys{{"att-a", 2}})) << "seq 1 is done: seq 2 goes next";
+  EXPECT_EQ((*claimed)[0].tries, 1);
+  EXPECT_EQ((*claimed)[0].kind, "flag");
+
+  // Once the leases have run out, everything pending is due again, earliest first.
+  claimed = storage.ClaimLtiOutbox(lease + 1, lease + 20000, 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(OutboxKeys(*claimed), (Keys{{"att-c", 2}, {"att-b", 1}, {"att-a", 2}}));
+  EXPECT_EQ((*claimed)[0].tries, 2);
+  EXPECT_EQ((*claimed)[0].last_error, "HTTP 503 from the LMS");
+  EXPECT_EQ((*claimed)[1].tries, 1);
+  EXPECT_EQ((*claimed)[2].tries, 2);
+  for (const LtiOutboxItem& item : *claimed) EXPECT_EQ(item.due_at_unix_ms, lease + 20000);
+
+  auto all = storage.ListLtiOutbox("");
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(
+      OutboxKeys(*all),
+      (Keys{{"att-a", 1}, {"att-a", 2}, {"att-b", 1}, {"att-b", 2}, {"att-c", 1}, {"att-c", 2}}));
+  const LtiOutboxItem& done = (*all)[0];
+  EXPECT_EQ(done.tries, 1);
+  EXPECT_EQ(done.due_at_unix_ms, lease);
+  EXPECT_EQ(done.done_at_unix_ms, kNow + 300);
+  EXPECT_EQ(done.outcome, "delivered");
+  EXPECT_EQ(done.last_error, "");
+  EXPECT_EQ(done.kind, "score");
+  const LtiOutboxItem& queued_done = (*all)[4];
+  EXPECT_EQ(queued_done.tries, 0);
+  EXPECT_EQ(queued_done.done_at_unix_ms, kNow + 11);
+  EXPECT_EQ(queued_done.outcome, "delivered");
+  EXPECT_EQ((*all)[5].last_error, "HTTP 503 from the LMS");
+  EXPECT_EQ((*all)[5].tries, 2);
+  EXPECT_EQ((*all)[3].tries, 0) << "att-b seq 2 was never claimed";
+  auto one = storage.ListLtiOutbox("att-b");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(OutboxKeys(*one), (Keys{{"att-b", 1}, {"att-b", 2}}));
+  EXPECT_TRUE(storage.ListLtiOutbox("att-z")->empty());
+}
+
+TYPED_TEST(StorageTest, LtiOutboxReadsOfTheGradeWaitInALaneOfTheirOwn) {
+  Storage& storage = *this->storage_;
+  ASSERT_TRUE(storage.PutLtiAttempt(TestAttempt("att-r", "l1", "a1", "pass-r", kNow)).ok());
+  // Seq 1 and 3 read the LMS's grade, seq 2 and 4 are messages: each kind in seq order, neither
+  // holding the other back.
+  ASSERT_TRUE(
+      storage
+          .QueueLtiChange(ChangeOf(storage, "att-r", Verdict::kAccepted),
+                          {TestOutboxItem("result", kNow), TestOutboxItem("score", kNow + 10),
+                           TestOutboxItem("result", kNow + 5), TestOutboxItem("flag", kNow)})
+          .ok());
+  using Keys = std::vector<std::pair<std::string, int64_t>>;
+  auto claimed = storage.ClaimLtiOutbox(kNow + 100, kNow + 10000, 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ(OutboxKeys(*claimed), (Keys{{"att-r", 1}, {"att-r", 2}}));
+
+  LtiOutboxItem delivered = (*claimed)[1];
+  delivered.done_at_unix_ms = kNow + 200;
+  delivered.outcome = "delivered";
+  ASSERT_TRUE(storage.UpdateLtiOutboxItem(delivered).ok());
+  claimed = storage.ClaimLtiOutbox(kNow + 300, kNow + 10000, 10);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  EXPECT_EQ(OutboxKeys(*claimed), (Keys{{"att-r", 4}}))
+      << "the next message goes while the first read of the grade is still pending";
+}
+
 TYPED_TEST(StorageTest, ConsentNoticesAreVersionedAndTheLatestIsFound) {
   const ConsentNotice v1 = TestNotice("a1", 1);
   const ConsentNotice v2 = TestNotice("a1", 2);

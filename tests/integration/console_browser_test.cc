@@ -26,166 +26,12 @@
 #include "tests/support/console_seed.h"
 #include "tests/support/free_port.h"
 #include "tests/support/server_harness.h"
+#include "tests/support/webdriver.h"
 
 namespace proctor::testing {
 namespace {
 
 using nlohmann::json;
-
-constexpr char kElementKey[] = "element-6066-11e4-a52e-4f735466cecf";
-
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
-
-// A minimal W3C WebDriver client over chromedriver's HTTP API. Calls that fail record a test
-// failure and return null.
-class Browser {
- public:
-  Browser(const std::string& chromedriver, const std::string& chromium) {
-    port_ = FreeLoopbackPort();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string port_flag = "--port=" + std::to_string(port_);
-      ::execl(chromedriver.c_str(), chromedriver.c_str(), port_flag.c_str(), "--silent", nullptr);
-      ::_exit(127);
-    }
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    http_->set_read_timeout(60, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto res = http_->Get("/status");
-      if (res && res->status == 200) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    json caps = {
-        {"capabilities",
-         {{"alwaysMatch",
-           {{"browserName", "chrome"},
-            {"goog:chromeOptions",
-             {{"binary", chromium},
-              {"args",
-               {"--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1440,1700", "--hide-scrollbars"}}}}}}}}};
-    auto res = http_->Post("/session", caps.dump(), "application/json");
-    if (!res) {
-      ADD_FAILURE() << "chromedriver did not answer on port " << port_;
-      return;
-    }
-    const json body = json::parse(res->body, nullptr, false);
-    if (res->status != 200 || !body.contains("value") || !body["value"].contains("sessionId")) {
-      ADD_FAILURE() << "chromedriver could not start Chromium: " << res->body;
-      return;
-    }
-    session_ = body["value"]["sessionId"];
-  }
-
-  ~Browser() {
-    if (!session_.empty()) http_->Delete("/session/" + session_);
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  bool ok() const { return !session_.empty(); }
-
-  json Call(const std::string& method, const std::string& path, const json& body = json::object()) {
-    const std::string url = "/session/" + session_ + path;
-    httplib::Result res =
-        method == "GET" ? http_->Get(url) : http_->Post(url, body.dump(), "application/json");
-    if (!res) {
-      ADD_FAILURE() << method << " " << path << ": no answer from chromedriver";
-      return nullptr;
-    }
-    json answer = json::parse(res->body, nullptr, false);
-    if (res->status != 200) {
-      ADD_FAILURE() << method << " " << path << " -> " << res->status << ": " << res->body;
-      return nullptr;
-    }
-    return answer.value("value", json());
-  }
-
-  void Go(const std::string& url) { Call("POST", "/url", {{"url", url}}); }
-  std::string Url() {
-    const json v = Call("GET", "/url");
-    return v.is_string() ? v.get<std::string>() : "";
-  }
-  std::vector<std::string> FindAll(const std::string& css) {
-    std::vector<std::string> ids;
-    const json v = Call("POST", "/elements", {{"using", "css selector"}, {"value", css}});
-    if (v.is_array()) {
-      for (const json& e : v) ids.push_back(e[kElementKey]);
-    }
-    return ids;
-  }
-  std::string Find(const std::string& css) {
-    auto all = FindAll(css);
-    if (all.empty()) {
-      ADD_FAILURE() << "no element matches " << css << " on " << Url();
-      return "";
-    }
-    return all.front();
-  }
-  void Click(const std::string& css) { Call("POST", "/element/" + Find(css) + "/click"); }
-  // Clicks something that loads a new page and waits until that page has loaded: a form's
-  // submission can still be in flight when chromedriver answers the click (seen in CI, where
-  // the next read found the old page). The old document is marked; the new one is not.
-  void ClickAndLoad(const std::string& css) {
-    Script("window.__proctorOldPage = true;");
-    Click(css);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto res = http_->Post("/session/" + session_ + "/execute/sync",
-                             json{{"script",
-                                   "return window.__proctorOldPage === undefined && "
-                                   "document.readyState === 'complete';"},
-                                  {"args", json::array()}}
-                                 .dump(),
-                             "application/json");
-      if (res && res->status == 200) {
-        const json v = json::parse(res->body, nullptr, false);
-        if (v.is_object() && v.value("value", json()) == json(true)) return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "clicking " << css << " did not load a new page within 20 s (" << Url() << ")";
-  }
-  void Type(const std::string& css, const std::string& text) {
-    Call("POST", "/element/" + Find(css) + "/value", {{"text", text}});
-  }
-  std::string Text(const std::string& css) {
-    const json v = Call("GET", "/element/" + Find(css) + "/text");
-    return v.is_string() ? v.get<std::string>() : "";
-  }
-  json Script(const std::string& script) {
-    return Call("POST", "/execute/sync", {{"script", script}, {"args", json::array()}});
-  }
-  // True when a JavaScript alert is open (an injected script would have opened one).
-  bool AlertOpen() {
-    auto res = http_->Get("/session/" + session_ + "/alert/text");
-    return res && res->status == 200;
-  }
-  std::vector<uint8_t> Screenshot() {
-    const json v = Call("GET", "/screenshot");
-    std::string png;
-    if (!v.is_string() || !absl::Base64Unescape(v.get<std::string>(), &png)) return {};
-    return std::vector<uint8_t>(png.begin(), png.end());
-  }
-
- private:
-  int port_ = 0;
-  pid_t pid_ = -1;
-  std::unique_ptr<httplib::Client> http_;
-  std::string session_;
-};
-
-void SavePng(const std::vector<uint8_t>& png, const std::string& path) {
-  EXPECT_GT(png.size(), 1000u) << path;
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-}
 
 TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges) {
   const std::string chromedriver = EnvOr("PROCTOR_CHROMEDRIVER", "/usr/bin/chromedriver");
@@ -252,7 +98,8 @@ TEST(ConsoleBrowserTest, ExaminerReviewsAFlaggedSessionAndTheResultStatusChanges
   // The switch on the page: the same session, queue and report in Russian (Cyrillic rendered
   // by the browser's fonts), then back to English for the rest.
   browser.ClickAndLoad("#lang-ru");
-  EXPECT_EQ(browser.Text("#timeline-section h2"), "ХРОНОЛОГИЯ") << "console.css sets h2 in capitals";
+  EXPECT_EQ(browser.Text("#timeline-section h2"), "ХРОНОЛОГИЯ")
+      << "console.css sets h2 in capitals";
   EXPECT_EQ(browser.Script("return document.documentElement.lang"), "ru");
   EXPECT_TRUE(absl::StrContains(browser.Text("#reasons-section"), "требует проверки"));
   SavePng(browser.Screenshot(), beside("console-session-ru.png"));

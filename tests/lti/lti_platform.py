@@ -642,8 +642,10 @@ class Platform:
         if found:
             n = found[0]
         else:
-            n = int(self.add_lineitem(ctx, {"label": label, "scoreMaximum": maximum})["id"]
-                    .rsplit("/", 1)[1])
+            body: Dict[str, Any] = {"label": label, "scoreMaximum": maximum}
+            if q.get("resource"):    # the assessment's own resource link
+                body["resourceLinkId"] = q["resource"]
+            n = int(self.add_lineitem(ctx, body)["id"].rsplit("/", 1)[1])
         ts = datetime.now(timezone.utc)
         with self.lock:
             item = self.lineitems[n]["item"]

@@ -57,14 +57,15 @@ bool ServerProcess::Start(std::string* why) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    if (db_.empty()) {
-      ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
-              http.c_str(), "--data-dir", data_dir_.c_str(), "--models", models.c_str(), nullptr);
-    } else {
-      ::execl(PROCTOR_SERVER_BINARY, PROCTOR_SERVER_BINARY, "--listen", listen.c_str(), "--http",
-              http.c_str(), "--data-dir", data_dir_.c_str(), "--models", models.c_str(), "--db",
-              db_.c_str(), nullptr);
-    }
+    std::vector<std::string> args = {PROCTOR_SERVER_BINARY, "--listen", listen,  "--http",
+                                     http,                  "--data-dir", data_dir_, "--models",
+                                     models};
+    if (!db_.empty()) args.insert(args.end(), {"--db", db_});
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(PROCTOR_SERVER_BINARY, argv.data());
     ::_exit(127);
   }
   auto channel = this->channel();

@@ -36,6 +36,10 @@ class ServerProcess {
   void ShareDataDir(const ServerProcess& owner);
   // Before Start: run on this existing data dir (a restored backup); it stays with the caller.
   void UseDataDir(std::string dir) { data_dir_ = std::move(dir); }
+  // Before Start: more proctor-server flags.
+  void add_args(std::vector<std::string> args) {
+    extra_args_.insert(extra_args_.end(), args.begin(), args.end());
+  }
   void Kill();  // SIGKILL, waits for the exit
   // Sends `signal` (default SIGTERM), waits; returns the wait status (WIFEXITED, WEXITSTATUS).
   int Stop(int signal = SIGTERM);
@@ -51,6 +55,7 @@ class ServerProcess {
   std::string data_dir_;
   std::string own_data_dir_;  // created by this object, removed with it
   std::string db_;            // --db; empty: the default (SQLite in the data dir)
+  std::vector<std::string> extra_args_;
   int port_ = 0;
   int http_port_ = 0;
   pid_t pid_ = -1;
