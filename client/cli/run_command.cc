@@ -164,6 +164,13 @@ int AskConsent(const RunOptions& o, const client::UplinkOptions& uplink,
     return Fail(kRunFailure, std::string(s.message()));
   }
   FILE* out = o.json ? stderr : stdout;
+  if (o.from_link) {
+    std::fprintf(out, "%s\n\n",
+                 Trf("Started from a link: the proctoring server is $0. Agree below only if your "
+                     "course has just asked you to start proctoring.",
+                     o.server)
+                     .c_str());
+  }
   std::fprintf(out, "%s\n\n%s\n\n",
                Tr("Before the camera opens, read what proctoring collects and agree to it:").c_str(),
                PrintableNotice(notice->text).c_str());

@@ -37,6 +37,7 @@ struct RunOptions {
   std::string tls_ca;                  // --tls-ca: PEM of the server's CA; empty: plaintext
   bool json = false;                   // --json: the summary as one JSON document on stdout
   bool consent = false;                // --consent: the learner has read the notice and agrees
+  bool from_link = false;  // started by `open` from a proctor:// link: say so before consent
 };
 
 // Default journal directory: $XDG_STATE_HOME/proctor/journal, else ~/.local/state/proctor/journal.

@@ -2,13 +2,14 @@
 // chromium, driven through chromedriver): the learner opens the proctored quiz in the LMS
 // (tests/lti/lti_platform.py, an independent platform), the browser follows the OIDC login and
 // the auto-submitted launch to the tool's attempt page, which gives the one-time pass; the real
-// proctor-client runs on a video of the learner with that pass; the page shows the server's
-// verification and the "Continue" button; the click posts the tool-signed LtiStartAssessment to
-// the LMS, which accepts it; the client ends the session; the verdict goes back to the LMS as the
-// "proctoring" line item's score, the LMS's own quiz grade is recorded as the session's result
-// with its status, and the LMS's LtiEndAssessment shows the learner the end page. A screenshot
-// of the attempt page with its Continue button goes to $PROCTOR_LTI_SCREENSHOT (default:
-// lti-attempt.png in the test's directory).
+// proctor-client runs on a video of the learner from the page's proctor:// link (as the
+// registered handler starts it: `proctor-client open LINK`, the learner agreeing to consent); the
+// page shows the server's verification and the "Continue" button; the click posts the tool-signed
+// LtiStartAssessment to the LMS, which accepts it; the client ends the session; the verdict goes
+// back to the LMS as the "proctoring" line item's score, the LMS's own quiz grade is recorded as
+// the session's result with its status, and the LMS's LtiEndAssessment shows the learner the end
+// page. A screenshot of the attempt page with its Continue button goes to $PROCTOR_LTI_SCREENSHOT
+// (default: lti-attempt.png in the test's directory).
 #include <filesystem>
 #include <fstream>
 
@@ -59,12 +60,20 @@ TEST_F(LtiBrowserTest, ALearnerLaunchesIsVerifiedContinuesAndTheVerdictReachesTh
   ASSERT_NE(command.find("--pass pass-"), std::string::npos) << command;
   const std::string pass = command.substr(command.find("--pass ") + 7);
   EXPECT_TRUE(browser.FindAll("#continue").empty()) << "nothing verified yet";
+  // The Start button's proctor:// link: what the registered handler hands to proctor-client.
+  const nlohmann::json href =
+      browser.Script("return document.querySelector('a[href^=\"proctor://\"]').href;");
+  ASSERT_TRUE(href.is_string()) << href.dump();
+  const std::string link = href.get<std::string>();
+  EXPECT_NE(link.find(pass), std::string::npos) << link;
 
   // An examiner enrolled the learner; the learner runs the client with the page's pass.
   Enroll(OnlyLearnerId(), faces[0]);
-  ClientProcess client(
-      work, {"--server", server_.address(), "--pass", pass, "--journal", work + "/journal",
-             "--headless", "--json", "--models", ModelsDir(), "--video", video});
+  // The learner clicks Start: `proctor-client open LINK`, which asks for consent (yes).
+  ClientProcess client(work,
+                       {link, "--journal", work + "/journal", "--headless", "--json", "--models",
+                        ModelsDir(), "--video", video},
+                       "open", "yes\n");
   // The page reloads itself every 5 s; the learner sees Continue once the server verified them.
   const auto verified = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (browser.FindAll("#continue-button").empty() &&
