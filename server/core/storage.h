@@ -173,9 +173,8 @@ class Storage {
   // Claims up to `limit` pending items due at `now_unix_ms`, each the lowest pending seq of its
   // attempt and lane (an attempt's messages go out in order; reads of the LMS's grade, kind
   // "result", wait for the LMS in a lane of their own and hold no message back): tries grows by
-  // one and due_at becomes
-  // `lease_until_unix_ms`, so that no other replica takes it meanwhile. Returns them as claimed,
-  // earliest due first.
+  // one and due_at becomes `lease_until_unix_ms`, so that no other replica takes it meanwhile.
+  // Returns them as claimed, earliest due first; nothing for a limit <= 0.
   virtual absl::StatusOr<std::vector<LtiOutboxItem>> ClaimLtiOutbox(int64_t now_unix_ms,
                                                                     int64_t lease_until_unix_ms,
                                                                     int limit) = 0;

@@ -84,8 +84,7 @@ int HttpStatusFor(const absl::Status& status) {
 
 struct ConsoleServer::Impl {
   Impl(const ConsoleOptions& o, ReviewDesk* d, const Clock* c, lti::LtiTool* l)
-      : options(o), desk(d), clock(c), lti(l), sessions(o.sessions, c),
-        tls(!o.tls_cert.empty()) {}
+      : options(o), desk(d), clock(c), lti(l), sessions(o.sessions, c), tls(!o.tls_cert.empty()) {}
 
   void Routes();
   // The signed-in examiner, or nullopt after answering: pages redirect to /login, everything
@@ -122,6 +121,7 @@ struct ConsoleServer::Impl {
   void Verdict(const httplib::Request& req, httplib::Response& res);
   void Results(const httplib::Request& req, httplib::Response& res, const std::string& format);
   void Metrics(httplib::Response& res);
+  void Lms(const httplib::Request& req, httplib::Response& res);
   void LtiLogin(const httplib::Request& req, httplib::Response& res);
   void LtiLaunch(const httplib::Request& req, httplib::Response& res);
   void LtiAttempt(const httplib::Request& req, httplib::Response& res);
@@ -155,10 +155,9 @@ i18n::Language ConsoleServer::Impl::ReaderLanguage(const httplib::Request& req,
   if (req.has_param("lang")) {
     if (auto chosen = i18n::ParseLanguage(req.get_param_value("lang"))) {
       if (remember) {
-        res.set_header("Set-Cookie",
-                       absl::StrCat(kLangCookie, "=", i18n::LanguageCode(*chosen),
-                                    "; Path=/; Max-Age=31536000; SameSite=Lax",
-                                    tls ? "; Secure" : ""));
+        res.set_header("Set-Cookie", absl::StrCat(kLangCookie, "=", i18n::LanguageCode(*chosen),
+                                                  "; Path=/; Max-Age=31536000; SameSite=Lax",
+                                                  tls ? "; Secure" : ""));
       }
       return *chosen;
     }
@@ -202,10 +201,10 @@ bool ConsoleServer::Impl::SameOrigin(const httplib::Request& req, httplib::Respo
   if (!cross_site) return true;
   res.status = 403;
   const i18n::Language language = ReaderLanguage(req, res, false);
-  res.set_content(ErrorPage(nullptr, 403,
-                            i18n::Translator::For(language).Tr("cross-site request refused"),
-                            language),
-                  kHtml);
+  res.set_content(
+      ErrorPage(nullptr, 403, i18n::Translator::For(language).Tr("cross-site request refused"),
+                language),
+      kHtml);
   return false;
 }
 
@@ -422,6 +421,19 @@ void ConsoleServer::Impl::LtiFail(httplib::Response& res, const absl::Status& st
   res.set_content(LtiErrorPage(res.status, message, language), kHtml);
 }
 
+void ConsoleServer::Impl::Lms(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, true);
+  if (!s) return;
+  auto view = desk->Lms(s->who);
+  if (!view.ok()) return Fail(res, &*s, view.status());
+  if (lti != nullptr) {
+    view->login_url = lti->login_url();
+    view->launch_url = lti->launch_url();
+    view->jwks_url = lti->jwks_url();
+  }
+  res.set_content(LmsPage(Context(*s), *view), kHtml);
+}
+
 void ConsoleServer::Impl::LtiLogin(const httplib::Request& req, httplib::Response& res) {
   const i18n::Language language = ReaderLanguage(req, res, false);
   lti::LoginRequest login{req.get_param_value("iss"),
@@ -434,9 +446,8 @@ void ConsoleServer::Impl::LtiLogin(const httplib::Request& req, httplib::Respons
                               : req.get_param_value("deployment_id")};
   auto redirect = lti->Login(login);
   if (!redirect.ok()) return LtiFail(res, redirect.status(), language);
-  res.set_header("Set-Cookie", absl::StrCat(LtiStateCookie(redirect->state), "=",
-                                            redirect->state, kLtiCookieAttributes,
-                                            "; Max-Age=600"));
+  res.set_header("Set-Cookie", absl::StrCat(LtiStateCookie(redirect->state), "=", redirect->state,
+                                            kLtiCookieAttributes, "; Max-Age=600"));
   res.set_redirect(redirect->location, 302);
 }
 
@@ -450,8 +461,8 @@ void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Respon
     res.set_header("Set-Cookie", absl::StrCat(cookie, "=", kLtiCookieAttributes, "; Max-Age=0"));
   }
   if (!launch.ok()) return LtiFail(res, launch.status(), ReaderLanguage(req, res, false));
-  const i18n::Language language = i18n::ParseLanguage(launch->locale)
-                                      .value_or(ReaderLanguage(req, res, false));
+  const i18n::Language language =
+      i18n::ParseLanguage(launch->locale).value_or(ReaderLanguage(req, res, false));
   if (launch->message_type == "LtiEndAssessment") {
     auto ended = desk->EndLti(*launch);
     if (absl::IsNotFound(ended.status())) {
@@ -463,9 +474,9 @@ void ConsoleServer::Impl::LtiLaunch(const httplib::Request& req, httplib::Respon
     }
     if (!ended.ok()) return LtiFail(res, ended.status(), language);
     AllowLmsFrames(res, launch->platform.issuer, "");
-    res.set_content(LtiEndedPage(!ended->session_id.empty(),
-                                 lti::ServicesOf(*launch).return_url, language),
-                    kHtml);
+    res.set_content(
+        LtiEndedPage(!ended->session_id.empty(), lti::ServicesOf(*launch).return_url, language),
+        kHtml);
     return;
   }
   if (!lti::IsLearnerLaunch(*launch)) {
@@ -489,8 +500,8 @@ void ConsoleServer::Impl::LtiAttempt(const httplib::Request& req, httplib::Respo
                        : page.status(),
                    ReaderLanguage(req, res, false));
   }
-  const i18n::Language language = i18n::ParseLanguage(page->attempt.locale)
-                                      .value_or(ReaderLanguage(req, res, false));
+  const i18n::Language language =
+      i18n::ParseLanguage(page->attempt.locale).value_or(ReaderLanguage(req, res, false));
   LtiLaunchView view;
   view.learner_name = page->learner.name;
   view.template_count = page->learner.template_count;
@@ -513,15 +524,14 @@ void ConsoleServer::Impl::LtiAttempt(const httplib::Request& req, httplib::Respo
   view.ready = st.ready();
   view.continue_url = page->attempt.start_assessment_url;
   if (view.ready && page->attempt.message_type == "LtiStartProctoring") {
-    auto jwt = lti->Sign(lti::StartAssessmentClaims(page->attempt, page->learner, st,
-                                                    desk->NowUnixMs()));
+    auto jwt =
+        lti->Sign(lti::StartAssessmentClaims(page->attempt, page->learner, st, desk->NowUnixMs()));
     if (!jwt.ok()) return LtiFail(res, jwt.status(), language);
     view.continue_jwt = *jwt;
   }
   // The way on posts to the LMS, and only there.
   const std::string continue_origin = LtiUrlOrigin(view.continue_url);
-  AllowLmsFrames(res, page->attempt.issuer,
-                 continue_origin.empty() ? "" : " " + continue_origin);
+  AllowLmsFrames(res, page->attempt.issuer, continue_origin.empty() ? "" : " " + continue_origin);
   res.set_content(LtiLaunchPage(view, language), kHtml);
 }
 
@@ -589,6 +599,7 @@ void ConsoleServer::Impl::Routes() {
   s.Get("/queue", [this](const httplib::Request& req, httplib::Response& res) { Queue(req, res); });
   s.Get("/results",
         [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "html"); });
+  s.Get("/lms", [this](const httplib::Request& req, httplib::Response& res) { Lms(req, res); });
   s.Get("/results.csv",
         [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "csv"); });
   s.Get("/results.json",

@@ -1,7 +1,11 @@
 // The pages a learner sees when the LMS launches proctor (LTI 1.3): the attempt — how to start
 // the client, what the server has verified, the way on to the assessment — or why a launch was
 // refused. In the launch's language; no script (a waiting page reloads itself).
+#include <tuple>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/http/html.h"
 #include "server/http/page_layout.h"
 #include "server/http/pages.h"
@@ -92,6 +96,64 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
   return page;
 }
 
+std::string LmsPage(const PageContext& context, const LmsPageView& v) {
+  const i18n::Translator& t = i18n::Translator::For(context.language);
+  std::string body = absl::StrCat("<section class=\"card\" id=\"lms-tool\"><h1>",
+                                  Html(t.Tr("LMS connections (LTI 1.3)")), "</h1><p>",
+                                  Html(t.Tr("Enter these addresses in the LMS when adding proctor "
+                                            "as an external tool (LTI 1.3):")),
+                                  "</p><dl>");
+  for (const auto& [label, url, id] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {t.Tr("Login initiation URL"), v.login_url, "lms-login-url"},
+           {t.Tr("Launch URL, redirect URI"), v.launch_url, "lms-launch-url"},
+           {t.Tr("Public keyset (JWKS) URL"), v.jwks_url, "lms-jwks-url"}}) {
+    absl::StrAppend(&body, "<dt>", Html(label), "</dt><dd><code id=\"", id, "\">", Html(url),
+                    "</code></dd>");
+  }
+  absl::StrAppend(&body, "</dl></section><section class=\"card\" id=\"lms-platforms\"><h2>",
+                  Html(t.Tr("Registered LMSs")), "</h2>");
+  if (v.platforms.empty()) {
+    absl::StrAppend(&body, "<p>",
+                    Html(t.Tr("None yet: register one with proctorctl lti platform add.")), "</p>");
+  } else {
+    absl::StrAppend(&body, "<table><thead><tr><th>", Html(t.Tr("Issuer")), "</th><th>",
+                    Html(t.Tr("Client id")), "</th><th>", Html(t.Tr("Deployments")), "</th><th>",
+                    Html(t.Tr("Registered by")), "</th></tr></thead><tbody>");
+    for (const LtiPlatform& p : v.platforms) {
+      absl::StrAppend(&body, "<tr><td>", Html(p.issuer), "</td><td>", Html(p.client_id),
+                      "</td><td>", Html(absl::StrJoin(p.deployment_ids, ", ")), "</td><td>",
+                      Html(p.created_by), "</td></tr>");
+    }
+    body += "</tbody></table>";
+  }
+  absl::StrAppend(&body, "</section><section class=\"card\" id=\"lms-outbox\"><h2>",
+                  Html(t.Tr("Verdicts on their way to the LMSs")), "</h2><p id=\"lms-pending\">",
+                  Html(t.TrNf("$0 message waits to be delivered.",
+                              "$0 messages wait to be delivered.", v.pending, v.pending)),
+                  "</p>");
+  auto rows = [&](const std::vector<LtiOutboxItem>& items, const char* id, bool done) {
+    if (items.empty()) return;
+    absl::StrAppend(&body, "<table id=\"", id, "\"><thead><tr><th>", Html(t.Tr("Attempt")),
+                    "</th><th>", Html(t.Tr("Message")), "</th><th>", Html(t.Tr("Tries")),
+                    "</th><th>", Html(done ? t.Tr("Outcome") : t.Tr("Last error")),
+                    "</th></tr></thead><tbody>");
+    for (const LtiOutboxItem& item : items) {
+      absl::StrAppend(&body, "<tr><td><code>", Html(item.attempt_id.substr(0, 12)),
+                      "</code></td><td>", Html(item.kind), "</td><td>", item.tries, "</td><td>",
+                      Html(done ? item.outcome : item.last_error), "</td></tr>");
+    }
+    body += "</tbody></table>";
+  };
+  rows(v.waiting, "lms-waiting", false);
+  if (!v.given_up.empty()) {
+    absl::StrAppend(&body, "<h3>", Html(t.Tr("Given up")), "</h3>");
+    rows(v.given_up, "lms-given-up", true);
+  }
+  body += "</section>";
+  return Layout(t.Tr("LMS connections"), &context, body, context.language);
+}
+
 std::string LtiStaffPage(const std::string& name, i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
   return Layout(
@@ -109,8 +171,7 @@ std::string LtiStaffPage(const std::string& name, i18n::Language language) {
       language);
 }
 
-std::string LtiEndedPage(bool had_session, const std::string& return_url,
-                         i18n::Language language) {
+std::string LtiEndedPage(bool had_session, const std::string& return_url, i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
   std::string body = absl::StrCat(
       "<section class=\"card\" id=\"lti-ended\"><h1>", Html(t.Tr("The assessment has ended")),

@@ -25,6 +25,7 @@ std::string Layout(const std::string& title, const PageContext* context, const s
   if (context != nullptr) {
     absl::StrAppend(&out, "<nav><a href=\"/queue\">", Html(t.Tr("Queue")),
                     "</a><a href=\"/results\">", Html(t.Tr("Results")),
+                    "</a><a href=\"/lms\">", Html(t.Tr("LMS")),
                     "</a></nav><span class=\"who\">", Html(context->examiner_label),
                     "</span><form class=\"signout\" method=\"post\" action=\"/logout\">",
                     CsrfField(*context), "<button type=\"submit\">", Html(t.Tr("Sign out")),

@@ -57,6 +57,9 @@ struct LtiLaunchView {
   std::string continue_url;
   std::string continue_jwt;
 };
+// The administrator's view of the LMS connections (/lms).
+std::string LmsPage(const PageContext& context, const LmsPageView& view);
+
 std::string LtiLaunchPage(const LtiLaunchView& view, i18n::Language language);
 // A launch by an instructor or another member of staff: nothing is created for them.
 std::string LtiStaffPage(const std::string& name, i18n::Language language);

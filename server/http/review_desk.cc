@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -197,6 +198,27 @@ absl::StatusOr<ReviewDesk::LtiAttemptPage> ReviewDesk::LtiAttemptView(
   ASSIGN_OR_RETURN(page.assessment, parts_.storage->GetAssessment(page.attempt.assessment_id));
   ASSIGN_OR_RETURN(page.status, lti::StatusOf(parts_.storage, page.attempt));
   return page;
+}
+
+absl::StatusOr<LmsPageView> ReviewDesk::Lms(const Principal& who) {
+  LmsPageView view;
+  ASSIGN_OR_RETURN(view.platforms, parts_.core->ListLtiPlatforms(who));  // administrators only
+  ASSIGN_OR_RETURN(std::vector<LtiOutboxItem> items, parts_.storage->ListLtiOutbox(""));
+  for (LtiOutboxItem& item : items) {
+    if (item.done_at_unix_ms == 0) {
+      ++view.pending;
+      if (item.tries > 0 && view.waiting.size() < 50) view.waiting.push_back(item);
+    } else if (!absl::StartsWith(item.outcome, "delivered")) {
+      view.given_up.push_back(std::move(item));
+    }
+  }
+  std::sort(view.waiting.begin(), view.waiting.end(), [](const auto& a, const auto& b) {
+    return a.created_at_unix_ms < b.created_at_unix_ms;
+  });
+  std::sort(view.given_up.begin(), view.given_up.end(),
+            [](const auto& a, const auto& b) { return a.done_at_unix_ms > b.done_at_unix_ms; });
+  if (view.given_up.size() > 50) view.given_up.resize(50);
+  return view;
 }
 
 absl::Status ReviewDesk::Health() {

@@ -69,6 +69,15 @@ struct SessionIntegrity {
   bool ok() const { return chain.ok() && signatures.ok(); }
 };
 
+// The administrator's view of the LMS connections (/lms): what an LMS administrator pastes into
+// the LMS, the registered platforms, and what waits to be sent to them.
+struct LmsPageView {
+  std::string login_url, launch_url, jwks_url;
+  std::vector<LtiPlatform> platforms;
+  int pending = 0;                     // messages not yet delivered
+  std::vector<LtiOutboxItem> waiting;  // pending ones that failed at least once, oldest first
+  std::vector<LtiOutboxItem> given_up; // refused or out of time, newest first
+};
 struct ResultRow {
   ResultView view;
   std::string learner_name;
@@ -117,6 +126,9 @@ class ReviewDesk {
   absl::StatusOr<lti::EndedAttempt> EndLti(const lti::LtiLaunch& launch) {
     return lti::EndAttempt(parts_.core, parts_.storage, launch);
   }
+  // Administrators: the registered LMSs and the outbox towards them (PERMISSION_DENIED for
+  // others). The tool's URLs are the caller's to add.
+  absl::StatusOr<LmsPageView> Lms(const Principal& who);
   // What a learner's attempt page shows: the attempt, its pass, the learner and assessment, and
   // what the server has verified. NOT_FOUND for an unknown attempt.
   struct LtiAttemptPage {

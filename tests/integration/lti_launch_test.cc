@@ -217,6 +217,41 @@ TEST_F(LtiLaunchTest, EveryHostileOrBrokenLaunchIsRefusedAndCreatesNothing) {
   EXPECT_FALSE(unknown->has_header("Set-Cookie"));
 }
 
+// The console's LMS page: what an LMS administrator pastes into the LMS, and what is registered;
+// for administrators only.
+TEST_F(LtiLaunchTest, TheConsolesLmsPageShowsTheToolsUrlsToAdministratorsOnly) {
+  Register();
+  auto sign_in = [&](const std::string& token) {
+    auto form = tool_->Get("/login");
+    const std::string nonce = CookieFrom(form, "proctor_login");
+    auto res = tool_->Post("/login", {{"Cookie", "proctor_login=" + nonce}},
+                           httplib::Params{{"login_nonce", nonce}, {"token", token}});
+    EXPECT_TRUE(res && res->status == 303) << (res ? res->body : "");
+    return res ? CookieFrom(res, "proctor_session") : "";
+  };
+  const std::string admin = sign_in(server_.admin_token());
+  auto page = tool_->Get("/lms", {{"Cookie", "proctor_session=" + admin}});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  EXPECT_EQ(Match(page->body, "<code id=\"lms-login-url\">([^<]*)</code>"),
+            tool_base_ + "/lti/login");
+  EXPECT_EQ(Match(page->body, "<code id=\"lms-launch-url\">([^<]*)</code>"),
+            tool_base_ + "/lti/launch");
+  EXPECT_EQ(Match(page->body, "<code id=\"lms-jwks-url\">([^<]*)</code>"),
+            tool_base_ + "/lti/jwks");
+  EXPECT_TRUE(absl::StrContains(page->body, platform_.issuer())) << page->body;
+  EXPECT_TRUE(absl::StrContains(page->body, kDeployment));
+  EXPECT_TRUE(absl::StrContains(page->body, "id=\"lms-pending\">0 messages")) << page->body;
+
+  const CommandRun token = Ctl("token issue --role examiner --label reviewer --json");
+  ASSERT_EQ(token.exit_code, 0) << token.out;
+  const std::string examiner = sign_in(nlohmann::json::parse(token.out)["token"]);
+  auto refused = tool_->Get("/lms", {{"Cookie", "proctor_session=" + examiner}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_FALSE(absl::StrContains(refused->body, platform_.issuer()));
+}
+
 TEST_F(LtiLaunchTest, TheLmsKeysAreCachedAndServeWhileItsJwksIsDown) {
   Register();
   ASSERT_EQ(Launch("user=u1").status, 200);
