@@ -105,8 +105,11 @@ std::vector<LtiOutboxItem> PlanDelivery(const LtiAttemptChange& change, const Ch
                           {"incident_severity", 1.0}},
                          now_unix_ms));
   }
-  // The LMS's own grade, once: at the first outcome of the session.
-  if (change.attempt.reported_state == 0 && services.HasScope(kScopeResultRead) &&
+  // The LMS's own grade, once: at the first outcome of the session. Under Proctoring Services
+  // only: there the resource link is the assessment itself, while a resource link placed before
+  // a quiz (Moodle, Canvas) has no grade of the LMS's own to read.
+  if (change.attempt.reported_state == 0 && change.attempt.message_type == "LtiStartProctoring" &&
+      services.HasScope(kScopeResultRead) &&
       (!services.lineitem_url.empty() || !services.lineitems_url.empty())) {
     items.push_back(Item("result", {{"session_id", change.session_id}}, now_unix_ms));
   }
