@@ -205,6 +205,13 @@ absl::Status ProctorServer::StartConsole(const ServerOptions& options, Parts& pa
       http::ConsoleServer::Start(console, parts.desk.get(), &Clock::Real(), parts.lti.get());
   if (!server.ok()) return server.status();
   parts.console = std::move(*server);
+  if (lti_options.public_url.empty() && absl::StartsWith(options.db, "postgres")) {
+    // Replicas behind one address: each would name itself in the URLs an LMS is given and in
+    // the report links the verdicts carry.
+    spdlog::warn(
+        "LTI: no --public-url with a shared PostgreSQL database; give every replica the one "
+        "address LMSs and browsers reach (e.g. --public-url https://proctor.example.edu)");
+  }
   if (lti_options.public_url.empty()) {
     std::string host = options.http.substr(0, options.http.rfind(':'));
     if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = HostName();
