@@ -160,9 +160,11 @@ class Storage {
   // attempt by number among them).
   virtual absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
       const std::string& learner_id, const std::string& assessment_id) = 0;
-  // Up to `limit` attempts whose pass opened a session that is now closed with a (state,
-  // verdict) other than the attempt's reported_state/reported_verdict, oldest attempt first.
-  virtual absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) = 0;
+  // Up to `limit` attempts created at or after `created_after_unix_ms` (0: all; an index makes a
+  // recent window cheap) whose pass opened a session that is now closed with a (state, verdict)
+  // other than the attempt's reported_state/reported_verdict, oldest attempt first.
+  virtual absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(
+      int limit, int64_t created_after_unix_ms = 0) = 0;
   // In one transaction: the attempt's reported_state/reported_verdict become the change's, its
   // reported_seq grows by items.size(), and `items` are queued with seq reported_seq+1, +2, ...
   // (attempt_id and seq are set here). ABORTED when the stored reported_seq, reported_state or

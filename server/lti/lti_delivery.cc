@@ -163,8 +163,10 @@ absl::StatusOr<ChangeFacts> LtiDelivery::FactsOf(const LtiAttemptChange& change)
 }
 
 absl::StatusOr<int> LtiDelivery::QueueChanges() {
+  const bool full = rounds_++ % static_cast<uint64_t>(std::max(options_.full_scan_every, 1)) == 0;
+  const int64_t after = full ? 0 : clock_->NowUnixMs() - options_.recent_window_ms;
   ASSIGN_OR_RETURN(std::vector<LtiAttemptChange> changes,
-                   storage_->ListLtiAttemptChanges(options_.batch));
+                   storage_->ListLtiAttemptChanges(options_.batch, after));
   int queued = 0;
   for (const LtiAttemptChange& change : changes) {
     ASSIGN_OR_RETURN(ChangeFacts facts, FactsOf(change));

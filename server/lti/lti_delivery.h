@@ -25,6 +25,7 @@
 #ifndef PROCTOR_SERVER_LTI_LTI_DELIVERY_H_
 #define PROCTOR_SERVER_LTI_LTI_DELIVERY_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -49,6 +50,11 @@ struct LtiDeliveryOptions {
   int64_t max_retry_ms = 600'000;
   int64_t give_up_after_ms = 7LL * 24 * 3600 * 1000;  // since the item was queued
   int batch = 20;                                     // items per round
+  // Each round looks for changed outcomes among the attempts of the last recent_window_ms (an
+  // index keeps that cheap however many attempts the years add up); every full_scan_every-th
+  // round (about every 10 minutes) looks at all of them (a late appeal's new verdict).
+  int64_t recent_window_ms = 14LL * 24 * 3600 * 1000;
+  int full_scan_every = 300;
 };
 
 // The line item the verdict goes to.
@@ -99,6 +105,7 @@ class LtiDelivery {
   AgsClient* const ags_;
   const Clock* const clock_;
   std::mutex line_item_mu_;  // one line item creation at a time (per process)
+  std::atomic<uint64_t> rounds_{0};
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

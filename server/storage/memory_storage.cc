@@ -487,10 +487,12 @@ absl::StatusOr<std::vector<LtiAttempt>> MemoryStorage::ListLtiAttempts(
   return out;
 }
 
-absl::StatusOr<std::vector<LtiAttemptChange>> MemoryStorage::ListLtiAttemptChanges(int limit) {
+absl::StatusOr<std::vector<LtiAttemptChange>> MemoryStorage::ListLtiAttemptChanges(
+    int limit, int64_t created_after_unix_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<LtiAttemptChange> out;
   for (const auto& [id, attempt] : lti_attempts_) {
+    if (attempt.created_at_unix_ms < created_after_unix_ms) continue;
     auto pass = pass_sessions_.find(attempt.pass_hash);
     if (pass == pass_sessions_.end()) continue;
     auto session = sessions_.find(pass->second);

@@ -94,7 +94,8 @@ class MemoryStorage : public Storage {
   absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
   absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
       const std::string& learner_id, const std::string& assessment_id) override;
-  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) override;
+  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(
+      int limit, int64_t created_after_unix_ms = 0) override;
   absl::Status QueueLtiChange(const LtiAttemptChange& change,
                               std::vector<LtiOutboxItem> items) override;
   absl::StatusOr<std::vector<LtiOutboxItem>> ClaimLtiOutbox(int64_t now_unix_ms,

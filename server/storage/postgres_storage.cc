@@ -218,7 +218,8 @@ constexpr Statement kStatements[] = {
     {"list_lti_attempt_changes",
      "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS ", s.id, s.state, s.verdict FROM lti_attempts a "
      "JOIN passes p ON p.pass_hash = a.pass_hash JOIN sessions s ON s.id = p.session_id "
-     "WHERE s.state = 2 AND (s.state <> a.reported_state OR s.verdict <> a.reported_verdict) "
+     "WHERE a.created_at_unix_ms >= $2 AND s.state = 2 "
+     "AND (s.state <> a.reported_state OR s.verdict <> a.reported_verdict) "
      "ORDER BY a.created_at_unix_ms, a.id COLLATE \"C\" LIMIT $1"},
     {"lti_attempt_exists", "SELECT 1 FROM lti_attempts WHERE id = $1"},
     // Compare and set: $5-$7 are the reported seq, state and verdict the change started from.
@@ -1273,14 +1274,16 @@ absl::StatusOr<std::vector<LtiAttempt>> PostgresStorage::ListLtiAttempts(
   });
 }
 
-absl::StatusOr<std::vector<LtiAttemptChange>> PostgresStorage::ListLtiAttemptChanges(int limit) {
+absl::StatusOr<std::vector<LtiAttemptChange>> PostgresStorage::ListLtiAttemptChanges(
+    int limit, int64_t created_after_unix_ms) {
   using Changes = std::vector<LtiAttemptChange>;
   return Read("listing changed LTI attempts",
               [&](pqxx::nontransaction& t) -> absl::StatusOr<Changes> {
                 Changes out;
                 // PostgreSQL refuses a negative LIMIT.
                 for (const pqxx::row& row :
-                     t.exec_prepared("list_lti_attempt_changes", std::max(limit, 0))) {
+                     t.exec_prepared("list_lti_attempt_changes", std::max(limit, 0),
+                                     created_after_unix_ms)) {
                   out.push_back(LtiAttemptChange{ReadLtiAttempt(row), row[20].as<std::string>(),
                                                  static_cast<SessionState>(row[21].as<int>()),
                                                  static_cast<Verdict>(row[22].as<int>())});

@@ -138,7 +138,8 @@ class PostgresStorage : public Storage {
   absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
   absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
       const std::string& learner_id, const std::string& assessment_id) override;
-  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) override;
+  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(
+      int limit, int64_t created_after_unix_ms = 0) override;
   // The update of the attempt compares and sets its reported outcome: of two replicas queuing
   // the same change, one succeeds and the other gets ABORTED.
   absl::Status QueueLtiChange(const LtiAttemptChange& change,

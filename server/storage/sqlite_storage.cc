@@ -192,7 +192,8 @@ constexpr char kListLtiAttemptChanges[] =
     "SELECT " PROCTOR_LTI_ATTEMPT_COLUMNS
     ", s.id, s.state, s.verdict FROM lti_attempts a "
     "JOIN passes p ON p.pass_hash = a.pass_hash JOIN sessions s ON s.id = p.session_id "
-    "WHERE s.state = 2 AND (s.state <> a.reported_state OR s.verdict <> a.reported_verdict) "
+    "WHERE a.created_at_unix_ms >= ?2 AND s.state = 2 "
+    "AND (s.state <> a.reported_state OR s.verdict <> a.reported_verdict) "
     "ORDER BY a.created_at_unix_ms, a.id LIMIT ?1";
 #undef PROCTOR_LTI_ATTEMPT_COLUMNS
 constexpr char kLtiAttemptExists[] = "SELECT 1 FROM lti_attempts WHERE id = ?1";
@@ -1354,10 +1355,12 @@ absl::StatusOr<std::vector<LtiAttempt>> SqliteStorage::ListLtiAttempts(
   });
 }
 
-absl::StatusOr<std::vector<LtiAttemptChange>> SqliteStorage::ListLtiAttemptChanges(int limit) {
+absl::StatusOr<std::vector<LtiAttemptChange>> SqliteStorage::ListLtiAttemptChanges(
+    int limit, int64_t created_after_unix_ms) {
   return WithReader([&](SqliteConnection& c) -> absl::StatusOr<std::vector<LtiAttemptChange>> {
     ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kListLtiAttemptChanges));
     s.BindInt64(1, std::max(limit, 0));  // SQLite reads a negative LIMIT as none
+    s.BindInt64(2, created_after_unix_ms);
     std::vector<LtiAttemptChange> out;
     int rc;
     while ((rc = s.Step()) == SQLITE_ROW) {

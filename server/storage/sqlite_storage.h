@@ -129,7 +129,8 @@ class SqliteStorage : public Storage {
   absl::StatusOr<std::string> SessionOfPass(const std::string& pass_hash) override;
   absl::StatusOr<std::vector<LtiAttempt>> ListLtiAttempts(
       const std::string& learner_id, const std::string& assessment_id) override;
-  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(int limit) override;
+  absl::StatusOr<std::vector<LtiAttemptChange>> ListLtiAttemptChanges(
+      int limit, int64_t created_after_unix_ms = 0) override;
   absl::Status QueueLtiChange(const LtiAttemptChange& change,
                               std::vector<LtiOutboxItem> items) override;
   // In one write transaction: no other connection changes the outbox between the read and the

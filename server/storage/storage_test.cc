@@ -1036,6 +1036,11 @@ TYPED_TEST(StorageTest, LtiAttemptChangesAreListedWhileTheClosedOutcomeIsNotTheR
 
   this->Close("s1", 0.7, Verdict::kPendingReview);
   this->Close("s3", 0.1, Verdict::kAutoAccepted);
+  // A window of recent attempts leaves the older ones out (att-3 was made at kNow - 5).
+  changes = storage.ListLtiAttemptChanges(10, kNow - 4);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].attempt.id, "att-1");
   changes = storage.ListLtiAttemptChanges(10);
   ASSERT_TRUE(changes.ok()) << changes.status();
   ASSERT_EQ(changes->size(), 2u);

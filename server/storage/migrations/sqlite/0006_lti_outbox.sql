@@ -8,6 +8,8 @@ ALTER TABLE lti_attempts ADD COLUMN reported_state INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE lti_attempts ADD COLUMN reported_verdict INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE lti_attempts ADD COLUMN reported_seq INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX lti_attempts_by_learner ON lti_attempts (learner_id, assessment_id);
+-- The delivery looks for changed outcomes among recent attempts every few seconds.
+CREATE INDEX lti_attempts_by_age ON lti_attempts (created_at_unix_ms);
 
 CREATE TABLE lti_outbox (
   attempt_id         TEXT    NOT NULL REFERENCES lti_attempts (id),
