@@ -49,16 +49,6 @@ LtiOutboxItem Item(std::string kind, nlohmann::json payload, int64_t now_unix_ms
   return item;
 }
 
-absl::StatusOr<LtiPlatform> RegisteredPlatform(Storage* storage, const LtiAttempt& attempt) {
-  ASSIGN_OR_RETURN(std::vector<LtiPlatform> platforms, storage->ListLtiPlatforms());
-  for (LtiPlatform& p : platforms) {
-    if (p.issuer == attempt.issuer && p.client_id == attempt.client_id) return std::move(p);
-  }
-  return absl::FailedPreconditionError(absl::StrCat("the platform ", attempt.issuer, " (client id ",
-                                                    attempt.client_id,
-                                                    ") is no longer registered"));
-}
-
 }  // namespace
 
 std::vector<LtiOutboxItem> PlanDelivery(const LtiAttemptChange& change, const ChangeFacts& facts,
@@ -187,7 +177,12 @@ absl::StatusOr<int> LtiDelivery::QueueChanges() {
 
 absl::Status LtiDelivery::Send(const LtiOutboxItem& item, std::string& outcome) {
   ASSIGN_OR_RETURN(LtiAttempt attempt, storage_->GetLtiAttempt(item.attempt_id));
-  ASSIGN_OR_RETURN(LtiPlatform platform, RegisteredPlatform(storage_, attempt));
+  absl::StatusOr<LtiPlatform> platform_or =
+      tool_->RegisteredPlatform(attempt.issuer, attempt.client_id);
+  if (absl::IsNotFound(platform_or.status())) {  // removed: retrying will not bring it back
+    return absl::FailedPreconditionError(platform_or.status().message());
+  }
+  ASSIGN_OR_RETURN(LtiPlatform platform, std::move(platform_or));
   const AttemptServices services = ParseServices(attempt.services);
   const nlohmann::json payload = nlohmann::json::parse(item.payload, nullptr, false);
   if (!payload.is_object()) return absl::InternalError("the outbox item is not a JSON object");

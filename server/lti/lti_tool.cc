@@ -299,13 +299,8 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
     return Refuse(N_("the id_token is not addressed to this tool (aud, azp)"),
                   absl::StrCat("aud ", c.contains("aud") ? c["aud"].dump() : "(none)"));
   }
-  absl::StatusOr<LtiPlatform> platform = absl::NotFoundError("");
-  {
-    ASSIGN_OR_RETURN(std::vector<LtiPlatform> all, storage_->ListLtiPlatforms());
-    for (LtiPlatform& p : all) {
-      if (p.issuer == login.issuer && p.client_id == login.client_id) platform = std::move(p);
-    }
-  }
+  absl::StatusOr<LtiPlatform> platform = RegisteredPlatform(login.issuer, login.client_id);
+  if (!platform.ok() && !absl::IsNotFound(platform.status())) return platform.status();
   if (!platform.ok()) return Refuse(N_("this LMS is no longer registered with proctor"));
   if (parts->kid.empty()) return Refuse(N_("the id_token does not name its key (kid)"));
   ASSIGN_OR_RETURN(std::string key, PlatformKey(*platform, parts->kid));
@@ -413,6 +408,16 @@ absl::StatusOr<LtiLaunch> LtiTool::CheckToken(const LtiLogin& login, const std::
   spdlog::info("LTI launch: {} from {} (deployment {}), resource link {}", launch.message_type,
                launch.platform.issuer, launch.deployment_id, launch.resource_link_id);
   return launch;
+}
+
+absl::StatusOr<LtiPlatform> LtiTool::RegisteredPlatform(const std::string& issuer,
+                                                       const std::string& client_id) {
+  ASSIGN_OR_RETURN(std::vector<LtiPlatform> all, storage_->ListLtiPlatforms());
+  for (LtiPlatform& p : all) {
+    if (p.issuer == issuer && p.client_id == client_id) return std::move(p);
+  }
+  return absl::NotFoundError(absl::StrCat("the platform ", issuer, " (client id ", client_id,
+                                          ") is no longer registered"));
 }
 
 }  // namespace proctor::server::lti

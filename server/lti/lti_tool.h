@@ -95,6 +95,9 @@ class LtiTool {
   // JWKS; the only key when there is one): messages the tool sends to a platform.
   absl::StatusOr<std::string> Sign(const nlohmann::json& claims);
 
+  // The registration of (issuer, client_id); NOT_FOUND when there is none (any more).
+  absl::StatusOr<LtiPlatform> RegisteredPlatform(const std::string& issuer,
+                                                 const std::string& client_id);
   // The OIDC login initiation: remembers a fresh state and nonce, and says where to redirect.
   absl::StatusOr<LoginRedirect> Login(const LoginRequest& request);
   // The launch: `state` from the form, `cookie_state` from the browser's cookie. Takes the
