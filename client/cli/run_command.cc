@@ -7,8 +7,8 @@
 #include <memory>
 #include <set>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "biometrics/face_analyzer.h"
 #include "biometrics/model_files.h"
@@ -16,6 +16,7 @@
 #include "client/cli/live_display.h"
 #include "client/journal/journal.h"
 #include "client/session/proctor_session.h"
+#include "client/session/self_enrollment.h"
 #include "client/uplink/uplink.h"
 #include "common/clock.h"
 #include "common/i18n.h"
@@ -96,11 +97,11 @@ void PrintSummary(const RunOptions& o, const client::SessionSummary& s) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     const i18n::Translator& t = i18n::Process();
-    std::printf("%s\n", t.TrNf("session $0: $1 event ($2 this run), $3 acknowledged, $4 pending",
-                               "session $0: $1 events ($2 this run), $3 acknowledged, $4 pending",
-                               s.events, s.session_id, s.events, s.events_this_run,
-                               s.acknowledged, s.pending)
-                            .c_str());
+    std::printf("%s\n",
+                t.TrNf("session $0: $1 event ($2 this run), $3 acknowledged, $4 pending",
+                       "session $0: $1 events ($2 this run), $3 acknowledged, $4 pending", s.events,
+                       s.session_id, s.events, s.events_this_run, s.acknowledged, s.pending)
+                    .c_str());
     for (const auto& [kind, count] : s.kinds) std::printf("  %-20s %d\n", kind.c_str(), count);
     if (s.closed) {
       std::printf("%s\n",
@@ -124,6 +125,7 @@ struct OpenedParts {
   std::unique_ptr<biometrics::FaceAnalyzer> analyzer;
   client::UplinkOptions uplink;
   std::optional<protocol::ConsentRecord> consent;  // asked when a new session is to be opened
+  bool self_enrollment_needed = false;             // the server has no template of the learner yet
 };
 
 // The notice as the server wrote it, without terminal control sequences (a line break and a tab
@@ -139,22 +141,22 @@ std::string PrintableNotice(const std::string& text) {
 
 bool IsYes(std::string answer) {
   answer = std::string(absl::StripAsciiWhitespace(answer));
-  static const std::set<std::string> kYes = {"yes", "y", "YES", "Yes", "Y",
-                                             "да",  "Да", "ДА", "д",   "Д"};
+  static const std::set<std::string> kYes = {"yes", "y",  "YES", "Yes", "Y",
+                                             "да",  "Да", "ДА",  "д",   "Д"};
   return kYes.count(answer) > 0;
 }
 
 // Shows the assessment's consent notice (the pass is not spent) and asks the learner to agree
 // before the camera opens. --consent answers yes for a learner who has read it elsewhere.
 int AskConsent(const RunOptions& o, const client::UplinkOptions& uplink,
-               std::optional<protocol::ConsentRecord>* consent) {
+               std::optional<protocol::ConsentRecord>* consent, bool* self_enrollment_needed) {
   auto notice = client::FetchConsentNotice(uplink, o.pass, o.connect_timeout_s * 1000);
   if (!notice.ok()) {
     const auto& s = notice.status();
     if (s.code() == absl::StatusCode::kUnauthenticated) {
-      return Fail(kRunPassRefused,
-                  Trf("the server refused the pass (unknown, already used or expired): $0",
-                      s.message()));
+      return Fail(
+          kRunPassRefused,
+          Trf("the server refused the pass (unknown, already used or expired): $0", s.message()));
     }
     if (s.code() == absl::StatusCode::kUnavailable) {
       return Fail(kRunUndelivered, Trf("cannot reach the server $0: $1; nothing was recorded, "
@@ -171,15 +173,25 @@ int AskConsent(const RunOptions& o, const client::UplinkOptions& uplink,
                      o.server)
                      .c_str());
   }
-  std::fprintf(out, "%s\n\n%s\n\n",
-               Tr("Before the camera opens, read what proctoring collects and agree to it:").c_str(),
-               PrintableNotice(notice->text).c_str());
+  std::fprintf(
+      out, "%s\n\n%s\n\n",
+      Tr("Before the camera opens, read what proctoring collects and agree to it:").c_str(),
+      PrintableNotice(notice->text).c_str());
+  if (notice->self_enrollment_needed) {
+    std::fprintf(out, "%s\n\n",
+                 Tr("You have no reference photo yet. If you agree, the client first takes 3 "
+                    "photos of your face and sends them to the server, which keeps your face "
+                    "template and one photo. An examiner compares that photo with your "
+                    "institution's record and then deletes it; until then your sessions are "
+                    "reviewed by a person.")
+                     .c_str());
+  }
   bool agreed = o.consent;
   if (agreed) {
     std::fprintf(out, "%s\n", Tr("consent given with --consent").c_str());
   } else {
-    std::fprintf(out, "%s", Tr("Do you agree? Type yes (or да) to start, anything else to stop: ")
-                                .c_str());
+    std::fprintf(out, "%s",
+                 Tr("Do you agree? Type yes (or да) to start, anything else to stop: ").c_str());
     std::fflush(out);
     std::string answer;
     if (!std::getline(std::cin, answer)) {
@@ -200,6 +212,54 @@ int AskConsent(const RunOptions& o, const client::UplinkOptions& uplink,
   }
   *consent = protocol::ConsentRecord{notice->version, notice->sha256_hex,
                                      proctor::Clock::Real().NowUnixMs()};
+  *self_enrollment_needed = notice->self_enrollment_needed;
+  return kRunOk;
+}
+
+// The learner has no template: takes the reference photos from the session's own source and
+// sends them (the pass is not spent). A learner who cannot be photographed is told why.
+int SelfEnroll(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
+  display.Message(
+      Tr("Taking your reference photos: look straight at the camera, alone, in good "
+         "light."));
+  client::EnrollmentPhotoOptions options;
+  int shown_taken = 0;
+  auto photos = client::TakeEnrollmentPhotos(
+      *parts->source, *parts->analyzer, options, [&](const client::EnrollmentProgress& p) {
+        if (p.taken != shown_taken) {
+          shown_taken = p.taken;
+          display.Message(Trf("reference photo $0 of $1 taken", p.taken, p.wanted));
+        }
+      });
+  if (!photos.ok()) {
+    return Fail(kRunFailure,
+                Trf("the reference photos could not be taken: $0; nothing was sent and the pass "
+                    "is still valid",
+                    photos.status().message()));
+  }
+  const int64_t timeout_ms = o.connect_timeout_s * 1000;
+  auto sent = client::SendSelfEnrollment(parts->uplink, o.pass, *photos,
+                                         parts->consent->notice_sha256_hex, timeout_ms);
+  if (!sent.ok() && sent.status().code() == absl::StatusCode::kFailedPrecondition) {
+    // An earlier try may have reached the server with its answer lost: ask whether it did.
+    auto notice = client::FetchConsentNotice(parts->uplink, o.pass, timeout_ms);
+    if (notice.ok() && !notice->self_enrollment_needed) sent = 0;
+  }
+  if (!sent.ok()) {
+    const auto& s = sent.status();
+    if (s.code() == absl::StatusCode::kUnavailable) {
+      return Fail(kRunUndelivered, Trf("cannot reach the server $0 to enroll you: $1; the pass is "
+                                       "still valid, run again",
+                                       o.server, s.message()));
+    }
+    if (s.code() == absl::StatusCode::kUnauthenticated ||
+        s.code() == absl::StatusCode::kFailedPrecondition) {
+      return Fail(kRunPassRefused,
+                  Trf("the server refused your reference photos: $0", s.message()));
+    }
+    return Fail(kRunFailure, Trf("the server refused your reference photos: $0", s.message()));
+  }
+  display.Message(Tr("Reference photos accepted: starting the session."));
   return kRunOk;
 }
 
@@ -207,14 +267,13 @@ int Prepare(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
   client::JournalOpenReport report;
   const std::string dir = o.journal_dir.empty() ? DefaultJournalDir() : o.journal_dir;
   auto journal = Journal::Open(dir, &report);
-  if (!journal.ok())
-    return Fail(kRunFailure, Trf("journal: $0", journal.status().message()));
+  if (!journal.ok()) return Fail(kRunFailure, Trf("journal: $0", journal.status().message()));
   parts->journal = std::move(*journal);
   if (report.damaged_bytes > 0) {
-    display.Message(Trf("journal $0 was damaged: $1; kept the $2 intact events, moved the "
-                        "damaged $3 bytes to $4",
-                        dir, report.damage, report.intact_events, report.damaged_bytes,
-                        report.damaged_copy));
+    display.Message(
+        Trf("journal $0 was damaged: $1; kept the $2 intact events, moved the "
+            "damaged $3 bytes to $4",
+            dir, report.damage, report.intact_events, report.damaged_bytes, report.damaged_copy));
   }
   auto servers = client::ParseServerList(o.server);
   if (!servers.ok()) return Fail(kRunBadArguments, std::string(servers.status().message()));
@@ -228,13 +287,19 @@ int Prepare(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
   const bool ask = !parts->journal->has_session();
   const bool camera = o.video.empty() && o.images.empty();
   if (ask && camera) {
-    if (int rc = AskConsent(o, parts->uplink, &parts->consent); rc != kRunOk) return rc;
+    if (int rc = AskConsent(o, parts->uplink, &parts->consent, &parts->self_enrollment_needed);
+        rc != kRunOk) {
+      return rc;
+    }
   }
   auto source = OpenSource(o);
   if (!source.ok()) return Fail(kRunFailure, std::string(source.status().message()));
   parts->source = std::move(*source);
   if (ask && !camera) {
-    if (int rc = AskConsent(o, parts->uplink, &parts->consent); rc != kRunOk) return rc;
+    if (int rc = AskConsent(o, parts->uplink, &parts->consent, &parts->self_enrollment_needed);
+        rc != kRunOk) {
+      return rc;
+    }
   }
   biometrics::FaceAnalyzerOptions analyzer;
   analyzer.models_dir = biometrics::ResolveModelsDir(o.models_dir);
@@ -242,6 +307,7 @@ int Prepare(const RunOptions& o, LiveDisplay& display, OpenedParts* parts) {
   auto created = biometrics::FaceAnalyzer::Create(analyzer);
   if (!created.ok()) return Fail(kRunFailure, std::string(created.status().message()));
   parts->analyzer = std::move(*created);
+  if (parts->self_enrollment_needed) return SelfEnroll(o, display, parts);
   return kRunOk;
 }
 

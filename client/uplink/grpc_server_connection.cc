@@ -115,7 +115,27 @@ class GrpcServerConnection : public ServerConnection {
       return protocol::FromGrpcStatus(rpc,
                                       absl::StrCat("reading the consent notice at ", address_));
     }
-    return ConsentNoticeInfo{response.version(), response.text(), response.sha256()};
+    return ConsentNoticeInfo{response.version(), response.text(), response.sha256(),
+                             response.self_enrollment_needed()};
+  }
+
+  absl::StatusOr<int> SelfEnroll(const std::string& pass,
+                                 const std::vector<std::vector<uint8_t>>& jpeg_photos,
+                                 const std::string& consented_notice_sha256,
+                                 int64_t timeout_ms) override {
+    grpc::ClientContext context;
+    SetDeadline(context, timeout_ms);
+    v1::SelfEnrollRequest request;
+    request.set_pass(pass);
+    for (const auto& photo : jpeg_photos) request.add_photos(photo.data(), photo.size());
+    request.set_consented_notice_sha256(consented_notice_sha256);
+    v1::SelfEnrollResponse response;
+    const grpc::Status rpc = stub_->SelfEnroll(&context, request, &response);
+    if (!rpc.ok()) {
+      return protocol::FromGrpcStatus(rpc,
+                                      absl::StrCat("sending the enrollment photos to ", address_));
+    }
+    return response.templates();
   }
 
   absl::StatusOr<OpenedSession> OpenSession(const std::string& pass, const PublicKey& client_key,
@@ -145,8 +165,8 @@ class GrpcServerConnection : public ServerConnection {
       // server that sends others is not one this client understands.
       auto spec = protocol::ChallengeFromNonce(c.nonce());
       if (!spec.ok()) {
-        return absl::InternalError(absl::StrCat("the server's liveness challenge: ",
-                                                spec.status().message()));
+        return absl::InternalError(
+            absl::StrCat("the server's liveness challenge: ", spec.status().message()));
       }
       std::vector<protocol::LivenessAction> sent;
       for (int a : c.actions()) sent.push_back(static_cast<protocol::LivenessAction>(a));

@@ -23,6 +23,9 @@ struct ConsentNoticeInfo {
   int32_t version = 0;     // 0: the server's built-in notice
   std::string text;        // UTF-8, shown as written
   std::string sha256_hex;  // what the learner's CONSENT_GIVEN names
+  // The pass's learner has no face template: the client takes enrollment photos (SelfEnroll)
+  // after the learner's yes, before it opens the session.
+  bool self_enrollment_needed = false;
 };
 
 struct OpenedSession {
@@ -121,6 +124,12 @@ class ServerConnection {
   // The notice of the pass's assessment; the pass is not spent.
   virtual absl::StatusOr<ConsentNoticeInfo> GetConsentNotice(const std::string& pass,
                                                              int64_t timeout_ms) = 0;
+  // The learner's own enrollment photos (JPEG); how many templates the server stored. The
+  // pass is not spent.
+  virtual absl::StatusOr<int> SelfEnroll(const std::string& pass,
+                                         const std::vector<std::vector<uint8_t>>& jpeg_photos,
+                                         const std::string& consented_notice_sha256,
+                                         int64_t timeout_ms) = 0;
   virtual absl::StatusOr<SessionHead> GetHead(const std::string& token, int64_t timeout_ms,
                                               CallCancel* cancel) = 0;
   virtual absl::StatusOr<CloseOutcome> Close(const std::string& token, int64_t ended_at_ms,

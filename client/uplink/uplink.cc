@@ -7,11 +7,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/i18n.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/uplink/grpc_server_connection.h"
 #include "common/clock.h"
+#include "common/i18n.h"
 #include "common/status_macros.h"
 #include "protocol/event_codec.h"
 
@@ -90,8 +90,8 @@ absl::StatusOr<T> FirstAnswer(const UplinkOptions& options, int64_t timeout_ms,
   });
   if (status.ok()) return out;
   if (!protocol::IsRetryable(status.code())) return status;
-  return absl::UnavailableError(i18n::Trf("no server answered within $0 s (last: $1)",
-                                          timeout_ms / 1000, status.message()));
+  return absl::UnavailableError(
+      i18n::Trf("no server answered within $0 s (last: $1)", timeout_ms / 1000, status.message()));
 }
 
 }  // namespace
@@ -104,12 +104,23 @@ absl::StatusOr<ConsentNoticeInfo> FetchConsentNotice(const UplinkOptions& option
       [&](ServerConnection& server, int64_t t) { return server.GetConsentNotice(pass, t); });
 }
 
+absl::StatusOr<int> SendSelfEnrollment(const UplinkOptions& options, const std::string& pass,
+                                       const std::vector<std::vector<uint8_t>>& jpeg_photos,
+                                       const std::string& consented_notice_sha256,
+                                       int64_t timeout_ms, ConnectionFactory connect) {
+  UplinkOptions patient = options;
+  patient.rpc_timeout_ms = std::max<int64_t>(options.rpc_timeout_ms, 60'000);
+  return FirstAnswer<int>(patient, std::max<int64_t>(timeout_ms, 60'000), std::move(connect),
+                          [&](ServerConnection& server, int64_t t) {
+                            return server.SelfEnroll(pass, jpeg_photos, consented_notice_sha256, t);
+                          });
+}
+
 absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
                                                   const std::string& pass,
                                                   const PublicKey& client_key,
                                                   const std::string& consented_notice_sha256,
-                                                  int64_t timeout_ms,
-                                                  ConnectionFactory connect) {
+                                                  int64_t timeout_ms, ConnectionFactory connect) {
   return FirstAnswer<OpenedSession>(
       options, timeout_ms, std::move(connect), [&](ServerConnection& server, int64_t t) {
         return server.OpenSession(pass, client_key, consented_notice_sha256, t);

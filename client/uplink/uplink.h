@@ -72,6 +72,13 @@ absl::StatusOr<OpenedSession> OpenSessionWithPass(const UplinkOptions& options,
 absl::StatusOr<ConsentNoticeInfo> FetchConsentNotice(const UplinkOptions& options,
                                                      const std::string& pass, int64_t timeout_ms,
                                                      ConnectionFactory connect = nullptr);
+// Sends the learner's enrollment photos to the first server that answers (retried as
+// OpenSessionWithPass; each try may take up to a minute while the server embeds the photos).
+// Returns how many templates the server stored. The pass is not spent.
+absl::StatusOr<int> SendSelfEnrollment(const UplinkOptions& options, const std::string& pass,
+                                       const std::vector<std::vector<uint8_t>>& jpeg_photos,
+                                       const std::string& consented_notice_sha256,
+                                       int64_t timeout_ms, ConnectionFactory connect = nullptr);
 
 struct UplinkStats {
   bool connected = false;

@@ -23,6 +23,10 @@ constexpr char kBuiltInText[] =
     "Сколько хранится: снимки — до окончательного решения по экзамену и затем не дольше срока, "
     "установленного организацией (по умолчанию 180 дней); шаблон лица — не дольше года после "
     "вашей последней сессии.\n"
+    "Если у вас ещё нет эталонного фото: перед экзаменом программа делает 3 снимка вашего лица и "
+    "передаёт их; сервер хранит шаблон лица и один снимок. Экзаменатор сверяет снимок с данными "
+    "вашей организации (студенческий билет, личное дело) и затем снимок удаляется; до этого "
+    "результаты ваших экзаменов проверяет человек.\n"
     "Как отозвать согласие: обратитесь в свою образовательную организацию; шаблон и снимки будут "
     "удалены. Без согласия экзамен с прокторингом не проводится — организация предложит другой "
     "способ.\n"
@@ -41,6 +45,10 @@ constexpr char kBuiltInText[] =
     "How long it is kept: pictures until the exam's verdict is final, then no longer than your "
     "institution's period (180 days by default); the face template no longer than a year after "
     "your latest session.\n"
+    "If you have no reference photo yet: before the exam the program takes 3 pictures of your "
+    "face and sends them; the server keeps the face template and one picture. An examiner "
+    "compares that picture with your institution's record (student ID, admission file) and the "
+    "picture is then deleted; until then a person reviews your exams' results.\n"
     "How to withdraw: ask your institution; your template and pictures are deleted. Without "
     "consent there is no proctored exam — your institution will offer another way.\n";
 

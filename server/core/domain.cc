@@ -27,6 +27,18 @@ std::string RoleName(Role role) {
   return "UNKNOWN";
 }
 
+std::string SelfEnrollmentStateName(SelfEnrollmentState state) {
+  switch (state) {
+    case SelfEnrollmentState::kPending:
+      return "pending";
+    case SelfEnrollmentState::kConfirmed:
+      return "confirmed";
+    case SelfEnrollmentState::kRejected:
+      return "rejected";
+  }
+  return "unknown";
+}
+
 std::string SessionStateName(SessionState state) {
   return state == SessionState::kClosed ? "CLOSED" : "OPEN";
 }

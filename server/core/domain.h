@@ -159,10 +159,10 @@ struct Accommodation {
 // new text is a new version, old versions stay (a consent names the version it agreed to).
 struct ConsentNotice {
   std::string assessment_id;
-  int32_t version = 0;         // 1, 2, ... per assessment
-  std::string text;            // UTF-8, 1-20000 bytes, shown as written
-  std::string sha256_hex;      // SHA-256 of text, 64 lowercase hex digits
-  std::string created_by;      // token label of the administrator
+  int32_t version = 0;     // 1, 2, ... per assessment
+  std::string text;        // UTF-8, 1-20000 bytes, shown as written
+  std::string sha256_hex;  // SHA-256 of text, 64 lowercase hex digits
+  std::string created_by;  // token label of the administrator
   int64_t created_at_unix_ms = 0;
 };
 
@@ -172,9 +172,9 @@ struct LtiPlatform {
   std::string issuer;     // the platform's "iss", an https URL (http only on loopback)
   std::string client_id;  // our "aud" in its id_tokens
   std::vector<std::string> deployment_ids;  // every deployment of this tool on the platform
-  std::string auth_url;   // OIDC authorization endpoint (the login's redirect goes there)
-  std::string token_url;  // OAuth2 token endpoint (the LTI Advantage services)
-  std::string jwks_url;   // the platform's public keys
+  std::string auth_url;    // OIDC authorization endpoint (the login's redirect goes there)
+  std::string token_url;   // OAuth2 token endpoint (the LTI Advantage services)
+  std::string jwks_url;    // the platform's public keys
   std::string created_by;  // token label of the administrator
   int64_t created_at_unix_ms = 0;
 };
@@ -219,13 +219,13 @@ struct LtiAttemptChange {
 // unreachable, and done once: delivered, or given up with the reason.
 struct LtiOutboxItem {
   std::string attempt_id;
-  int64_t seq = 0;       // 1, 2, ... per attempt, in the order of the changes
-  std::string kind;      // "score", "flag", "terminate", "result" (server/lti says what each is)
-  std::string payload;   // JSON, as server/lti writes it
+  int64_t seq = 0;      // 1, 2, ... per attempt, in the order of the changes
+  std::string kind;     // "score", "flag", "terminate", "result" (server/lti says what each is)
+  std::string payload;  // JSON, as server/lti writes it
   int64_t created_at_unix_ms = 0;
   int64_t due_at_unix_ms = 0;  // not tried before this (a claim moves it forward: a lease)
   int32_t tries = 0;
-  std::string last_error;      // of the last failed try, "" if none
+  std::string last_error;       // of the last failed try, "" if none
   int64_t done_at_unix_ms = 0;  // 0 while pending
   std::string outcome;          // when done: "delivered", or why it was given up
 };
@@ -256,6 +256,25 @@ struct LtiLogin {
   std::string issuer;
   std::string client_id;
   int64_t created_at_unix_ms = 0;
+};
+
+// A learner's own enrollment: the client took the photos (the learner had no template), so
+// until an examiner has compared the kept photo with the institution's record (a student ID, the
+// admission file) every session of this learner goes to review. The photo is biometric data: kept
+// sealed, deleted once the examiner has decided (or the learner is purged).
+enum class SelfEnrollmentState : int { kPending = 1, kConfirmed = 2, kRejected = 3 };
+std::string SelfEnrollmentStateName(SelfEnrollmentState state);  // "pending", ...
+
+struct SelfEnrollment {
+  std::string learner_id;
+  std::string assessment_id;  // the assessment of the pass it came with
+  SelfEnrollmentState state = SelfEnrollmentState::kPending;
+  std::vector<uint8_t> sealed_photo;  // JPEG, sealed; empty once decided (and in lists)
+  int photos = 0;                     // how many photos the templates came from
+  int64_t created_at_unix_ms = 0;
+  std::string decided_by;  // token label; "" while pending
+  int64_t decided_at_unix_ms = 0;
+  std::string note;  // the examiner's, "" while pending
 };
 
 // Append-only record of examiner decisions and administrator actions.

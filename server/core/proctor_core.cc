@@ -7,8 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "server/core/session_policy.h"
 
@@ -88,7 +88,8 @@ absl::StatusOr<int> ProctorCore::RevokeTokens(const Principal& who, const std::s
                                               Role role) {
   RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
   if (role != Role::kExaminer && role != Role::kLmsConnector) {
-    return absl::InvalidArgumentError("only examiner and LMS connector tokens are revoked by label");
+    return absl::InvalidArgumentError(
+        "only examiner and LMS connector tokens are revoked by label");
   }
   ASSIGN_OR_RETURN(int removed, storage_->RevokeTokens(label, role));
   if (removed == 0) {
@@ -100,11 +101,11 @@ absl::StatusOr<int> ProctorCore::RevokeTokens(const Principal& who, const std::s
     ++revocations_;
     for (auto it = token_cache_.begin(); it != token_cache_.end();) {
       it = it->second.who.label == label && it->second.who.role == role ? token_cache_.erase(it)
-                                                                         : std::next(it);
+                                                                        : std::next(it);
     }
   }
-  RETURN_IF_ERROR(Audit(who, "token.revoke", label,
-                        absl::StrCat(removed, " ", RoleName(role), " token(s)")));
+  RETURN_IF_ERROR(
+      Audit(who, "token.revoke", label, absl::StrCat(removed, " ", RoleName(role), " token(s)")));
   return removed;
 }
 
@@ -173,8 +174,8 @@ absl::StatusOr<int> ProctorCore::EnrollLearner(const Principal& who, const std::
       consent.ref.empty()
           ? std::string("no consent reference given")
           : absl::StrCat("consent: ", consent.ref, consent.by_guardian ? " (by a guardian)" : "");
-  RETURN_IF_ERROR(Audit(who, "learner.enroll", learner_id,
-                        absl::StrCat(photos.size(), " photo(s); ", basis)));
+  RETURN_IF_ERROR(
+      Audit(who, "learner.enroll", learner_id, absl::StrCat(photos.size(), " photo(s); ", basis)));
   ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(learner_id));
   return learner.template_count;
 }
@@ -196,6 +197,116 @@ absl::StatusOr<IssuedPass> ProctorCore::IssuePass(const Principal& who,
       {SecretHash(out.pass), learner_id, assessment_id, out.expires_at_unix_ms, false}));
   RETURN_IF_ERROR(Audit(who, "pass.issue", learner_id, assessment_id));
   return out;
+}
+
+absl::StatusOr<bool> ProctorCore::SelfEnrollmentNeeded(const std::string& pass) {
+  RETURN_IF_ERROR(NoticeForPass(pass).status());
+  ASSIGN_OR_RETURN(PassRecord record, storage_->FindPass(SecretHash(pass)));
+  ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(record.learner_id));
+  return learner.template_count == 0;
+}
+
+absl::StatusOr<int> ProctorCore::SelfEnroll(const std::string& pass,
+                                            const std::vector<std::vector<uint8_t>>& photos,
+                                            const std::string& consented_sha256) {
+  ASSIGN_OR_RETURN(ConsentNotice current, NoticeForPass(pass));
+  if (consented_sha256 != current.sha256_hex) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the consent notice changed since it was shown (now version ", current.version,
+                     "): show the new notice and ask again; the pass is still valid"));
+  }
+  if (photos.empty() || photos.size() > kMaxSelfEnrollmentPhotos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("give 1-", kMaxSelfEnrollmentPhotos, " photos, got ", photos.size()));
+  }
+  ASSIGN_OR_RETURN(PassRecord record, storage_->FindPass(SecretHash(pass)));
+  ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(record.learner_id));
+  if (learner.template_count > 0) {
+    return absl::FailedPreconditionError(
+        "the learner is enrolled already: no photos are needed, start the session");
+  }
+  std::vector<std::vector<uint8_t>> sealed;
+  for (size_t i = 0; i < photos.size(); ++i) {
+    auto descriptor = inspector_->EmbedEnrollmentPhoto(photos[i]);
+    if (!descriptor.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("photo ", i + 1, ": ", descriptor.status().message()));
+    }
+    sealed.push_back(box_->Seal(DescriptorBytes(*descriptor), TemplateAd(record.learner_id)));
+  }
+  SelfEnrollment enrollment;
+  enrollment.learner_id = record.learner_id;
+  enrollment.assessment_id = record.assessment_id;
+  enrollment.state = SelfEnrollmentState::kPending;
+  enrollment.sealed_photo = box_->Seal(photos[0], SelfEnrollmentPhotoAd(record.learner_id));
+  enrollment.photos = static_cast<int>(photos.size());
+  enrollment.created_at_unix_ms = clock_->NowUnixMs();
+  auto stored = storage_->PutSelfEnrollment(enrollment, sealed);
+  if (absl::IsFailedPrecondition(stored) && absl::StrContains(stored.message(), "rejected")) {
+    return absl::FailedPreconditionError(
+        "an examiner did not confirm this learner's earlier photo: the institution has to "
+        "enroll the learner (the pass is still valid)");
+  }
+  RETURN_IF_ERROR(stored);
+  Principal learner_principal;
+  learner_principal.role = Role::kLearner;
+  learner_principal.label = "learner";
+  RETURN_IF_ERROR(
+      Audit(learner_principal, "learner.self_enroll", record.learner_id,
+            absl::StrCat(photos.size(),
+                         " photo(s) taken by the client with the pass "
+                         "for ",
+                         record.assessment_id, "; consent: notice version ", current.version,
+                         ", sha256 ", current.sha256_hex, "; awaits an examiner's check")));
+  return static_cast<int>(sealed.size());
+}
+
+absl::StatusOr<std::vector<ProctorCore::SelfEnrollmentView>> ProctorCore::ListSelfEnrollments(
+    const Principal& who, bool pending_only) {
+  RETURN_IF_ERROR(Require(who, {Role::kExaminer, Role::kAdministrator}));
+  ASSIGN_OR_RETURN(std::vector<SelfEnrollment> list, storage_->ListSelfEnrollments(pending_only));
+  std::vector<SelfEnrollmentView> out;
+  for (SelfEnrollment& e : list) {
+    auto learner = storage_->GetLearner(e.learner_id);
+    if (!learner.ok() && !absl::IsNotFound(learner.status())) return learner.status();
+    out.push_back({std::move(e), learner.ok() ? learner->name : std::string()});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> ProctorCore::SelfEnrollmentPhoto(
+    const Principal& who, const std::string& learner_id) {
+  RETURN_IF_ERROR(Require(who, {Role::kExaminer, Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateId(learner_id, "learner id"));
+  ASSIGN_OR_RETURN(SelfEnrollment enrollment, storage_->GetSelfEnrollment(learner_id));
+  if (enrollment.sealed_photo.empty()) {
+    return absl::NotFoundError(absl::StrCat("no photo is kept for ", learner_id,
+                                            ": the "
+                                            "self-enrollment was ",
+                                            SelfEnrollmentStateName(enrollment.state)));
+  }
+  ASSIGN_OR_RETURN(std::vector<uint8_t> photo,
+                   box_->Open(enrollment.sealed_photo, SelfEnrollmentPhotoAd(learner_id)));
+  RETURN_IF_ERROR(Audit(who, "enrollment.photo.view", learner_id, "self-enrollment photo"));
+  return photo;
+}
+
+absl::StatusOr<SelfEnrollmentState> ProctorCore::DecideSelfEnrollment(const Principal& who,
+                                                                      const std::string& learner_id,
+                                                                      bool confirmed,
+                                                                      const std::string& note) {
+  RETURN_IF_ERROR(Require(who, {Role::kExaminer, Role::kAdministrator}));
+  RETURN_IF_ERROR(ValidateId(learner_id, "learner id"));
+  RETURN_IF_ERROR(ValidateText(note, "note", 2000));
+  const SelfEnrollmentState decision =
+      confirmed ? SelfEnrollmentState::kConfirmed : SelfEnrollmentState::kRejected;
+  RETURN_IF_ERROR(
+      storage_->DecideSelfEnrollment(learner_id, decision, who.label, clock_->NowUnixMs(), note));
+  ledger_->ForgetLearner(learner_id);
+  RETURN_IF_ERROR(Audit(who,
+                        confirmed ? "learner.self_enroll.confirm" : "learner.self_enroll.reject",
+                        learner_id, note));
+  return decision;
 }
 
 absl::StatusOr<std::string> ProctorCore::IssueToken(const Principal& who, Role role,
@@ -387,8 +498,7 @@ absl::StatusOr<SessionView> ProctorCore::GetSession(const Principal& who,
   SessionView view;
   ASSIGN_OR_RETURN(view.session, storage_->GetSession(session_id));
   ASSIGN_OR_RETURN(Assessment assessment, storage_->GetAssessment(view.session.assessment_id));
-  ASSIGN_OR_RETURN(view.policy,
-                   SessionPolicy(*storage_, view.session.learner_id, assessment));
+  ASSIGN_OR_RETURN(view.policy, SessionPolicy(*storage_, view.session.learner_id, assessment));
   ASSIGN_OR_RETURN(view.events, storage_->ListEvents(session_id));
   ASSIGN_OR_RETURN(view.findings, storage_->ListFindings(session_id));
   int64_t end = view.session.ended_at_ms;
@@ -404,6 +514,11 @@ absl::StatusOr<SessionView> ProctorCore::GetSession(const Principal& who,
     if (history.sampled) {
       view.scorecard.reasons.push_back(
           t.Tr("sampled for quality control: the policy would have accepted it automatically"));
+    }
+    if (history.self_enrolled) {
+      view.scorecard.reasons.push_back(
+          t.Tr("the learner enrolled themselves and no examiner had yet compared their photo "
+               "with the institution's record (see Self-enrollments)"));
     }
   }
   if (view.session.state == SessionState::kClosed) {
@@ -464,8 +579,7 @@ absl::StatusOr<Verdict> ProctorCore::Decide(const Principal& who, const std::str
   return verdict;
 }
 
-absl::StatusOr<std::string> ProctorCore::SetAccommodation(const Principal& who,
-                                                         Accommodation a) {
+absl::StatusOr<std::string> ProctorCore::SetAccommodation(const Principal& who, Accommodation a) {
   RETURN_IF_ERROR(Require(who, {Role::kAdministrator}));
   RETURN_IF_ERROR(ValidateId(a.learner_id, "learner id"));
   RETURN_IF_ERROR(ValidateId(a.assessment_id, "assessment id"));
@@ -494,8 +608,7 @@ absl::StatusOr<std::string> ProctorCore::SetAccommodation(const Principal& who,
                         i18n::Translator::For(who.language));
 }
 
-std::optional<int64_t> ProctorCore::EvidenceKeptUntil(const SessionRecord& s,
-                                                      AssessmentKind kind,
+std::optional<int64_t> ProctorCore::EvidenceKeptUntil(const SessionRecord& s, AssessmentKind kind,
                                                       int64_t decided_at_unix_ms) const {
   const bool final_verdict = s.verdict == Verdict::kAutoAccepted ||
                              s.verdict == Verdict::kAccepted || s.verdict == Verdict::kRejected;
@@ -510,7 +623,7 @@ absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, 
   const int64_t now = clock_->NowUnixMs();
   ASSIGN_OR_RETURN(std::vector<SessionRecord> sessions, storage_->ListSessions(false));
   ASSIGN_OR_RETURN(std::vector<AuditEntry> audit, storage_->ListAudit());
-  std::set<std::string> done;  // sessions and learners already purged under retention
+  std::set<std::string> done;              // sessions and learners already purged under retention
   std::map<std::string, int64_t> decided;  // session -> its last examiner decision
   for (const AuditEntry& e : audit) {
     if (absl::StartsWith(e.action, "retention.")) done.insert(e.action + "/" + e.subject);
@@ -519,7 +632,8 @@ absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, 
   std::map<std::string, AssessmentKind> kinds;
   std::map<std::string, int64_t> last_use;  // learner -> newest session opened or enrollment
   for (const AuditEntry& e : audit) {
-    if (e.action == "learner.enroll") last_use[e.subject] = std::max(last_use[e.subject], e.at_unix_ms);
+    if (e.action == "learner.enroll")
+      last_use[e.subject] = std::max(last_use[e.subject], e.at_unix_ms);
   }
   RetentionReport report;
   report.dry_run = dry_run;
@@ -534,9 +648,9 @@ absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, 
     RetentionReport::Session item{s.id, s.learner_id, *until, 0};
     if (!dry_run) {
       ASSIGN_OR_RETURN(item.evidence_removed, storage_->PurgeSessionEvidence(s.id));
-      RETURN_IF_ERROR(Audit(who, "retention.evidence", s.id,
-                            absl::StrFormat("%d evidence image(s) deleted under retention",
-                                            item.evidence_removed)));
+      RETURN_IF_ERROR(Audit(
+          who, "retention.evidence", s.id,
+          absl::StrFormat("%d evidence image(s) deleted under retention", item.evidence_removed)));
     }
     report.sessions.push_back(std::move(item));
   }
@@ -554,17 +668,16 @@ absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, 
       RETURN_IF_ERROR(storage_->ReplaceTemplates(learner, {}));
       item.templates_removed = l->template_count;
       ledger_->ForgetLearner(learner);
-      RETURN_IF_ERROR(Audit(who, "retention.templates", learner,
-                            absl::StrFormat("%d template(s) deleted under retention",
-                                            item.templates_removed)));
+      RETURN_IF_ERROR(
+          Audit(who, "retention.templates", learner,
+                absl::StrFormat("%d template(s) deleted under retention", item.templates_removed)));
     }
     report.learners.push_back(std::move(item));
   }
   return report;
 }
 
-absl::StatusOr<Verdict> ProctorCore::FileAppeal(const Principal& who,
-                                                const std::string& session_id,
+absl::StatusOr<Verdict> ProctorCore::FileAppeal(const Principal& who, const std::string& session_id,
                                                 const std::string& reason) {
   RETURN_IF_ERROR(Require(who, {Role::kLmsConnector, Role::kAdministrator}));
   RETURN_IF_ERROR(ValidateText(reason, "reason", 4000));
@@ -604,6 +717,8 @@ absl::StatusOr<ProctorCore::ReviewHistory> ProctorCore::SessionReviewHistory(
       remember(e.actor);
     } else if (e.action == "review.sampled") {
       h.sampled = true;
+    } else if (e.action == "review.self_enrolled") {
+      h.self_enrolled = true;
     } else if (e.action == "appeal.filed") {
       h.open_proposal.reset();
       h.open_appeal = e;

@@ -129,6 +129,38 @@ class ProctorCore {
   absl::StatusOr<IssuedPass> IssuePass(const Principal& who, const std::string& learner_id,
                                        const std::string& assessment_id, int64_t valid_seconds);
   absl::StatusOr<std::string> IssueToken(const Principal& who, Role role, const std::string& label);
+
+  // Self-enrollment (a learner the LMS created, whom nobody photographed). The pass is the
+  // credential (UNAUTHENTICATED as OpenSession) and is not spent; `consented_notice_sha256` must
+  // name the notice in force (FAILED_PRECONDITION otherwise, as OpenSession). 1-5 photos, each
+  // holding one face (INVALID_ARGUMENT naming the photo; nothing stored). FAILED_PRECONDITION
+  // when the learner has a template (or an examiner rejected their self-enrollment). The first
+  // photo is kept sealed for the examiner's check; audited "learner.self_enroll". Returns how
+  // many templates the learner has now.
+  absl::StatusOr<int> SelfEnroll(const std::string& pass,
+                                 const std::vector<std::vector<uint8_t>>& photos,
+                                 const std::string& consented_notice_sha256);
+  // Whether the pass's learner has no template (the client then asks for photos). UNAUTHENTICATED
+  // as OpenSession.
+  absl::StatusOr<bool> SelfEnrollmentNeeded(const std::string& pass);
+  static constexpr size_t kMaxSelfEnrollmentPhotos = 5;
+  // Examiners and administrators; oldest first, with the learner's name on record.
+  struct SelfEnrollmentView {
+    SelfEnrollment enrollment;  // without the photo
+    std::string learner_name;
+  };
+  absl::StatusOr<std::vector<SelfEnrollmentView>> ListSelfEnrollments(const Principal& who,
+                                                                      bool pending_only);
+  // The kept photo (JPEG) of a pending self-enrollment; audited "enrollment.photo.view".
+  // NOT_FOUND when no photo is kept.
+  absl::StatusOr<std::vector<uint8_t>> SelfEnrollmentPhoto(const Principal& who,
+                                                           const std::string& learner_id);
+  // Confirms or rejects a pending self-enrollment (note 1-2000 bytes); audited
+  // "learner.self_enroll.confirm" / "learner.self_enroll.reject". FAILED_PRECONDITION when
+  // decided already, NOT_FOUND when none.
+  absl::StatusOr<SelfEnrollmentState> DecideSelfEnrollment(const Principal& who,
+                                                           const std::string& learner_id,
+                                                           bool confirmed, const std::string& note);
   // Administrators: deletes every examiner or LMS-connector token labelled `label` (someone who
   // left); audited as "token.revoke". NOT_FOUND when there is none; INVALID_ARGUMENT for other
   // roles (administrators are not revoked this way).
@@ -144,8 +176,7 @@ class ProctorCore {
                                                  const std::string& text);
   // Administrators and examiners: one version of the notice (0: the one in force).
   absl::StatusOr<ConsentNotice> GetConsentNotice(const Principal& who,
-                                                 const std::string& assessment_id,
-                                                 int32_t version);
+                                                 const std::string& assessment_id, int32_t version);
   // The notice in force for the pass's assessment; the pass is not spent. UNAUTHENTICATED as
   // OpenSession.
   absl::StatusOr<ConsentNotice> NoticeForPass(const std::string& pass);
@@ -208,11 +239,12 @@ class ProctorCore {
 
   // What the audit log says of a session's review, oldest first.
   struct ReviewHistory {
-    std::vector<AuditEntry> entries;         // decisions, proposals and appeals
+    std::vector<AuditEntry> entries;          // decisions, proposals and appeals
     std::optional<AuditEntry> open_proposal;  // a FINAL rejection waiting for a second examiner
     std::optional<AuditEntry> open_appeal;    // an appeal not decided yet
     std::vector<std::string> barred;          // who may not decide the open appeal
     bool sampled = false;                     // sent to review for quality control
+    bool self_enrolled = false;  // sent to review: the learner's self-enrollment was unconfirmed
   };
   absl::StatusOr<ReviewHistory> SessionReviewHistory(const std::string& session_id);
   // Records in the audit log ("evidence.view") that an examiner or administrator saw evidence

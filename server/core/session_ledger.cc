@@ -63,6 +63,9 @@ std::string TemplateAd(const std::string& learner_id) {
 std::string EvidenceAd(const std::string& session_id, uint64_t seq) {
   return absl::StrCat("evidence:", session_id, ":", seq);
 }
+std::string SelfEnrollmentPhotoAd(const std::string& learner_id) {
+  return absl::StrCat("self-enrollment-photo:", learner_id);
+}
 
 struct SessionLedger::LiveSession {
   std::mutex mu;
@@ -72,11 +75,11 @@ struct SessionLedger::LiveSession {
   PublicKey key{};
   Policy policy;
   std::vector<std::vector<float>> templates;
-  uint64_t last_seq = 0;   // guarded by mu
-  Hash32 head{};           // guarded by mu
-  bool in_flight = false;  // guarded by mu
-  bool closed = false;     // guarded by mu
-  bool consented = false;  // the stored seq 1 is CONSENT_GIVEN; guarded by mu
+  uint64_t last_seq = 0;         // guarded by mu
+  Hash32 head{};                 // guarded by mu
+  bool in_flight = false;        // guarded by mu
+  bool closed = false;           // guarded by mu
+  bool consented = false;        // the stored seq 1 is CONSENT_GIVEN; guarded by mu
   bool consent_required = true;  // SessionRecord::consent_required
 };
 
@@ -555,7 +558,8 @@ void SessionLedger::RunRecheck(const Recheck& r) {
 }
 
 std::string LivenessNonceFor(const SealedBox& box, const std::string& session_id) {
-  const std::vector<uint8_t> tag = box.KeyedTag("livenonc", session_id, protocol::kLivenessNonceBytes);
+  const std::vector<uint8_t> tag =
+      box.KeyedTag("livenonc", session_id, protocol::kLivenessNonceBytes);
   return ToHex(tag.data(), tag.size());
 }
 
@@ -759,12 +763,26 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   record->ended_at_ms = end;
   record->closed_at_unix_ms = clock_->NowUnixMs();
   record->risk_score = card.risk_score;
+  // A learner who enrolled themselves is not known to be who the institution enrolled until an
+  // examiner has compared the kept photo with its record: their sessions are reviewed meanwhile.
+  bool self_enrolled = false;
+  if (card.verdict == Verdict::kAutoAccepted) {
+    auto enrollment = storage_->GetSelfEnrollment(record->learner_id);
+    if (!enrollment.ok() && !absl::IsNotFound(enrollment.status())) return enrollment.status();
+    self_enrolled = enrollment.ok() && enrollment->state == SelfEnrollmentState::kPending;
+    if (self_enrolled) card.verdict = Verdict::kPendingReview;
+  }
   // Quality control of the automatic decisions: a random share is reviewed anyway.
   const bool sampled = card.verdict == Verdict::kAutoAccepted && qc_sample_percent_ > 0 &&
                        RandomBelow(10000) < static_cast<uint32_t>(qc_sample_percent_ * 100);
   if (sampled) card.verdict = Verdict::kPendingReview;
   record->verdict = card.verdict;
   if (auto s = storage_->UpdateSessionOutcome(*record); !s.ok()) return s;
+  if (self_enrolled) {
+    (void)storage_->AppendAudit(
+        {clock_->NowUnixMs(), "proctor-server", "review.self_enrolled", session_id,
+         "the policy would have accepted it; the learner's self-enrollment awaits an examiner"});
+  }
   if (sampled) {
     (void)storage_->AppendAudit(
         {clock_->NowUnixMs(), "proctor-server", "review.sampled", session_id,

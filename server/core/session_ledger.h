@@ -78,6 +78,7 @@ std::vector<uint8_t> DescriptorBytes(const std::vector<float>& descriptor);
 absl::StatusOr<std::vector<float>> DescriptorFromBytes(const std::vector<uint8_t>& bytes);
 std::string TemplateAd(const std::string& learner_id);
 std::string EvidenceAd(const std::string& session_id, uint64_t seq);
+std::string SelfEnrollmentPhotoAd(const std::string& learner_id);
 
 // A session's liveness nonce: keyed BLAKE2b of its id under the server's storage key (every
 // replica computes the same, a client cannot predict it) as 32 hex digits; and the challenge it

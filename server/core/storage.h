@@ -47,19 +47,43 @@ class Storage {
   // Creates the learner or renames an existing one.
   virtual absl::Status UpsertLearner(const std::string& id, const std::string& name) = 0;
   virtual absl::StatusOr<Learner> GetLearner(const std::string& id) = 0;
-  // Replaces every template of the learner (NOT_FOUND if the learner does not exist).
+  // Replaces every template of the learner (NOT_FOUND if the learner does not exist). An
+  // administrator's enrollment supersedes a self-enrollment: the learner's SelfEnrollment row
+  // (and its photo) is deleted in the same transaction.
   virtual absl::Status ReplaceTemplates(const std::string& learner_id,
                                         const std::vector<std::vector<uint8_t>>& sealed) = 0;
   virtual absl::StatusOr<std::vector<std::vector<uint8_t>>> GetTemplates(
       const std::string& learner_id) = 0;
-  // Deletes the learner's templates and the evidence of all their sessions (events stay, with
-  // has_evidence still true). NOT_FOUND if the learner does not exist.
+  // Deletes the learner's templates, their SelfEnrollment row (with its photo) and the evidence
+  // of all their sessions (events stay, with has_evidence still true). NOT_FOUND if the learner
+  // does not exist.
   virtual absl::StatusOr<PurgeCounts> PurgeBiometrics(const std::string& learner_id) = 0;
   // Removes the evidence images of one session (retention) if, in the same statement, it is
   // closed with a final verdict (AUTO_ACCEPTED, ACCEPTED, REJECTED: an appeal that reopened it
   // meanwhile keeps its evidence); how many. NOT_FOUND for an unknown session. The events,
   // their hashes and signatures stay: the chain still links.
   virtual absl::StatusOr<int> PurgeSessionEvidence(const std::string& session_id) = 0;
+
+  // Self-enrollment. In one transaction: the learner must exist (NOT_FOUND), have no template
+  // (FAILED_PRECONDITION "already enrolled") and no SelfEnrollment row (FAILED_PRECONDITION
+  // "self-enrollment already rejected" for a rejected one: only an administrator enrolls that
+  // learner now); `sealed_templates` become the learner's templates and `enrollment` (state
+  // pending) is stored with its photo.
+  virtual absl::Status PutSelfEnrollment(
+      const SelfEnrollment& enrollment,
+      const std::vector<std::vector<uint8_t>>& sealed_templates) = 0;
+  // With its sealed photo while pending. NOT_FOUND when the learner has none.
+  virtual absl::StatusOr<SelfEnrollment> GetSelfEnrollment(const std::string& learner_id) = 0;
+  // Without photos; oldest first; all states, or only the pending ones.
+  virtual absl::StatusOr<std::vector<SelfEnrollment>> ListSelfEnrollments(bool pending_only) = 0;
+  // In one transaction: the learner's pending self-enrollment gets `decision` (kConfirmed or
+  // kRejected), decided_by, decided_at and note; its photo is deleted; on kRejected the learner's
+  // templates are deleted too. NOT_FOUND when none; FAILED_PRECONDITION "already decided" when
+  // it is not pending (two examiners at once: one wins).
+  virtual absl::Status DecideSelfEnrollment(const std::string& learner_id,
+                                            SelfEnrollmentState decision,
+                                            const std::string& decided_by,
+                                            int64_t decided_at_unix_ms, const std::string& note) = 0;
 
   virtual absl::Status PutToken(const TokenRecord& token) = 0;
   virtual absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) = 0;

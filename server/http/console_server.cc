@@ -35,6 +35,7 @@ constexpr char kReportCsp[] =
     "frame-ancestors 'none'; base-uri 'none'";
 constexpr char kHtml[] = "text/html; charset=utf-8";
 constexpr char kSessionIdPattern[] = "([A-Za-z0-9._-]{1,64})";
+constexpr char kLearnerIdPattern[] = "([A-Za-z0-9._-]{1,64})";  // ValidateId's
 // The LTI login's state, bound to the browser that started it, in a cookie named after the
 // state (two launches in two tabs keep their own). SameSite=None: the launch is a cross-site
 // POST from the LMS by design; Secure, which browsers also grant http://localhost; Partitioned,
@@ -122,6 +123,9 @@ struct ConsoleServer::Impl {
   void Results(const httplib::Request& req, httplib::Response& res, const std::string& format);
   void Metrics(httplib::Response& res);
   void Lms(const httplib::Request& req, httplib::Response& res);
+  void Enrollments(const httplib::Request& req, httplib::Response& res);
+  void EnrollmentPhoto(const httplib::Request& req, httplib::Response& res);
+  void DecideEnrollment(const httplib::Request& req, httplib::Response& res);
   void LtiLogin(const httplib::Request& req, httplib::Response& res);
   void LtiLaunch(const httplib::Request& req, httplib::Response& res);
   void LtiAttempt(const httplib::Request& req, httplib::Response& res);
@@ -295,7 +299,12 @@ void ConsoleServer::Impl::Queue(const httplib::Request& req, httplib::Response& 
   if (!s) return;
   auto rows = desk->Queue(s->who);
   if (!rows.ok()) return Fail(res, &*s, rows.status());
-  res.set_content(QueuePage(Context(*s), *rows), kHtml);
+  // Only a pointer to another page: the queue is still worth showing without it.
+  auto enrollments = desk->PendingSelfEnrollments(s->who);
+  if (!enrollments.ok()) {
+    spdlog::warn("console: counting pending self-enrollments: {}", enrollments.status().ToString());
+  }
+  res.set_content(QueuePage(Context(*s), *rows, enrollments.value_or(0)), kHtml);
 }
 
 void ConsoleServer::Impl::Session(const httplib::Request& req, httplib::Response& res) {
@@ -363,6 +372,60 @@ void ConsoleServer::Impl::Verdict(const httplib::Request& req, httplib::Response
   spdlog::info("console: {} decided session {}: {}", s->who.label, id, VerdictName(*decided));
   const bool proposed = choice == "reject" && *decided == Verdict::kPendingReview;
   res.set_redirect(absl::StrCat("/sessions/", id, proposed ? "?proposed=1" : "?decided=1"), 303);
+}
+
+void ConsoleServer::Impl::Enrollments(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, true);
+  if (!s) return;
+  const bool all = req.get_param_value("all") == "1";
+  auto view = desk->SelfEnrollments(s->who, all);
+  if (!view.ok()) return Fail(res, &*s, view.status());
+  const i18n::Translator& t = i18n::Translator::For(s->who.language);
+  std::string notice;
+  // Said only of a decision that is there to see (the parameter is the reader's to change).
+  const std::string decided = req.get_param_value("decided");
+  for (const SelfEnrollmentRow& row : view->decided) {
+    if (decided.empty() || row.enrollment.learner_id != decided) continue;
+    notice = row.enrollment.state == SelfEnrollmentState::kConfirmed
+                 ? t.Trf("Self-enrollment of $0 confirmed; the photo is deleted.", decided)
+                 : t.Trf(
+                       "Self-enrollment of $0 rejected: the photo and the face templates are "
+                       "deleted; an administrator must enroll the learner.",
+                       decided);
+  }
+  res.set_content(SelfEnrollmentsPage(Context(*s), *view, all, notice), kHtml);
+}
+
+void ConsoleServer::Impl::EnrollmentPhoto(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, false);
+  if (!s) return;
+  auto jpeg = desk->SelfEnrollmentPhoto(s->who, req.matches[1]);  // audited by the core
+  if (!jpeg.ok()) return Fail(res, &*s, jpeg.status());
+  res.headers.erase("Cache-Control");  // instead of the default header, not beside it
+  res.set_header("Cache-Control", "private, no-store");
+  res.set_content(reinterpret_cast<const char*>(jpeg->data()), jpeg->size(), "image/jpeg");
+}
+
+void ConsoleServer::Impl::DecideEnrollment(const httplib::Request& req, httplib::Response& res) {
+  auto s = SignedIn(req, res, false);
+  if (!s || !CsrfOk(req, res, *s)) return;
+  const i18n::Translator& t = i18n::Translator::For(s->who.language);
+  const std::string learner_id = req.matches[1];
+  const std::string decision = req.get_param_value("decision");
+  if (decision != "confirm" && decision != "reject") {
+    return Fail(res, &*s, absl::InvalidArgumentError(t.Tr("choose confirm or reject")));
+  }
+  const std::string note = req.get_param_value("note");
+  if (absl::StripAsciiWhitespace(note).empty()) {
+    return Fail(res, &*s,
+                absl::InvalidArgumentError(
+                    t.Tr("write a note: what you compared the photo with (nothing was changed)")));
+  }
+  auto decided = desk->DecideSelfEnrollment(s->who, learner_id, decision == "confirm", note);
+  if (!decided.ok()) return Fail(res, &*s, decided.status());
+  spdlog::info("console: {} decided the self-enrollment of {}: {}", s->who.label, learner_id,
+               SelfEnrollmentStateName(*decided));
+  res.set_redirect(absl::StrCat("/enrollments?decided=", learner_id), 303);
 }
 
 void ConsoleServer::Impl::Results(const httplib::Request& req, httplib::Response& res,
@@ -600,6 +663,14 @@ void ConsoleServer::Impl::Routes() {
   s.Get("/results",
         [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "html"); });
   s.Get("/lms", [this](const httplib::Request& req, httplib::Response& res) { Lms(req, res); });
+  s.Get("/enrollments",
+        [this](const httplib::Request& req, httplib::Response& res) { Enrollments(req, res); });
+  const std::string enrollment = absl::StrCat("/enrollments/", kLearnerIdPattern);
+  s.Get(enrollment + "/photo",
+        [this](const httplib::Request& req, httplib::Response& res) { EnrollmentPhoto(req, res); });
+  s.Post(enrollment + "/decide", [this](const httplib::Request& req, httplib::Response& res) {
+    DecideEnrollment(req, res);
+  });
   s.Get("/results.csv",
         [this](const httplib::Request& req, httplib::Response& res) { Results(req, res, "csv"); });
   s.Get("/results.json",

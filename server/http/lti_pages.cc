@@ -29,10 +29,13 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
       "<section class=\"card\" id=\"lti-launch\"><h1>", Html(v.assessment_title), "</h1><p>",
       Html(t.Trf("$0 · $1 · proctoring: $2", v.course, v.learner_name, AssessmentKindName(v.kind))),
       "</p>");
-  if (v.template_count == 0) {
-    absl::StrAppend(&body, "<p class=\"error\" id=\"no-template\">",
-                    Html(t.Tr("You have no enrolled face photo yet: the exam cannot verify you. "
-                              "Ask your examiner to enroll you before the exam.")),
+  if (v.template_count == 0 && !v.session_started) {
+    absl::StrAppend(&body, "<p class=\"notice\" id=\"no-template\">",
+                    Html(t.Tr("You have no reference photo yet. When you start the client and "
+                              "agree, it first takes 3 photos of your face (look straight at the "
+                              "camera, alone, in good light). An examiner compares one of them "
+                              "with your institution's record and then deletes it; until then "
+                              "your result is checked by a person.")),
                     "</p>");
   }
   if (!v.session_started) {

@@ -13,23 +13,23 @@ namespace proctor::server::http {
 std::string Layout(const std::string& title, const PageContext* context, const std::string& body,
                    i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
-  std::string out = absl::StrCat(
-      "<!doctype html>\n<html lang=\"", i18n::LanguageCode(language),
-      "\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>",
-      Html(title), " · ", Html(t.Tr("proctor review")),
-      "</title><link rel=\"stylesheet\" href=\"/assets/console.css\">"
-      "</head><body><header class=\"top\"><a class=\"brand\" href=\"/queue\">",
-      Html(t.Tr("proctor review")), "</a>");
+  std::string out =
+      absl::StrCat("<!doctype html>\n<html lang=\"", i18n::LanguageCode(language),
+                   "\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<title>",
+                   Html(title), " · ", Html(t.Tr("proctor review")),
+                   "</title><link rel=\"stylesheet\" href=\"/assets/console.css\">"
+                   "</head><body><header class=\"top\"><a class=\"brand\" href=\"/queue\">",
+                   Html(t.Tr("proctor review")), "</a>");
   if (context != nullptr) {
-    absl::StrAppend(&out, "<nav><a href=\"/queue\">", Html(t.Tr("Queue")),
-                    "</a><a href=\"/results\">", Html(t.Tr("Results")),
-                    "</a><a href=\"/lms\">", Html(t.Tr("LMS")),
-                    "</a></nav><span class=\"who\">", Html(context->examiner_label),
-                    "</span><form class=\"signout\" method=\"post\" action=\"/logout\">",
-                    CsrfField(*context), "<button type=\"submit\">", Html(t.Tr("Sign out")),
-                    "</button></form>");
+    absl::StrAppend(
+        &out, "<nav><a href=\"/queue\">", Html(t.Tr("Queue")), "</a><a href=\"/results\">",
+        Html(t.Tr("Results")), "</a><a href=\"/enrollments\" id=\"nav-enrollments\">",
+        Html(t.Tr("Self-enrollments")), "</a><a href=\"/lms\">", Html(t.Tr("LMS")),
+        "</a></nav><span class=\"who\">", Html(context->examiner_label),
+        "</span><form class=\"signout\" method=\"post\" action=\"/logout\">", CsrfField(*context),
+        "<button type=\"submit\">", Html(t.Tr("Sign out")), "</button></form>");
   }
   // The switch: a GET that sets the proctor_lang cookie and comes back to this page.
   absl::StrAppend(&out, "<nav class=\"lang\" id=\"lang-switch\" aria-label=\"",
@@ -37,11 +37,12 @@ std::string Layout(const std::string& title, const PageContext* context, const s
   for (i18n::Language other : i18n::kLanguages) {
     const std::string code(i18n::LanguageCode(other));
     if (other == language) {
-      absl::StrAppend(&out, "<strong lang=\"", code, "\">", Html(std::string(i18n::LanguageName(other))),
-                      "</strong>");
+      absl::StrAppend(&out, "<strong lang=\"", code, "\">",
+                      Html(std::string(i18n::LanguageName(other))), "</strong>");
     } else {
       absl::StrAppend(&out, "<a lang=\"", code, "\" hreflang=\"", code, "\" href=\"?lang=", code,
-                      "\" id=\"lang-", code, "\">", Html(std::string(i18n::LanguageName(other))), "</a>");
+                      "\" id=\"lang-", code, "\">", Html(std::string(i18n::LanguageName(other))),
+                      "</a>");
     }
   }
   absl::StrAppend(&out, "</nav></header><main>", body, "</main></body></html>\n");
@@ -125,22 +126,33 @@ std::string LoginPage(const std::string& login_nonce, const std::string& error,
   return Layout(t.Tr("Sign in"), nullptr, body, language);
 }
 
-std::string QueuePage(const PageContext& context, const std::vector<QueueRow>& rows) {
+std::string QueuePage(const PageContext& context, const std::vector<QueueRow>& rows,
+                      int pending_self_enrollments) {
   const i18n::Translator& t = i18n::Translator::For(context.language);
   const int64_t n = static_cast<int64_t>(rows.size());
-  std::string body = absl::StrCat(
-      "<h1>", Html(t.Tr("Review queue")), "</h1><p class=\"lead\">",
-      Html(t.TrNf("$0 session waiting for a verdict, highest risk first.",
-                  "$0 sessions waiting for a verdict, highest risk first.", n, n)),
-      "</p>");
+  std::string body =
+      absl::StrCat("<h1>", Html(t.Tr("Review queue")), "</h1><p class=\"lead\">",
+                   Html(t.TrNf("$0 session waiting for a verdict, highest risk first.",
+                               "$0 sessions waiting for a verdict, highest risk first.", n, n)),
+                   "</p>");
+  if (pending_self_enrollments > 0) {
+    absl::StrAppend(&body,
+                    "<p class=\"notice\" id=\"enrollments-pending\"><a href=\"/enrollments\">",
+                    Html(t.TrNf("$0 learner enrolled themselves: compare their photo with the "
+                                "institution's record.",
+                                "$0 learners enrolled themselves: compare their photos with the "
+                                "institution's record.",
+                                pending_self_enrollments, pending_self_enrollments)),
+                    "</a></p>");
+  }
   if (rows.empty()) {
     absl::StrAppend(&body, "<p class=\"empty\">", Html(t.Tr("Nothing to review.")), "</p>");
     return Layout(t.Tr("Queue"), &context, body, context.language);
   }
   absl::StrAppend(&body, "<table class=\"queue\" id=\"queue\"><thead><tr>");
-  for (const char* heading : {i18n::N_("Risk"), i18n::N_("Learner"), i18n::N_("Assessment"),
-                              i18n::N_("State"), i18n::N_("Opened"), i18n::N_("Events"),
-                              i18n::N_("Session")}) {
+  for (const char* heading :
+       {i18n::N_("Risk"), i18n::N_("Learner"), i18n::N_("Assessment"), i18n::N_("State"),
+        i18n::N_("Opened"), i18n::N_("Events"), i18n::N_("Session")}) {
     absl::StrAppend(&body, "<th>", Html(t.Tr(heading)), "</th>");
   }
   absl::StrAppend(&body, "</tr></thead><tbody>");
@@ -166,15 +178,15 @@ std::string ResultsPage(const PageContext& context, const std::vector<ResultRow>
   std::string body = absl::StrCat(
       "<h1>", Html(t.Tr("Results")), "</h1><p class=\"lead\">",
       Html(t.TrNf("$0 result. A result is OFFICIAL only when its session's verdict allows it.",
-                  "$0 results. A result is OFFICIAL only when its session's verdict allows it.",
-                  n, n)),
+                  "$0 results. A result is OFFICIAL only when its session's verdict allows it.", n,
+                  n)),
       "</p><p class=\"exports\">", Html(t.Tr("Export:")),
       " <a href=\"/results.csv\" id=\"export-csv\">CSV</a> · "
       "<a href=\"/results.json\" id=\"export-json\">JSON</a></p>");
   absl::StrAppend(&body, "<table class=\"results\" id=\"results\"><thead><tr>");
-  for (const char* heading : {i18n::N_("Status"), i18n::N_("Learner"), i18n::N_("Assessment"),
-                              i18n::N_("Score"), i18n::N_("Verdict"), i18n::N_("Submitted"),
-                              i18n::N_("Session")}) {
+  for (const char* heading :
+       {i18n::N_("Status"), i18n::N_("Learner"), i18n::N_("Assessment"), i18n::N_("Score"),
+        i18n::N_("Verdict"), i18n::N_("Submitted"), i18n::N_("Session")}) {
     absl::StrAppend(&body, "<th>", Html(t.Tr(heading)), "</th>");
   }
   absl::StrAppend(&body, "</tr></thead><tbody>");
@@ -198,22 +210,22 @@ std::string ErrorPage(const PageContext* context, int http_status, const std::st
                       i18n::Language language) {
   if (context != nullptr) language = context->language;
   const i18n::Translator& t = i18n::Translator::For(language);
-  return Layout(t.Tr("Error"), context,
-                absl::StrCat("<section class=\"card\"><h1>", http_status,
-                             "</h1><p class=\"error\">", Html(message),
-                             "</p><p><a href=\"/queue\">", Html(t.Tr("Back to the queue")),
-                             "</a></p></section>"),
-                language);
+  return Layout(
+      t.Tr("Error"), context,
+      absl::StrCat("<section class=\"card\"><h1>", http_status, "</h1><p class=\"error\">",
+                   Html(message), "</p><p><a href=\"/queue\">", Html(t.Tr("Back to the queue")),
+                   "</a></p></section>"),
+      language);
 }
 
 std::string ResultsCsv(const std::vector<ResultRow>& rows, i18n::Language language) {
   const i18n::Translator& t = i18n::Translator::For(language);
   // TRANSLATORS: the CSV export's column headings (English: the field names of the JSON export).
   const char* const headings[] = {
-      i18n::N_("session_id"), i18n::N_("learner_id"), i18n::N_("learner_name"),
-      i18n::N_("assessment_id"), i18n::N_("kind"), i18n::N_("score"), i18n::N_("max_score"),
-      i18n::N_("verdict"), i18n::N_("status"), i18n::N_("submitted_at"),
-      i18n::N_("submitted_by")};
+      i18n::N_("session_id"),    i18n::N_("learner_id"),  i18n::N_("learner_name"),
+      i18n::N_("assessment_id"), i18n::N_("kind"),        i18n::N_("score"),
+      i18n::N_("max_score"),     i18n::N_("verdict"),     i18n::N_("status"),
+      i18n::N_("submitted_at"),  i18n::N_("submitted_by")};
   std::string out = language == i18n::Language::kEnglish ? "" : "\xEF\xBB\xBF";
   for (size_t i = 0; i < std::size(headings); ++i) {
     absl::StrAppend(&out, i == 0 ? "" : ",", CsvField(t.Tr(headings[i])));

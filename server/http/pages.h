@@ -24,7 +24,14 @@ struct PageContext {
 
 std::string LoginPage(const std::string& login_nonce, const std::string& error,
                       i18n::Language language = i18n::Language::kEnglish);
-std::string QueuePage(const PageContext& context, const std::vector<QueueRow>& rows);
+// `pending_self_enrollments`: how many self-enrolled learners wait for a photo check (a pointer
+// to /enrollments when there are any).
+std::string QueuePage(const PageContext& context, const std::vector<QueueRow>& rows,
+                      int pending_self_enrollments = 0);
+// /enrollments: the photos waiting for an examiner's check, each with its decision form, and the
+// decisions made. `notice`: shown at the top when not empty (after a decision).
+std::string SelfEnrollmentsPage(const PageContext& context, const SelfEnrollmentsPageView& view,
+                                bool all_decided, const std::string& notice);
 std::string SessionPageHtml(const PageContext& context, const SessionPage& page,
                             const std::string& notice);
 std::string ResultsPage(const PageContext& context, const std::vector<ResultRow>& rows);
@@ -65,8 +72,7 @@ std::string LtiLaunchPage(const LtiLaunchView& view, i18n::Language language);
 std::string LtiStaffPage(const std::string& name, i18n::Language language);
 // A refused launch: `message` is a fixed message id (translated here).
 // After LtiEndAssessment: the session is closed; a link back to the LMS when it gave one.
-std::string LtiEndedPage(bool had_session, const std::string& return_url,
-                         i18n::Language language);
+std::string LtiEndedPage(bool had_session, const std::string& return_url, i18n::Language language);
 std::string LtiErrorPage(int http_status, const std::string& message, i18n::Language language);
 std::string ErrorPage(const PageContext* context, int http_status, const std::string& message,
                       i18n::Language language = i18n::Language::kEnglish);

@@ -171,6 +171,38 @@ absl::StatusOr<std::vector<ResultRow>> ReviewDesk::Results(const Principal& who)
   return rows;
 }
 
+absl::StatusOr<SelfEnrollmentsPageView> ReviewDesk::SelfEnrollments(const Principal& who,
+                                                                    bool all_decided) {
+  ASSIGN_OR_RETURN(auto list, parts_.core->ListSelfEnrollments(who, /*pending_only=*/false));
+  SelfEnrollmentsPageView view;
+  std::map<std::string, std::string> titles;  // assessment id -> title, read once each
+  for (ProctorCore::SelfEnrollmentView& e : list) {
+    SelfEnrollmentRow row{std::move(e.enrollment), std::move(e.learner_name), ""};
+    const std::string& assessment_id = row.enrollment.assessment_id;
+    auto title = titles.find(assessment_id);
+    if (title == titles.end()) {
+      auto assessment = parts_.storage->GetAssessment(assessment_id);
+      title =
+          titles.emplace(assessment_id, assessment.ok() ? assessment->title : assessment_id).first;
+    }
+    row.assessment_title = title->second;
+    (row.enrollment.state == SelfEnrollmentState::kPending ? view.pending : view.decided)
+        .push_back(std::move(row));
+  }
+  std::stable_sort(view.decided.begin(), view.decided.end(), [](const auto& a, const auto& b) {
+    return a.enrollment.decided_at_unix_ms > b.enrollment.decided_at_unix_ms;
+  });
+  view.decided_total = static_cast<int>(view.decided.size());
+  const size_t shown = all_decided ? view.decided.size() : SelfEnrollmentsPageView::kRecentDecided;
+  if (view.decided.size() > shown) view.decided.resize(shown);
+  return view;
+}
+
+absl::StatusOr<int> ReviewDesk::PendingSelfEnrollments(const Principal& who) {
+  ASSIGN_OR_RETURN(auto pending, parts_.core->ListSelfEnrollments(who, /*pending_only=*/true));
+  return static_cast<int>(pending.size());
+}
+
 absl::StatusOr<MetricsInput> ReviewDesk::Metrics() {
   MetricsInput in;
   // A scan of the sessions table per scrape: fine for one institution's scale; a counter kept

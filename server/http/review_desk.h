@@ -50,8 +50,8 @@ struct SessionPage {
   std::optional<AuditEntry> pending_rejection;  // a FINAL rejection waiting for a second examiner
   std::optional<AuditEntry> open_appeal;        // an appeal not decided yet
   std::vector<std::string> barred_examiners;    // who may not decide the open appeal
-  std::optional<int64_t> evidence_kept_until;    // retention: when the evidence is due, Unix ms
-  std::optional<int64_t> evidence_purged_at;     // when retention deleted it, Unix ms
+  std::optional<int64_t> evidence_kept_until;   // retention: when the evidence is due, Unix ms
+  std::optional<int64_t> evidence_purged_at;    // when retention deleted it, Unix ms
 };
 
 struct SessionReport {
@@ -74,13 +74,28 @@ struct SessionIntegrity {
 struct LmsPageView {
   std::string login_url, launch_url, jwks_url;
   std::vector<LtiPlatform> platforms;
-  int pending = 0;                     // messages not yet delivered
-  std::vector<LtiOutboxItem> waiting;  // pending ones that failed at least once, oldest first
-  std::vector<LtiOutboxItem> given_up; // refused or out of time, newest first
+  int pending = 0;                      // messages not yet delivered
+  std::vector<LtiOutboxItem> waiting;   // pending ones that failed at least once, oldest first
+  std::vector<LtiOutboxItem> given_up;  // refused or out of time, newest first
 };
 struct ResultRow {
   ResultView view;
   std::string learner_name;
+};
+
+// One learner's self-enrollment as the console lists it (/enrollments).
+struct SelfEnrollmentRow {
+  SelfEnrollment enrollment;     // without the photo
+  std::string learner_name;      // the name on record; "" when the learner is unknown
+  std::string assessment_title;  // the assessment's id when it is unknown
+};
+// The self-enrollments page: what waits for an examiner's check, and what was decided.
+struct SelfEnrollmentsPageView {
+  std::vector<SelfEnrollmentRow> pending;  // oldest first
+  // Newest decision first: the last kRecentDecided, unless every one was asked for.
+  std::vector<SelfEnrollmentRow> decided;
+  int decided_total = 0;  // how many were decided in all
+  static constexpr int kRecentDecided = 20;
 };
 
 class ReviewDesk {
@@ -110,6 +125,24 @@ class ReviewDesk {
   absl::StatusOr<Verdict> Decide(const Principal& who, const std::string& session_id,
                                  Verdict verdict, const std::string& note);
   absl::StatusOr<std::vector<ResultRow>> Results(const Principal& who);
+  // Examiners and administrators: the self-enrollments (every decided one when
+  // `all_decided`, else the last SelfEnrollmentsPageView::kRecentDecided).
+  absl::StatusOr<SelfEnrollmentsPageView> SelfEnrollments(const Principal& who, bool all_decided);
+  // How many self-enrollments wait for a check (the queue's pointer to them).
+  absl::StatusOr<int> PendingSelfEnrollments(const Principal& who);
+  // The kept photo (JPEG) of a pending self-enrollment; the core audits every look. NOT_FOUND
+  // once decided, or when the learner never enrolled themselves.
+  absl::StatusOr<std::vector<uint8_t>> SelfEnrollmentPhoto(const Principal& who,
+                                                           const std::string& learner_id) {
+    return parts_.core->SelfEnrollmentPhoto(who, learner_id);
+  }
+  // ProctorCore::DecideSelfEnrollment: `confirmed` when the photo shows the learner on record.
+  absl::StatusOr<SelfEnrollmentState> DecideSelfEnrollment(const Principal& who,
+                                                           const std::string& learner_id,
+                                                           bool confirmed,
+                                                           const std::string& note) {
+    return parts_.core->DecideSelfEnrollment(who, learner_id, confirmed, note);
+  }
 
   // For the operations endpoints (no principal: they carry no personal data).
   absl::StatusOr<MetricsInput> Metrics();

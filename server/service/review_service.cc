@@ -107,4 +107,50 @@ grpc::Status ReviewServiceImpl::FileAppeal(grpc::ServerContext* context,
   });
 }
 
+grpc::Status ReviewServiceImpl::ListSelfEnrollments(grpc::ServerContext* context,
+                                                    const v1::ListSelfEnrollmentsRequest* request,
+                                                    v1::ListSelfEnrollmentsResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto list = core_->ListSelfEnrollments(who, request->pending_only());
+    if (!list.ok()) return list.status();
+    for (const auto& view : *list) {
+      const SelfEnrollment& e = view.enrollment;
+      v1::SelfEnrollmentSummary* out = response->add_enrollments();
+      out->set_learner_id(e.learner_id);
+      out->set_learner_name(view.learner_name);
+      out->set_assessment_id(e.assessment_id);
+      out->set_state(SelfEnrollmentStateName(e.state));
+      out->set_photos(e.photos);
+      out->set_created_at_unix_ms(e.created_at_unix_ms);
+      out->set_decided_by(e.decided_by);
+      out->set_decided_at_unix_ms(e.decided_at_unix_ms);
+      out->set_note(e.note);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ReviewServiceImpl::GetSelfEnrollmentPhoto(
+    grpc::ServerContext* context, const v1::GetSelfEnrollmentPhotoRequest* request,
+    v1::SelfEnrollmentPhoto* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto photo = core_->SelfEnrollmentPhoto(who, request->learner_id());
+    if (!photo.ok()) return photo.status();
+    response->set_jpeg(photo->data(), photo->size());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ReviewServiceImpl::DecideSelfEnrollment(grpc::ServerContext* context,
+                                                     const v1::DecideSelfEnrollmentRequest* request,
+                                                     v1::DecideSelfEnrollmentResponse* response) {
+  return WithPrincipal(core_, context, [&](const Principal& who) -> absl::Status {
+    auto state = core_->DecideSelfEnrollment(who, request->learner_id(), request->confirmed(),
+                                             request->note());
+    if (!state.ok()) return state.status();
+    response->set_state(SelfEnrollmentStateName(*state));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace proctor::server

@@ -19,6 +19,15 @@ class ReviewServiceImpl final : public v1::ReviewService::Service {
                       v1::DecideResponse* response) override;
   grpc::Status FileAppeal(grpc::ServerContext* context, const v1::FileAppealRequest* request,
                           v1::FileAppealResponse* response) override;
+  grpc::Status ListSelfEnrollments(grpc::ServerContext* context,
+                                   const v1::ListSelfEnrollmentsRequest* request,
+                                   v1::ListSelfEnrollmentsResponse* response) override;
+  grpc::Status GetSelfEnrollmentPhoto(grpc::ServerContext* context,
+                                      const v1::GetSelfEnrollmentPhotoRequest* request,
+                                      v1::SelfEnrollmentPhoto* response) override;
+  grpc::Status DecideSelfEnrollment(grpc::ServerContext* context,
+                                    const v1::DecideSelfEnrollmentRequest* request,
+                                    v1::DecideSelfEnrollmentResponse* response) override;
 
  private:
   ProctorCore* const core_;

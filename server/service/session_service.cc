@@ -99,8 +99,22 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetConsentNotice(
     grpc::CallbackServerContext* context, const v1::GetConsentNoticeRequest* request,
     v1::ConsentNotice* response) {
   auto notice = core_->NoticeForPass(request->pass());
-  if (notice.ok()) ConsentNoticeToProto(*notice, response);
-  return FinishUnary(context, notice.status());
+  if (!notice.ok()) return FinishUnary(context, notice.status());
+  ConsentNoticeToProto(*notice, response);
+  auto needed = core_->SelfEnrollmentNeeded(request->pass());
+  if (!needed.ok()) return FinishUnary(context, needed.status());
+  response->set_self_enrollment_needed(*needed);
+  return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::SelfEnroll(grpc::CallbackServerContext* context,
+                                                         const v1::SelfEnrollRequest* request,
+                                                         v1::SelfEnrollResponse* response) {
+  std::vector<std::vector<uint8_t>> photos;
+  for (const std::string& p : request->photos()) photos.emplace_back(p.begin(), p.end());
+  auto templates = core_->SelfEnroll(request->pass(), photos, request->consented_notice_sha256());
+  if (templates.ok()) response->set_templates(*templates);
+  return FinishUnary(context, templates.status());
 }
 
 grpc::ServerBidiReactor<v1::EventBatch, v1::BatchAck>* SessionServiceImpl::StreamEvents(

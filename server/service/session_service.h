@@ -28,6 +28,10 @@ class SessionServiceImpl final : public v1::SessionService::CallbackService {
   grpc::ServerUnaryReactor* GetConsentNotice(grpc::CallbackServerContext* context,
                                              const v1::GetConsentNoticeRequest* request,
                                              v1::ConsentNotice* response) override;
+  // Embeds the photos on the calling thread (once per learner, ~0.3 s a photo).
+  grpc::ServerUnaryReactor* SelfEnroll(grpc::CallbackServerContext* context,
+                                       const v1::SelfEnrollRequest* request,
+                                       v1::SelfEnrollResponse* response) override;
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const v1::PingRequest* request,
                                  v1::PingResponse* response) override;

@@ -1,6 +1,7 @@
 #include "server/storage/memory_storage.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -60,6 +61,7 @@ absl::Status MemoryStorage::ReplaceTemplates(const std::string& learner_id,
   auto it = learners_.find(learner_id);
   if (it == learners_.end()) return storage_rules::NoSuch("learner", learner_id);
   it->second.templates = sealed;
+  self_enrollments_.erase(learner_id);
   return absl::OkStatus();
 }
 
@@ -78,6 +80,7 @@ absl::StatusOr<PurgeCounts> MemoryStorage::PurgeBiometrics(const std::string& le
   PurgeCounts counts;
   counts.templates_removed = static_cast<int>(it->second.templates.size());
   it->second.templates.clear();
+  self_enrollments_.erase(learner_id);
   for (auto& [id, row] : sessions_) {
     if (row.record.learner_id != learner_id) continue;
     for (StoredEvent& stored : row.events) {
@@ -104,6 +107,74 @@ absl::StatusOr<int> MemoryStorage::PurgeSessionEvidence(const std::string& sessi
     ++removed;
   }
   return removed;
+}
+
+absl::Status MemoryStorage::PutSelfEnrollment(
+    const SelfEnrollment& enrollment, const std::vector<std::vector<uint8_t>>& sealed_templates) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto learner = learners_.find(enrollment.learner_id);
+  if (learner == learners_.end()) return storage_rules::NoSuch("learner", enrollment.learner_id);
+  auto existing = self_enrollments_.find(enrollment.learner_id);
+  RETURN_IF_ERROR(storage_rules::CheckSelfEnrollable(
+      enrollment.learner_id, static_cast<int64_t>(learner->second.templates.size()),
+      existing == self_enrollments_.end() ? std::nullopt : std::optional(existing->second.state)));
+  learner->second.templates = sealed_templates;
+  SelfEnrollment& stored = self_enrollments_[enrollment.learner_id];
+  stored = enrollment;
+  stored.state = SelfEnrollmentState::kPending;
+  stored.decided_by.clear();
+  stored.decided_at_unix_ms = 0;
+  stored.note.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SelfEnrollment> MemoryStorage::GetSelfEnrollment(const std::string& learner_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = self_enrollments_.find(learner_id);
+  if (it == self_enrollments_.end()) {
+    return storage_rules::NoSuch("self-enrollment of learner", learner_id);
+  }
+  return it->second;
+}
+
+absl::StatusOr<std::vector<SelfEnrollment>> MemoryStorage::ListSelfEnrollments(bool pending_only) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<SelfEnrollment> out;
+  for (const auto& [id, enrollment] : self_enrollments_) {
+    if (pending_only && enrollment.state != SelfEnrollmentState::kPending) continue;
+    out.push_back(enrollment);
+    out.back().sealed_photo.clear();
+  }
+  // The map gave them by learner id: a stable sort keeps that order among equal times.
+  std::stable_sort(out.begin(), out.end(), [](const SelfEnrollment& a, const SelfEnrollment& b) {
+    return a.created_at_unix_ms < b.created_at_unix_ms;
+  });
+  return out;
+}
+
+absl::Status MemoryStorage::DecideSelfEnrollment(const std::string& learner_id,
+                                                 SelfEnrollmentState decision,
+                                                 const std::string& decided_by,
+                                                 int64_t decided_at_unix_ms,
+                                                 const std::string& note) {
+  RETURN_IF_ERROR(storage_rules::CheckDecision(decision));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = self_enrollments_.find(learner_id);
+  if (it == self_enrollments_.end()) {
+    return storage_rules::NoSuch("self-enrollment of learner", learner_id);
+  }
+  SelfEnrollment& enrollment = it->second;
+  if (enrollment.state != SelfEnrollmentState::kPending) {
+    return storage_rules::AlreadyDecided(learner_id, enrollment.state);
+  }
+  enrollment.state = decision;
+  enrollment.decided_by = decided_by;
+  enrollment.decided_at_unix_ms = decided_at_unix_ms;
+  enrollment.note = note;
+  std::vector<uint8_t>().swap(enrollment.sealed_photo);  // release the memory too
+  // The row refers to its learner, and learners are never deleted.
+  if (decision == SelfEnrollmentState::kRejected) learners_.at(learner_id).templates.clear();
+  return absl::OkStatus();
 }
 
 absl::Status MemoryStorage::PutToken(const TokenRecord& token) {

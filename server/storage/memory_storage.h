@@ -41,6 +41,15 @@ class MemoryStorage : public Storage {
   absl::StatusOr<PurgeCounts> PurgeBiometrics(const std::string& learner_id) override;
   absl::StatusOr<int> PurgeSessionEvidence(const std::string& session_id) override;
 
+  absl::Status PutSelfEnrollment(
+      const SelfEnrollment& enrollment,
+      const std::vector<std::vector<uint8_t>>& sealed_templates) override;
+  absl::StatusOr<SelfEnrollment> GetSelfEnrollment(const std::string& learner_id) override;
+  absl::StatusOr<std::vector<SelfEnrollment>> ListSelfEnrollments(bool pending_only) override;
+  absl::Status DecideSelfEnrollment(const std::string& learner_id, SelfEnrollmentState decision,
+                                    const std::string& decided_by, int64_t decided_at_unix_ms,
+                                    const std::string& note) override;
+
   absl::Status PutToken(const TokenRecord& token) override;
   absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) override;
   absl::StatusOr<int> RevokeTokens(const std::string& label, Role role) override;
@@ -132,6 +141,8 @@ class MemoryStorage : public Storage {
   std::map<std::string, PassRecord> passes_;       // guarded by mu_
   std::map<std::string, SessionRow> sessions_;     // guarded by mu_
   std::vector<AuditEntry> audit_;                  // guarded by mu_
+  // learner id -> the learner's self-enrollment, guarded by mu_
+  std::map<std::string, SelfEnrollment> self_enrollments_;
   // (learner, assessment) -> accommodation, guarded by mu_
   std::map<std::pair<std::string, std::string>, Accommodation> accommodations_;
   // assessment -> version -> notice, guarded by mu_

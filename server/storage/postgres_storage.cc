@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -43,6 +44,11 @@ struct Statement {
   "a.created_at_unix_ms, a.pass_hash, a.services, a.reported_state, a.reported_verdict, " \
   "a.reported_seq"
 
+// The columns ReadSelfEnrollment() expects, in order.
+#define PROCTOR_SELF_ENROLLMENT_COLUMNS                                        \
+  "learner_id, assessment_id, state, photos, created_at_unix_ms, decided_by, " \
+  "decided_at_unix_ms, note"
+
 // The columns ReadLtiOutboxItem() expects, in order.
 #define PROCTOR_LTI_OUTBOX_COLUMNS                                                          \
   "attempt_id, seq, kind, payload, created_at_unix_ms, due_at_unix_ms, tries, last_error, " \
@@ -61,7 +67,7 @@ constexpr Statement kStatements[] = {
     {"select_learner",
      "SELECT name, (SELECT count(*) FROM templates WHERE learner_id = $1) "
      "FROM learners WHERE id = $1"},
-    // Serializes template replacements (and purges) of one learner.
+    // Serializes template replacements, purges and self-enrollments of one learner.
     {"lock_learner", "SELECT 1 FROM learners WHERE id = $1 FOR UPDATE"},
     {"delete_templates", "DELETE FROM templates WHERE learner_id = $1"},
     {"insert_template", "INSERT INTO templates (learner_id, position, sealed) VALUES ($1, $2, $3)"},
@@ -72,6 +78,25 @@ constexpr Statement kStatements[] = {
     {"purge_evidence",
      "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid IN "
      "(SELECT sid FROM sessions WHERE learner_id = $1)"},
+
+    {"count_templates", "SELECT count(*) FROM templates WHERE learner_id = $1"},
+    {"self_enrollment_state", "SELECT state FROM self_enrollments WHERE learner_id = $1"},
+    {"insert_self_enrollment",
+     "INSERT INTO self_enrollments (" PROCTOR_SELF_ENROLLMENT_COLUMNS
+     ", sealed_photo) VALUES ($1, $2, 1, $3, $4, '', 0, '', NULLIF($5::bytea, ''::bytea))"},
+    {"select_self_enrollment", "SELECT " PROCTOR_SELF_ENROLLMENT_COLUMNS
+                               ", sealed_photo FROM self_enrollments WHERE learner_id = $1"},
+    {"list_self_enrollments", "SELECT " PROCTOR_SELF_ENROLLMENT_COLUMNS " FROM self_enrollments "
+                              "ORDER BY created_at_unix_ms, learner_id COLLATE \"C\""},
+    // Spelled "state = 1" so that the partial index self_enrollments_pending serves it.
+    {"list_pending_self_enrollments",
+     "SELECT " PROCTOR_SELF_ENROLLMENT_COLUMNS " FROM self_enrollments WHERE state = 1 "
+     "ORDER BY created_at_unix_ms, learner_id COLLATE \"C\""},
+    // Only a pending one (state 1); the photo goes with the decision.
+    {"decide_self_enrollment",
+     "UPDATE self_enrollments SET state = $2, decided_by = $3, decided_at_unix_ms = $4, "
+     "note = $5, sealed_photo = NULL WHERE learner_id = $1 AND state = 1"},
+    {"delete_self_enrollment", "DELETE FROM self_enrollments WHERE learner_id = $1"},
 
     {"purge_session_evidence",
      "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid = "
@@ -269,6 +294,7 @@ constexpr Statement kStatements[] = {
 #undef PROCTOR_SESSION_COLUMNS
 #undef PROCTOR_LTI_ATTEMPT_COLUMNS
 #undef PROCTOR_LTI_OUTBOX_COLUMNS
+#undef PROCTOR_SELF_ENROLLMENT_COLUMNS
 
 // Any number that locks schema changes of proctor in one database ("proctor" in ASCII).
 constexpr int64_t kMigrationLockKey = 0x70726f63746f72;
@@ -550,6 +576,36 @@ LtiOutboxItem ReadLtiOutboxItem(const pqxx::row& row) {
   return item;
 }
 
+// A row of select_self_enrollment / list_*self_enrollments (columns 0-7; not the photo).
+SelfEnrollment ReadSelfEnrollment(const pqxx::row& row) {
+  SelfEnrollment e;
+  e.learner_id = row[0].as<std::string>();
+  e.assessment_id = row[1].as<std::string>();
+  e.state = static_cast<SelfEnrollmentState>(row[2].as<int>());
+  e.photos = row[3].as<int>();
+  e.created_at_unix_ms = row[4].as<int64_t>();
+  e.decided_by = row[5].as<std::string>();
+  e.decided_at_unix_ms = row[6].as<int64_t>();
+  e.note = row[7].as<std::string>();
+  return e;
+}
+
+// The state of the learner's self-enrollment; nullopt when it has none.
+std::optional<SelfEnrollmentState> SelfEnrollmentStateOf(pqxx::transaction_base& t,
+                                                         const std::string& learner_id) {
+  const pqxx::result r = t.exec_prepared("self_enrollment_state", learner_id);
+  if (r.empty()) return std::nullopt;
+  return static_cast<SelfEnrollmentState>(r[0][0].as<int>());
+}
+
+// `sealed` become the learner's templates, in order (the caller deleted the old ones).
+void InsertTemplates(pqxx::transaction_base& t, const std::string& learner_id,
+                     const std::vector<std::vector<uint8_t>>& sealed) {
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    t.exec_prepared("insert_template", learner_id, static_cast<int>(i), Bytes(sealed[i]));
+  }
+}
+
 absl::Status InsertToken(pqxx::transaction_base& t, const TokenRecord& token) {
   t.exec_prepared("insert_token", Bytes(token.token_hash), static_cast<int>(token.role),
                   token.label, token.session_id, token.created_at_unix_ms);
@@ -778,9 +834,9 @@ absl::Status PostgresStorage::ReplaceTemplates(const std::string& learner_id,
   return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
     RETURN_IF_ERROR(LockLearner(t, learner_id));
     t.exec_prepared("delete_templates", learner_id);
-    for (size_t i = 0; i < sealed.size(); ++i) {
-      t.exec_prepared("insert_template", learner_id, static_cast<int>(i), Bytes(sealed[i]));
-    }
+    InsertTemplates(t, learner_id, sealed);
+    // An administrator's enrollment supersedes a self-enrollment, its photo with it.
+    t.exec_prepared("delete_self_enrollment", learner_id);
     return absl::OkStatus();
   });
 }
@@ -806,6 +862,7 @@ absl::StatusOr<PurgeCounts> PostgresStorage::PurgeBiometrics(const std::string& 
     PurgeCounts counts;
     counts.templates_removed =
         static_cast<int>(t.exec_prepared("delete_templates", learner_id).affected_rows());
+    t.exec_prepared("delete_self_enrollment", learner_id);
     counts.evidence_removed =
         static_cast<int>(t.exec_prepared("purge_evidence", learner_id).affected_rows());
     return counts;
@@ -820,6 +877,81 @@ absl::StatusOr<int> PostgresStorage::PurgeSessionEvidence(const std::string& ses
     }
     return static_cast<int>(
         t.exec_prepared("purge_session_evidence", session_id).affected_rows());
+  });
+}
+
+// ---- Self-enrollment. ----
+
+absl::Status PostgresStorage::PutSelfEnrollment(
+    const SelfEnrollment& e, const std::vector<std::vector<uint8_t>>& sealed_templates) {
+  const std::string context = absl::StrCat("storing the self-enrollment of learner ", e.learner_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    // With the learner's row locked, no other replica enrolls, decides or purges them meanwhile.
+    RETURN_IF_ERROR(LockLearner(t, e.learner_id));
+    const int64_t template_count =
+        t.exec_prepared1("count_templates", e.learner_id)[0].as<int64_t>();
+    RETURN_IF_ERROR(
+        storage_rules::CheckSelfEnrollable(e.learner_id, template_count,
+                                           SelfEnrollmentStateOf(t, e.learner_id)));
+    InsertTemplates(t, e.learner_id, sealed_templates);
+    t.exec_prepared("insert_self_enrollment", e.learner_id, e.assessment_id, e.photos,
+                    e.created_at_unix_ms, Bytes(e.sealed_photo));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<SelfEnrollment> PostgresStorage::GetSelfEnrollment(const std::string& learner_id) {
+  return Read("reading a self-enrollment",
+              [&](pqxx::nontransaction& t) -> absl::StatusOr<SelfEnrollment> {
+                const pqxx::result r = t.exec_prepared("select_self_enrollment", learner_id);
+                if (r.empty()) {
+                  return storage_rules::NoSuch("self-enrollment of learner", learner_id);
+                }
+                SelfEnrollment e = ReadSelfEnrollment(r[0]);
+                e.sealed_photo = ReadBytes(r[0][8]);
+                return e;
+              });
+}
+
+absl::StatusOr<std::vector<SelfEnrollment>> PostgresStorage::ListSelfEnrollments(
+    bool pending_only) {
+  using Enrollments = std::vector<SelfEnrollment>;
+  return Read(
+      "listing self-enrollments", [&](pqxx::nontransaction& t) -> absl::StatusOr<Enrollments> {
+        const pqxx::result r = t.exec_prepared(pending_only ? "list_pending_self_enrollments"
+                                                            : "list_self_enrollments");
+        Enrollments out;
+        out.reserve(r.size());
+        for (const pqxx::row& row : r) out.push_back(ReadSelfEnrollment(row));
+        return out;
+      });
+}
+
+absl::Status PostgresStorage::DecideSelfEnrollment(const std::string& learner_id,
+                                                   SelfEnrollmentState decision,
+                                                   const std::string& decided_by,
+                                                   int64_t decided_at_unix_ms,
+                                                   const std::string& note) {
+  RETURN_IF_ERROR(storage_rules::CheckDecision(decision));
+  const std::string context = absl::StrCat("deciding the self-enrollment of learner ", learner_id);
+  return InTransaction(context.c_str(), [&](pqxx::work& t) -> absl::Status {
+    // The learner's row first, as every writer of templates locks it: of two examiners deciding
+    // at once, the second reads the first one's decision (read committed: a fresh snapshot per
+    // statement, taken after the lock was granted).
+    if (t.exec_prepared("lock_learner", learner_id).empty()) {
+      return storage_rules::NoSuch("self-enrollment of learner", learner_id);
+    }
+    const std::optional<SelfEnrollmentState> state = SelfEnrollmentStateOf(t, learner_id);
+    if (!state) return storage_rules::NoSuch("self-enrollment of learner", learner_id);
+    if (*state != SelfEnrollmentState::kPending) {
+      return storage_rules::AlreadyDecided(learner_id, *state);
+    }
+    t.exec_prepared("decide_self_enrollment", learner_id, static_cast<int>(decision), decided_by,
+                    decided_at_unix_ms, note);
+    if (decision == SelfEnrollmentState::kRejected) {
+      t.exec_prepared("delete_templates", learner_id);
+    }
+    return absl::OkStatus();
   });
 }
 

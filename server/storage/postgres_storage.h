@@ -85,6 +85,17 @@ class PostgresStorage : public Storage {
   absl::StatusOr<PurgeCounts> PurgeBiometrics(const std::string& learner_id) override;
   absl::StatusOr<int> PurgeSessionEvidence(const std::string& session_id) override;
 
+  // Locks the learner's row (as ReplaceTemplates and PurgeBiometrics do): of two replicas
+  // enrolling one learner, or of two examiners deciding at once, the second sees the first's.
+  absl::Status PutSelfEnrollment(
+      const SelfEnrollment& enrollment,
+      const std::vector<std::vector<uint8_t>>& sealed_templates) override;
+  absl::StatusOr<SelfEnrollment> GetSelfEnrollment(const std::string& learner_id) override;
+  absl::StatusOr<std::vector<SelfEnrollment>> ListSelfEnrollments(bool pending_only) override;
+  absl::Status DecideSelfEnrollment(const std::string& learner_id, SelfEnrollmentState decision,
+                                    const std::string& decided_by, int64_t decided_at_unix_ms,
+                                    const std::string& note) override;
+
   absl::Status PutToken(const TokenRecord& token) override;
   absl::StatusOr<TokenRecord> FindToken(const std::string& token_hash) override;
   absl::StatusOr<int> RevokeTokens(const std::string& label, Role role) override;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -44,6 +45,32 @@ constexpr char kSelectTemplates[] =
 constexpr char kPurgeEvidence[] =
     "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid IN "
     "(SELECT sid FROM sessions WHERE learner_id = ?1)";
+
+// A learner's self-enrollment (schema version 7). The columns ReadSelfEnrollment() expects.
+#define PROCTOR_SELF_ENROLLMENT_COLUMNS                                        \
+  "learner_id, assessment_id, state, photos, created_at_unix_ms, decided_by, " \
+  "decided_at_unix_ms, note"
+constexpr char kCountTemplates[] = "SELECT count(*) FROM templates WHERE learner_id = ?1";
+constexpr char kSelfEnrollmentState[] = "SELECT state FROM self_enrollments WHERE learner_id = ?1";
+constexpr char kInsertSelfEnrollment[] =
+    "INSERT INTO self_enrollments (" PROCTOR_SELF_ENROLLMENT_COLUMNS
+    ", sealed_photo) VALUES (?1, ?2, 1, ?3, ?4, '', 0, '', ?5)";
+constexpr char kSelectSelfEnrollment[] = "SELECT " PROCTOR_SELF_ENROLLMENT_COLUMNS
+                                         ", sealed_photo FROM self_enrollments "
+                                         "WHERE learner_id = ?1";
+constexpr char kListSelfEnrollments[] = "SELECT " PROCTOR_SELF_ENROLLMENT_COLUMNS
+                                        " FROM self_enrollments "
+                                        "ORDER BY created_at_unix_ms, learner_id";
+// Spelled "state = 1" so that the partial index self_enrollments_pending serves it.
+constexpr char kListPendingSelfEnrollments[] = "SELECT " PROCTOR_SELF_ENROLLMENT_COLUMNS
+                                               " FROM self_enrollments WHERE state = 1 "
+                                               "ORDER BY created_at_unix_ms, learner_id";
+#undef PROCTOR_SELF_ENROLLMENT_COLUMNS
+// Only a pending one (state 1); the photo goes with the decision.
+constexpr char kDecideSelfEnrollment[] =
+    "UPDATE self_enrollments SET state = ?2, decided_by = ?3, decided_at_unix_ms = ?4, "
+    "note = ?5, sealed_photo = NULL WHERE learner_id = ?1 AND state = 1";
+constexpr char kDeleteSelfEnrollment[] = "DELETE FROM self_enrollments WHERE learner_id = ?1";
 
 constexpr char kPurgeSessionEvidence[] =
     "UPDATE events SET evidence = NULL WHERE evidence IS NOT NULL AND session_sid = "
@@ -455,6 +482,65 @@ absl::Status AssessmentExists(SqliteConnection& c, const std::string& id) {
   return absl::OkStatus();
 }
 
+// `sealed` become the learner's templates, in order (the caller deleted the old ones).
+absl::Status InsertTemplates(SqliteConnection& c, const std::string& learner_id,
+                             const std::vector<std::vector<uint8_t>>& sealed,
+                             const std::string& context) {
+  ASSIGN_OR_RETURN(SqliteStatement insert, c.Prepare(kInsertTemplate));
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    insert.Reset();
+    insert.BindText(1, learner_id);
+    insert.BindInt64(2, static_cast<int64_t>(i));
+    BindBytes(insert, 3, sealed[i]);
+    RETURN_IF_ERROR(StepDone(c, insert, context));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> CountTemplates(SqliteConnection& c, const std::string& learner_id) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kCountTemplates));
+  s.BindText(1, learner_id);
+  const int rc = s.Step();
+  if (rc != SQLITE_ROW) {
+    return c.Error(rc, absl::StrCat("counting the templates of learner ", learner_id));
+  }
+  return s.Int64(0);
+}
+
+// The state of the learner's self-enrollment; nullopt when it has none.
+absl::StatusOr<std::optional<SelfEnrollmentState>> SelfEnrollmentStateOf(
+    SqliteConnection& c, const std::string& learner_id) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelfEnrollmentState));
+  s.BindText(1, learner_id);
+  const int rc = s.Step();
+  if (rc == SQLITE_DONE) return std::optional<SelfEnrollmentState>();
+  if (rc != SQLITE_ROW) {
+    return c.Error(rc, absl::StrCat("reading the self-enrollment of learner ", learner_id));
+  }
+  return std::optional(static_cast<SelfEnrollmentState>(s.Int64(0)));
+}
+
+absl::Status DeleteSelfEnrollment(SqliteConnection& c, const std::string& learner_id,
+                                  const std::string& context) {
+  ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kDeleteSelfEnrollment));
+  s.BindText(1, learner_id);
+  return StepDone(c, s, context);
+}
+
+// A row of kSelectSelfEnrollment / kList*SelfEnrollments (columns 0-7; the photo is not read).
+SelfEnrollment ReadSelfEnrollment(const SqliteStatement& s) {
+  SelfEnrollment e;
+  e.learner_id = s.Text(0);
+  e.assessment_id = s.Text(1);
+  e.state = static_cast<SelfEnrollmentState>(s.Int64(2));
+  e.photos = static_cast<int>(s.Int64(3));
+  e.created_at_unix_ms = s.Int64(4);
+  e.decided_by = s.Text(5);
+  e.decided_at_unix_ms = s.Int64(6);
+  e.note = s.Text(7);
+  return e;
+}
+
 absl::Status InsertToken(SqliteConnection& c, const TokenRecord& token) {
   ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertToken));
   BindBytes(s, 1, token.token_hash);
@@ -793,15 +879,9 @@ absl::Status SqliteStorage::ReplaceTemplates(const std::string& learner_id,
     ASSIGN_OR_RETURN(SqliteStatement remove, c.Prepare(kDeleteTemplates));
     remove.BindText(1, learner_id);
     RETURN_IF_ERROR(StepDone(c, remove, context));
-    ASSIGN_OR_RETURN(SqliteStatement insert, c.Prepare(kInsertTemplate));
-    for (size_t i = 0; i < sealed.size(); ++i) {
-      insert.Reset();
-      insert.BindText(1, learner_id);
-      insert.BindInt64(2, static_cast<int64_t>(i));
-      BindBytes(insert, 3, sealed[i]);
-      RETURN_IF_ERROR(StepDone(c, insert, context));
-    }
-    return absl::OkStatus();
+    RETURN_IF_ERROR(InsertTemplates(c, learner_id, sealed, context));
+    // An administrator's enrollment supersedes a self-enrollment, its photo with it.
+    return DeleteSelfEnrollment(c, learner_id, context);
   });
 }
 
@@ -832,6 +912,7 @@ absl::StatusOr<PurgeCounts> SqliteStorage::PurgeBiometrics(const std::string& le
         templates.BindText(1, learner_id);
         RETURN_IF_ERROR(StepDone(c, templates, context));
         counts.templates_removed = static_cast<int>(c.Changes());
+        RETURN_IF_ERROR(DeleteSelfEnrollment(c, learner_id, context));
         ASSIGN_OR_RETURN(SqliteStatement evidence, c.Prepare(kPurgeEvidence));
         evidence.BindText(1, learner_id);
         RETURN_IF_ERROR(StepDone(c, evidence, context));
@@ -851,6 +932,88 @@ absl::StatusOr<int> SqliteStorage::PurgeSessionEvidence(const std::string& sessi
     s.BindText(1, session_id);
     RETURN_IF_ERROR(StepDone(c, s, absl::StrCat("purging the evidence of session ", session_id)));
     return static_cast<int>(c.Changes());
+  });
+}
+
+// ---- Self-enrollment. ----
+
+absl::Status SqliteStorage::PutSelfEnrollment(
+    const SelfEnrollment& e, const std::vector<std::vector<uint8_t>>& sealed_templates) {
+  return InTransaction("storing a self-enrollment", [&](SqliteConnection& c) -> absl::Status {
+    RETURN_IF_ERROR(LearnerExists(c, e.learner_id));
+    ASSIGN_OR_RETURN(int64_t template_count, CountTemplates(c, e.learner_id));
+    ASSIGN_OR_RETURN(std::optional<SelfEnrollmentState> existing,
+                     SelfEnrollmentStateOf(c, e.learner_id));
+    RETURN_IF_ERROR(storage_rules::CheckSelfEnrollable(e.learner_id, template_count, existing));
+    const std::string context =
+        absl::StrCat("storing the self-enrollment of learner ", e.learner_id);
+    RETURN_IF_ERROR(InsertTemplates(c, e.learner_id, sealed_templates, context));
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kInsertSelfEnrollment));
+    s.BindText(1, e.learner_id);
+    s.BindText(2, e.assessment_id);
+    s.BindInt64(3, e.photos);
+    s.BindInt64(4, e.created_at_unix_ms);
+    BindBytesOrNull(s, 5, e.sealed_photo);
+    return StepDone(c, s, context);
+  });
+}
+
+absl::StatusOr<SelfEnrollment> SqliteStorage::GetSelfEnrollment(const std::string& learner_id) {
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<SelfEnrollment> {
+    ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kSelectSelfEnrollment));
+    s.BindText(1, learner_id);
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return storage_rules::NoSuch("self-enrollment of learner", learner_id);
+    if (rc != SQLITE_ROW) {
+      return c.Error(rc, absl::StrCat("reading the self-enrollment of learner ", learner_id));
+    }
+    SelfEnrollment e = ReadSelfEnrollment(s);
+    e.sealed_photo = s.Blob(8);
+    return e;
+  });
+}
+
+absl::StatusOr<std::vector<SelfEnrollment>> SqliteStorage::ListSelfEnrollments(bool pending_only) {
+  using Enrollments = std::vector<SelfEnrollment>;
+  return WithReader([&](SqliteConnection& c) -> absl::StatusOr<Enrollments> {
+    ASSIGN_OR_RETURN(SqliteStatement s,
+                     c.Prepare(pending_only ? kListPendingSelfEnrollments : kListSelfEnrollments));
+    Enrollments out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadSelfEnrollment(s));
+    if (rc != SQLITE_DONE) return c.Error(rc, "listing self-enrollments");
+    return out;
+  });
+}
+
+absl::Status SqliteStorage::DecideSelfEnrollment(const std::string& learner_id,
+                                                 SelfEnrollmentState decision,
+                                                 const std::string& decided_by,
+                                                 int64_t decided_at_unix_ms,
+                                                 const std::string& note) {
+  RETURN_IF_ERROR(storage_rules::CheckDecision(decision));
+  return InTransaction("deciding a self-enrollment", [&](SqliteConnection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<SelfEnrollmentState> state,
+                     SelfEnrollmentStateOf(c, learner_id));
+    if (!state) return storage_rules::NoSuch("self-enrollment of learner", learner_id);
+    if (*state != SelfEnrollmentState::kPending) {
+      return storage_rules::AlreadyDecided(learner_id, *state);
+    }
+    const std::string context =
+        absl::StrCat("deciding the self-enrollment of learner ", learner_id);
+    {
+      ASSIGN_OR_RETURN(SqliteStatement s, c.Prepare(kDecideSelfEnrollment));
+      s.BindText(1, learner_id);
+      s.BindInt64(2, static_cast<int64_t>(decision));
+      s.BindText(3, decided_by);
+      s.BindInt64(4, decided_at_unix_ms);
+      s.BindText(5, note);
+      RETURN_IF_ERROR(StepDone(c, s, context));
+    }
+    if (decision != SelfEnrollmentState::kRejected) return absl::OkStatus();
+    ASSIGN_OR_RETURN(SqliteStatement templates, c.Prepare(kDeleteTemplates));
+    templates.BindText(1, learner_id);
+    return StepDone(c, templates, context);
   });
 }
 

@@ -75,8 +75,8 @@ absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq, Sess
 }
 
 absl::Status LtiPlatformExists(absl::string_view issuer, absl::string_view client_id) {
-  return absl::AlreadyExistsError(absl::StrCat("LTI platform ", issuer, " (client id ", client_id,
-                                               ") is registered already"));
+  return absl::AlreadyExistsError(
+      absl::StrCat("LTI platform ", issuer, " (client id ", client_id, ") is registered already"));
 }
 
 absl::Status NoLtiPlatform(absl::string_view issuer, absl::string_view client_id) {
@@ -108,10 +108,41 @@ absl::Status NoLtiOutboxItem(absl::string_view attempt_id, int64_t seq) {
 
 absl::Status NoLtiLogin() { return absl::NotFoundError("unknown or already used LTI login state"); }
 
-std::string JoinDeployments(const std::vector<std::string>& ids) { return absl::StrJoin(ids, "\n"); }
+std::string JoinDeployments(const std::vector<std::string>& ids) {
+  return absl::StrJoin(ids, "\n");
+}
 
 std::vector<std::string> SplitDeployments(absl::string_view stored) {
   return absl::StrSplit(stored, '\n', absl::SkipEmpty());
+}
+
+absl::Status CheckSelfEnrollable(absl::string_view learner_id, int64_t template_count,
+                                 std::optional<SelfEnrollmentState> existing) {
+  if (template_count != 0 || (existing && *existing != SelfEnrollmentState::kRejected)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("learner ", learner_id, " is already enrolled"));
+  }
+  if (existing) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "learner ", learner_id,
+        ": self-enrollment already rejected (only an administrator enrolls this learner now)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDecision(SelfEnrollmentState decision) {
+  if (decision == SelfEnrollmentState::kConfirmed || decision == SelfEnrollmentState::kRejected) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("a self-enrollment is decided confirmed or rejected, not ",
+                   SelfEnrollmentStateName(decision)));
+}
+
+absl::Status AlreadyDecided(absl::string_view learner_id, SelfEnrollmentState state) {
+  return absl::FailedPreconditionError(absl::StrCat("the self-enrollment of learner ", learner_id,
+                                                    " is already decided (",
+                                                    SelfEnrollmentStateName(state), ")"));
 }
 
 }  // namespace proctor::server::storage_rules

@@ -4,6 +4,7 @@
 #define PROCTOR_SERVER_STORAGE_STORAGE_RULES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,8 @@ absl::Status NoEvent(absl::string_view session_id, uint64_t seq);
 absl::Status NoConsentNotice(absl::string_view assessment_id, int32_t version);
 
 // The LTI messages every engine gives: ALREADY_EXISTS "LTI platform ISSUER (client id C) is
-// registered already", NOT_FOUND "no LTI platform ISSUER with client id C", ALREADY_EXISTS/NOT_FOUND
-// for a tool key, NOT_FOUND "unknown or already used LTI login state".
+// registered already", NOT_FOUND "no LTI platform ISSUER with client id C",
+// ALREADY_EXISTS/NOT_FOUND for a tool key, NOT_FOUND "unknown or already used LTI login state".
 absl::Status LtiPlatformExists(absl::string_view issuer, absl::string_view client_id);
 absl::Status NoLtiPlatform(absl::string_view issuer, absl::string_view client_id);
 absl::Status LtiKeyExists(absl::string_view kid);
@@ -58,6 +59,16 @@ void PrepareNewSession(const std::string& learner_id, const std::string& assessm
 // FAILED_PRECONDITION when the session is closed: nothing is appended after it was scored, even
 // by another replica whose cache still thinks it open.
 absl::Status CheckBatch(const AppendBatch& batch, uint64_t stored_last_seq, SessionState state);
+
+// Self-enrollment. PutSelfEnrollment: FAILED_PRECONDITION "learner L is already enrolled" when
+// the learner has templates or a pending/confirmed row (`existing`: its state, if any), "...
+// self-enrollment already rejected ..." for a rejected one.
+absl::Status CheckSelfEnrollable(absl::string_view learner_id, int64_t template_count,
+                                 std::optional<SelfEnrollmentState> existing);
+// DecideSelfEnrollment: INVALID_ARGUMENT unless the decision is kConfirmed or kRejected.
+absl::Status CheckDecision(SelfEnrollmentState decision);
+// FAILED_PRECONDITION "the self-enrollment of learner L is already decided (STATE)".
+absl::Status AlreadyDecided(absl::string_view learner_id, SelfEnrollmentState state);
 
 }  // namespace proctor::server::storage_rules
 

@@ -735,6 +735,298 @@ TYPED_TEST(StorageTest, PurgeSessionEvidenceTakesOnlyThatSessionsImages) {
             absl::StatusCode::kNotFound);
 }
 
+// A learner's self-enrollment as the server would store it, its photo telling learners apart.
+SelfEnrollment TestSelfEnrollment(const std::string& learner_id, int64_t created_at_unix_ms) {
+  SelfEnrollment e;
+  e.learner_id = learner_id;
+  e.assessment_id = "a1";
+  e.sealed_photo = {0x5e, 0xa1, static_cast<uint8_t>(learner_id.back()), 0x00, 0xff};
+  e.photos = 3;
+  e.created_at_unix_ms = created_at_unix_ms;
+  return e;
+}
+
+std::vector<std::string> LearnerIds(const std::vector<SelfEnrollment>& enrollments) {
+  std::vector<std::string> ids;
+  for (const SelfEnrollment& e : enrollments) ids.push_back(e.learner_id);
+  return ids;
+}
+
+TYPED_TEST(StorageTest, SelfEnrollmentKeepsItsTemplatesAndSealedPhotoWhilePending) {
+  const std::vector<std::vector<uint8_t>> templates = {{1, 2, 3}, {4}, {5, 6}};
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), templates).ok());
+
+  auto got = this->storage_->GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->learner_id, "l1");
+  EXPECT_EQ(got->assessment_id, "a1");
+  EXPECT_EQ(got->state, SelfEnrollmentState::kPending);
+  EXPECT_EQ(got->sealed_photo, TestSelfEnrollment("l1", kNow).sealed_photo);
+  EXPECT_EQ(got->photos, 3);
+  EXPECT_EQ(got->created_at_unix_ms, kNow);
+  EXPECT_EQ(got->decided_by, "");
+  EXPECT_EQ(got->decided_at_unix_ms, 0);
+  EXPECT_EQ(got->note, "");
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), templates) << "they became the templates";
+  EXPECT_EQ(this->storage_->GetLearner("l1")->template_count, 3);
+
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("nobody").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TYPED_TEST(StorageTest, SelfEnrollmentsListOldestFirstWithoutPhotosAllOrOnlyPending) {
+  ASSERT_TRUE(this->storage_->UpsertLearner("l3", "Hedy").ok());
+  // Stored in another order than their age and their ids.
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow + 30), {{1}}).ok());
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l3", kNow + 20), {{3}}).ok());
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l2", kNow + 10), {{2}}).ok());
+  ASSERT_TRUE(this->storage_
+                  ->DecideSelfEnrollment("l3", SelfEnrollmentState::kConfirmed, "examiner-1",
+                                         kNow + 40, "matches the student card")
+                  .ok());
+
+  auto all = this->storage_->ListSelfEnrollments(false);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(LearnerIds(*all), (std::vector<std::string>{"l2", "l3", "l1"}));
+  for (const SelfEnrollment& e : *all) {
+    EXPECT_TRUE(e.sealed_photo.empty()) << e.learner_id << ": lists carry no photo";
+    EXPECT_EQ(e.assessment_id, "a1") << e.learner_id;
+    EXPECT_EQ(e.photos, 3) << e.learner_id;
+  }
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].state, SelfEnrollmentState::kPending);
+  EXPECT_EQ((*all)[0].created_at_unix_ms, kNow + 10);
+  EXPECT_EQ((*all)[1].state, SelfEnrollmentState::kConfirmed);
+  EXPECT_EQ((*all)[1].decided_by, "examiner-1");
+  EXPECT_EQ((*all)[1].decided_at_unix_ms, kNow + 40);
+  EXPECT_EQ((*all)[1].note, "matches the student card");
+
+  auto pending = this->storage_->ListSelfEnrollments(true);
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_EQ(LearnerIds(*pending), (std::vector<std::string>{"l2", "l1"}));
+  for (const SelfEnrollment& e : *pending) {
+    EXPECT_EQ(e.state, SelfEnrollmentState::kPending) << e.learner_id;
+    EXPECT_TRUE(e.sealed_photo.empty()) << e.learner_id;
+  }
+  EXPECT_FALSE(this->storage_->GetSelfEnrollment("l1")->sealed_photo.empty())
+      << "the photo is still there, only not listed";
+}
+
+// A refused PutSelfEnrollment changes nothing: no templates written, no row.
+TYPED_TEST(StorageTest, PutSelfEnrollmentRefusesAnEnrolledOrUnknownLearnerAndChangesNothing) {
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", {{9, 9}}).ok());
+  const absl::Status enrolled =
+      this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), {{1}, {2}});
+  EXPECT_EQ(enrolled.code(), absl::StatusCode::kFailedPrecondition) << enrolled;
+  EXPECT_TRUE(absl::StrContains(enrolled.message(), "already enrolled")) << enrolled;
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), (std::vector<std::vector<uint8_t>>{{9, 9}}))
+      << "the administrator's templates stay";
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound);
+
+  EXPECT_EQ(this->storage_->PutSelfEnrollment(TestSelfEnrollment("nobody", kNow), {{1}}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("nobody").status().code(),
+            absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l2", kNow), {{2}}).ok());
+  SelfEnrollment second = TestSelfEnrollment("l2", kNow + 1);
+  second.sealed_photo = {7, 7, 7};
+  const absl::Status again = this->storage_->PutSelfEnrollment(second, {{3}, {4}});
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition) << again;
+  EXPECT_TRUE(absl::StrContains(again.message(), "already enrolled")) << again;
+  EXPECT_EQ(*this->storage_->GetTemplates("l2"), (std::vector<std::vector<uint8_t>>{{2}}));
+  auto kept = this->storage_->GetSelfEnrollment("l2");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->sealed_photo, TestSelfEnrollment("l2", kNow).sealed_photo);
+  EXPECT_EQ(kept->created_at_unix_ms, kNow);
+  EXPECT_EQ(LearnerIds(*this->storage_->ListSelfEnrollments(false)),
+            std::vector<std::string>{"l2"});
+}
+
+TYPED_TEST(StorageTest, ConfirmingASelfEnrollmentDeletesThePhotoAndKeepsTheTemplates) {
+  const std::vector<std::vector<uint8_t>> templates = {{1, 2}, {3}};
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), templates).ok());
+  ASSERT_TRUE(this->storage_
+                  ->DecideSelfEnrollment("l1", SelfEnrollmentState::kConfirmed, "examiner-1",
+                                         kNow + 5, "matches the admission file")
+                  .ok());
+  auto got = this->storage_->GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, SelfEnrollmentState::kConfirmed);
+  EXPECT_TRUE(got->sealed_photo.empty()) << "the photo goes with the decision";
+  EXPECT_EQ(got->decided_by, "examiner-1");
+  EXPECT_EQ(got->decided_at_unix_ms, kNow + 5);
+  EXPECT_EQ(got->note, "matches the admission file");
+  EXPECT_EQ(got->assessment_id, "a1");
+  EXPECT_EQ(got->photos, 3);
+  EXPECT_EQ(got->created_at_unix_ms, kNow);
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), templates);
+  EXPECT_TRUE(this->storage_->ListSelfEnrollments(true)->empty());
+}
+
+TYPED_TEST(StorageTest, RejectingASelfEnrollmentDeletesPhotoAndTemplatesAndBarsAnotherOne) {
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), {{1}, {2}}).ok());
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l2", kNow), {{3}}).ok());
+  ASSERT_TRUE(this->storage_
+                  ->DecideSelfEnrollment("l1", SelfEnrollmentState::kRejected, "examiner-2",
+                                         kNow + 9, "not the person on the student card")
+                  .ok());
+  auto got = this->storage_->GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, SelfEnrollmentState::kRejected);
+  EXPECT_TRUE(got->sealed_photo.empty());
+  EXPECT_EQ(got->decided_by, "examiner-2");
+  EXPECT_EQ(got->decided_at_unix_ms, kNow + 9);
+  EXPECT_EQ(got->note, "not the person on the student card");
+  EXPECT_TRUE(this->storage_->GetTemplates("l1")->empty()) << "someone else's face is no template";
+  EXPECT_EQ(this->storage_->GetLearner("l1")->template_count, 0);
+  EXPECT_EQ(*this->storage_->GetTemplates("l2"), (std::vector<std::vector<uint8_t>>{{3}}))
+      << "other learners keep theirs";
+  EXPECT_FALSE(this->storage_->GetSelfEnrollment("l2")->sealed_photo.empty());
+
+  // No template now, but the rejection stands: the learner cannot try again on their own.
+  const absl::Status retry =
+      this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow + 20), {{4}});
+  EXPECT_EQ(retry.code(), absl::StatusCode::kFailedPrecondition) << retry;
+  EXPECT_TRUE(absl::StrContains(retry.message(), "rejected")) << retry;
+  EXPECT_TRUE(this->storage_->GetTemplates("l1")->empty()) << "the refused put wrote nothing";
+  got = this->storage_->GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, SelfEnrollmentState::kRejected);
+  EXPECT_EQ(got->created_at_unix_ms, kNow);
+
+  // Only an administrator enrolls that learner now.
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", {{8}}).ok());
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), (std::vector<std::vector<uint8_t>>{{8}}));
+}
+
+TYPED_TEST(StorageTest, ASelfEnrollmentIsDecidedOnce) {
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), {{1}}).ok());
+  ASSERT_TRUE(this->storage_
+                  ->DecideSelfEnrollment("l1", SelfEnrollmentState::kConfirmed, "examiner-1",
+                                         kNow + 1, "first")
+                  .ok());
+  const absl::Status second = this->storage_->DecideSelfEnrollment(
+      "l1", SelfEnrollmentState::kRejected, "examiner-2", kNow + 2, "second");
+  EXPECT_EQ(second.code(), absl::StatusCode::kFailedPrecondition) << second;
+  EXPECT_TRUE(absl::StrContains(second.message(), "already decided")) << second;
+  auto got = this->storage_->GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, SelfEnrollmentState::kConfirmed) << "the first decision stands";
+  EXPECT_EQ(got->decided_by, "examiner-1");
+  EXPECT_EQ(got->note, "first");
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), (std::vector<std::vector<uint8_t>>{{1}}))
+      << "the refused rejection deleted nothing";
+  EXPECT_EQ(
+      this->storage_
+          ->DecideSelfEnrollment("l1", SelfEnrollmentState::kConfirmed, "examiner-2", kNow + 3, "")
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+
+  // A pending one is not a decision.
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l2", kNow), {{2}}).ok());
+  EXPECT_EQ(
+      this->storage_
+          ->DecideSelfEnrollment("l2", SelfEnrollmentState::kPending, "examiner-1", kNow + 4, "")
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l2")->state, SelfEnrollmentState::kPending);
+  EXPECT_FALSE(this->storage_->GetSelfEnrollment("l2")->sealed_photo.empty());
+}
+
+TYPED_TEST(StorageTest, DecidingAMissingSelfEnrollmentIsNotFound) {
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", {{1}}).ok());
+  for (const std::string learner : {"l1", "l2", "nobody"}) {
+    EXPECT_EQ(
+        this->storage_
+            ->DecideSelfEnrollment(learner, SelfEnrollmentState::kRejected, "examiner-1", kNow, "")
+            .code(),
+        absl::StatusCode::kNotFound)
+        << learner;
+  }
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), (std::vector<std::vector<uint8_t>>{{1}}))
+      << "an administrator's enrollment is no self-enrollment to reject";
+  EXPECT_TRUE(this->storage_->ListSelfEnrollments(false)->empty());
+}
+
+TYPED_TEST(StorageTest, ConcurrentDecisionsOnOneSelfEnrollmentHaveOneWinner) {
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), {{1}}).ok());
+  constexpr int kExaminers = 6;
+  std::atomic<int> won{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kExaminers; ++i) {
+    threads.emplace_back([this, i, &won, &refused] {
+      const SelfEnrollmentState decision =
+          i % 2 == 0 ? SelfEnrollmentState::kConfirmed : SelfEnrollmentState::kRejected;
+      const absl::Status status = this->storage_->DecideSelfEnrollment(
+          "l1", decision, absl::StrCat("examiner-", i), kNow + i, "");
+      if (status.ok()) {
+        ++won;
+      } else if (status.code() == absl::StatusCode::kFailedPrecondition) {
+        ++refused;
+      } else {
+        ADD_FAILURE() << status;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(won.load(), 1);
+  EXPECT_EQ(refused.load(), kExaminers - 1);
+  auto got = this->storage_->GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  // The winner's decision, whole: a rejection took the templates, a confirmation kept them.
+  const bool rejected = got->state == SelfEnrollmentState::kRejected;
+  EXPECT_EQ(this->storage_->GetTemplates("l1")->empty(), rejected);
+  EXPECT_EQ(got->decided_by == "examiner-1" || got->decided_by == "examiner-3" ||
+                got->decided_by == "examiner-5",
+            rejected)
+      << got->decided_by;
+}
+
+TYPED_TEST(StorageTest, AnAdministratorsEnrollmentReplacesAPendingSelfEnrollment) {
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), {{1}, {2}}).ok());
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l2", kNow), {{3}}).ok());
+  ASSERT_TRUE(this->storage_->ReplaceTemplates("l1", {{7, 7}}).ok());
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound)
+      << "the row and its photo are gone";
+  EXPECT_EQ(*this->storage_->GetTemplates("l1"), (std::vector<std::vector<uint8_t>>{{7, 7}}));
+  EXPECT_EQ(LearnerIds(*this->storage_->ListSelfEnrollments(false)),
+            std::vector<std::string>{"l2"});
+  EXPECT_EQ(this->storage_
+                ->DecideSelfEnrollment("l1", SelfEnrollmentState::kRejected, "examiner-1", kNow, "")
+                .code(),
+            absl::StatusCode::kNotFound)
+      << "nothing left to reject: the administrator's templates stay";
+  EXPECT_EQ(this->storage_->GetTemplates("l1")->size(), 1u);
+}
+
+TYPED_TEST(StorageTest, PurgeBiometricsDeletesTheSelfEnrollmentWithItsPhoto) {
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l1", kNow), {{1}, {2}}).ok());
+  ASSERT_TRUE(this->storage_->PutSelfEnrollment(TestSelfEnrollment("l2", kNow), {{3}}).ok());
+  auto counts = this->storage_->PurgeBiometrics("l1");
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->templates_removed, 2);
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(this->storage_->GetTemplates("l1")->empty());
+  EXPECT_EQ(LearnerIds(*this->storage_->ListSelfEnrollments(false)),
+            std::vector<std::string>{"l2"});
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l2")->sealed_photo,
+            TestSelfEnrollment("l2", kNow).sealed_photo)
+      << "other learners keep theirs";
+
+  // A decided one goes too.
+  ASSERT_TRUE(
+      this->storage_
+          ->DecideSelfEnrollment("l2", SelfEnrollmentState::kRejected, "examiner-1", kNow + 1, "")
+          .ok());
+  ASSERT_TRUE(this->storage_->PurgeBiometrics("l2").ok());
+  EXPECT_EQ(this->storage_->GetSelfEnrollment("l2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(this->storage_->ListSelfEnrollments(false)->empty());
+}
+
 TYPED_TEST(StorageTest, FindingsListInTheOrderAdded) {
   this->NewSession("s1", "l1", "a1");
   ASSERT_TRUE(this->storage_
@@ -1741,6 +2033,52 @@ TEST(SqliteStorageTest, AFailingSignatureInsertWritesNoEventsEither) {
   }
 }
 
+// A failure inside each self-enrollment transaction (a trigger injects it) leaves what was there
+// before: no templates without their row, no decision without its deletions.
+TEST(SqliteStorageTest, SelfEnrollmentWritesAreAllOrNothing) {
+  TempDir dir;
+  const std::string path = dir.File("proctor.db");
+  auto opened = SqliteStorage::Open(path);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Storage& s = **opened;
+  ASSERT_TRUE(s.UpsertLearner("l1", "Ada").ok());
+  const std::vector<std::vector<uint8_t>> templates = {{1}, {2}};
+
+  RawExec(path,
+          "CREATE TRIGGER fail_put BEFORE INSERT ON self_enrollments "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  const absl::Status put = s.PutSelfEnrollment(TestSelfEnrollment("l1", kNow), templates);
+  EXPECT_FALSE(put.ok());
+  EXPECT_TRUE(absl::StrContains(put.message(), "injected failure")) << put;
+  EXPECT_TRUE(s.GetTemplates("l1")->empty()) << "the templates went with the row";
+  EXPECT_EQ(s.GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound);
+  RawExec(path, "DROP TRIGGER fail_put");
+  ASSERT_TRUE(s.PutSelfEnrollment(TestSelfEnrollment("l1", kNow), templates).ok());
+
+  RawExec(path,
+          "CREATE TRIGGER fail_templates BEFORE DELETE ON templates "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  EXPECT_FALSE(
+      s.DecideSelfEnrollment("l1", SelfEnrollmentState::kRejected, "examiner-1", kNow, "").ok());
+  auto got = s.GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, SelfEnrollmentState::kPending) << "no rejection without its deletions";
+  EXPECT_EQ(got->sealed_photo, TestSelfEnrollment("l1", kNow).sealed_photo);
+  EXPECT_EQ(*s.GetTemplates("l1"), templates);
+  RawExec(path, "DROP TRIGGER fail_templates");
+
+  RawExec(path,
+          "CREATE TRIGGER fail_delete BEFORE DELETE ON self_enrollments "
+          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  EXPECT_FALSE(s.ReplaceTemplates("l1", {{9}}).ok());
+  EXPECT_FALSE(s.PurgeBiometrics("l1").ok());
+  EXPECT_EQ(*s.GetTemplates("l1"), templates) << "neither replaced nor purged";
+  EXPECT_EQ(s.GetSelfEnrollment("l1")->state, SelfEnrollmentState::kPending);
+  RawExec(path, "DROP TRIGGER fail_delete");
+  ASSERT_TRUE(s.ReplaceTemplates("l1", {{9}}).ok());
+  EXPECT_EQ(s.GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound);
+}
+
 // A database made by a build that knew only schema version 1, with a session and events in it.
 void MakeVersion1Database(const std::string& path) {
   ASSERT_GE(SqliteMigrations().size(), 2u);
@@ -2009,6 +2347,61 @@ TEST(PostgresStorageTest, AFailingSignatureInsertWritesNoEventsEither) {
     EXPECT_EQ(storage->GetSession(id)->last_seq, 0u) << id;
     EXPECT_TRUE(storage->ListBatchSignatures(id)->empty()) << id;
   }
+}
+
+// As SqliteStorageTest.SelfEnrollmentWritesAreAllOrNothing, on PostgreSQL.
+TEST(PostgresStorageTest, SelfEnrollmentWritesAreAllOrNothing) {
+  auto uri = FreshPostgresDatabase();
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  auto opened = PostgresStorage::Open(*uri);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Storage& s = **opened;
+  ASSERT_TRUE(s.UpsertLearner("l1", "Ada").ok());
+  auto server = SharedPostgres();
+  ASSERT_TRUE(server.ok());
+  const std::string database = uri->substr(uri->rfind('/') + 1);
+  const std::vector<std::vector<uint8_t>> templates = {{1}, {2}};
+  ASSERT_TRUE((*server)
+                  ->Execute(database,
+                            "CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                            "BEGIN RAISE EXCEPTION 'injected failure'; END $$; "
+                            "CREATE TRIGGER fail_put BEFORE INSERT ON self_enrollments "
+                            "FOR EACH ROW EXECUTE FUNCTION fail()")
+                  .ok());
+  const absl::Status put = s.PutSelfEnrollment(TestSelfEnrollment("l1", kNow), templates);
+  EXPECT_FALSE(put.ok());
+  EXPECT_TRUE(absl::StrContains(put.message(), "injected failure")) << put;
+  EXPECT_TRUE(s.GetTemplates("l1")->empty()) << "the templates went with the row";
+  EXPECT_EQ(s.GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE((*server)->Execute(database, "DROP TRIGGER fail_put ON self_enrollments").ok());
+  ASSERT_TRUE(s.PutSelfEnrollment(TestSelfEnrollment("l1", kNow), templates).ok());
+
+  ASSERT_TRUE((*server)
+                  ->Execute(database,
+                            "CREATE TRIGGER fail_templates BEFORE DELETE ON templates "
+                            "FOR EACH ROW EXECUTE FUNCTION fail()")
+                  .ok());
+  EXPECT_FALSE(
+      s.DecideSelfEnrollment("l1", SelfEnrollmentState::kRejected, "examiner-1", kNow, "").ok());
+  auto got = s.GetSelfEnrollment("l1");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->state, SelfEnrollmentState::kPending) << "no rejection without its deletions";
+  EXPECT_EQ(got->sealed_photo, TestSelfEnrollment("l1", kNow).sealed_photo);
+  EXPECT_EQ(*s.GetTemplates("l1"), templates);
+  ASSERT_TRUE((*server)->Execute(database, "DROP TRIGGER fail_templates ON templates").ok());
+
+  ASSERT_TRUE((*server)
+                  ->Execute(database,
+                            "CREATE TRIGGER fail_delete BEFORE DELETE ON self_enrollments "
+                            "FOR EACH ROW EXECUTE FUNCTION fail()")
+                  .ok());
+  EXPECT_FALSE(s.ReplaceTemplates("l1", {{9}}).ok());
+  EXPECT_FALSE(s.PurgeBiometrics("l1").ok());
+  EXPECT_EQ(*s.GetTemplates("l1"), templates) << "neither replaced nor purged";
+  EXPECT_EQ(s.GetSelfEnrollment("l1")->state, SelfEnrollmentState::kPending);
+  ASSERT_TRUE((*server)->Execute(database, "DROP TRIGGER fail_delete ON self_enrollments").ok());
+  ASSERT_TRUE(s.ReplaceTemplates("l1", {{9}}).ok());
+  EXPECT_EQ(s.GetSelfEnrollment("l1").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(PostgresStorageTest, MigratesAVersion1DatabaseAndKeepsItsData) {

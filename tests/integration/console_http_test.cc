@@ -403,6 +403,111 @@ TEST_F(ConsoleHttpTest, EvidenceViewsAreAuditedOncePerExaminerSessionAndSignIn) 
   EXPECT_EQ(EvidenceViews(), 3);
 }
 
+// A learner the LMS created enrolled themselves: the examiner sees them waiting on
+// /enrollments, looks at the kept photo (audited), and confirms with a note, through the
+// CSRF-checked form; the photo is gone after. Refused decisions change nothing.
+TEST_F(ConsoleHttpTest, AnExaminerConfirmsASelfEnrolledLearnerAndThePhotoIsDeleted) {
+  const std::vector<std::vector<uint8_t>> photos =
+      SeedSelfEnrolledLearner(server_, "lti-ada", "Ada <i>Lovelace</i>");
+  ASSERT_EQ(photos.size(), 2u);
+  const std::string photo = "/enrollments/lti-ada/photo";
+  EXPECT_EQ(Get("/enrollments", "")->get_header_value("Location"), "/login");
+  EXPECT_EQ(Get(photo, "forged-cookie")->status, 401);
+
+  const std::string cookie = SignIn(seed_.examiner_token);
+  ASSERT_FALSE(cookie.empty());
+  auto queue = Get("/queue", cookie);
+  EXPECT_TRUE(absl::StrContains(queue->body, "id=\"enrollments-pending\"")) << queue->body;
+  EXPECT_TRUE(absl::StrContains(queue->body, "href=\"/enrollments\" id=\"nav-enrollments\""));
+  auto page = Get("/enrollments", cookie);
+  ASSERT_EQ(page->status, 200);
+  for (const char* expected :
+       {"id=\"enrollment-lti-ada\"", "Ada &lt;i&gt;Lovelace&lt;/i&gt;", "Final exam",
+        "<img src=\"/enrollments/lti-ada/photo\"", "action=\"/enrollments/lti-ada/decide\"",
+        "2 photos taken", "student ID"}) {
+    EXPECT_TRUE(absl::StrContains(page->body, expected)) << expected << "\n" << page->body;
+  }
+  EXPECT_FALSE(absl::StrContains(page->body, "<i>Lovelace"));
+
+  auto jpeg = Get(photo, cookie);
+  ASSERT_EQ(jpeg->status, 200);
+  EXPECT_EQ(jpeg->get_header_value("Content-Type"), "image/jpeg");
+  EXPECT_EQ(jpeg->get_header_value("Cache-Control"), "private, no-store");
+  ASSERT_GE(jpeg->body.size(), 2u);
+  EXPECT_EQ(jpeg->body.substr(0, 2), "\xFF\xD8");
+  EXPECT_EQ(jpeg->body, std::string(photos[0].begin(), photos[0].end()));
+  EXPECT_EQ(Sql("SELECT count(*) FROM audit WHERE action = 'enrollment.photo.view' AND subject = "
+                "'lti-ada' AND actor = 'Dr. Examiner'"),
+            1);
+
+  const std::string csrf = CsrfToken(cookie);
+  ASSERT_GE(csrf.size(), 32u);
+  const httplib::Headers same_origin = {{"Origin", "http://" + server_.http_address()}};
+  auto decide = [&](const std::string& learner, const httplib::Params& form,
+                    httplib::Headers headers) {
+    headers.emplace("Cookie", "proctor_session=" + cookie);
+    return http_->Post("/enrollments/" + learner + "/decide", headers, form);
+  };
+  auto pending = [&] {
+    return Sql(
+        "SELECT count(*) FROM self_enrollments WHERE learner_id = 'lti-ada' AND state = 1 "
+        "AND sealed_photo IS NOT NULL");
+  };
+  EXPECT_EQ(decide("lti-ada", {{"decision", "confirm"}, {"note", "forged"}}, same_origin)->status,
+            403);
+  EXPECT_EQ(decide("lti-ada", {{"decision", "confirm"}, {"note", "forged"}, {"csrf", "guess"}},
+                   same_origin)
+                ->status,
+            403);
+  EXPECT_EQ(decide("lti-ada", {{"decision", "confirm"}, {"note", "forged"}, {"csrf", csrf}},
+                   {{"Origin", "http://evil.example"}})
+                ->status,
+            403);
+  for (const std::string& note : {std::string(), std::string("  \n ")}) {
+    auto refused =
+        decide("lti-ada", {{"decision", "confirm"}, {"note", note}, {"csrf", csrf}}, same_origin);
+    EXPECT_EQ(refused->status, 400);
+    EXPECT_TRUE(absl::StrContains(refused->body, "write a note")) << refused->body;
+  }
+  EXPECT_EQ(decide("lti-ada", {{"decision", "maybe"}, {"note", "x"}, {"csrf", csrf}}, same_origin)
+                ->status,
+            400);
+  EXPECT_EQ(pending(), 1) << "nothing changed";
+  EXPECT_EQ(decide("nobody", {{"decision", "confirm"}, {"note", "x"}, {"csrf", csrf}}, same_origin)
+                ->status,
+            404);
+  EXPECT_EQ(Get("/enrollments/nobody/photo", cookie)->status, 404);
+
+  auto confirmed = decide(
+      "lti-ada", {{"decision", "confirm"}, {"note", "matches the student ID card"}, {"csrf", csrf}},
+      same_origin);
+  ASSERT_EQ(confirmed->status, 303) << confirmed->body;
+  const std::string location = confirmed->get_header_value("Location");
+  EXPECT_EQ(location, "/enrollments?decided=lti-ada");
+  auto after = Get(location, cookie);
+  ASSERT_EQ(after->status, 200);
+  for (const char* expected : {"id=\"enrollment-notice\"", "Self-enrollment of lti-ada confirmed",
+                               "<tr data-learner=\"lti-ada\">", "data-state=\"confirmed\"",
+                               "Dr. Examiner", "matches the student ID card"}) {
+    EXPECT_TRUE(absl::StrContains(after->body, expected)) << expected << "\n" << after->body;
+  }
+  EXPECT_FALSE(absl::StrContains(after->body, "id=\"enrollment-lti-ada\""));
+  EXPECT_EQ(Get(photo, cookie)->status, 404);
+  EXPECT_EQ(pending(), 0);
+  EXPECT_EQ(Sql("SELECT count(*) FROM self_enrollments WHERE learner_id = 'lti-ada' AND state = 2 "
+                "AND sealed_photo IS NULL"),
+            1);
+  EXPECT_EQ(Sql("SELECT count(*) FROM audit WHERE action = 'learner.self_enroll.confirm' AND "
+                "subject = 'lti-ada' AND actor = 'Dr. Examiner'"),
+            1);
+  EXPECT_EQ(
+      decide("lti-ada", {{"decision", "reject"}, {"note", "late"}, {"csrf", csrf}}, same_origin)
+          ->status,
+      409)
+      << "decided already";
+  EXPECT_FALSE(absl::StrContains(Get("/queue", cookie)->body, "id=\"enrollments-pending\""));
+}
+
 TEST_F(ConsoleHttpTest, HealthzAndMetricsNeedNoSessionAndMetricsParseAsPrometheusText) {
   SendBadlySignedBatch(server_);
   auto health = http_->Get("/healthz");
@@ -518,8 +623,8 @@ TEST_F(ConsoleHttpTest, PagesFollowTheReadersLanguageAndTheSwitchIsKept) {
   ASSERT_FALSE(cookie.empty());
   // GET with the session cookie, the proctor_lang cookie when `lang` is set, and `extra`.
   auto get = [&](const std::string& path, httplib::Headers extra, const std::string& lang = "") {
-    extra.emplace("Cookie", "proctor_session=" + cookie +
-                                (lang.empty() ? "" : "; proctor_lang=" + lang));
+    extra.emplace("Cookie",
+                  "proctor_session=" + cookie + (lang.empty() ? "" : "; proctor_lang=" + lang));
     return http_->Get(path, extra);
   };
   const std::string session = "/sessions/" + seed_.session_id;
@@ -546,9 +651,9 @@ TEST_F(ConsoleHttpTest, PagesFollowTheReadersLanguageAndTheSwitchIsKept) {
     if (absl::StartsWith(header, "proctor_lang=")) lang_cookie = header;
   }
   EXPECT_TRUE(absl::StartsWith(lang_cookie, "proctor_lang=ru;")) << lang_cookie;
-  for (const char* expected : {"Хронология", "Почему на проверке", "порог 0,55",
-                               "допуск", "на проверку при риске", "требует проверки",
-                               "снимки хранятся до окончательного решения"}) {
+  for (const char* expected :
+       {"Хронология", "Почему на проверке", "порог 0,55", "допуск", "на проверку при риске",
+        "требует проверки", "снимки хранятся до окончательного решения"}) {
     EXPECT_TRUE(absl::StrContains(switched->body, expected)) << expected;
   }
   auto kept = get(session, {{"Accept-Language", "en"}}, "ru");

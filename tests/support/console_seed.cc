@@ -133,6 +133,60 @@ ConsoleSeed SeedFlaggedSession(ServerProcess& server) {
   return seed;
 }
 
+std::vector<std::vector<uint8_t>> SeedSelfEnrolledLearner(ServerProcess& server,
+                                                          const std::string& learner_id,
+                                                          const std::string& name,
+                                                          int photo_count) {
+  const auto faces = DemoFaces(3);
+  if (faces.size() < 3) return {};
+  const std::vector<uint8_t>& photo = faces[2].photo_jpeg;  // neither of SeedFlaggedSession's
+  auto admin = v1::AdminService::NewStub(server.channel());
+  const std::string admin_token = server.admin_token();
+  {
+    grpc::ClientContext context;
+    Authorize(&context, admin_token);
+    v1::EnrollLearnerRequest request;
+    request.set_learner_id(learner_id);
+    request.set_name(name);
+    request.add_photos(std::string(photo.begin(), photo.end()));
+    v1::EnrollLearnerResponse response;
+    const grpc::Status status = admin->EnrollLearner(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  {
+    grpc::ClientContext context;
+    Authorize(&context, admin_token);
+    v1::PurgeLearnerRequest request;
+    request.set_learner_id(learner_id);
+    v1::PurgeLearnerResponse response;
+    const grpc::Status status = admin->PurgeLearner(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.templates_removed(), 1);
+  }
+  const std::string pass = Pass(*admin, admin_token, learner_id, "alg-final");
+  auto sessions = v1::SessionService::NewStub(server.channel());
+  v1::ConsentNotice notice;
+  {
+    grpc::ClientContext context;
+    v1::GetConsentNoticeRequest request;
+    request.set_pass(pass);
+    const grpc::Status status = sessions->GetConsentNotice(&context, request, &notice);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(notice.self_enrollment_needed());
+  }
+  std::vector<std::vector<uint8_t>> photos(photo_count, photo);
+  grpc::ClientContext context;
+  v1::SelfEnrollRequest request;
+  request.set_pass(pass);
+  request.set_consented_notice_sha256(notice.sha256());
+  for (const std::vector<uint8_t>& p : photos) request.add_photos(std::string(p.begin(), p.end()));
+  v1::SelfEnrollResponse response;
+  const grpc::Status status = sessions->SelfEnroll(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.templates(), photo_count);
+  return photos;
+}
+
 void SendBadlySignedBatch(ServerProcess& server) {
   auto admin = v1::AdminService::NewStub(server.channel());
   LearnerSession s(server.channel());

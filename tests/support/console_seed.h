@@ -28,6 +28,16 @@ struct ConsoleSeed {
 
 ConsoleSeed SeedFlaggedSession(ServerProcess& server);
 
+// A learner as the LMS creates them, with no face template (here enrolled by the administrator
+// and then purged, which leaves the same), who enrolled themselves from the client with a pass
+// for the seeded assessment and `photo_count` photos of one demo person: the self-enrollment
+// waits for an examiner's check. Returns the photos sent; the server keeps the first. Call after
+// SeedFlaggedSession.
+std::vector<std::vector<uint8_t>> SeedSelfEnrolledLearner(ServerProcess& server,
+                                                          const std::string& learner_id,
+                                                          const std::string& name,
+                                                          int photo_count = 2);
+
 // A batch with a wrong signature, so that /metrics has a verification failure to count.
 void SendBadlySignedBatch(ServerProcess& server);
 

@@ -212,7 +212,7 @@ class LtiFlowTest : public ::testing::Test {
     return id;
   }
 
-  // An examiner enrolls the learner from a photo (self-enrollment is not built yet).
+  // An examiner enrolls the learner from a photo (as `proctorctl learner enroll` does).
   void Enroll(const std::string& learner_id, const FaceSample& face) {
     auto admin = v1::AdminService::NewStub(server_.channel());
     grpc::ClientContext context;

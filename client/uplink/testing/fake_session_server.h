@@ -89,6 +89,13 @@ class FakeConnection : public ServerConnection {
     if (!b_->open_error.ok()) return b_->open_error;
     return ConsentNoticeInfo{1, "the fake notice", std::string(64, 'a')};
   }
+  absl::StatusOr<int> SelfEnroll(const std::string&,
+                                 const std::vector<std::vector<uint8_t>>& photos,
+                                 const std::string&, int64_t) override {
+    Log("SelfEnroll");
+    if (!b_->open_error.ok()) return b_->open_error;
+    return static_cast<int>(photos.size());
+  }
   absl::StatusOr<OpenedSession> OpenSession(const std::string&, const PublicKey&,
                                             const std::string&, int64_t) override {
     Log("OpenSession");
