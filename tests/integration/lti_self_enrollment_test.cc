@@ -175,7 +175,7 @@ TEST_F(LtiSelfEnrollmentTest, SessionsWaitForTheExaminersCheckOfThePhoto) {
   EXPECT_EQ(list[0]["state"], "pending");
   EXPECT_EQ(list[0]["photos"], 1);
   EXPECT_EQ(list[0]["assessment_id"].get<std::string>().empty(), false);
-  const std::string out = server_.data_dir() + "/../photo.jpg";
+  const std::string out = server_.data_dir() + "/examiner-photo.jpg";  // removed with the server
   const CommandRun photo = Examiner("review enrollment photo " + learner + " --out " + out);
   ASSERT_EQ(photo.exit_code, 0) << photo.out;
   std::ifstream in(out, std::ios::binary);
