@@ -55,8 +55,9 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> TakeEnrollmentPhotos(
   if (o.photos < 1 || o.photos > 5) {
     return absl::InvalidArgumentError("photos must be within 1-5");
   }
-  if (o.min_gap_ms < 0 || o.give_up_after_ms <= 0) {
-    return absl::InvalidArgumentError("min_gap_ms must be >= 0 and give_up_after_ms > 0");
+  if (o.min_gap_ms < 0 || o.give_up_after_ms <= 0 || o.max_side_px < 160) {
+    return absl::InvalidArgumentError(
+        "min_gap_ms must be >= 0, give_up_after_ms > 0 and max_side_px >= 160");
   }
   std::vector<std::vector<uint8_t>> photos;
   std::map<std::string, int> reasons;  // why frames were not taken, for the final message
@@ -85,7 +86,15 @@ absl::StatusOr<std::vector<std::vector<uint8_t>>> TakeEnrollmentPhotos(
       if (report.hint.empty()) {
         const Rect crop =
             EnrollmentCrop(faces->front().detection.box, frame.image.width, frame.image.height);
-        auto jpeg = biometrics::EncodeJpeg(Crop(frame.image, crop), o.jpeg_quality);
+        Image photo = Crop(frame.image, crop);
+        const int side = std::max(photo.width, photo.height);
+        if (side > o.max_side_px) {  // a close-up or a 4K camera: the face stays ~200 px
+          const double scale = static_cast<double>(o.max_side_px) / side;
+          photo = biometrics::ResizeImage(
+              photo, std::max(1, static_cast<int>(std::lround(photo.width * scale))),
+              std::max(1, static_cast<int>(std::lround(photo.height * scale))));
+        }
+        auto jpeg = biometrics::EncodeJpeg(photo, o.jpeg_quality);
         if (!jpeg.ok()) return jpeg.status();
         photos.push_back(std::move(*jpeg));
         last_taken_ms = frame.at_ms;

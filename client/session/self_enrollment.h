@@ -1,7 +1,7 @@
 // Self-enrollment photos: a learner whom nobody photographed (the LMS created them) gives the
 // server their reference photos through the client, after consenting, before the session. The
 // client takes them from the same camera (or video) as the session: frames that hold exactly
-// one usable, roughly frontal face, a little apart in time, cropped to the head and shoulders
+// one usable, roughly frontal face, a little apart in time, cropped to the face with a margin
 // (the room behind the learner is not sent).
 #ifndef PROCTOR_CLIENT_SESSION_SELF_ENROLLMENT_H_
 #define PROCTOR_CLIENT_SESSION_SELF_ENROLLMENT_H_
@@ -24,6 +24,9 @@ struct EnrollmentPhotoOptions {
   double max_yaw_deg = 20;            // roughly frontal
   double max_pitch_deg = 20;
   int jpeg_quality = 90;
+  // Longer side of a photo sent, pixels (>= 160): larger crops are scaled down, so that 5 photos
+  // stay far below the server's message limit (4 MiB by default); ~30-60 KB each.
+  int max_side_px = 480;
 };
 
 // What the learner is told while the photos are taken.

@@ -153,6 +153,24 @@ TEST_F(SelfEnrollmentTest, BadOptionsAreRefused) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(SelfEnrollmentTest, ALargeFaceIsScaledDownToTheLongestSideAllowed) {
+  ASSERT_GE(faces_->size(), 2u);
+  const Image face = Decode((*faces_)[1].photo_jpeg);
+  const Image big = biometrics::ResizeImage(face, face.width * 2, face.height * 2);
+  EnrollmentPhotoOptions options;
+  options.photos = 1;
+  options.max_side_px = 300;
+  Slides source({big}, 500);
+  auto photos = TakeEnrollmentPhotos(source, *analyzer_, options);
+  ASSERT_TRUE(photos.ok()) << photos.status();
+  ASSERT_EQ(photos->size(), 1u);
+  const Image photo = Decode(photos->front());
+  EXPECT_EQ(std::max(photo.width, photo.height), 300);
+  auto found = analyzer_->Analyze(photo);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->size(), 1u) << "still one face the server can embed";
+}
+
 TEST(EnrollmentCropTest, GrowsTheFaceBoxAndStaysInsideTheImage) {
   const biometrics::Rect inside = EnrollmentCrop({100, 100, 50, 50}, 640, 480);
   EXPECT_EQ(inside.x, 70);

@@ -199,11 +199,30 @@ absl::StatusOr<IssuedPass> ProctorCore::IssuePass(const Principal& who,
   return out;
 }
 
+ProctorCore::SelfEnrollSlot::SelfEnrollSlot(ProctorCore* core, std::string learner_id)
+    : core_(core), learner_id_(std::move(learner_id)) {
+  std::lock_guard<std::mutex> lock(core_->mu_);
+  held_ = core_->self_enrolling_.size() < kMaxSelfEnrollmentsInFlight &&
+          core_->self_enrolling_.insert(learner_id_).second;
+}
+
+ProctorCore::SelfEnrollSlot::~SelfEnrollSlot() {
+  if (!held_) return;
+  std::lock_guard<std::mutex> lock(core_->mu_);
+  core_->self_enrolling_.erase(learner_id_);
+}
+
 absl::StatusOr<bool> ProctorCore::SelfEnrollmentNeeded(const std::string& pass) {
   RETURN_IF_ERROR(NoticeForPass(pass).status());
   ASSIGN_OR_RETURN(PassRecord record, storage_->FindPass(SecretHash(pass)));
   ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(record.learner_id));
-  return learner.template_count == 0;
+  if (learner.template_count > 0) return false;
+  // A rejected self-enrollment: only the institution enrolls this learner now, so no photo is
+  // taken (the session, if any, has no template and goes to review).
+  auto enrollment = storage_->GetSelfEnrollment(record.learner_id);
+  if (absl::IsNotFound(enrollment.status())) return true;
+  if (!enrollment.ok()) return enrollment.status();
+  return false;
 }
 
 absl::StatusOr<int> ProctorCore::SelfEnroll(const std::string& pass,
@@ -225,6 +244,14 @@ absl::StatusOr<int> ProctorCore::SelfEnroll(const std::string& pass,
     return absl::FailedPreconditionError(
         "the learner is enrolled already: no photos are needed, start the session");
   }
+  // Embedding photos is the dearest thing a pass alone can ask for: one call per learner at a
+  // time, and at most kMaxSelfEnrollmentsInFlight on this replica (the evidence re-checks share
+  // the analyzers). A busy answer is retried by the client.
+  SelfEnrollSlot slot(this, record.learner_id);
+  if (!slot.held()) {
+    return absl::ResourceExhaustedError(
+        "the server is taking other learners' photos: the client tries again in a moment");
+  }
   std::vector<std::vector<uint8_t>> sealed;
   for (size_t i = 0; i < photos.size(); ++i) {
     auto descriptor = inspector_->EmbedEnrollmentPhoto(photos[i]);
@@ -242,10 +269,13 @@ absl::StatusOr<int> ProctorCore::SelfEnroll(const std::string& pass,
   enrollment.photos = static_cast<int>(photos.size());
   enrollment.created_at_unix_ms = clock_->NowUnixMs();
   auto stored = storage_->PutSelfEnrollment(enrollment, sealed);
-  if (absl::IsFailedPrecondition(stored) && absl::StrContains(stored.message(), "rejected")) {
-    return absl::FailedPreconditionError(
-        "an examiner did not confirm this learner's earlier photo: the institution has to "
-        "enroll the learner (the pass is still valid)");
+  if (absl::IsFailedPrecondition(stored)) {
+    auto earlier = storage_->GetSelfEnrollment(record.learner_id);
+    if (earlier.ok() && earlier->state == SelfEnrollmentState::kRejected) {
+      return absl::FailedPreconditionError(
+          "an examiner did not confirm this learner's earlier photo: the institution has to "
+          "enroll the learner (the pass is still valid)");
+    }
   }
   RETURN_IF_ERROR(stored);
   Principal learner_principal;
@@ -517,8 +547,13 @@ absl::StatusOr<SessionView> ProctorCore::GetSession(const Principal& who,
     }
     if (history.self_enrolled) {
       view.scorecard.reasons.push_back(
-          t.Tr("the learner enrolled themselves and no examiner had yet compared their photo "
-               "with the institution's record (see Self-enrollments)"));
+          t.Tr("the learner enrolled themselves and, when the session closed, no examiner had "
+               "confirmed their photo against the institution's record (see Self-enrollments)"));
+    }
+    if (history.no_template) {
+      view.scorecard.reasons.push_back(
+          t.Tr("the learner had no enrolled face template: the server could not check who took "
+               "the assessment, only the client said so"));
     }
   }
   if (view.session.state == SessionState::kClosed) {
@@ -632,7 +667,7 @@ absl::StatusOr<RetentionReport> ProctorCore::RunRetention(const Principal& who, 
   std::map<std::string, AssessmentKind> kinds;
   std::map<std::string, int64_t> last_use;  // learner -> newest session opened or enrollment
   for (const AuditEntry& e : audit) {
-    if (e.action == "learner.enroll")
+    if (e.action == "learner.enroll" || e.action == "learner.self_enroll")
       last_use[e.subject] = std::max(last_use[e.subject], e.at_unix_ms);
   }
   RetentionReport report;
@@ -719,6 +754,8 @@ absl::StatusOr<ProctorCore::ReviewHistory> ProctorCore::SessionReviewHistory(
       h.sampled = true;
     } else if (e.action == "review.self_enrolled") {
       h.self_enrolled = true;
+    } else if (e.action == "review.no_template") {
+      h.no_template = true;
     } else if (e.action == "appeal.filed") {
       h.open_proposal.reset();
       h.open_appeal = e;

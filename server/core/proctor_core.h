@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -144,6 +145,9 @@ class ProctorCore {
   // as OpenSession.
   absl::StatusOr<bool> SelfEnrollmentNeeded(const std::string& pass);
   static constexpr size_t kMaxSelfEnrollmentPhotos = 5;
+  // SelfEnroll calls embedding photos at once on one replica (RESOURCE_EXHAUSTED beyond; one
+  // per learner).
+  static constexpr size_t kMaxSelfEnrollmentsInFlight = 2;
   // Examiners and administrators; oldest first, with the learner's name on record.
   struct SelfEnrollmentView {
     SelfEnrollment enrollment;  // without the photo
@@ -245,6 +249,7 @@ class ProctorCore {
     std::vector<std::string> barred;          // who may not decide the open appeal
     bool sampled = false;                     // sent to review for quality control
     bool self_enrolled = false;  // sent to review: the learner's self-enrollment was unconfirmed
+    bool no_template = false;    // sent to review: the learner had no enrolled template
   };
   absl::StatusOr<ReviewHistory> SessionReviewHistory(const std::string& session_id);
   // Records in the audit log ("evidence.view") that an examiner or administrator saw evidence
@@ -269,6 +274,21 @@ class ProctorCore {
   RetentionOptions retention_;
   ConsentNotices notices_;
   std::mutex mu_;
+  // A SelfEnroll call's claim on the embedding (see kMaxSelfEnrollmentsInFlight).
+  class SelfEnrollSlot {
+   public:
+    SelfEnrollSlot(ProctorCore* core, std::string learner_id);
+    ~SelfEnrollSlot();
+    SelfEnrollSlot(const SelfEnrollSlot&) = delete;
+    SelfEnrollSlot& operator=(const SelfEnrollSlot&) = delete;
+    bool held() const { return held_; }
+
+   private:
+    ProctorCore* const core_;
+    const std::string learner_id_;
+    bool held_ = false;
+  };
+  std::set<std::string> self_enrolling_;  // learners whose photos are being embedded; mu_
   struct CachedPrincipal {
     Principal who;
     int64_t cached_at_unix_ms = 0;

@@ -765,12 +765,21 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   record->risk_score = card.risk_score;
   // A learner who enrolled themselves is not known to be who the institution enrolled until an
   // examiner has compared the kept photo with its record: their sessions are reviewed meanwhile.
+  // (Rejected meanwhile: its templates are gone, and what the session matched was someone
+  // else's own photo.) A learner with no template at all was never checked by the server: the
+  // client's word alone accepts nobody.
   bool self_enrolled = false;
+  bool no_template = false;
   if (card.verdict == Verdict::kAutoAccepted) {
     auto enrollment = storage_->GetSelfEnrollment(record->learner_id);
     if (!enrollment.ok() && !absl::IsNotFound(enrollment.status())) return enrollment.status();
-    self_enrolled = enrollment.ok() && enrollment->state == SelfEnrollmentState::kPending;
-    if (self_enrolled) card.verdict = Verdict::kPendingReview;
+    self_enrolled = enrollment.ok() && enrollment->state != SelfEnrollmentState::kConfirmed;
+    if (!self_enrolled) {
+      auto learner = storage_->GetLearner(record->learner_id);
+      if (!learner.ok()) return learner.status();
+      no_template = learner->template_count == 0;
+    }
+    if (self_enrolled || no_template) card.verdict = Verdict::kPendingReview;
   }
   // Quality control of the automatic decisions: a random share is reviewed anyway.
   const bool sampled = card.verdict == Verdict::kAutoAccepted && qc_sample_percent_ > 0 &&
@@ -781,7 +790,13 @@ absl::StatusOr<Scorecard> SessionLedger::ScoreAndStore(const std::string& sessio
   if (self_enrolled) {
     (void)storage_->AppendAudit(
         {clock_->NowUnixMs(), "proctor-server", "review.self_enrolled", session_id,
-         "the policy would have accepted it; the learner's self-enrollment awaits an examiner"});
+         "the policy would have accepted it; the learner's self-enrollment is not confirmed"});
+  }
+  if (no_template) {
+    (void)storage_->AppendAudit({clock_->NowUnixMs(), "proctor-server", "review.no_template",
+                                 session_id,
+                                 "the policy would have accepted it; the learner has no enrolled "
+                                 "template, so the server could not check who it was"});
   }
   if (sampled) {
     (void)storage_->AppendAudit(

@@ -128,13 +128,64 @@ TEST_F(LtiSelfEnrollmentTest, BadPhotosAndPassesAreRefusedAndChangeNothing) {
                                     " --decision confirm --note 'second thoughts'");
   EXPECT_NE(again.exit_code, 0) << "decided already";
   EXPECT_TRUE(absl::StrContains(again.out, "already decided")) << again.out;
-  EXPECT_TRUE(Notice(pass).self_enrollment_needed()) << "the templates were deleted";
+  EXPECT_FALSE(Notice(pass).self_enrollment_needed())
+      << "the templates were deleted, but a rejected learner is not asked for photos again";
   s = SelfEnroll(pass, {faces[1].photo_jpeg}, notice.sha256(), &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   EXPECT_TRUE(absl::StrContains(s.error_message(), "did not confirm")) << s.error_message();
   const auto actions = AuditActions();
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "learner.self_enroll"), 1);
   EXPECT_EQ(std::count(actions.begin(), actions.end(), "learner.self_enroll.reject"), 1);
+}
+
+TEST_F(LtiSelfEnrollmentTest, NoTemplateOrARejectionDuringTheExamIsNeverAcceptedAutomatically) {
+  Register();
+  const auto faces = DemoFaces(2);
+  ASSERT_GE(faces.size(), 2u);
+  // Carol's client skips the photos (an old or modified client): the server has no template and
+  // cannot check the client's IDENTITY_VERIFIED claims.
+  const std::string carol_pass = LaunchPass("carol", 1);
+  LearnerSession carol(server_.channel());
+  ASSERT_TRUE(carol.Open(carol_pass).ok());
+  EXPECT_EQ(carol.opened().enrolled_templates_size(), 0);
+  v1::BatchAck ack;
+  v1::CloseSessionResponse closed;
+  ASSERT_TRUE(carol
+                  .Send({carol.Consent(), carol.Next(EventKind::kSessionStarted, 0),
+                         Identity(carol, 1000, faces[0], EventKind::kIdentityVerified)},
+                        &ack)
+                  .ok());
+  ASSERT_TRUE(carol.Close(2000, &closed).ok());
+  EXPECT_EQ(closed.verdict(), v1::PENDING_REVIEW) << "the client's word alone accepts nobody";
+  const CommandRun carol_shown = Examiner("--json session show " + carol.session_id());
+  EXPECT_TRUE(absl::StrContains(carol_shown.out, "no enrolled face template")) << carol_shown.out;
+
+  // Dave self-enrolls with someone else's face and sits the exam; the examiner rejects the photo
+  // while the session is open (its templates go): the session still goes to review.
+  const std::string dave_pass = LaunchPass("dave", 1);
+  v1::SelfEnrollResponse response;
+  ASSERT_TRUE(
+      SelfEnroll(dave_pass, {faces[1].photo_jpeg}, Notice(dave_pass).sha256(), &response).ok());
+  LearnerSession dave(server_.channel());
+  ASSERT_TRUE(dave.Open(dave_pass).ok());
+  ASSERT_TRUE(dave.Send({dave.Consent(), dave.Next(EventKind::kSessionStarted, 0),
+                         Identity(dave, 1000, faces[1], EventKind::kIdentityVerified)},
+                        &ack)
+                  .ok());
+  std::string dave_id;
+  for (const auto& e : nlohmann::json::parse(Examiner("--json review enrollment list").out)) {
+    if (e["state"] == "pending") dave_id = e["learner_id"];
+  }
+  ASSERT_FALSE(dave_id.empty());
+  const CommandRun rejected = Examiner("review enrollment decide " + dave_id +
+                                       " --decision reject --note 'not the student ID photo'");
+  ASSERT_EQ(rejected.exit_code, 0) << rejected.out;
+  ASSERT_TRUE(
+      dave.Send({Identity(dave, 20000, faces[1], EventKind::kIdentityVerified)}, &ack).ok());
+  ASSERT_TRUE(dave.Close(21000, &closed).ok());
+  EXPECT_EQ(closed.verdict(), v1::PENDING_REVIEW) << "rejected during the exam";
+  const CommandRun dave_shown = Examiner("--json session show " + dave.session_id());
+  EXPECT_TRUE(absl::StrContains(dave_shown.out, "enrolled themselves")) << dave_shown.out;
 }
 
 TEST_F(LtiSelfEnrollmentTest, SessionsWaitForTheExaminersCheckOfThePhoto) {
