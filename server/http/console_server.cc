@@ -568,6 +568,7 @@ void ConsoleServer::Impl::LtiAttempt(const httplib::Request& req, httplib::Respo
   LtiLaunchView view;
   view.learner_name = page->learner.name;
   view.template_count = page->learner.template_count;
+  view.self_enrollment_pending = page->self_enrollment_pending;
   view.assessment_title = page->assessment.title;
   view.course = page->assessment.course;
   view.kind = page->assessment.kind;

@@ -58,6 +58,13 @@ std::string LtiLaunchPage(const LtiLaunchView& v, i18n::Language language) {
                                 "step-liveness"));
   }
   absl::StrAppend(&body, "</ol>");
+  if (v.self_enrollment_pending && v.identity_verified) {
+    absl::StrAppend(&body, "<p class=\"notice\" id=\"self-enrolled\">",
+                    Html(t.Tr("You were verified against the photos you took yourself: an "
+                              "examiner still compares one with your institution's record, and "
+                              "your result counts once they have.")),
+                    "</p>");
+  }
   if (v.evidence_mismatch) {
     absl::StrAppend(&body, "<p class=\"error\" id=\"blocked\">",
                     Html(t.Tr("The server's check of your evidence did not agree with your "

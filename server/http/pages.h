@@ -46,6 +46,7 @@ std::string ReportPage(const SessionReport& report, const std::string& generated
 struct LtiLaunchView {
   std::string learner_name;
   int template_count = 0;
+  bool self_enrollment_pending = false;  // self-enrolled, the photo not confirmed yet
   std::string assessment_title, course;
   AssessmentKind kind = AssessmentKind::kIntermediate;
   std::string pass;

@@ -229,6 +229,10 @@ absl::StatusOr<ReviewDesk::LtiAttemptPage> ReviewDesk::LtiAttemptView(
   ASSIGN_OR_RETURN(page.learner, parts_.storage->GetLearner(page.attempt.learner_id));
   ASSIGN_OR_RETURN(page.assessment, parts_.storage->GetAssessment(page.attempt.assessment_id));
   ASSIGN_OR_RETURN(page.status, lti::StatusOf(parts_.storage, page.attempt));
+  auto enrollment = parts_.storage->GetSelfEnrollment(page.attempt.learner_id);
+  if (!enrollment.ok() && !absl::IsNotFound(enrollment.status())) return enrollment.status();
+  page.self_enrollment_pending =
+      enrollment.ok() && enrollment->state == SelfEnrollmentState::kPending;
   return page;
 }
 

@@ -170,6 +170,8 @@ class ReviewDesk {
     Learner learner;
     Assessment assessment;
     lti::AttemptStatus status;
+    // The learner enrolled themselves and no examiner has confirmed the photo yet.
+    bool self_enrollment_pending = false;
   };
   absl::StatusOr<LtiAttemptPage> LtiAttemptView(const std::string& attempt_id);
   int64_t NowUnixMs() const { return parts_.core->NowUnixMs(); }

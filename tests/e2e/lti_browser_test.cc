@@ -86,6 +86,8 @@ TEST_F(LtiBrowserTest, ALearnerLaunchesIsVerifiedContinuesAndTheVerdictReachesTh
   ASSERT_FALSE(browser.FindAll("#continue-button").empty())
       << "no Continue while the client ran: " << browser.Text("body");
   EXPECT_FALSE(browser.FindAll("#step-identity.done").empty());
+  EXPECT_FALSE(browser.FindAll("#self-enrolled").empty())
+      << "the page says the photos still wait for an examiner";
   SavePng(browser.Screenshot(), EnvOr("PROCTOR_LTI_SCREENSHOT", "lti-attempt.png"));
   // Continue: the browser posts the tool's LtiStartAssessment to the LMS, which checks it.
   browser.ClickAndLoad("#continue-button");

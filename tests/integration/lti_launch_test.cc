@@ -138,6 +138,8 @@ TEST_F(LtiLaunchTest, ProctoringServicesLetTheLearnerContinueOnlyOnceTheServerVe
   page = Reload(o.attempt_path);
   EXPECT_TRUE(absl::StrContains(page, "id=\"step-identity\" class=\"done\"")) << page;
   EXPECT_FALSE(absl::StrContains(page, "http-equiv=\"refresh\""));
+  EXPECT_FALSE(absl::StrContains(page, "id=\"self-enrolled\""))
+      << "enrolled by the institution: no self-enrollment notice";
   EXPECT_EQ(Match(page, "<form method=\"post\" id=\"continue\" action=\"([^\"]*)\">"),
             platform_.issuer() + "/start_assessment");
   const std::string jwt = Match(page, "name=\"JWT\" value=\"([^\"]*)\"");
