@@ -213,8 +213,7 @@ ProctorCore::SelfEnrollSlot::~SelfEnrollSlot() {
 }
 
 absl::StatusOr<bool> ProctorCore::SelfEnrollmentNeeded(const std::string& pass) {
-  RETURN_IF_ERROR(NoticeForPass(pass).status());
-  ASSIGN_OR_RETURN(PassRecord record, storage_->FindPass(SecretHash(pass)));
+  ASSIGN_OR_RETURN(PassRecord record, UsablePass(pass));
   ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(record.learner_id));
   if (learner.template_count > 0) return false;
   // A rejected self-enrollment: only the institution enrolls this learner now, so no photo is
@@ -228,17 +227,13 @@ absl::StatusOr<bool> ProctorCore::SelfEnrollmentNeeded(const std::string& pass) 
 absl::StatusOr<int> ProctorCore::SelfEnroll(const std::string& pass,
                                             const std::vector<std::vector<uint8_t>>& photos,
                                             const std::string& consented_sha256) {
-  ASSIGN_OR_RETURN(ConsentNotice current, NoticeForPass(pass));
-  if (consented_sha256 != current.sha256_hex) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the consent notice changed since it was shown (now version ", current.version,
-                     "): show the new notice and ask again; the pass is still valid"));
-  }
+  ASSIGN_OR_RETURN(PassRecord record, UsablePass(pass));
+  ASSIGN_OR_RETURN(ConsentNotice current, notices_.InForce(record.assessment_id));
+  RETURN_IF_ERROR(CheckConsented(current, consented_sha256));
   if (photos.empty() || photos.size() > kMaxSelfEnrollmentPhotos) {
     return absl::InvalidArgumentError(
         absl::StrCat("give 1-", kMaxSelfEnrollmentPhotos, " photos, got ", photos.size()));
   }
-  ASSIGN_OR_RETURN(PassRecord record, storage_->FindPass(SecretHash(pass)));
   ASSIGN_OR_RETURN(Learner learner, storage_->GetLearner(record.learner_id));
   if (learner.template_count > 0) {
     return absl::FailedPreconditionError(
@@ -388,7 +383,7 @@ absl::Status ProctorCore::BackupDatabase(const Principal& who, const std::string
   return storage_->BackupTo(path);
 }
 
-absl::StatusOr<ConsentNotice> ProctorCore::NoticeForPass(const std::string& pass) {
+absl::StatusOr<PassRecord> ProctorCore::UsablePass(const std::string& pass) {
   auto found = storage_->FindPass(SecretHash(pass));
   if (absl::IsNotFound(found.status())) return absl::UnauthenticatedError("unknown exam pass");
   if (!found.ok()) return found.status();
@@ -396,7 +391,20 @@ absl::StatusOr<ConsentNotice> ProctorCore::NoticeForPass(const std::string& pass
   if (found->expires_at_unix_ms <= clock_->NowUnixMs()) {
     return absl::UnauthenticatedError("exam pass refused: expired");
   }
-  return notices_.InForce(found->assessment_id);
+  return found;
+}
+
+absl::StatusOr<ConsentNotice> ProctorCore::NoticeForPass(const std::string& pass) {
+  ASSIGN_OR_RETURN(PassRecord found, UsablePass(pass));
+  return notices_.InForce(found.assessment_id);
+}
+
+absl::Status ProctorCore::CheckConsented(const ConsentNotice& current,
+                                         const std::string& consented_sha256) {
+  if (current.sha256_hex == consented_sha256) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the consent notice changed since it was shown (now version ", current.version,
+                   "): show the new notice and ask again; the pass is still valid"));
 }
 
 absl::StatusOr<ConsentNotice> ProctorCore::SetConsentNotice(const Principal& who,
@@ -455,11 +463,7 @@ absl::StatusOr<OpenedSession> ProctorCore::OpenSession(const std::string& pass,
           "this client does not show the learner the consent notice: update proctor-client "
           "(the pass is still valid)");
     }
-    if (current.sha256_hex != consented_sha256) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the consent notice changed since it was shown (now version ", current.version,
-          "): show the new notice and ask again; the pass is still valid"));
-    }
+    RETURN_IF_ERROR(CheckConsented(current, consented_sha256));
   }
   OpenedSession out;
   out.session_token = RandomToken(20);

@@ -265,6 +265,12 @@ class ProctorCore {
  private:
   absl::Status Audit(const Principal& who, std::string action, std::string subject,
                      std::string detail);
+  // The pass as stored when it may still open a session; UNAUTHENTICATED (unknown, used,
+  // expired) otherwise.
+  absl::StatusOr<PassRecord> UsablePass(const std::string& pass);
+  // FAILED_PRECONDITION (the pass still valid) unless the learner agreed to `current`.
+  static absl::Status CheckConsented(const ConsentNotice& current,
+                                     const std::string& consented_sha256);
 
   Storage* const storage_;
   SessionLedger* const ledger_;
