@@ -1,13 +1,17 @@
 #include "biometrics/face_embedder.h"
 
+#ifndef _WIN32
 #include <dlfcn.h>
-#include <sys/stat.h>
+#endif
+
+#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "biometrics/dlib_face_net.h"
 #include "biometrics/dlib_image_view.h"
 #include "biometrics/face_aligner.h"
+#include "common/platform.h"
 
 namespace proctor::biometrics {
 namespace {
@@ -15,10 +19,12 @@ namespace {
 // dlib links the generic libblas.so.3; when that is OpenBLAS, ask it for one thread. Looked up
 // at run time so that the reference BLAS (which has no such call) also works.
 void PinBlasToOneThread() {
+#ifndef _WIN32
   using SetThreads = void (*)(int);
   if (auto fn = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     fn(1);
   }
+#endif  // Windows: dlib is built with its own matrix code, no BLAS to pin.
 }
 
 }  // namespace
@@ -28,16 +34,16 @@ struct FaceEmbedder::Impl {
 };
 
 absl::StatusOr<std::unique_ptr<FaceEmbedder>> FaceEmbedder::Load(const std::string& model_path) {
-  struct stat st;
-  if (::stat(model_path.c_str(), &st) != 0) {
+  std::ifstream in(platform::PathFromUtf8(model_path), std::ios::binary);
+  if (!in) {
     return absl::NotFoundError(absl::StrCat("face recognition model not found: ", model_path));
   }
   auto impl = std::make_unique<Impl>();
   try {
-    dlib::deserialize(model_path) >> impl->net;
+    dlib::deserialize(impl->net, in);
   } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("loading face recognition model ", model_path,
-                                            ": ", e.what(),
+    return absl::DataLossError(absl::StrCat("loading face recognition model ", model_path, ": ",
+                                            e.what(),
                                             " — re-run models/fetch-models.sh to rebuild it"));
   }
   PinBlasToOneThread();

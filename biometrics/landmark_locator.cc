@@ -2,11 +2,13 @@
 
 #include <dlib/image_processing/shape_predictor.h>
 #include <dlib/serialize.h>
-#include <sys/stat.h>
+
+#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "biometrics/dlib_image_view.h"
+#include "common/platform.h"
 
 namespace proctor::biometrics {
 
@@ -16,16 +18,13 @@ struct LandmarkLocator::Impl {
 
 absl::StatusOr<std::unique_ptr<LandmarkLocator>> LandmarkLocator::Load(
     const std::string& model_path) {
-  struct stat st;
-  if (::stat(model_path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("landmark model not found: ", model_path));
-  }
+  std::ifstream in(platform::PathFromUtf8(model_path), std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("landmark model not found: ", model_path));
   auto impl = std::make_unique<Impl>();
   try {
-    dlib::deserialize(model_path) >> impl->predictor;
+    dlib::deserialize(impl->predictor, in);
   } catch (const std::exception& e) {
-    return absl::DataLossError(
-        absl::StrCat("loading landmark model ", model_path, ": ", e.what()));
+    return absl::DataLossError(absl::StrCat("loading landmark model ", model_path, ": ", e.what()));
   }
   if (impl->predictor.num_parts() != static_cast<unsigned long>(kLandmarkCount)) {
     return absl::DataLossError(absl::StrCat("landmark model ", model_path, " has ",
@@ -43,8 +42,8 @@ Landmarks LandmarkLocator::Locate(const Image& image, const Rect& box) const {
   const dlib::full_object_detection shape = impl_->predictor(view, internal::ToDlib(box));
   Landmarks landmarks;
   for (int i = 0; i < kLandmarkCount; ++i) {
-    landmarks[i] = PointF{static_cast<float>(shape.part(i).x()),
-                          static_cast<float>(shape.part(i).y())};
+    landmarks[i] =
+        PointF{static_cast<float>(shape.part(i).x()), static_cast<float>(shape.part(i).y())};
   }
   return landmarks;
 }

@@ -1,15 +1,15 @@
 #include "common/crypto.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "common/file_io.h"
+#include "common/platform.h"
 
 namespace proctor {
 namespace {
@@ -120,35 +120,29 @@ bool VerifySignature(const PublicKey& key, const uint8_t* message, size_t size,
 absl::StatusOr<SealedBox> SealedBox::OpenKeyFile(const std::string& path) {
   EnsureSodium();
   SealedBox box;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
+  // One byte more than a key may hold, so that a longer file is told apart from a key.
+  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(path, box.key_.size() + 1);
+  if (absl::IsNotFound(bytes.status())) {
     crypto_aead_xchacha20poly1305_ietf_keygen(box.key_.data());
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return absl::InternalError(
-          absl::StrCat("creating key file ", path, ": ", std::strerror(errno)));
+    const absl::Status written = platform::WriteNewPrivateFile(
+        path, std::string_view(reinterpret_cast<const char*>(box.key_.data()), box.key_.size()));
+    if (!written.ok()) {
+      return absl::InternalError(absl::StrCat("creating key file: ", written.message()));
     }
-    const bool ok =
-        ::write(fd, box.key_.data(), box.key_.size()) == static_cast<ssize_t>(box.key_.size()) &&
-        ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) return absl::InternalError(absl::StrCat("writing key file ", path));
     return box;
   }
-  if (fd < 0) {
+  if (!bytes.ok() && !absl::IsResourceExhausted(bytes.status())) {
     return absl::FailedPreconditionError(
-        absl::StrCat("opening key file ", path, ": ", std::strerror(errno)));
+        absl::StrCat("opening key file: ", bytes.status().message()));
   }
-  struct stat st;
-  const bool size_ok = ::fstat(fd, &st) == 0 && st.st_size == 32;
-  const bool read_ok = size_ok && ::read(fd, box.key_.data(), 32) == 32;
-  ::close(fd);
-  if (!read_ok) {
+  if (!bytes.ok() || bytes->size() != box.key_.size()) {
     return absl::FailedPreconditionError(
         absl::StrCat("key file ", path,
                      " is not a 32-byte key; restore it from backup (without it the "
                      "encrypted templates and evidence cannot be read)"));
   }
+  std::copy(bytes->begin(), bytes->end(), box.key_.begin());
+  sodium_memzero(bytes->data(), bytes->size());
   return box;
 }
 

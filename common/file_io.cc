@@ -1,14 +1,14 @@
 #include "common/file_io.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/platform.h"
 
 namespace proctor {
 namespace {
@@ -23,19 +23,21 @@ absl::Status ErrnoStatus(const std::string& what, const std::string& path, int e
 }  // namespace
 
 absl::StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path, size_t max_bytes) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("reading", path, errno);
-  if (S_ISDIR(st.st_mode)) {
+  const platform::FileKind kind = platform::KindOf(path);
+  if (kind == platform::FileKind::kMissing) return ErrnoStatus("reading", path, ENOENT);
+  if (kind == platform::FileKind::kDirectory) {
     return absl::FailedPreconditionError(absl::StrCat("reading ", path, ": is a directory"));
   }
-  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("reading ", path, ": file is ", st.st_size,
+  std::unique_ptr<FILE, int (*)(FILE*)> file(platform::OpenFile(path, "rb"), &std::fclose);
+  if (!file) return ErrnoStatus("opening", path, errno);
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(platform::PathFromUtf8(path), ec);
+  if (!ec && size > max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("reading ", path, ": file is ", size,
                                                      " bytes, more than the limit of ", max_bytes));
   }
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return ErrnoStatus("opening", path, errno);
   std::vector<uint8_t> bytes;
-  bytes.reserve(static_cast<size_t>(st.st_size));
+  if (!ec) bytes.reserve(static_cast<size_t>(size));
   uint8_t buffer[1 << 16];
   size_t n;
   while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {

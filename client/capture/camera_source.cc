@@ -3,8 +3,6 @@
 // A grabber thread reads frames as fast as the camera delivers them and keeps only the newest,
 // so a slow analysis never makes the camera fall behind: Next() waits for the next sample time
 // and takes whatever frame is newest then.
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -14,10 +12,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/i18n.h"
 #include "client/capture/frame_source.h"
 #include "client/capture/opencv_frame.h"
 #include "client/capture/sampling_clock.h"
+#include "common/i18n.h"
+#include "common/platform.h"
 
 namespace proctor::client {
 namespace {
@@ -153,9 +152,20 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenCamera(int index,
   if (index < 0) {
     return absl::InvalidArgumentError(i18n::Trf("camera index must be >= 0, got $0", index));
   }
+#ifdef _WIN32
+  // Media Foundation first (every Windows 10/11 camera), DirectShow for older drivers. Windows
+  // has no device file to look at first: a missing camera and a busy one both fail to open.
+  auto capture = std::make_unique<cv::VideoCapture>();
+  try {
+    if (!capture->open(index, cv::CAP_MSMF) && !capture->open(index, cv::CAP_DSHOW)) {
+      return absl::NotFoundError(
+          i18n::Trf("camera $0 could not be opened: none connected, used by another program, "
+                    "or camera access is off in Windows Settings > Privacy > Camera",
+                    index));
+    }
+#else
   const std::string device = absl::StrCat("/dev/video", index);
-  struct stat st;
-  if (::stat(device.c_str(), &st) != 0) {
+  if (platform::KindOf(device) == platform::FileKind::kMissing) {
     return absl::NotFoundError(i18n::Trf(
         "no camera at index $0: $1 does not exist (is a camera connected?)", index, device));
   }
@@ -167,6 +177,7 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenCamera(int index,
                     "permission",
                     index, device));
     }
+#endif
     capture->set(cv::CAP_PROP_FRAME_WIDTH, options.camera_width);
     capture->set(cv::CAP_PROP_FRAME_HEIGHT, options.camera_height);
     // Ask the driver for a short queue so the newest frame is close to "now".

@@ -9,9 +9,9 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "common/i18n.h"
 #include "biometrics/image_codec.h"
 #include "client/capture/sampling_clock.h"
+#include "common/i18n.h"
 
 namespace proctor::client {
 

@@ -1,16 +1,15 @@
 // OpenVideo: a video file through OpenCV's VideoCapture. The OpenCV adapter for files.
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <opencv2/videoio.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/i18n.h"
 #include "client/capture/frame_source.h"
 #include "client/capture/opencv_frame.h"
 #include "client/capture/sampling_clock.h"
+#include "common/i18n.h"
+#include "common/platform.h"
 
 namespace proctor::client {
 namespace {
@@ -76,21 +75,35 @@ class VideoFileSource : public FrameSource {
   int64_t last_at_ms_ = 0;
 };
 
+#ifdef _WIN32
+// Windows' OpenCV is built without FFmpeg: Media Foundation reads MP4 (H.264), WMV and AVI with
+// the codecs Windows has; OpenCV's own reader reads MJPEG AVI everywhere (Wine too). OpenCV takes
+// narrow paths, so a path with letters outside ASCII (C:\Users\Мария\...) goes by its 8.3 alias.
+bool OpenVideoCapture(cv::VideoCapture& capture, const std::string& path) {
+  const std::string narrow = platform::PathForNarrowApis(path);
+  return capture.open(narrow, cv::CAP_MSMF) || capture.open(narrow, cv::CAP_OPENCV_MJPEG);
+}
+#else
+bool OpenVideoCapture(cv::VideoCapture& capture, const std::string& path) {
+  return capture.open(path, cv::CAP_FFMPEG);
+}
+#endif
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FrameSource>> OpenVideo(const std::string& path,
                                                        const FrameSourceOptions& options) {
   if (auto s = ValidateFrameSourceOptions(options); !s.ok()) return s;
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
+  const platform::FileKind kind = platform::KindOf(path);
+  if (kind == platform::FileKind::kMissing) {
     return absl::NotFoundError(i18n::Trf("video file $0 does not exist", path));
   }
-  if (!S_ISREG(st.st_mode)) {
+  if (kind != platform::FileKind::kRegular) {
     return absl::InvalidArgumentError(i18n::Trf("$0 is not a regular file", path));
   }
   auto capture = std::make_unique<cv::VideoCapture>();
   try {
-    if (!capture->open(path, cv::CAP_FFMPEG) || capture->get(cv::CAP_PROP_FRAME_WIDTH) <= 0) {
+    if (!OpenVideoCapture(*capture, path) || capture->get(cv::CAP_PROP_FRAME_WIDTH) <= 0) {
       return absl::InvalidArgumentError(
           i18n::Trf("$0 is not a readable video (OpenCV/FFmpeg could not open it)", path));
     }

@@ -1,13 +1,12 @@
 #include "client/cli/check_command.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,6 +18,7 @@
 #include "client/uplink/grpc_server_connection.h"
 #include "client/uplink/uplink.h"
 #include "common/i18n.h"
+#include "common/platform.h"
 #include "nlohmann/json.hpp"
 
 namespace proctor::cli {
@@ -60,22 +60,22 @@ CheckResult Passed(const std::string& name, std::string detail) {
 CheckResult CheckJournal(const CheckOptions& o) {
   const std::string dir = o.journal_dir.empty() ? DefaultJournalDir() : o.journal_dir;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  std::filesystem::create_directories(platform::PathFromUtf8(dir), ec);
   if (ec) {
     return Failed("journal", Trf("cannot create $0: $1", dir, ec.message()),
                   Tr("choose a folder you may write to with --journal"));
   }
-  const std::string probe = absl::StrCat(dir, "/.check-", ::getpid());
-  std::FILE* f = std::fopen(probe.c_str(), "wb");
-  const bool written = f != nullptr && std::fwrite("probe", 1, 5, f) == 5 &&
-                       std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  const std::string probe = absl::StrCat(dir, "/.check-", std::random_device{}());
+  std::FILE* f = platform::OpenFile(probe, "wb");
+  const bool written =
+      f != nullptr && std::fwrite("probe", 1, 5, f) == 5 && platform::SyncStream(f, probe).ok();
   if (f != nullptr) std::fclose(f);
-  std::filesystem::remove(probe, ec);
+  std::filesystem::remove(platform::PathFromUtf8(probe), ec);
   if (!written) {
     return Failed("journal", Trf("cannot write to $0", dir),
                   Tr("choose a folder you may write to with --journal"));
   }
-  const auto space = std::filesystem::space(dir, ec);
+  const auto space = std::filesystem::space(platform::PathFromUtf8(dir), ec);
   const int64_t free_mb = ec ? -1 : static_cast<int64_t>(space.available >> 20);
   if (free_mb >= 0 && free_mb < o.min_free_mb) {
     return Failed("journal", Trf("$0: $1 MiB free, $2 MiB needed", dir, free_mb, o.min_free_mb),
@@ -144,9 +144,9 @@ std::string FaceAdvice(const FaceTally& t) {
       {t.several, i18n::N_("only you should be in view of the camera")},
       {t.no_face, i18n::N_("face the camera, with your whole face in the picture")},
   };
-  const auto* worst = std::max_element(
-      std::begin(problems), std::end(problems),
-      [](const auto& a, const auto& b) { return a.first < b.first; });
+  const auto* worst =
+      std::max_element(std::begin(problems), std::end(problems),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
   return worst->first > 0 ? Tr(worst->second) : "";
 }
 
@@ -195,15 +195,14 @@ SourceChecks CheckSource(const CheckOptions& o, biometrics::FaceAnalyzer* analyz
   if (t.frames < 2 || rate < kMinRateShare * o.analysis_fps) {
     out.camera =
         Failed("camera",
-               source_error.empty()
-                   ? tr.Trf("$0: $1 frames per second, $2 needed", what, tr.Number(rate, 1),
-                            tr.Number(o.analysis_fps, 1))
-                   : tr.Trf("$0: $1", what, source_error),
+               source_error.empty() ? tr.Trf("$0: $1 frames per second, $2 needed", what,
+                                             tr.Number(rate, 1), tr.Number(o.analysis_fps, 1))
+                                    : tr.Trf("$0: $1", what, source_error),
                Tr("close other programs that use the camera, or try another camera (--camera 1)"));
   } else {
-    out.camera = Passed("camera", tr.Trf("$0: $1 frames in $2 s ($3 per second needed)", what,
-                                         t.frames, tr.Number(span_s, 1),
-                                         tr.Number(o.analysis_fps, 1)));
+    out.camera =
+        Passed("camera", tr.Trf("$0: $1 frames in $2 s ($3 per second needed)", what, t.frames,
+                                tr.Number(span_s, 1), tr.Number(o.analysis_fps, 1)));
   }
   if (analyzer == nullptr || t.frames == 0) return out;
   const int percent = static_cast<int>(100.0 * t.good / t.frames + 0.5);
@@ -214,9 +213,10 @@ SourceChecks CheckSource(const CheckOptions& o, biometrics::FaceAnalyzer* analyz
     out.face = Failed("face", seen, FaceAdvice(t));
   }
   const double load = t.analysis_seconds / t.frames * o.analysis_fps;
-  const std::string cost = tr.Trf("the analysis needs $0% of one processor core at $1 frames "
-                                  "per second",
-                                  static_cast<int>(load * 100 + 0.5), tr.Number(o.analysis_fps, 1));
+  const std::string cost = tr.Trf(
+      "the analysis needs $0% of one processor core at $1 frames "
+      "per second",
+      static_cast<int>(load * 100 + 0.5), tr.Number(o.analysis_fps, 1));
   if (load <= kMaxAnalysisLoad) {
     out.cpu = Passed("cpu", cost);
   } else {
@@ -269,8 +269,8 @@ std::vector<CheckResult> CheckServer(const CheckOptions& o) {
     if (std::llabs(offset_s) <= o.max_clock_offset_s) {
       out.push_back(Passed("clock", clock));
     } else {
-      out.push_back(Failed("clock", clock,
-                           Tr("set the date and time automatically in the system settings")));
+      out.push_back(
+          Failed("clock", clock, Tr("set the date and time automatically in the system settings")));
     }
     return out;
   }
@@ -283,9 +283,11 @@ void Print(const CheckOptions& o, const std::vector<CheckResult>& results, bool 
   if (o.json) {
     nlohmann::json checks = nlohmann::json::array();
     for (const CheckResult& r : results) {
-      checks.push_back({{"name", r.name}, {"ok", r.ok}, {"detail", r.detail}, {"advice", r.advice}});
+      checks.push_back(
+          {{"name", r.name}, {"ok", r.ok}, {"detail", r.detail}, {"advice", r.advice}});
     }
-    nlohmann::json doc = {{"ok", ok}, {"checks", checks}, {"exit_code", ok ? kCheckOk : kCheckFailed}};
+    nlohmann::json doc = {
+        {"ok", ok}, {"checks", checks}, {"exit_code", ok ? kCheckOk : kCheckFailed}};
     std::printf("%s\n", doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
@@ -313,11 +315,10 @@ int RunCheck(const CheckOptions& o) {
   biometrics::FaceAnalyzerOptions analyzer_options;
   analyzer_options.models_dir = biometrics::ResolveModelsDir(o.models_dir);
   auto analyzer = biometrics::FaceAnalyzer::Create(analyzer_options);
-  results.push_back(
-      analyzer.ok()
-          ? Passed("models", Trf("the face models load from $0", analyzer_options.models_dir))
-          : Failed("models", std::string(analyzer.status().message()),
-                   Tr("reinstall proctor-client")));
+  results.push_back(analyzer.ok() ? Passed("models", Trf("the face models load from $0",
+                                                         analyzer_options.models_dir))
+                                  : Failed("models", std::string(analyzer.status().message()),
+                                           Tr("reinstall proctor-client")));
   SourceChecks source = CheckSource(o, analyzer.ok() ? analyzer->get() : nullptr);
   results.push_back(std::move(source.camera));
   if (analyzer.ok()) {
@@ -325,8 +326,8 @@ int RunCheck(const CheckOptions& o) {
     results.push_back(std::move(source.cpu));
   }
   for (CheckResult& r : CheckServer(o)) results.push_back(std::move(r));
-  const bool ok = std::all_of(results.begin(), results.end(),
-                              [](const CheckResult& r) { return r.ok; });
+  const bool ok =
+      std::all_of(results.begin(), results.end(), [](const CheckResult& r) { return r.ok; });
   Print(o, results, ok);
   return ok ? kCheckOk : kCheckFailed;
 }

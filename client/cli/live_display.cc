@@ -1,7 +1,5 @@
 #include "client/cli/live_display.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/i18n.h"
+#include "common/platform.h"
 
 namespace proctor::cli {
 namespace {
@@ -94,12 +93,11 @@ std::string PhaseText(EventPhase phase) {
 // The preview's font: a TrueType font with Cyrillic (OpenCV's Hershey fonts are ASCII only).
 // $PROCTOR_FONT, else the first of the usual system fonts that exists.
 std::string FindPreviewFont() {
-  const char* chosen = std::getenv("PROCTOR_FONT");
-  if (chosen != nullptr && *chosen != '\0') return chosen;
-  for (const char* path : {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                           "/usr/share/fonts/TTF/DejaVuSans.ttf",
-                           "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-                           "C:/Windows/Fonts/segoeui.ttf", "C:/Windows/Fonts/arial.ttf"}) {
+  if (auto chosen = platform::GetEnv("PROCTOR_FONT"); chosen && !chosen->empty()) return *chosen;
+  for (const char* path :
+       {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf", "C:/Windows/Fonts/segoeui.ttf",
+        "C:/Windows/Fonts/arial.ttf"}) {
     if (std::filesystem::exists(path)) return path;
   }
   return "";
@@ -111,11 +109,14 @@ struct LiveDisplay::PreviewFont {
   cv::Ptr<cv::freetype::FreeType2> renderer;
 };
 
-LiveDisplay::LiveDisplay(bool preview) : tty_(::isatty(STDERR_FILENO) == 1) {
-  const char* display = std::getenv("DISPLAY");
-  const char* wayland = std::getenv("WAYLAND_DISPLAY");
-  const bool has_display =
-      (display != nullptr && *display != '\0') || (wayland != nullptr && *wayland != '\0');
+LiveDisplay::LiveDisplay(bool preview) : tty_(platform::IsTerminal(stderr)) {
+#ifdef _WIN32
+  const bool has_display = true;  // a Windows desktop session always has one
+#else
+  const auto display = platform::GetEnv("DISPLAY");
+  const auto wayland = platform::GetEnv("WAYLAND_DISPLAY");
+  const bool has_display = (display && !display->empty()) || (wayland && !wayland->empty());
+#endif
   if (preview && !has_display) {
     Message(Tr("no display found: running without the preview window (--headless to say so)"));
   }
@@ -167,8 +168,9 @@ void LiveDisplay::LoadPreviewFont() {
   const std::string path = FindPreviewFont();
   if (path.empty()) {
     if (i18n::ProcessLanguage() != i18n::Language::kEnglish) {
-      Message(Tr("no font with Cyrillic letters found (set PROCTOR_FONT to a .ttf file): the "
-                 "preview window shows its text in English"));
+      Message(
+          Tr("no font with Cyrillic letters found (set PROCTOR_FONT to a .ttf file): the "
+             "preview window shows its text in English"));
     }
     return;
   }
@@ -259,9 +261,9 @@ cv::Mat ComposePreview(const client::Frame& frame, const client::LiveStatus& sta
 void LiveDisplay::ShowFrame(const client::Frame& frame, const client::LiveStatus& status) {
   if (!preview_ || frame.image.empty()) return;
   try {
-    cv::imshow(kWindow, ComposePreview(frame, status,
-                                       font_ ? font_->renderer
-                                             : cv::Ptr<cv::freetype::FreeType2>()));
+    cv::imshow(kWindow,
+               ComposePreview(frame, status,
+                              font_ ? font_->renderer : cv::Ptr<cv::freetype::FreeType2>()));
     cv::waitKey(1);
   } catch (const cv::Exception& e) {
     Message(Trf("preview window failed, closing it: $0", e.what()));

@@ -1,6 +1,6 @@
 #include "client/cli/run_command.h"
 
-#include <csignal>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -20,6 +20,7 @@
 #include "client/uplink/uplink.h"
 #include "common/clock.h"
 #include "common/i18n.h"
+#include "common/platform.h"
 #include "nlohmann/json.hpp"
 
 namespace proctor::cli {
@@ -39,9 +40,12 @@ static_assert(static_cast<int>(SessionOutcome::kPassRefused) == kRunPassRefused)
 static_assert(static_cast<int>(SessionOutcome::kUndelivered) == kRunUndelivered);
 static_assert(static_cast<int>(SessionOutcome::kConsentDeclined) == kRunConsentDeclined);
 
-volatile std::sig_atomic_t g_interrupts = 0;
+// Ctrl+C (or SIGTERM, or closing the console window) counts here: common/platform.h calls
+// OnInterrupt from a signal handler or a system thread, so it only touches this lock-free atomic.
+std::atomic<int> g_interrupts{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
-extern "C" void OnInterrupt(int) { g_interrupts = g_interrupts + 1; }
+void OnInterrupt() { g_interrupts.fetch_add(1); }
 
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "proctor-client: %s\n", message.c_str());
@@ -330,7 +334,7 @@ int Run(const RunOptions& o) {
   parts.source = opened.source.get();
   parts.analyzer = opened.analyzer.get();
   parts.view = &display;
-  parts.interrupts = [] { return static_cast<int>(g_interrupts); };
+  parts.interrupts = [] { return g_interrupts.load(); };
   const client::SessionSummary summary = client::ProctorSession(config, parts).Run();
   if (!summary.error.empty()) Fail(0, summary.error);
   if (summary.reported) PrintSummary(o, summary);
@@ -340,18 +344,16 @@ int Run(const RunOptions& o) {
 }  // namespace
 
 std::string DefaultJournalDir() {
-  const char* state = std::getenv("XDG_STATE_HOME");
-  if (state != nullptr && *state != '\0') return absl::StrCat(state, "/proctor/journal");
-  const char* home = std::getenv("HOME");
-  return absl::StrCat(home != nullptr ? home : ".", "/.local/state/proctor/journal");
+  absl::StatusOr<std::string> state = platform::UserStateDir();
+  if (!state.ok()) return "proctor-journal";  // neither HOME nor LOCALAPPDATA: the current folder
+  return platform::PathToUtf8(platform::PathFromUtf8(*state) / "journal");
 }
 
 int RunSession(const RunOptions& options) {
   if (auto s = ValidateRunOptions(options); !s.ok()) {
     return Fail(kRunBadArguments, std::string(s.message()));
   }
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
+  platform::OnStopRequest(OnInterrupt);
   return Run(options);
 }
 
