@@ -1,12 +1,10 @@
 #include "common/crypto.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/platform_testing.h"
 #include "gtest/gtest.h"
 
 namespace proctor {
@@ -94,16 +92,15 @@ TEST(SealedBoxTest, OpensWhatItSealedAndRejectsAnyChange) {
 }
 
 TEST(SealedBoxTest, KeyFileIsCreatedPrivateAndReused) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("proctor_key_" + std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("proctor_key_" + std::to_string(testing::ProcessId()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "storage.key").string();
   auto first = SealedBox::OpenKeyFile(path);
   ASSERT_TRUE(first.ok()) << first.status();
-  struct stat st;
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(st.st_size, 32);
+  std::string why;
+  EXPECT_TRUE(testing::IsOwnerOnly(path, &why)) << why;
+  EXPECT_EQ(std::filesystem::file_size(path), 32u);
   const auto sealed = first->Seal({42}, "ad");
   auto second = SealedBox::OpenKeyFile(path);
   ASSERT_TRUE(second.ok());

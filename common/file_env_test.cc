@@ -1,12 +1,11 @@
 #include "common/file_env.h"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "common/testing/fault_injection_env.h"
+#include "common/testing/platform_testing.h"
 #include "common/testing/test_dir.h"
 
 namespace proctor {
@@ -18,10 +17,9 @@ class FileEnvTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = proctor::testing::FreshTestDir("file_env"); }
   void TearDown() override { fs::remove_all(dir_); }
-  static int Mode(const std::string& path) {
-    struct stat st {};
-    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-    return st.st_mode & 0777;
+  static void ExpectOwnerOnly(const std::string& path) {
+    std::string why;
+    EXPECT_TRUE(testing::IsOwnerOnly(path, &why)) << why;
   }
   fs::path dir_;
 };
@@ -30,12 +28,12 @@ TEST_F(FileEnvTest, PrivateDirAndFilesAreTheOwnersOnly) {
   FileEnv* env = FileEnv::Default();
   const std::string dir = (dir_ / "a" / "b").string();
   ASSERT_TRUE(env->CreatePrivateDir(dir).ok());
-  EXPECT_EQ(Mode(dir), 0700);
+  ExpectOwnerOnly(dir);
   auto file = env->OpenReadWrite(dir + "/log");
   ASSERT_TRUE(file.ok()) << file.status();
-  EXPECT_EQ(Mode(dir + "/log"), 0600);
+  ExpectOwnerOnly(dir + "/log");
   ASSERT_TRUE(env->WriteFileAtomically(dir + "/meta", "{}", true).ok());
-  EXPECT_EQ(Mode(dir + "/meta"), 0600);
+  ExpectOwnerOnly(dir + "/meta");
   EXPECT_FALSE(env->FileExists(dir + "/meta.tmp"));
 }
 

@@ -1,17 +1,19 @@
 #include "common/file_io.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "common/testing/platform_testing.h"
+
 namespace proctor {
 namespace {
 
 std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/file_io_test_" + std::to_string(::getpid()) + "_" + name;
+  return ::testing::TempDir() + "/file_io_test_" + std::to_string(proctor::testing::ProcessId()) +
+         "_" + name;
 }
 
 TEST(ReadFileBytesTest, ReadsWholeFile) {

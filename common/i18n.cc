@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/platform.h"
 
 #ifndef PROCTOR_BUILD_LOCALE_DIR
 #define PROCTOR_BUILD_LOCALE_DIR "locale"
@@ -28,10 +29,7 @@ const char* IcuLocale(Language language) {
   return language == Language::kRussian ? "ru_RU.UTF-8" : "en_GB.UTF-8";
 }
 
-std::string Getenv(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? "" : value;
-}
+std::string Getenv(const char* name) { return platform::GetEnv(name).value_or(""); }
 
 std::atomic<Language> g_process_language{Language::kEnglish};
 
@@ -68,6 +66,10 @@ Language LanguageFromEnvironment() {
       if (auto language = ParseLanguage(entry)) return *language;
     }
   }
+  if (locale.empty()) {
+    // Windows sets no LANG: the desktop's own language ("ru-RU") decides there.
+    locale = platform::DesktopLanguage();
+  }
   return ParseLanguage(locale).value_or(Language::kEnglish);
 }
 
@@ -102,10 +104,10 @@ Translator::Translator(Language language, const std::string& dir)
   generator.add_messages_path(dir);
   generator.add_messages_domain(kDomain);
   impl_->locale = generator(IcuLocale(language));
-  catalog_loaded_ = language == Language::kEnglish ||
-                    std::filesystem::exists(std::filesystem::path(dir) /
-                                            std::string(LanguageCode(language)) / "LC_MESSAGES" /
-                                            (std::string(kDomain) + ".mo"));
+  catalog_loaded_ =
+      language == Language::kEnglish ||
+      std::filesystem::exists(std::filesystem::path(dir) / std::string(LanguageCode(language)) /
+                              "LC_MESSAGES" / (std::string(kDomain) + ".mo"));
 }
 
 Translator::~Translator() = default;
@@ -127,7 +129,8 @@ std::string Translator::Tr(absl::string_view msgid) const {
 std::string Translator::TrN(absl::string_view singular, absl::string_view plural, int64_t n) const {
   // Plural rules look at the last digits only; very large counts keep them and stay plural.
   const int64_t magnitude = n < 0 ? -n : n;
-  const int count = static_cast<int>(magnitude > 1000000 ? magnitude % 1000000 + 1000000 : magnitude);
+  const int count =
+      static_cast<int>(magnitude > 1000000 ? magnitude % 1000000 + 1000000 : magnitude);
   return boost::locale::translate(std::string(singular), std::string(plural), count)
       .str(impl_->locale);
 }
@@ -152,7 +155,13 @@ std::string Translator::DateTime(int64_t unix_ms) const {
 
 std::string LocaleDir() {
   std::string dir = Getenv("PROCTOR_LOCALE_DIR");
-  return dir.empty() ? PROCTOR_BUILD_LOCALE_DIR : dir;
+  if (!dir.empty()) return dir;
+  // An installed client (the Windows installer, the portable zip) keeps locale/ beside itself.
+  const std::string beside = platform::ExecutableDir();
+  if (!beside.empty() && platform::KindOf(beside + "/locale") == platform::FileKind::kDirectory) {
+    return beside + "/locale";
+  }
+  return PROCTOR_BUILD_LOCALE_DIR;
 }
 
 void SetProcessLanguage(Language language) { g_process_language.store(language); }

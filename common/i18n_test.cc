@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/platform_testing.h"
+
 namespace proctor::i18n {
 namespace {
 
@@ -20,20 +22,12 @@ class EnvGuard {
     for (const auto& [name, value] : vars) {
       const char* old = std::getenv(name);
       saved_.push_back({name, old ? std::optional<std::string>(old) : std::nullopt});
-      if (value == nullptr) {
-        ::unsetenv(name);
-      } else {
-        ::setenv(name, value, 1);
-      }
+      proctor::testing::SetEnv(name, value);
     }
   }
   ~EnvGuard() {
     for (const auto& [name, value] : saved_) {
-      if (value) {
-        ::setenv(name, value->c_str(), 1);
-      } else {
-        ::unsetenv(name);
-      }
+      proctor::testing::SetEnv(name, value ? value->c_str() : nullptr);
     }
   }
 

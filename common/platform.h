@@ -29,6 +29,14 @@ std::string PathToUtf8(const std::filesystem::path& path);
 // std::fopen for a UTF-8 path (_wfopen on Windows). nullptr and errno set on failure.
 std::FILE* OpenFile(const std::string& path, const char* mode);
 
+// The folder the running program was started from (UTF-8; empty when the system does not say).
+// An installed client keeps its models/ and locale/ beside it.
+std::string ExecutableDir();
+
+// The language of the user's desktop as a BCP 47 tag ("ru-RU") on Windows, where programs do not
+// get LANG; empty on POSIX (LANG and LC_* say it there).
+std::string DesktopLanguage();
+
 // A name for `path` that the ANSI ("narrow") functions of third-party libraries accept (OpenCV's
 // video readers): the path itself on POSIX and when it is ASCII; on Windows otherwise its 8.3
 // short name when the volume has them, else the path unchanged (which such a library then fails

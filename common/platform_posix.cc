@@ -36,6 +36,14 @@ std::filesystem::path PathFromUtf8(std::string_view utf8) {
 
 std::string PathToUtf8(const std::filesystem::path& path) { return path.string(); }
 
+std::string ExecutableDir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : exe.parent_path().string();
+}
+
+std::string DesktopLanguage() { return ""; }
+
 std::string PathForNarrowApis(const std::string& path) { return path; }
 
 std::FILE* OpenFile(const std::string& path, const char* mode) {

@@ -44,6 +44,26 @@ std::filesystem::path PathFromUtf8(std::string_view utf8) {
 
 std::string PathToUtf8(const std::filesystem::path& path) { return win32::Narrow(path.native()); }
 
+std::string ExecutableDir() {
+  std::wstring path(MAX_PATH, L'\0');
+  for (;;) {
+    const DWORD n = ::GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+    if (n == 0) return "";
+    if (n < path.size()) {
+      path.resize(n);
+      break;
+    }
+    path.resize(path.size() * 2);
+  }
+  return PathToUtf8(std::filesystem::path(path).parent_path());
+}
+
+std::string DesktopLanguage() {
+  wchar_t name[LOCALE_NAME_MAX_LENGTH] = {};
+  if (::GetUserDefaultLocaleName(name, LOCALE_NAME_MAX_LENGTH) == 0) return "";
+  return win32::Narrow(name);
+}
+
 std::string PathForNarrowApis(const std::string& path) {
   const bool ascii = std::all_of(path.begin(), path.end(),
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });

@@ -1,13 +1,14 @@
 #include "client/capture/frame_source.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
+
+#include "common/testing/platform_testing.h"
 
 namespace proctor::client {
 namespace {
@@ -16,7 +17,7 @@ class FrameSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("frame_source_test_" + std::to_string(::getpid()) + "_" +
+           ("frame_source_test_" + std::to_string(proctor::testing::ProcessId()) + "_" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }

@@ -76,12 +76,14 @@ class VideoFileSource : public FrameSource {
 };
 
 #ifdef _WIN32
-// Windows' OpenCV is built without FFmpeg: Media Foundation reads MP4 (H.264), WMV and AVI with
-// the codecs Windows has; OpenCV's own reader reads MJPEG AVI everywhere (Wine too). OpenCV takes
-// narrow paths, so a path with letters outside ASCII (C:\Users\Мария\...) goes by its 8.3 alias.
+// Windows' OpenCV is built without FFmpeg. OpenCV's own reader takes MJPEG AVI (what
+// proctor-sample-video writes) first: its frames are decoded with libjpeg-turbo, and it needs no
+// codec from Windows (nor from Wine). Anything else goes to Media Foundation: MP4
+// (H.264), WMV and AVI with the codecs Windows has. OpenCV takes narrow paths, so a path with
+// letters outside ASCII (C:\Users\Мария\...) goes by its 8.3 alias.
 bool OpenVideoCapture(cv::VideoCapture& capture, const std::string& path) {
   const std::string narrow = platform::PathForNarrowApis(path);
-  return capture.open(narrow, cv::CAP_MSMF) || capture.open(narrow, cv::CAP_OPENCV_MJPEG);
+  return capture.open(narrow, cv::CAP_OPENCV_MJPEG) || capture.open(narrow, cv::CAP_MSMF);
 }
 #else
 bool OpenVideoCapture(cv::VideoCapture& capture, const std::string& path) {

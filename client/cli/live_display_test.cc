@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "common/i18n.h"
+#include "common/testing/platform_testing.h"
 
 namespace proctor::cli {
 namespace {
@@ -68,12 +69,12 @@ TEST(LiveDisplayTest, PreviewDrawsRussianWithATrueTypeFont) {
 }
 
 TEST(LiveDisplayTest, AFontThatCannotBeLoadedIsReportedNotDrawnAsQuestionMarks) {
-  ::setenv("PROCTOR_FONT", "/nonexistent/font.ttf", 1);
+  proctor::testing::SetEnv("PROCTOR_FONT", "/nonexistent/font.ttf");
   bool truetype = true;
   i18n::SetProcessLanguage(i18n::Language::kRussian);
   auto png = RenderPreviewPng(GreyFrame(), SeveralPeople(), &truetype);
   i18n::SetProcessLanguage(i18n::Language::kEnglish);
-  ::unsetenv("PROCTOR_FONT");
+  proctor::testing::SetEnv("PROCTOR_FONT", nullptr);
   // A font that cannot be loaded is an error, not a silent window of question marks.
   EXPECT_FALSE(png.ok());
 }

@@ -2,12 +2,12 @@
 // written is lost in a crash — checked in process with a file system that fails on purpose
 // (common/testing/fault_injection_env.h), instead of by killing processes.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "client/journal/journal.h"
 #include "common/testing/fault_injection_env.h"
+#include "common/testing/platform_testing.h"
 #include "common/testing/test_dir.h"
 
 namespace proctor::client {

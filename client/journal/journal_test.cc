@@ -1,13 +1,11 @@
 #include "client/journal/journal.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/platform_testing.h"
 #include "common/testing/test_dir.h"
 #include "nlohmann/json.hpp"
 
@@ -98,9 +96,8 @@ TEST_F(JournalTest, FilesAreOwnerOnly) {
   auto journal = OpenJournal();
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
   for (const char* name : {"", "/session.json", "/events.log"}) {
-    struct stat st {};
-    ASSERT_EQ(::stat((dir_.string() + name).c_str(), &st), 0) << name;
-    EXPECT_EQ(st.st_mode & 077, 0u) << name << " is readable by others";
+    std::string why;
+    EXPECT_TRUE(testing::IsOwnerOnly(dir_.string() + name, &why)) << why;
   }
 }
 

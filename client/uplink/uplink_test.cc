@@ -4,7 +4,6 @@
 #include "client/uplink/uplink.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <mutex>
 
 #include "client/uplink/testing/fake_session_server.h"
+#include "common/testing/platform_testing.h"
 #include "common/testing/test_dir.h"
 
 namespace proctor::client {

@@ -4,17 +4,18 @@
 #define PROCTOR_COMMON_TESTING_TEST_DIR_H_
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
+
+#include "common/testing/platform_testing.h"
 
 namespace proctor::testing {
 
 inline std::string FreshTestDir(const std::string& prefix) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() /
-      (prefix + "_" + std::to_string(::getpid()) + "_" +
+      (prefix + "_" + std::to_string(ProcessId()) + "_" +
        ::testing::UnitTest::GetInstance()->current_test_info()->name());
   std::filesystem::remove_all(dir);
   return dir.string();

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/str_format.h"
 #include "biometrics/image_codec.h"
 #include "client/tools/sample_video.h"
 #include "gtest/gtest.h"
@@ -244,9 +245,9 @@ TEST_F(ClientEndToEndTest, ARussianLearnerReadsRussianAndTheRecordIsTheSame) {
   }
   ASSERT_EQ(exit_code, 0) << client.err();
   SCOPED_TRACE("the client's log:\n" + client.err());
-  for (const char* expected :
-       {"открытие сессии на ", "открыта (порог сходства 0,", "1 эталон лица", "прокторинг: ",
-        "FACE_ABSENT начало", "FACE_ABSENT конец через 6,0 с", "(расстояние 0,", "[снимок]"}) {
+  for (const char* expected : {"открытие сессии на ", "открыта (порог сходства 0,", "1 эталон лица",
+                               "прокторинг: ", "FACE_ABSENT начало",
+                               "FACE_ABSENT конец через 6,0 с", "(расстояние 0,", "[снимок]"}) {
     EXPECT_NE(client.err().find(expected), std::string::npos) << expected;
   }
   for (const char* english : {"opening the session", "enrolled template", "proctoring from"}) {
@@ -290,8 +291,8 @@ TEST_F(ClientEndToEndTest, CheckOnTheSampleVideoPassesAndRecordsNothing) {
   if (!kSanitized) {
     EXPECT_TRUE(cpu_ok);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"journal", "models", "camera", "face", "cpu",
-                                             "server", "tls", "clock"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"journal", "models", "camera", "face", "cpu", "server",
+                                             "tls", "clock"}));
   EXPECT_TRUE(Sessions().empty()) << "a system check must not open a session";
   EXPECT_FALSE(fs::exists(work_ + "/check-journal/session.json"));
 }
@@ -307,8 +308,9 @@ TEST_F(ClientEndToEndTest, CheckSaysWhatIsWrongAndWhatToDo) {
     return nlohmann::json();
   };
   {
-    ClientProcess no_camera(work_, {"--server", server_.address(), "--camera", "9", "--journal",
-                                    work_ + "/j", "--models", ModelsDir(), "--json"},
+    ClientProcess no_camera(work_,
+                            {"--server", server_.address(), "--camera", "9", "--journal",
+                             work_ + "/j", "--models", ModelsDir(), "--json"},
                             "check");
     EXPECT_EQ(no_camera.Wait(), 1);
     const auto doc = no_camera.summary();
@@ -334,11 +336,11 @@ TEST_F(ClientEndToEndTest, CheckSaysWhatIsWrongAndWhatToDo) {
           .write(reinterpret_cast<const char*>(dark->data()),
                  static_cast<std::streamsize>(dark->size()));
     }
-    ClientProcess dark_room(work_,
-                            {"--server", "127.0.0.1:1", "--images", work_ + "/dark", "--seconds",
-                             "1", "--journal", work_ + "/j", "--models", ModelsDir(), "--json",
-                             "--lang", "ru"},
-                            "check");
+    ClientProcess dark_room(
+        work_,
+        {"--server", "127.0.0.1:1", "--images", work_ + "/dark", "--seconds", "1", "--journal",
+         work_ + "/j", "--models", ModelsDir(), "--json", "--lang", "ru"},
+        "check");
     EXPECT_EQ(dark_room.Wait(), 1);
     const auto doc = dark_room.summary();
     const auto face = by_name(doc, "face");
@@ -669,6 +671,135 @@ TEST_F(ClientEndToEndTest, BadInputGetsAClearMessageAndTheRightExitCode) {
     EXPECT_NE(used.err().find("already"), std::string::npos) << used.err();
   }
 }
+
+// A learner whose folders have Cyrillic names (C:\\Users\\Мария\\ on Windows): the video and
+// the journal there work as anywhere else. A journal folder that cannot be written (read-only,
+// or its parent a file): a clear message naming it, exit 1, and the pass not spent.
+TEST_F(ClientEndToEndTest, CyrillicFoldersWorkAndAnUnwritableJournalFolderIsToldAndSpendsNothing) {
+  const std::string pass = IssuePass();
+  const std::string unwritable = work_ + "/только-чтение";
+  fs::create_directories(unwritable);
+  std::string journal = "только-чтение/journal";  // under work_, as Args() takes it
+  if (::geteuid() == 0) {
+    // root writes into a read-only folder anyway: a folder whose parent is a file cannot be made
+    // by anyone.
+    std::ofstream(unwritable + "/файл") << "not a folder";
+    journal = "только-чтение/файл/journal";
+  } else {
+    fs::permissions(unwritable, fs::perms::owner_read | fs::perms::owner_exec);
+  }
+  {
+    ClientProcess refused(work_, Args(pass, journal));
+    EXPECT_EQ(refused.Wait(), 1) << refused.err();
+    EXPECT_NE(refused.err().find("journal"), std::string::npos) << refused.err();
+    EXPECT_NE(refused.err().find(work_ + "/" + journal), std::string::npos)
+        << "the message names the folder: " << refused.err();
+    EXPECT_TRUE(Sessions().empty()) << "no session was opened: the pass is not spent";
+  }
+  fs::permissions(unwritable, fs::perms::owner_all);
+
+  const std::string home = work_ + "/Мария/Документы";
+  fs::create_directories(home);
+  fs::copy_file(*video_dir_ + "/exam.avi", home + "/экзамен.avi");
+  ClientProcess client(work_, Args(pass, "Мария/Документы/журнал",
+                                   {"--video", home + "/экзамен.avi", "--duration", "14"}));
+  ASSERT_EQ(client.Wait(), 0) << client.err();
+  const auto summary = client.summary();
+  EXPECT_EQ(summary["pending"], 0);
+  const auto events = ClientEvents(Show(summary["session_id"]));
+  ExpectExactlyOnce(events, summary["events"].get<uint64_t>());
+  int absent = 0;
+  for (const auto& e : events) absent += e.kind() == v1::FACE_ABSENT && e.phase() == v1::BEGIN;
+  EXPECT_EQ(absent, 1) << "the video was read: nobody is in view from 12 s";
+}
+
+#ifdef PROCTOR_LINUX_CLIENT_BINARY
+// The Wine build of this file runs every test above against proctor-client.exe. This one runs
+// the Linux client and the Windows client on the same video against the same server and sets
+// what the server recorded side by side: the same events, flags in the same windows, identity
+// distances, the same verdict.
+TEST_F(ClientEndToEndTest, TheWindowsClientRecordsWhatTheLinuxClientRecords) {
+  struct Run {
+    std::string name;
+    nlohmann::json summary;
+    v1::SessionDetail detail;
+    std::vector<v1::RecordedEvent> events;
+  };
+  std::vector<Run> runs;
+  for (const auto& [name, command] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"Linux", {PROCTOR_LINUX_CLIENT_BINARY}},
+           {"Windows (Wine)", ClientProcess::DefaultCommand()}}) {
+    ClientProcess client(work_, Args(IssuePass(), "journal-" + std::to_string(runs.size())), "run",
+                         std::nullopt, command);
+    ASSERT_EQ(client.Wait(), 0) << name << ":\n" << client.err();
+    Run run{name, client.summary(), {}, {}};
+    run.detail = Show(run.summary["session_id"]);
+    run.events = ClientEvents(run.detail);
+    ExpectExactlyOnce(run.events, run.summary["events"].get<uint64_t>());
+    EXPECT_EQ(run.summary["pending"], 0) << name;
+    runs.push_back(std::move(run));
+  }
+  const Run& linux_run = runs[0];
+  const Run& windows_run = runs[1];
+  std::printf("[ side by side ] %-28s %-40s %s\n", "event", "Linux (at ms, distance)",
+              "Windows under Wine (at ms, distance)");
+  auto describe = [](const v1::RecordedEvent& e) {
+    std::string text = std::to_string(e.at_ms());
+    if (e.distance() > 0) text += absl::StrFormat(" d=%.3f", e.distance());
+    return text;
+  };
+  // Matched by kind and phase in order; the same kinds in the same order is the first demand.
+  auto key = [](const v1::RecordedEvent& e) {
+    return v1::EventKind_Name(e.kind()) + "/" + v1::EventPhase_Name(e.phase());
+  };
+  std::vector<std::string> linux_keys, windows_keys;
+  for (const auto& e : linux_run.events) linux_keys.push_back(key(e));
+  for (const auto& e : windows_run.events) windows_keys.push_back(key(e));
+  const size_t rows = std::max(linux_keys.size(), windows_keys.size());
+  for (size_t i = 0; i < rows; ++i) {
+    std::printf("[ side by side ] %-28s %-40s %s\n",
+                (i < linux_keys.size() ? linux_keys[i] : windows_keys[i]).c_str(),
+                i < linux_run.events.size() ? describe(linux_run.events[i]).c_str() : "-",
+                i < windows_run.events.size() ? describe(windows_run.events[i]).c_str() : "-");
+  }
+  // Heartbeats follow the wall clock under load; everything else must match one for one.
+  auto without_heartbeats = [](const std::vector<std::string>& keys) {
+    std::vector<std::string> out;
+    for (const auto& k : keys) {
+      if (k.rfind("HEARTBEAT", 0) != 0) out.push_back(k);
+    }
+    return out;
+  };
+  EXPECT_EQ(without_heartbeats(linux_keys), without_heartbeats(windows_keys));
+  std::vector<const v1::RecordedEvent*> l, w;
+  for (const auto& e : linux_run.events) {
+    if (e.kind() != v1::HEARTBEAT) l.push_back(&e);
+  }
+  for (const auto& e : windows_run.events) {
+    if (e.kind() != v1::HEARTBEAT) w.push_back(&e);
+  }
+  for (size_t i = 0; i < std::min(l.size(), w.size()); ++i) {
+    // The same frames (media time) are analysed on both: a state changes on the same frame, or
+    // one analysis interval (333 ms at 3 fps) apart when a decoder's rounding tips a borderline
+    // frame.
+    EXPECT_NEAR(l[i]->at_ms(), w[i]->at_ms(), 400) << key(*l[i]);
+    if (l[i]->distance() > 0 || w[i]->distance() > 0) {
+      EXPECT_NEAR(l[i]->distance(), w[i]->distance(), 0.03)
+          << key(*l[i]) << " at " << l[i]->at_ms();
+    }
+  }
+  std::map<v1::EventKind, int> linux_flags, windows_flags;
+  for (const auto& f : linux_run.detail.flags()) ++linux_flags[f.kind()];
+  for (const auto& f : windows_run.detail.flags()) ++windows_flags[f.kind()];
+  EXPECT_EQ(linux_flags, windows_flags);
+  EXPECT_EQ(linux_run.detail.summary().verdict(), windows_run.detail.summary().verdict());
+  EXPECT_EQ(linux_run.summary["verdict"], windows_run.summary["verdict"]);
+  std::printf("[ side by side ] verdict: Linux %s, Windows %s; events %zu and %zu\n",
+              v1::Verdict_Name(linux_run.detail.summary().verdict()).c_str(),
+              v1::Verdict_Name(windows_run.detail.summary().verdict()).c_str(),
+              linux_run.events.size(), windows_run.events.size());
+}
+#endif  // PROCTOR_LINUX_CLIENT_BINARY
 
 }  // namespace
 }  // namespace proctor::testing

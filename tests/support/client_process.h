@@ -1,6 +1,7 @@
 // proctor-client as a child process for end-to-end tests: stdout and stderr in files, waiting
 // for a line of output, SIGKILL, the exit code, the --json summary. The binary is
-// PROCTOR_CLIENT_BINARY, a compile definition of the test target.
+// PROCTOR_CLIENT_BINARY, a compile definition of the test target, started through
+// PROCTOR_CLIENT_LAUNCHER when that is defined too (Wine, for the Windows client).
 #ifndef PROCTOR_TESTS_SUPPORT_CLIENT_PROCESS_H_
 #define PROCTOR_TESTS_SUPPORT_CLIENT_PROCESS_H_
 
@@ -40,9 +41,21 @@ class ClientProcess {
   // Runs `proctor-client SUBCOMMAND ARGS...` ("run" unless told otherwise). `run` gets
   // --consent (the learner agreed) unless `answer` is given: then the learner's answer to the
   // consent question is that text on standard input (otherwise /dev/null).
+  // The command that starts the client under test: [launcher,] binary.
+  static std::vector<std::string> DefaultCommand() {
+#ifdef PROCTOR_CLIENT_LAUNCHER
+    // The Windows client under Wine: `wine proctor-client.exe ...`. SIGKILL reaches the Windows
+    // process itself (wine execs into it), as a crash would.
+    return {PROCTOR_CLIENT_LAUNCHER, PROCTOR_CLIENT_BINARY};
+#else
+    return {PROCTOR_CLIENT_BINARY};
+#endif
+  }
+
   ClientProcess(const std::string& dir, const std::vector<std::string>& args,
                 const std::string& subcommand = "run",
-                const std::optional<std::string>& answer = std::nullopt) {
+                const std::optional<std::string>& answer = std::nullopt,
+                const std::vector<std::string>& command = DefaultCommand()) {
     static int counter = 0;
     const std::string stem = dir + "/client-" + std::to_string(++counter);
     out_path_ = stem + ".out";
@@ -52,7 +65,8 @@ class ClientProcess {
       in_path = stem + ".in";
       std::ofstream(in_path) << *answer;
     }
-    std::vector<std::string> argv = {PROCTOR_CLIENT_BINARY, subcommand};
+    std::vector<std::string> argv = command;
+    argv.push_back(subcommand);
     argv.insert(argv.end(), args.begin(), args.end());
     if (subcommand == "run" && !answer) argv.push_back("--consent");
     std::vector<char*> raw;
