@@ -22,6 +22,12 @@ proctor_require_package(PNG libpng-dev)
 proctor_require_package(ZLIB zlib1g-dev)
 proctor_require_package(Protobuf "libprotobuf-dev protobuf-compiler")
 proctor_require_package(gRPC "libgrpc++-dev protobuf-compiler-grpc" CONFIG)
+if(CMAKE_CROSSCOMPILING AND NOT TARGET gRPC::grpc_cpp_plugin)
+  # The Windows libraries are built without gRPC's code generator: the build machine's runs.
+  find_program(PROCTOR_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+  add_executable(gRPC::grpc_cpp_plugin IMPORTED)
+  set_target_properties(gRPC::grpc_cpp_plugin PROPERTIES IMPORTED_LOCATION "${PROCTOR_GRPC_CPP_PLUGIN}")
+endif()
 if(NOT TARGET gRPC::grpc_cpp_plugin)
   message(FATAL_ERROR "proctor: grpc_cpp_plugin was not found. Install it with:\n"
     "    sudo apt-get install protobuf-compiler-grpc")
@@ -45,6 +51,9 @@ if(NOT SODIUM_FOUND)
   message(FATAL_ERROR "proctor: libsodium was not found. Install it with:\n"
     "    sudo apt-get install libsodium-dev")
 endif()
+if(PROCTOR_CLIENT_ONLY)
+  # The server's libraries (SQLite, PostgreSQL, HTTP, JOSE, logging) are not needed.
+else()
 pkg_check_modules(SQLITE3 IMPORTED_TARGET sqlite3)
 if(NOT SQLITE3_FOUND)
   message(FATAL_ERROR "proctor: SQLite was not found. Install it with:\n"
@@ -67,6 +76,7 @@ if(NOT RHONABWY_FOUND)
   message(FATAL_ERROR "proctor: Rhonabwy (JOSE for LTI 1.3: JWKs, JWTs) was not found. "
     "Install it with:\n    sudo apt-get install librhonabwy-dev")
 endif()
+endif()  # NOT PROCTOR_CLIENT_ONLY
 
 if(PROCTOR_BUILD_TESTS)
   proctor_require_package(GTest "libgtest-dev libgmock-dev")
@@ -76,7 +86,7 @@ if(PROCTOR_BUILD_BENCHMARKS)
 endif()
 
 # dlib's Debian build links the generic libblas.so.3; OpenBLAS makes the descriptor ~10x faster.
-if(NOT EXISTS "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
+if(NOT WIN32 AND NOT EXISTS "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
    AND NOT EXISTS "/usr/lib/aarch64-linux-gnu/openblas-pthread/libblas.so.3")
   message(WARNING
     "proctor: OpenBLAS is not installed; face descriptors will be ~10x slower. "
@@ -84,6 +94,10 @@ if(NOT EXISTS "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
 endif()
 
 # Translations: GNU gettext catalogs (po/*.po, compiled with msgfmt) read with Boost.Locale.
+if(WIN32)
+  set(Boost_USE_STATIC_LIBS ON)
+  set(Boost_USE_STATIC_RUNTIME ON)
+endif()
 find_package(Boost 1.74 QUIET COMPONENTS locale)
 if(NOT Boost_LOCALE_FOUND)
   message(FATAL_ERROR "proctor: Boost.Locale (translations) was not found. Install it with:\n"

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Builds the learner client for Windows 10/11 x64 on Debian 12: scripts/build-windows.sh
+#   [--deps-only]   stop after the libraries
+#   [--jobs N]      parallel compile jobs (default: the number of cores)
+#
+# 1. Set-up (root or sudo, for apt only): MinGW-w64, Wine, NSIS and the build tools from Debian's
+#    packages, and a deb-src entry for the mirror the machine's apt sources already use.
+# 2. The libraries (scripts/windows/recipes.sh): each from Debian's own source package at a pinned
+#    version (`apt-get source`), cross-built static into a cache outside the checkout,
+#    ${PROCTOR_WINDOWS_CACHE:-${XDG_CACHE_HOME:-~/.cache}/proctor-windows}/KEY, where KEY hashes
+#    the recipes, the toolchain file and the compiler. A library already built there is kept: a
+#    second run only builds proctor. Progress and time per library; each library's log is in
+#    KEY/logs/NAME.log, and its last lines are shown when it fails.
+# 3. proctor itself: `cmake --preset windows` and `cmake --build --preset windows`
+#    (build/windows; the ctest preset `windows` runs its tests under Wine).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+deps_only=0
+jobs=$(nproc)
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --deps-only) deps_only=1 ;;
+    --jobs) jobs=$2; shift ;;
+    --jobs=*) jobs=${1#--jobs=} ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-windows.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+step() { printf '\n==> [%s] %s\n' "$1" "$2"; }
+started=$(date +%s)
+
+step 1/3 "Set-up: cross compiler, Wine, NSIS, Debian source packages"
+scripts/windows/setup.sh
+
+# shellcheck source=windows/recipes.sh
+source scripts/windows/recipes.sh
+toolchain="$repo/cmake/toolchains/mingw-w64-x86_64.cmake"
+host=x86_64-w64-mingw32
+# cmake_install SRC [ARGS...]: configure SRC for Windows into the current directory, build and
+# install into the prefix (used by the recipes).
+cmake_install() {
+  local source=$1
+  shift
+  cmake -S "$source" -B . -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
+    -DPROCTOR_WINDOWS_PREFIX="$prefix" "$@"
+  cmake --build . -j "$jobs"
+  cmake --install .
+}
+
+# fetch PACKAGE VERSION DIR: Debian's source package, unpacked with its patches into DIR.
+fetch() {
+  local package=$1 version=$2 dir=$3
+  local upstream=${version#*:}
+  local dsc="$cache/downloads/${package}_${upstream}.dsc"
+  if [[ ! -f $dsc ]]; then
+    if ! (cd "$cache/downloads" && apt-get source --download-only -q "$package=$version"); then
+      echo "build-windows.sh: Debian's source package $package $version is not on the mirror." >&2
+      echo "  What it has: apt-cache showsrc $package | grep ^Version" >&2
+      echo "  Pin that version in scripts/windows/recipes.sh (see its header)." >&2
+      return 1
+    fi
+  fi
+  rm -rf "$dir"
+  dpkg-source --no-check -x "$dsc" "$dir" > /dev/null
+}
+
+# The cache folder: the toolchain file, the compiler and this script's helpers. Within it each
+# library's build is keyed by its recipe and version chained with those of every library built
+# before it: change one recipe and that library and the ones after it are rebuilt, no other.
+key=$( { cat "$toolchain"; "$host-g++-posix" --version; declare -f cmake_install fetch; } |
+       sha256sum | cut -c1-16)
+cache_root=${PROCTOR_WINDOWS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/proctor-windows}
+cache="$cache_root/$key"
+prefix="$cache/prefix"
+mkdir -p "$cache/downloads" "$cache/src" "$cache/build" "$cache/logs" "$prefix"
+ln -sfn "$key" "$cache_root/current"
+export PROCTOR_WINDOWS_PREFIX="$prefix"
+
+# cpu_now: sets $cpu to the CPU seconds (user + system) this script's finished children used
+# (`times` must run in this shell, not in a $(...) subshell).
+cpu_now() {
+  times > "$cache/.times"  # the second line: the children's user and system time, "XmY.YYYs"
+  cpu=$(awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); s += p[1] * 60 + p[2] }
+                       printf "%d", s }' "$cache/.times")
+}
+
+step 2/3 "Libraries from Debian's source packages (cache: $cache)"
+count=${#PROCTOR_WINDOWS_LIBS[@]}
+index=0
+chain=$key
+for entry in "${PROCTOR_WINDOWS_LIBS[@]}"; do
+  index=$((index + 1))
+  IFS='|' read -r name package version <<< "$entry"
+  label="[$index/$count] $name $version"
+  chain=$( { echo "$chain $entry"; declare -f "recipe_$name"; } | sha256sum | cut -c1-16)
+  if [[ -f "$cache/logs/$name.done" && $(cat "$cache/logs/$name.done") == "$chain" ]]; then
+    printf '    %-48s cached\n' "$label"
+    continue
+  fi
+  printf '    %-48s building ...' "$label"
+  t0=$(date +%s)
+  src="$cache/src/$name"
+  build="$cache/build/$name"
+  log="$cache/logs/$name.log"
+  rm -rf "$build"
+  mkdir -p "$build"
+  cpu_now
+  cpu0=$cpu
+  # Not in an `if`: bash ignores set -e inside a tested command, and a failed step must stop.
+  set +e
+  ( set -euo pipefail
+    fetch "$package" "$version" "$src"
+    cd "$build"
+    "recipe_$name" ) > "$log" 2>&1
+  status=$?
+  set -e
+  if [[ $status -ne 0 ]]; then
+    printf ' FAILED after %d s\n' $(( $(date +%s) - t0 ))
+    echo "---- last lines of $log ----" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  rm -rf "$build" "$src"  # the prefix keeps what proctor needs
+  echo "$chain" > "$cache/logs/$name.done"
+  # CPU time too: on a busy machine the wall time says little about a cold build elsewhere.
+  cpu_now
+  printf ' %d s (CPU %d s)\n' $(( $(date +%s) - t0 )) $(( cpu - cpu0 ))
+done
+echo "    libraries ready in $prefix"
+
+if [[ $deps_only -eq 1 ]]; then
+  echo "build-windows.sh: libraries done in $(( $(date +%s) - started )) s (--deps-only)"
+  exit 0
+fi
+
+step 3/3 "proctor for Windows (cmake --preset windows)"
+cmake --preset windows -DPROCTOR_WINDOWS_PREFIX="$prefix"
+cmake --build --preset windows -j "$jobs"
+echo "build-windows.sh: done in $(( $(date +%s) - started )) s"
