@@ -22,12 +22,14 @@ bool IsRegularFile(const std::string& path) {
 std::string ResolveModelsDir(const std::string& flag_value) {
   if (!flag_value.empty()) return flag_value;
   if (auto env = platform::GetEnv("PROCTOR_MODELS"); env && !env->empty()) return *env;
-  // An installed client (the Windows installer, the portable zip) keeps models/ beside itself.
+#ifdef _WIN32
+  // An installed client (the installer, the portable zip) keeps models/ beside itself.
   const std::string beside = platform::ExecutableDir();
   if (!beside.empty() &&
       platform::KindOf(beside + "/models/manifest.tsv") == platform::FileKind::kRegular) {
     return beside + "/models";
   }
+#endif
   return PROCTOR_DEFAULT_MODELS_DIR;
 }
 

@@ -75,8 +75,9 @@ function(proctor_sanitizer_test_sources)
           continue()
         endif()
         cmake_path(ABSOLUTE_PATH source BASE_DIRECTORY "${dir}" OUTPUT_VARIABLE path)
-        if(path MATCHES "_test\\.cc$" OR path MATCHES "^${CMAKE_SOURCE_DIR}/tests/"
-           OR path MATCHES "/testing/")
+        # Matched inside the checkout only (wherever the checkout itself lives).
+        file(RELATIVE_PATH relative "${CMAKE_SOURCE_DIR}" "${path}")
+        if(relative MATCHES "_test\\.cc$|^tests/|(^|/)testing/")
           set_property(SOURCE "${path}" TARGET_DIRECTORY ${target} APPEND
             PROPERTY COMPILE_OPTIONS -O0)
         endif()

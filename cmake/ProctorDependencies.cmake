@@ -33,6 +33,11 @@ if(NOT TARGET gRPC::grpc_cpp_plugin)
     "    sudo apt-get install protobuf-compiler-grpc")
 endif()
 find_package(PkgConfig REQUIRED)
+if(CMAKE_CROSSCOMPILING AND PROCTOR_WINDOWS_PREFIX)
+  # pkg-config sees the Windows libraries only (never the build machine's).
+  set(ENV{PKG_CONFIG_LIBDIR} "${PROCTOR_WINDOWS_PREFIX}/lib/pkgconfig:${PROCTOR_WINDOWS_PREFIX}/share/pkgconfig:/usr/x86_64-w64-mingw32/lib/pkgconfig")
+  set(ENV{PKG_CONFIG_PATH} "")
+endif()
 # pkg-config modules: proctor_require_pkg(PREFIX "debian packages" "what it is for" module...).
 macro(proctor_require_pkg prefix debian_package purpose)
   pkg_check_modules(${prefix} IMPORTED_TARGET ${ARGN})

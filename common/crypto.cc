@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
-#include "common/file_io.h"
 #include "common/platform.h"
 
 namespace proctor {
@@ -120,9 +120,8 @@ bool VerifySignature(const PublicKey& key, const uint8_t* message, size_t size,
 absl::StatusOr<SealedBox> SealedBox::OpenKeyFile(const std::string& path) {
   EnsureSodium();
   SealedBox box;
-  // One byte more than a key may hold, so that a longer file is told apart from a key.
-  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(path, box.key_.size() + 1);
-  if (absl::IsNotFound(bytes.status())) {
+  std::FILE* file = platform::OpenFile(path, "rb");
+  if (file == nullptr && errno == ENOENT) {
     crypto_aead_xchacha20poly1305_ietf_keygen(box.key_.data());
     const absl::Status written = platform::WriteNewPrivateFile(
         path, std::string_view(reinterpret_cast<const char*>(box.key_.data()), box.key_.size()));
@@ -131,18 +130,24 @@ absl::StatusOr<SealedBox> SealedBox::OpenKeyFile(const std::string& path) {
     }
     return box;
   }
-  if (!bytes.ok() && !absl::IsResourceExhausted(bytes.status())) {
+  if (file == nullptr) {
     return absl::FailedPreconditionError(
-        absl::StrCat("opening key file: ", bytes.status().message()));
+        absl::StrCat("opening key file ", path, ": ", std::strerror(errno)));
   }
-  if (!bytes.ok() || bytes->size() != box.key_.size()) {
+  // Unbuffered: the key goes from the file into key_ and nowhere else. One byte more than a key
+  // tells a longer file apart.
+  std::setvbuf(file, nullptr, _IONBF, 0);
+  const size_t got = std::fread(box.key_.data(), 1, box.key_.size(), file);
+  uint8_t extra = 0;
+  const bool longer = got == box.key_.size() && std::fread(&extra, 1, 1, file) == 1;
+  std::fclose(file);
+  if (got != box.key_.size() || longer) {
+    sodium_memzero(box.key_.data(), box.key_.size());
     return absl::FailedPreconditionError(
         absl::StrCat("key file ", path,
                      " is not a 32-byte key; restore it from backup (without it the "
                      "encrypted templates and evidence cannot be read)"));
   }
-  std::copy(bytes->begin(), bytes->end(), box.key_.begin());
-  sodium_memzero(bytes->data(), bytes->size());
   return box;
 }
 

@@ -156,11 +156,13 @@ std::string Translator::DateTime(int64_t unix_ms) const {
 std::string LocaleDir() {
   std::string dir = Getenv("PROCTOR_LOCALE_DIR");
   if (!dir.empty()) return dir;
-  // An installed client (the Windows installer, the portable zip) keeps locale/ beside itself.
+#ifdef _WIN32
+  // An installed client (the installer, the portable zip) keeps locale/ beside itself.
   const std::string beside = platform::ExecutableDir();
   if (!beside.empty() && platform::KindOf(beside + "/locale") == platform::FileKind::kDirectory) {
     return beside + "/locale";
   }
+#endif
   return PROCTOR_BUILD_LOCALE_DIR;
 }
 

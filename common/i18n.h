@@ -21,7 +21,6 @@
 #include <optional>
 #include <string>
 
-
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/substitute.h"

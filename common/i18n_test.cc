@@ -50,28 +50,34 @@ TEST(I18nTest, ParsesLanguageTagsAndLocaleNames) {
 
 TEST(I18nTest, EnvironmentFollowsGettextsOrder) {
   {
-    EnvGuard env({{"LANGUAGE", nullptr}, {"LC_ALL", nullptr}, {"LC_MESSAGES", nullptr},
+    EnvGuard env({{"LANGUAGE", nullptr},
+                  {"LC_ALL", nullptr},
+                  {"LC_MESSAGES", nullptr},
                   {"LANG", "ru_RU.UTF-8"}});
     EXPECT_EQ(LanguageFromEnvironment(), Language::kRussian);
   }
   {
-    EnvGuard env({{"LANGUAGE", nullptr}, {"LC_ALL", "en_US.UTF-8"}, {"LC_MESSAGES", nullptr},
+    EnvGuard env({{"LANGUAGE", nullptr},
+                  {"LC_ALL", "en_US.UTF-8"},
+                  {"LC_MESSAGES", nullptr},
                   {"LANG", "ru_RU.UTF-8"}});
     EXPECT_EQ(LanguageFromEnvironment(), Language::kEnglish) << "LC_ALL wins over LANG";
   }
   {
-    EnvGuard env({{"LANGUAGE", "de:ru:en"}, {"LC_ALL", nullptr}, {"LC_MESSAGES", nullptr},
+    EnvGuard env({{"LANGUAGE", "de:ru:en"},
+                  {"LC_ALL", nullptr},
+                  {"LC_MESSAGES", nullptr},
                   {"LANG", "en_US.UTF-8"}});
     EXPECT_EQ(LanguageFromEnvironment(), Language::kRussian) << "LANGUAGE's first known entry";
   }
   {
-    EnvGuard env({{"LANGUAGE", "ru"}, {"LC_ALL", nullptr}, {"LC_MESSAGES", nullptr},
-                  {"LANG", "C"}});
+    EnvGuard env(
+        {{"LANGUAGE", "ru"}, {"LC_ALL", nullptr}, {"LC_MESSAGES", nullptr}, {"LANG", "C"}});
     EXPECT_EQ(LanguageFromEnvironment(), Language::kEnglish) << "LANGUAGE is ignored in C";
   }
   {
-    EnvGuard env({{"LANGUAGE", nullptr}, {"LC_ALL", nullptr}, {"LC_MESSAGES", nullptr},
-                  {"LANG", nullptr}});
+    EnvGuard env(
+        {{"LANGUAGE", nullptr}, {"LC_ALL", nullptr}, {"LC_MESSAGES", nullptr}, {"LANG", nullptr}});
     EXPECT_EQ(LanguageFromEnvironment(), Language::kEnglish);
   }
 }
@@ -151,7 +157,9 @@ TEST(I18nTest, AMissingCatalogFallsBackToEnglishAndSaysSo) {
 }
 
 TEST(I18nTest, LangFlagChoosesTheProcessLanguageAndRefusesOthers) {
-  EnvGuard env({{"LANGUAGE", nullptr}, {"LC_ALL", nullptr}, {"LC_MESSAGES", nullptr},
+  EnvGuard env({{"LANGUAGE", nullptr},
+                {"LC_ALL", nullptr},
+                {"LC_MESSAGES", nullptr},
                 {"LANG", "ru_RU.UTF-8"}});
   const char* none[] = {"tool", "run"};
   ASSERT_TRUE(ChooseProcessLanguage(2, none).ok());

@@ -47,13 +47,14 @@ std::string DesktopLanguage() { return ""; }
 std::string PathForNarrowApis(const std::string& path) { return path; }
 
 std::FILE* OpenFile(const std::string& path, const char* mode) {
-  return std::fopen(path.c_str(), mode);
+  // "e": O_CLOEXEC, so that no child process inherits the descriptor.
+  return std::fopen(path.c_str(), (std::string(mode) + "e").c_str());
 }
 
 FileKind KindOf(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    return errno == ENOENT || errno == ENOTDIR ? FileKind::kMissing : FileKind::kOther;
+    return errno == ENOENT ? FileKind::kMissing : FileKind::kOther;
   }
   if (S_ISREG(st.st_mode)) return FileKind::kRegular;
   if (S_ISDIR(st.st_mode)) return FileKind::kDirectory;
@@ -72,6 +73,8 @@ void OnStopRequest(void (*handler)()) {
   stop_handler = handler;
   struct sigaction action {};
   action.sa_handler = OnStopSignal;
+  // Interrupted reads (the consent prompt) and writes resume: Ctrl+C is counted, not an error.
+  action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
   for (int signal : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(signal, &action, nullptr);
 }
@@ -108,6 +111,14 @@ absl::Status WriteNewPrivateFile(const std::string& path, std::string_view data)
     ::unlink(path.c_str());
     return ErrnoStatus("writing", path, err);
   }
+  // The new directory entry is durable only once its folder is synced.
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return ErrnoStatus("opening the folder of", path, errno);
+  const int synced = ::fsync(dir_fd);
+  const int sync_err = errno;
+  ::close(dir_fd);
+  if (synced != 0) return ErrnoStatus("syncing the folder of", path, sync_err);
   return absl::OkStatus();
 }
 

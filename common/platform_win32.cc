@@ -69,6 +69,19 @@ std::string PathForNarrowApis(const std::string& path) {
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (ascii) return path;
   const std::wstring wide = win32::Widen(path);
+  // The ANSI code page first: on a Russian Windows (1251) it spells C:\Users\Мария exactly.
+  BOOL lost = FALSE;
+  const int n_ansi = ::WideCharToMultiByte(CP_ACP, WC_NO_BEST_FIT_CHARS, wide.c_str(), -1, nullptr,
+                                           0, nullptr, &lost);
+  if (n_ansi > 0 && !lost) {
+    std::string ansi(static_cast<size_t>(n_ansi), '\0');
+    ::WideCharToMultiByte(CP_ACP, WC_NO_BEST_FIT_CHARS, wide.c_str(), -1, ansi.data(), n_ansi,
+                          nullptr, &lost);
+    if (!lost) {
+      ansi.resize(static_cast<size_t>(n_ansi) - 1);
+      return ansi;
+    }
+  }
   const DWORD n = ::GetShortPathNameW(wide.c_str(), nullptr, 0);
   if (n == 0) return path;
   std::wstring short_name(n, L'\0');
@@ -82,7 +95,8 @@ std::string PathForNarrowApis(const std::string& path) {
 }
 
 std::FILE* OpenFile(const std::string& path, const char* mode) {
-  return ::_wfopen(win32::Widen(path).c_str(), win32::Widen(mode).c_str());
+  // "N": not inherited by child processes (POSIX's O_CLOEXEC).
+  return ::_wfopen(win32::Widen(path).c_str(), win32::Widen(std::string(mode) + "N").c_str());
 }
 
 FileKind KindOf(const std::string& path) {

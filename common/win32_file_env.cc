@@ -140,8 +140,10 @@ class Win32FileEnv : public FileEnv {
   absl::Status WriteFileAtomically(const std::string& path, const std::string& data,
                                    bool durable) override {
     const std::string tmp = path + ".tmp";
+    // A .tmp left by a crash would keep its old access list under CREATE_ALWAYS: remove it.
+    if (auto s = RemoveFile(tmp); !s.ok()) return s;
     {
-      auto handle = OpenHandle(tmp, CREATE_ALWAYS);
+      auto handle = OpenHandle(tmp, CREATE_NEW);
       if (!handle.ok()) return handle.status();
       Win32RandomRWFile file(tmp, *handle);
       if (auto s = file.Write(0, data.data(), data.size()); !s.ok()) return s;
@@ -150,10 +152,25 @@ class Win32FileEnv : public FileEnv {
       }
     }
     const DWORD flags = MOVEFILE_REPLACE_EXISTING | (durable ? MOVEFILE_WRITE_THROUGH : 0);
-    if (!::MoveFileExW(win32::Widen(tmp).c_str(), win32::Widen(path).c_str(), flags)) {
-      return ErrorStatus("renaming to", path, ::GetLastError());
+    // A virus scanner may hold the new file for a moment: try a few times.
+    DWORD error = 0;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      if (::MoveFileExW(win32::Widen(tmp).c_str(), win32::Widen(path).c_str(), flags)) {
+        error = 0;
+        break;
+      }
+      error = ::GetLastError();
+      if (error != ERROR_ACCESS_DENIED && error != ERROR_SHARING_VIOLATION) break;
+      ::Sleep(50);
     }
-    return absl::OkStatus();
+    if (error != 0) return ErrorStatus("renaming to", path, error);
+    if (!durable) return absl::OkStatus();
+    // MOVEFILE_WRITE_THROUGH is documented for moves across volumes only: flush the renamed
+    // file's handle too, which NTFS makes commit its metadata (the new name) as well.
+    auto renamed = OpenHandle(path, OPEN_EXISTING);
+    if (!renamed.ok()) return renamed.status();
+    Win32RandomRWFile file(path, *renamed);
+    return file.Sync();
   }
 
   absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir) override {

@@ -22,7 +22,8 @@ jobs=$(nproc)
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --deps-only) deps_only=1 ;;
-    --jobs) jobs=$2; shift ;;
+    --jobs) [[ $# -ge 2 ]] || { echo "build-windows.sh: --jobs needs a number" >&2; exit 2; }
+            jobs=$2; shift ;;
     --jobs=*) jobs=${1#--jobs=} ;;
     -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-windows.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -78,13 +79,15 @@ cache_root=${PROCTOR_WINDOWS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/proctor-wind
 cache="$cache_root/$key"
 prefix="$cache/prefix"
 mkdir -p "$cache/downloads" "$cache/src" "$cache/build" "$cache/logs" "$prefix"
-ln -sfn "$key" "$cache_root/current"
 export PROCTOR_WINDOWS_PREFIX="$prefix"
+# pkg-config sees the Windows libraries only (never the build machine's).
+export PKG_CONFIG_LIBDIR="$prefix/lib/pkgconfig:$prefix/share/pkgconfig:/usr/$host/lib/pkgconfig"
+export PKG_CONFIG_PATH=""
 
 # cpu_now: sets $cpu to the CPU seconds (user + system) this script's finished children used
 # (`times` must run in this shell, not in a $(...) subshell).
 cpu_now() {
-  times > "$cache/.times"  # the second line: the children's user and system time, "XmY.YYYs"
+  LC_ALL=C times > "$cache/.times"  # the second line: the children's user and system time, "XmY.YYYs"
   cpu=$(awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); s += p[1] * 60 + p[2] }
                        printf "%d", s }' "$cache/.times")
 }
@@ -109,6 +112,7 @@ for entry in "${PROCTOR_WINDOWS_LIBS[@]}"; do
   log="$cache/logs/$name.log"
   rm -rf "$build"
   mkdir -p "$build"
+  rm -f "$cache/logs/$name.done"  # a build cut short must not count as cached later
   cpu_now
   cpu0=$cpu
   # Not in an `if`: bash ignores set -e inside a tested command, and a failed step must stop.
@@ -132,6 +136,8 @@ for entry in "${PROCTOR_WINDOWS_LIBS[@]}"; do
   printf ' %d s (CPU %d s)\n' $(( $(date +%s) - t0 )) $(( cpu - cpu0 ))
 done
 echo "    libraries ready in $prefix"
+# The toolchain file's default prefix (`cmake --preset windows` without build-windows.sh).
+ln -sfn "$key" "$cache_root/current"
 
 if [[ $deps_only -eq 1 ]]; then
   echo "build-windows.sh: libraries done in $(( $(date +%s) - started )) s (--deps-only)"

@@ -345,7 +345,7 @@ int Run(const RunOptions& o) {
 
 std::string DefaultJournalDir() {
   absl::StatusOr<std::string> state = platform::UserStateDir();
-  if (!state.ok()) return "proctor-journal";  // neither HOME nor LOCALAPPDATA: the current folder
+  if (!state.ok()) return ".local/state/proctor/journal";  // no HOME: below the current folder
   return platform::PathToUtf8(platform::PathFromUtf8(*state) / "journal");
 }
 

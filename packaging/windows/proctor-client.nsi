@@ -48,7 +48,7 @@ Function .onInit
   ; The installer speaks the desktop's language: Russian on a Russian Windows, else English.
   System::Call 'kernel32::GetUserDefaultUILanguage() i .r0'
   IntOp $0 $0 & 0x3FF
-  ${If} $0 == 0x19
+  ${If} $0 = 0x19
     StrCpy $LANGUAGE ${LANG_RUSSIAN}
   ${Else}
     StrCpy $LANGUAGE ${LANG_ENGLISH}

@@ -26,6 +26,8 @@ PROCTOR_WINDOWS_LIBS=(
   "libwebp|libwebp|1.2.4-0.2+deb12u1"
   "tiff|tiff|4.5.0-6+deb12u4"
   "libexif|libexif|0.6.24-1+deb12u1"
+  "freetype|freetype|2.12.1+dfsg-5+deb12u4"
+  "harfbuzz|harfbuzz|6.0.0+dfsg-3"
   "opencv|opencv|4.6.0+dfsg-12"
   "dlib|dlib|19.24+dfsg-1"
   "boost-locale|boost1.74|1.74.0+ds1-21"
@@ -85,7 +87,10 @@ recipe_grpc() {
     -DOPENSSL_ROOT_DIR="$prefix" -DOPENSSL_USE_STATIC_LIBS=ON
 }
 
+# Debian's sources of the autotools libraries are their git trees, without a configure script:
+# the recipes run autoreconf first (each in its own body, so that the cache key covers it).
 recipe_libsodium() {
+  [[ -x "$src/configure" ]] || (cd "$src" && autoreconf -fi) > autoreconf.log 2>&1
   (cd "$src" && ./configure --host="$host" --prefix="$prefix" --disable-shared --enable-static \
      --disable-dependency-tracking) > configure.log
   make -C "$src" -j"$jobs" install > make.log
@@ -104,7 +109,9 @@ recipe_googletest() {
 }
 
 recipe_benchmark() {
-  cmake_install "$src" -DBENCHMARK_ENABLE_TESTING=OFF -DBENCHMARK_ENABLE_GTEST_TESTS=OFF \
+  # Debian's source reads no version from git; its rules pass the upstream one, as here.
+  cmake_install "$src" -DGIT_VERSION=1.7.1 -DBENCHMARK_ENABLE_TESTING=OFF \
+    -DBENCHMARK_ENABLE_GTEST_TESTS=OFF \
     -DBENCHMARK_ENABLE_WERROR=OFF -DBENCHMARK_ENABLE_INSTALL=ON
 }
 
@@ -132,19 +139,46 @@ recipe_tiff() {
 }
 
 recipe_libexif() {
+  [[ -x "$src/configure" ]] || (cd "$src" && autoreconf -fi) > autoreconf.log 2>&1
   (cd "$src" && ./configure --host="$host" --prefix="$prefix" --disable-shared --enable-static \
      --disable-nls --disable-docs --disable-dependency-tracking) > configure.log
   make -C "$src" -j"$jobs" install > make.log
 }
 
+recipe_freetype() {
+  # The preview window's text in Russian (OpenCV's freetype module; Hershey fonts are ASCII).
+  cmake_install "$src" -DFT_DISABLE_BZIP2=ON -DFT_DISABLE_BROTLI=ON -DFT_DISABLE_HARFBUZZ=ON \
+    -DFT_DISABLE_PNG=ON -DFT_REQUIRE_ZLIB=ON
+}
+
+recipe_harfbuzz() {
+  cmake_install "$src" -DHB_HAVE_FREETYPE=ON -DHB_HAVE_GLIB=OFF -DHB_HAVE_ICU=OFF \
+    -DHB_HAVE_GOBJECT=OFF -DHB_BUILD_SUBSET=OFF -DHB_BUILD_UTILS=OFF -DHB_BUILD_TESTS=OFF
+  # OpenCV's freetype module looks harfbuzz up with pkg-config; the CMake build writes no .pc.
+  if [[ ! -f "$prefix/lib/pkgconfig/harfbuzz.pc" ]]; then
+    mkdir -p "$prefix/lib/pkgconfig"
+    printf '%s\n' "prefix=$prefix" 'libdir=${prefix}/lib' 'includedir=${prefix}/include' '' \
+      'Name: harfbuzz' 'Description: HarfBuzz text shaping library' "Version: 6.0.0" \
+      'Requires.private: freetype2' 'Libs: -L${libdir} -lharfbuzz' \
+      'Cflags: -I${includedir}/harfbuzz' > "$prefix/lib/pkgconfig/harfbuzz.pc"
+  fi
+}
+
 recipe_opencv() {
-  # The modules the client uses (and what calib3d needs), Windows' own camera and video APIs
-  # (Media Foundation, DirectShow) instead of FFmpeg, the image codecs above, nothing downloaded
+  # The modules the client uses (and what calib3d needs; freetype from Debian's contrib
+  # component, for the preview's Cyrillic text), Windows' DirectShow for cameras instead of
+  # FFmpeg and OpenCV's own MJPEG AVI reader for video files, the image codecs above, nothing
+  # downloaded. Media Foundation (cap_msmf.cpp) does not compile with MinGW-w64's GCC 12 in OpenCV
+  # 4.6 (its ComPtr needs MSVC's __uuidof; MSYS2 carries a patch): off until that is patched.
   # (IPP, ADE, ... off). x86-64-v2 baseline (SSE4.2) as the Linux build; no AVX dispatch.
-  cmake_install "$src" -DBUILD_LIST=core,imgproc,imgcodecs,videoio,calib3d,features2d,flann,highgui \
+  # OpenCV asks pkg-config for freetype and harfbuzz only when the target is UNIX: ask it here.
+  echo 'find_package(PkgConfig REQUIRED)' > pkg-config.cmake
+  cmake_install "$src" -DCMAKE_PROJECT_INCLUDE="$build/pkg-config.cmake" \
+    -DBUILD_LIST=core,imgproc,imgcodecs,videoio,calib3d,features2d,flann,highgui,freetype \
+    -DOPENCV_EXTRA_MODULES_PATH="$src/contrib/modules" -DWITH_FREETYPE=ON \
     -DBUILD_SHARED_LIBS=OFF -DBUILD_TESTS=OFF -DBUILD_PERF_TESTS=OFF -DBUILD_EXAMPLES=OFF \
     -DBUILD_opencv_apps=OFF -DBUILD_DOCS=OFF -DBUILD_JAVA=OFF -DBUILD_opencv_python3=OFF \
-    -DWITH_MSMF=ON -DWITH_DSHOW=ON -DWITH_FFMPEG=OFF -DWITH_GSTREAMER=OFF -DWITH_IPP=OFF \
+    -DWITH_MSMF=OFF -DWITH_DSHOW=ON -DWITH_FFMPEG=OFF -DWITH_GSTREAMER=OFF -DWITH_IPP=OFF \
     -DWITH_ITT=OFF -DWITH_OPENCL=OFF -DWITH_PROTOBUF=OFF -DWITH_EIGEN=OFF -DWITH_LAPACK=OFF \
     -DWITH_ADE=OFF -DWITH_QUIRC=OFF -DWITH_OPENEXR=OFF -DWITH_JASPER=OFF -DWITH_OPENJPEG=OFF \
     -DWITH_TIFF=OFF -DWITH_WEBP=OFF -DWITH_IMGCODEC_HDR=OFF -DWITH_IMGCODEC_SUNRASTER=OFF \
@@ -160,7 +194,8 @@ recipe_opencv() {
 recipe_dlib() {
   # The face detector, landmarks and the ResNet descriptor are header code compiled into
   # proctor; the library holds the rest. dlib's own matrix code (no BLAS on Windows), no GUI.
-  cmake_install "$src/dlib" -DDLIB_NO_GUI_SUPPORT=ON -DDLIB_USE_BLAS=OFF -DDLIB_USE_LAPACK=OFF \
+  # SOVERSION as Debian's rules set it (its source leaves it to them).
+  cmake_install "$src/dlib" -DSOVERSION=19.1 -DDLIB_NO_GUI_SUPPORT=ON -DDLIB_USE_BLAS=OFF -DDLIB_USE_LAPACK=OFF \
     -DDLIB_USE_CUDA=OFF -DDLIB_PNG_SUPPORT=OFF -DDLIB_JPEG_SUPPORT=OFF -DDLIB_GIF_SUPPORT=OFF \
     -DDLIB_WEBP_SUPPORT=OFF -DDLIB_USE_FFTW=OFF -DDLIB_USE_MKL_FFT=OFF -DDLIB_LINK_WITH_SQLITE3=OFF \
     -DUSE_SSE4_INSTRUCTIONS=ON -DUSE_AVX_INSTRUCTIONS=OFF

@@ -7,9 +7,9 @@ set -euo pipefail
 packages=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools libz-mingw-w64-dev
   cmake ninja-build make perl nasm pkg-config dpkg-dev
+  autoconf automake libtool autopoint gettext  # autoreconf (libsodium, libexif); msgfmt
   unicode-data python3 python3-six          # re2's generated tables
   protobuf-compiler protobuf-compiler-grpc  # protoc and grpc_cpp_plugin run on the build machine
-  gettext                                   # msgfmt: the translation catalogs
   wine64 nsis zip                           # tests under Wine; installer; portable zip
 )
 
