@@ -2,6 +2,10 @@
 add_library(proctor_compile_options INTERFACE)
 add_library(proctor::compile_options ALIAS proctor_compile_options)
 target_compile_options(proctor_compile_options INTERFACE -Wall -Wextra)
+if(WIN32)
+  # M_PI and friends from <cmath> (MinGW hides them in strict C++ mode).
+  target_compile_definitions(proctor_compile_options INTERFACE _USE_MATH_DEFINES)
+endif()
 if(PROCTOR_SANITIZE)
   # The sanitizer build is for finding memory and UB errors, and it is compiled cold in every CI
   # run: -O1 is what ASan's authors recommend (fast enough, exact reports) and -g1 (functions and

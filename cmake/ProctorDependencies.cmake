@@ -22,6 +22,11 @@ proctor_require_package(PNG libpng-dev)
 proctor_require_package(ZLIB zlib1g-dev)
 proctor_require_package(Protobuf "libprotobuf-dev protobuf-compiler")
 proctor_require_package(gRPC "libgrpc++-dev protobuf-compiler-grpc" CONFIG)
+if(WIN32 AND TARGET OpenSSL::Crypto)
+  # The static OpenSSL that gRPC uses on Windows needs Winsock and the certificate store.
+  set_property(TARGET OpenSSL::Crypto APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+    ws2_32 crypt32 user32 advapi32)
+endif()
 if(CMAKE_CROSSCOMPILING AND NOT TARGET gRPC::grpc_cpp_plugin)
   # The Windows libraries are built without gRPC's code generator: the build machine's runs.
   find_program(PROCTOR_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
@@ -55,6 +60,22 @@ pkg_check_modules(SODIUM IMPORTED_TARGET libsodium)
 if(NOT SODIUM_FOUND)
   message(FATAL_ERROR "proctor: libsodium was not found. Install it with:\n"
     "    sudo apt-get install libsodium-dev")
+endif()
+if(WIN32)
+  # Windows links every library statically: each also needs what it uses itself (pkg-config's
+  # Libs.private: TIFF's zlib and libjpeg, ...), and harfbuzz needs freetype after it.
+  # zlib is the one DLL (Debian's libz-mingw-w64 ships zlib1.dll, which the libraries above were
+  # linked against): never its static copy as well.
+  foreach(prefix WEBP TIFF4 EXIF SODIUM)
+    set(flags ${${prefix}_STATIC_LDFLAGS})
+    list(REMOVE_ITEM flags -lz)
+    set_property(TARGET PkgConfig::${prefix} APPEND PROPERTY INTERFACE_LINK_LIBRARIES ${flags} ZLIB::ZLIB)
+  endforeach()
+  if(TARGET opencv_freetype)
+    find_library(PROCTOR_FREETYPE_LIBRARY freetype REQUIRED)
+    set_property(TARGET opencv_freetype APPEND PROPERTY
+      INTERFACE_LINK_LIBRARIES "${PROCTOR_FREETYPE_LIBRARY}" ZLIB::ZLIB)
+  endif()
 endif()
 if(PROCTOR_CLIENT_ONLY)
   # The server's libraries (SQLite, PostgreSQL, HTTP, JOSE, logging) are not needed.

@@ -7,12 +7,15 @@
 #    packages, and a deb-src entry for the mirror the machine's apt sources already use.
 # 2. The libraries (scripts/windows/recipes.sh): each from Debian's own source package at a pinned
 #    version (`apt-get source`), cross-built static into a cache outside the checkout,
-#    ${PROCTOR_WINDOWS_CACHE:-${XDG_CACHE_HOME:-~/.cache}/proctor-windows}/KEY, where KEY hashes
-#    the recipes, the toolchain file and the compiler. A library already built there is kept: a
-#    second run only builds proctor. Progress and time per library; each library's log is in
+#    ${PROCTOR_WINDOWS_CACHE:-${XDG_CACHE_HOME:-~/.cache}/proctor-windows}/KEY (KEY: the toolchain
+#    file and the compiler), each library keyed by its recipe chained with those before it. A
+#    library already built there is kept: a second run only builds proctor. Progress and time per library; each library's log is in
 #    KEY/logs/NAME.log, and its last lines are shown when it fails.
 # 3. proctor itself: `cmake --preset windows` and `cmake --build --preset windows`
 #    (build/windows; the ctest preset `windows` runs its tests under Wine).
+# 4. build/windows/dist: proctor-client-setup-VERSION.exe (NSIS, packaging/windows) and the
+#    portable proctor-client-VERSION-windows-x64.zip: the client, the face models, the Russian
+#    catalog and a short README. The models come as on Linux (scripts/setup.sh when missing).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -25,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --jobs) [[ $# -ge 2 ]] || { echo "build-windows.sh: --jobs needs a number" >&2; exit 2; }
             jobs=$2; shift ;;
     --jobs=*) jobs=${1#--jobs=} ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-windows.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -34,7 +37,7 @@ done
 step() { printf '\n==> [%s] %s\n' "$1" "$2"; }
 started=$(date +%s)
 
-step 1/3 "Set-up: cross compiler, Wine, NSIS, Debian source packages"
+step 1/4 "Set-up: cross compiler, Wine, NSIS, Debian source packages"
 scripts/windows/setup.sh
 
 # shellcheck source=windows/recipes.sh
@@ -92,7 +95,7 @@ cpu_now() {
                        printf "%d", s }' "$cache/.times")
 }
 
-step 2/3 "Libraries from Debian's source packages (cache: $cache)"
+step 2/4 "Libraries from Debian's source packages (cache: $cache)"
 count=${#PROCTOR_WINDOWS_LIBS[@]}
 index=0
 chain=$key
@@ -144,7 +147,39 @@ if [[ $deps_only -eq 1 ]]; then
   exit 0
 fi
 
-step 3/3 "proctor for Windows (cmake --preset windows)"
+step 3/4 "proctor for Windows (cmake --preset windows)"
 cmake --preset windows -DPROCTOR_WINDOWS_PREFIX="$prefix"
 cmake --build --preset windows -j "$jobs"
+
+step 4/4 "The installer and the portable zip (build/windows/dist)"
+# The face models exactly as the Linux build has them: fetched from the npm registry, verified
+# against models/manifest.tsv and converted by scripts/setup.sh (the README's set-up), never at
+# run time. The landmark model is Debian's (libdlib-data).
+recognition=models/dlib_face_recognition_resnet_model_v1.dat
+landmarks=/usr/share/dlib/shape_predictor_68_face_landmarks.dat
+if [[ ! -f $recognition || ! -f $landmarks ]]; then
+  echo "    face models missing: running scripts/setup.sh (fetches, verifies and converts them)"
+  scripts/setup.sh
+fi
+version=$(sed -n 's/^project(proctor VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+dist=build/windows/dist
+stage="$dist/proctor-client-$version"
+rm -rf "$dist"
+mkdir -p "$stage/models" "$stage/locale"
+"$host-strip" -o "$stage/proctor-client.exe" build/windows/client/cli/proctor-client.exe
+cp models/manifest.tsv "$recognition" "$landmarks" "$stage/models/"
+cp -r build/windows/locale/. "$stage/locale/"
+# Windows' Notepad reads UTF-8 with a BOM and CRLF line ends.
+for text in packaging/windows/README-windows.txt LICENSE; do
+  [[ -f $text ]] || continue
+  name=$(basename "$text" .txt).txt
+  { printf '\xef\xbb\xbf'; sed 's/$/\r/' "$text"; } > "$stage/$name"
+done
+(cd "$dist" && zip -qr9 "proctor-client-$version-windows-x64.zip" "proctor-client-$version")
+makensis -V2 -DVERSION="$version" -DSTAGE="$repo/$stage" \
+  -DOUTFILE="$repo/$dist/proctor-client-setup-$version.exe" packaging/windows/proctor-client.nsi
+for f in "$dist"/*.zip "$dist"/*.exe; do
+  awk -v name="$(basename "$f")" -v size="$(stat -c %s "$f")" \
+    'BEGIN { printf "    %-48s %6.1f MB\n", name, size / 1048576 }'
+done
 echo "build-windows.sh: done in $(( $(date +%s) - started )) s"

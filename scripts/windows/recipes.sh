@@ -204,6 +204,8 @@ recipe_dlib() {
 recipe_boost-locale() {
   # Boost.Locale (the translations) and what it needs, with the Windows API backend (no ICU,
   # no iconv). b2 is built for the build machine, then told to use the MinGW compiler.
+  # Debian's source leaves out b2's generated parser; its rules make it with bison, as here.
+  (cd "$src/tools/build" && bison -y -d -o src/engine/jamgram.cpp src/engine/jamgram.y)
   (cd "$src" && ./bootstrap.sh --with-libraries=locale > bootstrap.log 2>&1)
   echo "using gcc : mingw : $host-g++-posix ;" > user-config.jam
   (cd "$src" && ./b2 -j"$jobs" --user-config="$build/user-config.jam" --build-dir="$build/b2" \

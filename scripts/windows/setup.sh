@@ -9,6 +9,7 @@ packages=(
   cmake ninja-build make perl nasm pkg-config dpkg-dev
   autoconf automake libtool autopoint gettext  # autoreconf (libsodium, libexif); msgfmt
   unicode-data python3 python3-six          # re2's generated tables
+  bison                                     # b2's parser (Boost.Locale)
   protobuf-compiler protobuf-compiler-grpc  # protoc and grpc_cpp_plugin run on the build machine
   wine64 nsis zip                           # tests under Wine; installer; portable zip
 )
