@@ -140,8 +140,13 @@ TEST(I18nTest, NumbersAndDatesAreWrittenAsEachLanguageWritesThem) {
   const std::string ru_date = ru.DateTime(kMoment);
   EXPECT_NE(en_date.find("2026"), std::string::npos) << en_date;
   EXPECT_NE(en_date.find("17:40:05"), std::string::npos) << en_date;
+#ifndef _WIN32
+  // Month names come from ICU. The Windows build's Boost.Locale (its Windows backend, no ICU)
+  // writes dates as numbers ("03.12.2026"); only the server and the console, on Linux, write
+  // dates for people.
   EXPECT_NE(en_date.find("Dec"), std::string::npos) << en_date;
   EXPECT_NE(ru_date.find("дек"), std::string::npos) << ru_date;
+#endif
   EXPECT_NE(ru_date.find("17:40:05"), std::string::npos) << ru_date;
   EXPECT_NE(ru_date.find("UTC"), std::string::npos) << ru_date;
 }

@@ -101,8 +101,11 @@ absl::StatusOr<HANDLE> OpenHandle(const std::string& path, DWORD disposition) {
   auto security = win32::OwnerOnlySecurity::Create(/*for_directory=*/false);
   if (!security.ok()) return security.status();
   HANDLE handle =
-      ::CreateFileW(win32::Widen(path).c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ,
-                    (*security)->attributes(), disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
+      ::CreateFileW(win32::Widen(path).c_str(), GENERIC_READ | GENERIC_WRITE,
+                    // FILE_SHARE_DELETE: as on POSIX, a file still open may be removed or
+                    // replaced (a delivered session's journal files are deleted that way).
+                    FILE_SHARE_READ | FILE_SHARE_DELETE, (*security)->attributes(), disposition,
+                    FILE_ATTRIBUTE_NORMAL, nullptr);
   if (handle == INVALID_HANDLE_VALUE) return ErrorStatus("opening", path, ::GetLastError());
   return handle;
 }

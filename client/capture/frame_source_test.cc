@@ -153,13 +153,21 @@ TEST_F(FrameSourceTest, CameraThatIsNotThereGivesAClearError) {
   auto source = OpenCamera(63, FrameSourceOptions{});
   ASSERT_FALSE(source.ok());
   EXPECT_EQ(source.status().code(), absl::StatusCode::kNotFound) << source.status();
+#ifdef _WIN32
+  // Windows has no device file to look at: the camera is simply not there to open.
+  EXPECT_NE(source.status().message().find("camera 63 could not be opened"), std::string::npos)
+      << source.status();
+#else
   EXPECT_NE(source.status().message().find("no camera at index 63"), std::string::npos)
       << source.status();
+#endif
   if (!std::filesystem::exists("/dev/video0")) {  // as on this machine
     auto first = OpenCamera(0, FrameSourceOptions{});
     ASSERT_FALSE(first.ok());
     EXPECT_EQ(first.status().code(), absl::StatusCode::kNotFound);
+#ifndef _WIN32
     EXPECT_NE(first.status().message().find("no camera at index 0"), std::string::npos);
+#endif
   }
   EXPECT_EQ(OpenCamera(-1, FrameSourceOptions{}).status().code(),
             absl::StatusCode::kInvalidArgument);

@@ -23,6 +23,9 @@ class VideoFileSource : public FrameSource {
       : path_(std::move(path)),
         capture_(std::move(capture)),
         fps_(capture_->get(cv::CAP_PROP_FPS)),
+        // OpenCV's own MJPEG AVI reader (the Windows build's) reports the position of the next
+        // frame, not of the one just grabbed: for its constant-rate files, index / fps is exact.
+        by_index_(capture_->getBackendName() == "CV_MJPEG" && fps_ > 0 && std::isfinite(fps_)),
         sampler_(options.sample_fps) {}
 
   absl::StatusOr<std::optional<Frame>> Next() override {
@@ -61,6 +64,7 @@ class VideoFileSource : public FrameSource {
   // Media time of the frame just grabbed: the container's timestamp, or index / fps where the
   // backend reports none (0 past the first frame).
   double MediaTimeOfGrabbedFrame() {
+    if (by_index_) return static_cast<double>(index_) * 1000.0 / fps_;
     const double pos = capture_->get(cv::CAP_PROP_POS_MSEC);
     if (std::isfinite(pos) && (pos > 0 || index_ == 0)) return std::max(pos, 0.0);
     if (fps_ > 0 && std::isfinite(fps_)) return static_cast<double>(index_) * 1000.0 / fps_;
@@ -70,6 +74,7 @@ class VideoFileSource : public FrameSource {
   std::string path_;
   std::unique_ptr<cv::VideoCapture> capture_;
   double fps_;
+  bool by_index_;
   internal::SamplingClock sampler_;
   int64_t index_ = 0;  // frames grabbed so far
   int64_t last_at_ms_ = 0;

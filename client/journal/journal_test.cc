@@ -97,7 +97,10 @@ TEST_F(JournalTest, FilesAreOwnerOnly) {
   ASSERT_TRUE(journal->BeginSession(Meta()).ok());
   for (const char* name : {"", "/session.json", "/events.log"}) {
     std::string why;
-    EXPECT_TRUE(testing::IsOwnerOnly(dir_.string() + name, &why)) << why;
+    EXPECT_TRUE(std::filesystem::exists(dir_.string() + name)) << name;
+    if (!testing::UnderWine()) {  // see UnderWine()
+      EXPECT_TRUE(testing::IsOwnerOnly(dir_.string() + name, &why)) << why;
+    }
   }
 }
 

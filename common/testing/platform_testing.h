@@ -47,6 +47,17 @@ inline void SetEnv(const char* name, const char* value) {
 #endif
 }
 
+// True when this Windows program runs under Wine (never on POSIX). Wine does not keep or enforce
+// Windows access lists (it answers with a list made from the Unix mode), so IsOwnerOnly cannot
+// be observed there: the tests check it on POSIX and on Windows itself.
+inline bool UnderWine() {
+#ifdef _WIN32
+  return ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr;
+#else
+  return false;
+#endif
+}
+
 // True when only the owner may read or write `path` (mode 0600 / 0700 on POSIX; on Windows a
 // protected DACL whose only entries are the current user's). Otherwise false, with the reason in
 // `*why`.
