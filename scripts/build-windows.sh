@@ -167,6 +167,7 @@ stage="$dist/proctor-client-$version"
 rm -rf "$dist"
 mkdir -p "$stage/models" "$stage/locale"
 "$host-strip" -o "$stage/proctor-client.exe" build/windows/client/cli/proctor-client.exe
+cp "/usr/$host/lib/zlib1.dll" "$stage/"  # the one runtime DLL (Debian's libz-mingw-w64)
 cp models/manifest.tsv "$recognition" "$landmarks" "$stage/models/"
 cp -r build/windows/locale/. "$stage/locale/"
 # Windows' Notepad reads UTF-8 with a BOM and CRLF line ends.

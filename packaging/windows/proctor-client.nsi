@@ -86,6 +86,7 @@ SectionEnd
 Section "Uninstall"
   ; What the installer put there, by name: a learner's own files in the folder stay.
   Delete "$INSTDIR\proctor-client.exe"
+  Delete "$INSTDIR\zlib1.dll"
   Delete "$INSTDIR\README-windows.txt"
   Delete "$INSTDIR\LICENSE.txt"
   RMDir /r "$INSTDIR\models"
