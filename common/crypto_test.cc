@@ -99,7 +99,9 @@ TEST(SealedBoxTest, KeyFileIsCreatedPrivateAndReused) {
   auto first = SealedBox::OpenKeyFile(path);
   ASSERT_TRUE(first.ok()) << first.status();
   std::string why;
-  if (!testing::UnderWine()) EXPECT_TRUE(testing::IsOwnerOnly(path, &why)) << why;
+  if (!testing::UnderWine()) {
+    EXPECT_TRUE(testing::IsOwnerOnly(path, &why)) << why;
+  }
   EXPECT_EQ(std::filesystem::file_size(path), 32u);
   const auto sealed = first->Seal({42}, "ad");
   auto second = SealedBox::OpenKeyFile(path);

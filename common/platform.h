@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,6 +33,15 @@ std::FILE* OpenFile(const std::string& path, const char* mode);
 // The folder the running program was started from (UTF-8; empty when the system does not say).
 // An installed client keeps its models/ and locale/ beside it.
 std::string ExecutableDir();
+
+// The program's arguments in UTF-8, argv[0] first: on Windows read from the UTF-16 command line
+// (main's argv is in the ANSI code page, which cannot spell every name: a Cyrillic folder on an
+// English Windows, any non-ASCII name as UTF-8); on POSIX argv as given.
+std::vector<std::string> Utf8Arguments(int argc, char** argv);
+
+// Windows: the console reads and writes UTF-8, so that messages in Russian show as written
+// (a console's default is the OEM code page, 866 on a Russian Windows). Nothing on POSIX.
+void UseUtf8Console();
 
 // The language of the user's desktop as a BCP 47 tag ("ru-RU") on Windows, where programs do not
 // get LANG; empty on POSIX (LANG and LC_* say it there).

@@ -42,6 +42,12 @@ std::string ExecutableDir() {
   return ec ? std::string() : exe.parent_path().string();
 }
 
+std::vector<std::string> Utf8Arguments(int argc, char** argv) {
+  return std::vector<std::string>(argv, argv + argc);
+}
+
+void UseUtf8Console() {}
+
 std::string DesktopLanguage() { return ""; }
 
 std::string PathForNarrowApis(const std::string& path) { return path; }

@@ -2,6 +2,7 @@
 #include <aclapi.h>
 #include <io.h>
 #include <knownfolders.h>
+#include <shellapi.h>
 #include <shlobj.h>
 
 #include <algorithm>
@@ -56,6 +57,21 @@ std::string ExecutableDir() {
     path.resize(path.size() * 2);
   }
   return PathToUtf8(std::filesystem::path(path).parent_path());
+}
+
+std::vector<std::string> Utf8Arguments(int argc, char** argv) {
+  int count = 0;
+  LPWSTR* wide = ::CommandLineToArgvW(::GetCommandLineW(), &count);
+  if (wide == nullptr) return std::vector<std::string>(argv, argv + argc);
+  std::vector<std::string> args;
+  for (int i = 0; i < count; ++i) args.push_back(win32::Narrow(wide[i]));
+  ::LocalFree(wide);
+  return args;
+}
+
+void UseUtf8Console() {
+  ::SetConsoleOutputCP(CP_UTF8);
+  ::SetConsoleCP(CP_UTF8);
 }
 
 std::string DesktopLanguage() {

@@ -105,11 +105,17 @@ absl::Status BuildProctoringVideo(const std::string& path,
     ends_s.push_back(t);
   }
   try {
-    cv::VideoWriter writer(path, cv::CAP_FFMPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'),
+#ifdef _WIN32
+    // The Windows build has no FFmpeg: OpenCV's own MJPEG AVI writer.
+    constexpr int kWriterApi = cv::CAP_OPENCV_MJPEG;
+#else
+    constexpr int kWriterApi = cv::CAP_FFMPEG;
+#endif
+    cv::VideoWriter writer(path, kWriterApi, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'),
                            options.fps, cv::Size(options.width, options.height));
     if (!writer.isOpened()) {
-      return absl::InternalError(absl::StrCat("cannot write video ", path,
-                                              " (OpenCV/FFmpeg refused; is the name *.avi?)"));
+      return absl::InternalError(
+          absl::StrCat("cannot write video ", path, " (OpenCV refused; is the name *.avi?)"));
     }
     const int64_t total = static_cast<int64_t>(std::llround(t * options.fps));
     size_t seg = 0;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -54,10 +56,11 @@ absl::Status Cancelled() { return absl::CancelledError("stopping"); }
 class GrpcBatchStream : public BatchStream {
  public:
   GrpcBatchStream(std::string address, std::unique_ptr<grpc::ClientContext> context,
-                  v1::SessionService::Stub& stub, CallCancel* cancel)
+                  std::shared_ptr<v1::SessionService::Stub> stub, CallCancel* cancel)
       : address_(std::move(address)),
+        stub_(std::move(stub)),
         context_(std::move(context)),
-        stream_(stub.StreamEvents(context_.get())),
+        stream_(stub_->StreamEvents(context_.get())),
         cancel_(cancel) {}
   ~GrpcBatchStream() override { cancel_->Disarm(); }
 
@@ -83,6 +86,7 @@ class GrpcBatchStream : public BatchStream {
 
  private:
   const std::string address_;
+  const std::shared_ptr<v1::SessionService::Stub> stub_;  // and so its channel
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReaderWriter<v1::EventBatch, v1::BatchAck>> stream_;
   CallCancel* const cancel_;
@@ -97,11 +101,17 @@ int64_t SystemUnixMs() {
 class GrpcServerConnection : public ServerConnection {
  public:
   GrpcServerConnection(std::string address, const UplinkOptions& options)
-      : address_(std::move(address)),
-        channel_(MakeChannel(address_, options)),
-        stub_(v1::SessionService::NewStub(channel_)) {}
+      : address_(std::move(address)), options_(options), stub_(NewStub()) {}
 
   const std::string& address() const override { return address_; }
+
+  // A new channel: its connection attempts start afresh. (Calls under way keep the old one,
+  // which their stub holds, until they end.)
+  void Reconnect() override {
+    std::shared_ptr<v1::SessionService::Stub> fresh = NewStub();
+    std::lock_guard<std::mutex> lock(mu_);
+    stub_ = std::move(fresh);
+  }
 
   absl::StatusOr<ConsentNoticeInfo> GetConsentNotice(const std::string& pass,
                                                      int64_t timeout_ms) override {
@@ -110,7 +120,7 @@ class GrpcServerConnection : public ServerConnection {
     v1::GetConsentNoticeRequest request;
     request.set_pass(pass);
     v1::ConsentNotice response;
-    const grpc::Status rpc = stub_->GetConsentNotice(&context, request, &response);
+    const grpc::Status rpc = Stub()->GetConsentNotice(&context, request, &response);
     if (!rpc.ok()) {
       return protocol::FromGrpcStatus(rpc,
                                       absl::StrCat("reading the consent notice at ", address_));
@@ -130,7 +140,7 @@ class GrpcServerConnection : public ServerConnection {
     for (const auto& photo : jpeg_photos) request.add_photos(photo.data(), photo.size());
     request.set_consented_notice_sha256(consented_notice_sha256);
     v1::SelfEnrollResponse response;
-    const grpc::Status rpc = stub_->SelfEnroll(&context, request, &response);
+    const grpc::Status rpc = Stub()->SelfEnroll(&context, request, &response);
     if (!rpc.ok()) {
       return protocol::FromGrpcStatus(rpc,
                                       absl::StrCat("sending the enrollment photos to ", address_));
@@ -148,7 +158,7 @@ class GrpcServerConnection : public ServerConnection {
     request.set_client_public_key(client_key.data(), client_key.size());
     request.set_consented_notice_sha256(consented_notice_sha256);
     v1::OpenSessionResponse response;
-    const grpc::Status rpc = stub_->OpenSession(&context, request, &response);
+    const grpc::Status rpc = Stub()->OpenSession(&context, request, &response);
     if (!rpc.ok()) {
       return protocol::FromGrpcStatus(rpc, absl::StrCat("opening the session at ", address_));
     }
@@ -188,7 +198,7 @@ class GrpcServerConnection : public ServerConnection {
     if (cancel != nullptr && !cancel->Arm([&context] { context.TryCancel(); })) return Cancelled();
     v1::GetSessionHeadResponse response;
     const grpc::Status rpc =
-        stub_->GetSessionHead(&context, v1::GetSessionHeadRequest(), &response);
+        Stub()->GetSessionHead(&context, v1::GetSessionHeadRequest(), &response);
     if (cancel != nullptr) cancel->Disarm();
     if (!rpc.ok()) {
       return protocol::FromGrpcStatus(rpc, absl::StrCat("asking ", address_, " for the session"));
@@ -212,7 +222,7 @@ class GrpcServerConnection : public ServerConnection {
     v1::CloseSessionRequest request;
     request.set_ended_at_ms(ended_at_ms);
     v1::CloseSessionResponse response;
-    const grpc::Status rpc = stub_->CloseSession(&context, request, &response);
+    const grpc::Status rpc = Stub()->CloseSession(&context, request, &response);
     if (!rpc.ok()) {
       return protocol::FromGrpcStatus(rpc, absl::StrCat("closing the session at ", address_));
     }
@@ -224,7 +234,7 @@ class GrpcServerConnection : public ServerConnection {
     SetDeadline(context, timeout_ms);
     v1::PingResponse response;
     const int64_t sent = SystemUnixMs();
-    const grpc::Status rpc = stub_->Ping(&context, v1::PingRequest(), &response);
+    const grpc::Status rpc = Stub()->Ping(&context, v1::PingRequest(), &response);
     const int64_t received = SystemUnixMs();
     if (!rpc.ok()) return protocol::FromGrpcStatus(rpc, absl::StrCat("asking ", address_));
     ServerPing out;
@@ -243,13 +253,22 @@ class GrpcServerConnection : public ServerConnection {
     grpc::ClientContext* raw = context.get();
     if (!cancel->Arm([raw] { raw->TryCancel(); })) return Cancelled();
     return std::unique_ptr<BatchStream>(
-        new GrpcBatchStream(address_, std::move(context), *stub_, cancel));
+        new GrpcBatchStream(address_, std::move(context), Stub(), cancel));
   }
 
  private:
+  std::shared_ptr<v1::SessionService::Stub> NewStub() const {
+    return v1::SessionService::NewStub(MakeChannel(address_, options_));
+  }
+  std::shared_ptr<v1::SessionService::Stub> Stub() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stub_;
+  }
+
   const std::string address_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::SessionService::Stub> stub_;
+  const UplinkOptions options_;
+  mutable std::mutex mu_;
+  std::shared_ptr<v1::SessionService::Stub> stub_;  // guarded by mu_; holds its channel
 };
 
 }  // namespace

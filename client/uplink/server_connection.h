@@ -136,6 +136,10 @@ class ServerConnection {
                                              int64_t timeout_ms) = 0;
   // Needs no credentials and changes nothing on the server.
   virtual absl::StatusOr<ServerPing> Ping(int64_t timeout_ms) = 0;
+  // Drops the transport's connection state after a failure, so that the next call connects
+  // afresh instead of waiting on an attempt that may never end (Wine, some proxies and VPNs
+  // leave a refused connection pending until its deadline).
+  virtual void Reconnect() {}
   // The stream stays cancellable through `cancel` (which must outlive it).
   virtual absl::StatusOr<std::unique_ptr<BatchStream>> OpenStream(const std::string& token,
                                                                   CallCancel* cancel) = 0;

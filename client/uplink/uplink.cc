@@ -214,6 +214,7 @@ void Uplink::Run() {
     ServerConnection& connection = *connections_[current_];
     lock.unlock();
     const absl::Status status = DeliverOnce(connection);
+    if (!status.ok() && protocol::IsRetryable(status.code())) connection.Reconnect();
     lock.lock();
     if (stopping_) return;
     if (status.ok()) {

@@ -39,7 +39,12 @@ class UplinkTest : public ::testing::Test {
     options_.rpc_timeout_ms = 300;
     options_.max_batch_events = 4;
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    journal_.reset();  // Windows removes no folder whose files are open
+    std::error_code error;
+    fs::remove_all(dir_, error);
+    EXPECT_FALSE(error) << dir_ << ": " << error.message();
+  }
 
   void AppendEvents(int count) {
     std::vector<Event> events(count);
@@ -158,6 +163,11 @@ TEST_F(UplinkTest, UnavailableServersAreTriedInTheOrderGivenThenTheNextOneDelive
   EXPECT_EQ(calls[3], "c:3 Stream");
   EXPECT_EQ(uplink->stats().server, "c:3");
   EXPECT_EQ(uplink->stats().reconnects, 2u);
+  // Each failed server's transport is dropped, so that its next attempt connects afresh; the
+  // one that delivered keeps its connection.
+  EXPECT_EQ(behaviour_["a:1"].reconnects, 1);
+  EXPECT_EQ(behaviour_["b:2"].reconnects, 1);
+  EXPECT_EQ(behaviour_["c:3"].reconnects, 0);
 }
 
 TEST_F(UplinkTest, AServerThatStopsAcknowledgingIsLeftForTheNextAfterTheAckTimeout) {

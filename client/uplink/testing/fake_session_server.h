@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,11 +28,12 @@ struct FakeSessionStore {
 
 // How one address behaves.
 struct Behaviour {
-  absl::Status open_error;   // OpenSession answers this when not OK
-  absl::Status head_error;   // GetHead, Close (and OpenSession) answer this when not OK
-  absl::Status batch_error;  // every batch is refused with this when not OK
-  int lose_acks = 0;         // this many batches are stored, then the stream breaks
-  bool hang = false;         // batches are stored but never acknowledged
+  absl::Status open_error;         // OpenSession answers this when not OK
+  absl::Status head_error;         // GetHead, Close (and OpenSession) answer this when not OK
+  absl::Status batch_error;        // every batch is refused with this when not OK
+  int lose_acks = 0;               // this many batches are stored, then the stream breaks
+  bool hang = false;               // batches are stored but never acknowledged
+  std::atomic<int> reconnects{0};  // Reconnect() calls: fresh transports after failures
 };
 
 class FakeStream : public BatchStream {
@@ -84,6 +86,7 @@ class FakeConnection : public ServerConnection {
   FakeConnection(std::string address, FakeSessionStore* store, Behaviour* b)
       : address_(std::move(address)), store_(store), b_(b) {}
   const std::string& address() const override { return address_; }
+  void Reconnect() override { ++b_->reconnects; }
   absl::StatusOr<ConsentNoticeInfo> GetConsentNotice(const std::string&, int64_t) override {
     Log("GetConsentNotice");
     if (!b_->open_error.ok()) return b_->open_error;
