@@ -56,7 +56,21 @@ cmake_install() {
   cmake --install .
 }
 
-# fetch PACKAGE VERSION DIR: Debian's source package, unpacked with its patches into DIR.
+# download PACKAGE VERSION: Debian's source package into the cache's downloads (once).
+download() {
+  local package=$1 version=$2
+  local dsc="$cache/downloads/${package}_${version#*:}.dsc"
+  [[ -f $dsc ]] && return 0
+  if ! (cd "$cache/downloads" && apt-get source --download-only -q "$package=$version"); then
+    echo "build-windows.sh: Debian's source package $package $version is not on the mirror." >&2
+    echo "  What it has: apt-cache showsrc $package | grep ^Version" >&2
+    echo "  Pin that version in scripts/windows/recipes.sh (see its header)." >&2
+    return 1
+  fi
+}
+
+# fetch PACKAGE VERSION DIR: Debian's source package, unpacked with its patches into DIR. (Its
+# text is part of the cache key, below: left as it was when download() was added beside it.)
 fetch() {
   local package=$1 version=$2 dir=$3
   local upstream=${version#*:}
@@ -97,13 +111,26 @@ cpu_now() {
 
 step 2/4 "Libraries from Debian's source packages (cache: $cache)"
 count=${#PROCTOR_WINDOWS_LIBS[@]}
-index=0
+# Each library's key, and the sources of those not built yet downloaded first: the network is
+# used at the start only, then everything compiles offline.
+chains=()
 chain=$key
+for entry in "${PROCTOR_WINDOWS_LIBS[@]}"; do
+  IFS='|' read -r name package version <<< "$entry"
+  chain=$( { echo "$chain $entry"; declare -f "recipe_$name"; } | sha256sum | cut -c1-16)
+  chains+=("$chain")
+  if [[ ! -f "$cache/logs/$name.done" || $(cat "$cache/logs/$name.done") != "$chain" ]]; then
+    printf '    downloading the source of %s %s\n' "$package" "$version"
+    download "$package" "$version" > "$cache/logs/$name.download.log" 2>&1 ||
+      { cat "$cache/logs/$name.download.log" >&2; exit 1; }
+  fi
+done
+index=0
 for entry in "${PROCTOR_WINDOWS_LIBS[@]}"; do
   index=$((index + 1))
   IFS='|' read -r name package version <<< "$entry"
   label="[$index/$count] $name $version"
-  chain=$( { echo "$chain $entry"; declare -f "recipe_$name"; } | sha256sum | cut -c1-16)
+  chain=${chains[$((index - 1))]}
   if [[ -f "$cache/logs/$name.done" && $(cat "$cache/logs/$name.done") == "$chain" ]]; then
     printf '    %-48s cached\n' "$label"
     continue

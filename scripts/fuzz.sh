@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (tests/fuzz, a small project of its own) and runs each
 # for a bounded time: scripts/fuzz.sh [SECONDS=60]. Installs clang and its fuzzer runtime when
-# missing (root or sudo). A crash fails the script and leaves the crashing input in build/fuzz.
+# missing (root or sudo; --install-only: that and nothing else). A crash fails the script and
+# leaves the crashing input in build/fuzz.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 seconds=${1:-60}
+install_only=0
+if [[ $seconds == --install-only ]]; then  # clang and its fuzzer runtime only (.ci/run)
+  install_only=1
+elif ! [[ $seconds =~ ^[0-9]+$ ]]; then
+  echo "fuzz.sh: usage: scripts/fuzz.sh [SECONDS=60] | --install-only" >&2
+  exit 2
+fi
 
 # libclang-rt-14-dev holds the fuzzer runtime; it is only a Recommends of clang.
 missing=()
@@ -19,6 +27,8 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   "${sudo_cmd[@]}" apt-get update -q
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+[[ $install_only -eq 1 ]] && exit 0
 
 cmake -S tests/fuzz -B build/fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 cmake --build build/fuzz

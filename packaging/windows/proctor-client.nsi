@@ -7,7 +7,8 @@
 ; LMS's attempt page opens (HKCU\Software\Classes\proctor) and an entry in "Apps & features".
 ; The uninstaller removes all of that and leaves the journal (%LOCALAPPDATA%\proctor): it may
 ; hold events not yet delivered, and the client sends them the next time it runs.
-Unicode true
+; x64 like the client it installs (Debian's nsis has the amd64 stubs): runs under wine64 too.
+Target amd64-unicode
 SetCompressor /SOLID lzma
 RequestExecutionLevel user
 !include "MUI2.nsh"

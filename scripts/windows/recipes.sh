@@ -75,7 +75,16 @@ recipe_openssl() {
 
 recipe_grpc() {
   # The C++ library against the libraries above; the code generator is the build machine's
-  # (Debian's protobuf-compiler-grpc, same version).
+  # (Debian's protobuf-compiler-grpc, same version). Only grpc++ and what it links are built and
+  # installed: gRPC's CMakeLists always builds the "unsecure" copies of the core and of grpc++,
+  # the plugin support library and four optional C++ libraries the client does not use (about
+  # half of gRPC's compile time); they are left out of "all" and of the install rules.
+  perl -0pi -e '
+    my $t = qr/grpc_unsecure|grpc\+\+_unsecure|grpc_plugin_support|grpc\+\+_alts|grpc\+\+_error_details|grpc\+\+_reflection|grpcpp_channelz/;
+    my $a = s/^add_library\(($t)\n/add_library($1 EXCLUDE_FROM_ALL\n/mg;
+    my $i = s/^  install\(TARGETS (?:$t) EXPORT gRPCTargets\n(?:    .*\n)*?  \)\n//mg;
+    die "recipe_grpc: expected 7 libraries and 7 install rules, found $a and $i\n"
+      unless $a == 7 && $i == 7;' "$src/CMakeLists.txt"
   cmake_install "$src" -DgRPC_INSTALL=ON -DgRPC_BUILD_TESTS=OFF -DgRPC_BUILD_CODEGEN=OFF \
     -DgRPC_BUILD_GRPC_CPP_PLUGIN=OFF -DgRPC_BUILD_GRPC_CSHARP_PLUGIN=OFF \
     -DgRPC_BUILD_GRPC_NODE_PLUGIN=OFF -DgRPC_BUILD_GRPC_OBJECTIVE_C_PLUGIN=OFF \
