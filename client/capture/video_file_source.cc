@@ -111,8 +111,15 @@ absl::StatusOr<std::unique_ptr<FrameSource>> OpenVideo(const std::string& path,
   auto capture = std::make_unique<cv::VideoCapture>();
   try {
     if (!OpenVideoCapture(*capture, path) || capture->get(cv::CAP_PROP_FRAME_WIDTH) <= 0) {
+#ifdef _WIN32
+      return absl::InvalidArgumentError(i18n::Trf(
+          "$0 is not a readable video (on Windows the client reads MJPEG AVI files, such as "
+          "proctor-sample-video writes)",
+          path));
+#else
       return absl::InvalidArgumentError(
           i18n::Trf("$0 is not a readable video (OpenCV/FFmpeg could not open it)", path));
+#endif
     }
   } catch (const cv::Exception& e) {
     return absl::InvalidArgumentError(i18n::Trf("$0 is not a readable video: $1", path, e.what()));
