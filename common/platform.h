@@ -43,6 +43,11 @@ std::vector<std::string> Utf8Arguments(int argc, char** argv);
 // (a console's default is the OEM code page, 866 on a Russian Windows). Nothing on POSIX.
 void UseUtf8Console();
 
+// A line from standard input in UTF-8, without its end; false at the end of the input. A Windows
+// console is read in UTF-16: its UTF-8 input mode loses letters outside ASCII ("да" arrives as
+// NULs on Windows 10).
+bool ReadInputLine(std::string* line);
+
 // The language of the user's desktop as a BCP 47 tag ("ru-RU") on Windows, where programs do not
 // get LANG; empty on POSIX (LANG and LC_* say it there).
 std::string DesktopLanguage();

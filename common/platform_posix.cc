@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "common/platform.h"
@@ -47,6 +48,8 @@ std::vector<std::string> Utf8Arguments(int argc, char** argv) {
 }
 
 void UseUtf8Console() {}
+
+bool ReadInputLine(std::string* line) { return static_cast<bool>(std::getline(std::cin, *line)); }
 
 std::string DesktopLanguage() { return ""; }
 

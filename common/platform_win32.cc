@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "common/platform.h"
@@ -72,6 +73,29 @@ std::vector<std::string> Utf8Arguments(int argc, char** argv) {
 void UseUtf8Console() {
   ::SetConsoleOutputCP(CP_UTF8);
   ::SetConsoleCP(CP_UTF8);
+}
+
+bool ReadInputLine(std::string* line) {
+  HANDLE in = ::GetStdHandle(STD_INPUT_HANDLE);
+  DWORD mode = 0;
+  if (in == nullptr || in == INVALID_HANDLE_VALUE || !::GetConsoleMode(in, &mode)) {
+    return static_cast<bool>(std::getline(std::cin, *line));  // a file or a pipe
+  }
+  std::wstring typed;
+  wchar_t buffer[256];
+  while (typed.find(L'\n') == std::wstring::npos) {
+    DWORD count = 0;
+    if (!::ReadConsoleW(in, buffer, 256, &count, nullptr) || count == 0) {
+      if (typed.empty()) return false;
+      break;
+    }
+    typed.append(buffer, count);
+  }
+  typed = typed.substr(0, typed.find(L'\n'));
+  if (!typed.empty() && typed.back() == L'\r') typed.pop_back();
+  if (typed == L"\x1a") return false;  // Ctrl+Z, Enter: the console's end of input
+  *line = win32::Narrow(typed);
+  return true;
 }
 
 std::string DesktopLanguage() {

@@ -12,7 +12,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 reps=${1:-5}
-[[ $reps =~ ^[1-9][0-9]*$ ]] || { echo "bench-windows.sh: REPETITIONS must be a number" >&2; exit 2; }
+[[ $reps =~ ^[0-9]+$ && $reps -ge 2 ]] ||
+  { echo "bench-windows.sh: REPETITIONS must be a number >= 2 (medians need two)" >&2; exit 2; }
 native=build/release/tests/face_pipeline_bench
 windows=build/windows/tests/face_pipeline_bench.exe
 [[ -x $native ]] || { echo "bench-windows.sh: $native missing: run scripts/setup.sh" >&2; exit 1; }

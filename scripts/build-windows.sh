@@ -56,11 +56,11 @@ cmake_install() {
   cmake --install .
 }
 
-# download PACKAGE VERSION: Debian's source package into the cache's downloads (once).
+# download PACKAGE VERSION: Debian's source package into the cache's downloads. apt checks the
+# files already there against the .dsc and fetches only what is missing or damaged (a download
+# cut short).
 download() {
   local package=$1 version=$2
-  local dsc="$cache/downloads/${package}_${version#*:}.dsc"
-  [[ -f $dsc ]] && return 0
   if ! (cd "$cache/downloads" && apt-get source --download-only -q "$package=$version"); then
     echo "build-windows.sh: Debian's source package $package $version is not on the mirror." >&2
     echo "  What it has: apt-cache showsrc $package | grep ^Version" >&2

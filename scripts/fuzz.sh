@@ -10,7 +10,7 @@ seconds=${1:-60}
 install_only=0
 if [[ $seconds == --install-only ]]; then  # clang and its fuzzer runtime only (.ci/run)
   install_only=1
-elif ! [[ $seconds =~ ^[0-9]+$ ]]; then
+elif ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then  # 0 would be libFuzzer's "no time limit"
   echo "fuzz.sh: usage: scripts/fuzz.sh [SECONDS=60] | --install-only" >&2
   exit 2
 fi

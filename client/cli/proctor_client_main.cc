@@ -14,16 +14,16 @@
 using proctor::i18n::Tr;
 
 int main(int argc, char** argv) {
-  // Windows: UTF-8 in the console, and the arguments as typed whatever the ANSI code page
-  // (C:\Users\Мария\... on an English Windows).
-  proctor::platform::UseUtf8Console();
-  std::vector<std::string> args = proctor::platform::Utf8Arguments(argc, argv);
-  std::vector<char*> utf8_argv;
-  for (auto& arg : args) utf8_argv.push_back(arg.data());
-  utf8_argv.push_back(nullptr);
-  argc = static_cast<int>(args.size());
-  argv = utf8_argv.data();
   try {
+    // Windows: UTF-8 in the console, and the arguments as typed whatever the ANSI code page
+    // (C:\Users\Мария\... on an English Windows).
+    proctor::platform::UseUtf8Console();
+    std::vector<std::string> args = proctor::platform::Utf8Arguments(argc, argv);
+    std::vector<char*> utf8_argv;
+    for (auto& arg : args) utf8_argv.push_back(arg.data());
+    utf8_argv.push_back(nullptr);
+    argc = static_cast<int>(args.size());
+    argv = utf8_argv.data();
     // The language comes first: the help texts below are in it.
     if (auto s = proctor::i18n::ChooseProcessLanguage(argc, argv); !s.ok()) {
       std::fprintf(stderr, "proctor-client: %s\n", std::string(s.message()).c_str());

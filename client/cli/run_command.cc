@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
 #include <memory>
 #include <set>
 
@@ -198,7 +197,7 @@ int AskConsent(const RunOptions& o, const client::UplinkOptions& uplink,
                  Tr("Do you agree? Type yes (or да) to start, anything else to stop: ").c_str());
     std::fflush(out);
     std::string answer;
-    if (!std::getline(std::cin, answer)) {
+    if (!platform::ReadInputLine(&answer)) {
       std::fprintf(out, "\n");
       return Fail(kRunConsentDeclined,
                   Tr("no answer to the consent question (standard input is closed): nothing was "

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/platform.h"
 #include "common/status_macros.h"
 #include "proctor/v1/session.grpc.pb.h"
 #include "protocol/event_codec.h"
@@ -20,7 +21,7 @@ namespace {
 
 std::shared_ptr<grpc::ChannelCredentials> Credentials(const UplinkOptions& options) {
   if (options.tls_ca_file.empty()) return grpc::InsecureChannelCredentials();
-  std::ifstream in(options.tls_ca_file);
+  std::ifstream in(platform::PathFromUtf8(options.tls_ca_file));  // UTF-8 on Windows too
   std::stringstream pem;
   pem << in.rdbuf();
   grpc::SslCredentialsOptions ssl;
@@ -28,9 +29,13 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const UplinkOptions& optio
   return grpc::SslCredentials(ssl);
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           const UplinkOptions& options) {
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address, const UplinkOptions& options,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   grpc::ChannelArguments args;
+  // A channel of its own connection: Reconnect() must not get the old one back from gRPC's
+  // process-wide pool.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // Notice a dead connection within ~15 s even while no call is active.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
@@ -38,7 +43,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff_ms));
-  return grpc::CreateCustomChannel(address, Credentials(options), args);
+  return grpc::CreateCustomChannel(address, credentials, args);
 }
 
 void SetDeadline(grpc::ClientContext& context, int64_t ms) {
@@ -101,7 +106,10 @@ int64_t SystemUnixMs() {
 class GrpcServerConnection : public ServerConnection {
  public:
   GrpcServerConnection(std::string address, const UplinkOptions& options)
-      : address_(std::move(address)), options_(options), stub_(NewStub()) {}
+      : address_(std::move(address)),
+        options_(options),
+        credentials_(Credentials(options_)),
+        stub_(NewStub()) {}
 
   const std::string& address() const override { return address_; }
 
@@ -258,7 +266,7 @@ class GrpcServerConnection : public ServerConnection {
 
  private:
   std::shared_ptr<v1::SessionService::Stub> NewStub() const {
-    return v1::SessionService::NewStub(MakeChannel(address_, options_));
+    return v1::SessionService::NewStub(MakeChannel(address_, options_, credentials_));
   }
   std::shared_ptr<v1::SessionService::Stub> Stub() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -267,6 +275,7 @@ class GrpcServerConnection : public ServerConnection {
 
   const std::string address_;
   const UplinkOptions options_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;  // the CA file read once
   mutable std::mutex mu_;
   std::shared_ptr<v1::SessionService::Stub> stub_;  // guarded by mu_; holds its channel
 };

@@ -12,6 +12,7 @@
 #include "client/uplink/grpc_server_connection.h"
 #include "common/clock.h"
 #include "common/i18n.h"
+#include "common/platform.h"
 #include "common/status_macros.h"
 #include "protocol/event_codec.h"
 
@@ -50,7 +51,7 @@ absl::Status ValidateUplinkOptions(const UplinkOptions& o) {
   if (o.rpc_timeout_ms <= 0 || o.stream_max_age_ms <= 0) {
     return absl::InvalidArgumentError("timeouts must be > 0");
   }
-  if (!o.tls_ca_file.empty() && !std::ifstream(o.tls_ca_file)) {
+  if (!o.tls_ca_file.empty() && !std::ifstream(platform::PathFromUtf8(o.tls_ca_file))) {
     return absl::NotFoundError(i18n::Trf("TLS CA file $0 cannot be read", o.tls_ca_file));
   }
   return absl::OkStatus();
@@ -70,6 +71,15 @@ absl::StatusOr<std::vector<std::string>> ParseServerList(const std::string& text
 
 namespace {
 
+// After a transport failure (no answer, no connection) the next call to that server starts a
+// new connection rather than waiting on the old one; an answer (even an error) keeps it.
+void ReconnectAfter(ServerConnection& server, const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kUnavailable ||
+      status.code() == absl::StatusCode::kDeadlineExceeded) {
+    server.Reconnect();
+  }
+}
+
 // Calls `call(server, timeout)` on the servers in turn, backing off, until one answers or an
 // error that retrying cannot cure; UNAVAILABLE naming the last error when time runs out.
 template <typename T, typename Call>
@@ -84,7 +94,10 @@ absl::StatusOr<T> FirstAnswer(const UplinkOptions& options, int64_t timeout_ms,
   const absl::Status status = RetryWithBackoff(options, timeout_ms, [&](int64_t left_ms) {
     ServerConnection& server = *servers[attempts++ % servers.size()];
     absl::StatusOr<T> answer = call(server, std::min(options.rpc_timeout_ms, left_ms));
-    if (!answer.ok()) return answer.status();
+    if (!answer.ok()) {
+      ReconnectAfter(server, answer.status());
+      return answer.status();
+    }
     out = std::move(*answer);
     return absl::OkStatus();
   });
@@ -149,9 +162,10 @@ void Uplink::NextServer() {
 absl::StatusOr<SessionHead> Uplink::FetchHead(int64_t timeout_ms) {
   SessionHead head;
   const absl::Status status = RetryWithBackoff(options_, timeout_ms, [&](int64_t left_ms) {
-    auto fetched =
-        CurrentConnection().GetHead(token_, std::min(options_.rpc_timeout_ms, left_ms), nullptr);
+    ServerConnection& server = CurrentConnection();
+    auto fetched = server.GetHead(token_, std::min(options_.rpc_timeout_ms, left_ms), nullptr);
     if (!fetched.ok()) {
+      ReconnectAfter(server, fetched.status());
       if (protocol::IsRetryable(fetched.status().code())) NextServer();
       return fetched.status();
     }
@@ -214,7 +228,7 @@ void Uplink::Run() {
     ServerConnection& connection = *connections_[current_];
     lock.unlock();
     const absl::Status status = DeliverOnce(connection);
-    if (!status.ok() && protocol::IsRetryable(status.code())) connection.Reconnect();
+    if (!status.ok()) ReconnectAfter(connection, status);
     lock.lock();
     if (stopping_) return;
     if (status.ok()) {
@@ -396,8 +410,10 @@ absl::StatusOr<CloseOutcome> Uplink::Close(int64_t ended_at_ms, int64_t timeout_
   const absl::Status status = RetryWithBackoff(options_, timeout_ms, [&](int64_t left_ms) {
     // Closing scores the session and may wait for evidence re-checks on the server: the whole
     // time left, not rpc_timeout_ms.
-    auto closed = CurrentConnection().Close(token_, ended_at_ms, left_ms);
+    ServerConnection& server = CurrentConnection();
+    auto closed = server.Close(token_, ended_at_ms, left_ms);
     if (!closed.ok()) {
+      ReconnectAfter(server, closed.status());
       if (protocol::IsRetryable(closed.status().code())) NextServer();
       return closed.status();
     }

@@ -11,7 +11,7 @@ packages=(
   unicode-data python3 python3-six          # re2's generated tables
   bison                                     # b2's parser (Boost.Locale)
   protobuf-compiler protobuf-compiler-grpc  # protoc and grpc_cpp_plugin run on the build machine
-  wine wine64 nsis zip                      # tests under Wine (wine: its commands); installer; zip
+  wine wine64 nsis zip unzip                # tests under Wine (wine: its commands); installer; zip
 )
 
 sudo_cmd=()

@@ -13,6 +13,9 @@ export WINEDEBUG=${WINEDEBUG:--all}
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}  # no Mono or Gecko prompts
 export WINEPATH=/usr/x86_64-w64-mingw32/lib${WINEPATH:+;$WINEPATH}
 command -v wine > /dev/null || { echo "wine-run.sh: wine is not installed (scripts/windows/setup.sh)" >&2; exit 127; }
+# Wine turns the arguments into UTF-16 by the locale's character set: UTF-8 (Cyrillic paths).
+if [[ $(locale charmap 2> /dev/null) != UTF-8 ]]; then export LC_ALL=C.UTF-8; fi
 mkdir -p "$WINEPREFIX"
-wineserver -p30 2> /dev/null || true  # already running: that one is used
+# Detached from this program's output (a caller reading it would wait for the server's exit).
+wineserver -p30 < /dev/null > /dev/null 2>&1 || true  # already running: that one is used
 exec wine "$@"
