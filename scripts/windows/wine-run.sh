@@ -13,8 +13,12 @@ export WINEDEBUG=${WINEDEBUG:--all}
 export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}  # no Mono or Gecko prompts
 export WINEPATH=/usr/x86_64-w64-mingw32/lib${WINEPATH:+;$WINEPATH}
 command -v wine > /dev/null || { echo "wine-run.sh: wine is not installed (scripts/windows/setup.sh)" >&2; exit 127; }
-# Wine turns the arguments into UTF-16 by the locale's character set: UTF-8 (Cyrillic paths).
-if [[ $(locale charmap 2> /dev/null) != UTF-8 ]]; then export LC_ALL=C.UTF-8; fi
+# Wine turns the arguments into UTF-16 by the character set the locale variables name (it reads
+# their names, installed or not): UTF-8 for Cyrillic paths. LANG still gives the language.
+ctype=${LC_ALL:-${LC_CTYPE:-${LANG:-}}}
+if [[ ! ${ctype,,} =~ utf-?8 ]]; then
+  if [[ -n ${LC_ALL:-} ]]; then export LC_ALL=C.UTF-8; else export LC_CTYPE=C.UTF-8; fi
+fi
 mkdir -p "$WINEPREFIX"
 # Detached from this program's output (a caller reading it would wait for the server's exit).
 wineserver -p30 < /dev/null > /dev/null 2>&1 || true  # already running: that one is used
